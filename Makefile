@@ -1,0 +1,61 @@
+# The commands people type. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install.stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo serve test lint typecheck check-migrations pytest bench chromium keys clean messages
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## Create .venv and install the pinned dependencies (fast when nothing changed)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+keys: install ## Generate local demo keys into var/keys.env (kept if present; ignored by git)
+	$(BIN)/python manage.py generate_local_keys
+
+demo: install keys ## Set up SQLite + demo data and serve on http://127.0.0.1:8000 with the periodic jobs (Ctrl-C stops all)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py serve_demo --host $(HOST) --port $(PORT)
+
+lint: install ## Ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install ## mypy with django-stubs
+	$(BIN)/mypy .
+
+check-migrations: install ## Fail when a model change has no migration
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+chromium: ## Install Debian's Chromium for the browser tests when it is missing (needs root)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+pytest: install chromium ## The pytest suite (browser tests included), in parallel
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+test: lint typecheck check-migrations pytest ## Everything CI runs on one configuration
+
+bench: install keys ## Benchmarks; writes bench/results.json
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench.run
+
+messages: install ## Refresh and compile the Czech catalogue
+	$(BIN)/python manage.py makemessages -l cs --ignore=.venv --ignore=var --ignore=tests
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean: ## Remove the demo database, keys and logs (var/)
+	rm -rf var

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("cases/", views.case_list, name="case_list"),
+    path("children/", views.child_list, name="child_list"),
+    path("oversight/", views.oversight, name="oversight"),
+]

@@ -1,0 +1,22 @@
+"""The demo and local development: SQLite and the in-memory channel layer unless the environment says otherwise."""
+
+from .base import *  # noqa: F403
+from .base import LOG_DIR, LOGGING, SECRET_KEY, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# The demo key file (var/keys.env) carries a generated secret key; a fallback keeps `manage.py` usable before it exists.
+SECRET_KEY = SECRET_KEY or "dev-only-not-secret-run-make-demo-to-generate-keys"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
+LOG_DIR.mkdir(parents=True, exist_ok=True)
+LOGGING["handlers"]["file"] = {
+    "class": "logging.FileHandler",
+    "filename": str(LOG_DIR / "app.log"),
+    "formatter": "plain",
+}
+LOGGING["root"]["handlers"] = ["console", "file"]

@@ -1,0 +1,26 @@
+"""The test suite. SQLite and the in-memory layer by default; .ci/run's second pass sets DATABASE_URL and REDIS_URL.
+
+The keys below exist only for tests: they protect fictional data in throw-away databases.
+"""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import CHANNEL_LAYERS, DATABASES, REDIS_URL
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+FIELD_KEKS = "test-k1:" + "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+FIELD_KEK_CURRENT = "test-k1"
+AUDIT_HMAC_KEY = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+BLIND_INDEX_KEY = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8="
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["*"]
+AXES_ENABLED = True
+
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": None}  # in-memory per worker
+if REDIS_URL:
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test-{_worker}"

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from casework import views as casework_views
+
+urlpatterns = [
+    path("healthz", casework_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("casework.auth_urls")),
+    path("admin/", admin.site.urls),
+    path("", include("casework.urls")),
+]

@@ -1,0 +1,5 @@
+"""Suite-wide fixtures. Each concern lives in its own plugin module under tests/plugins/."""
+
+pytest_plugins = [
+    "tests.plugins.services",
+]
