@@ -1,7 +1,10 @@
-from django.contrib.auth import views as auth_views
+"""Login and logout under /accounts/ (names ``login`` and ``logout``, as Django's settings expect)."""
+
 from django.urls import path
 
+from . import views
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
 ]

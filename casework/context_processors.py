@@ -1,35 +1,67 @@
-"""Navigation entries for the base layout, by system role. Showing a link grants nothing: every view checks again."""
+"""Navigation of the product shell, by system role.
+
+One table (``SHELL_PAGES``) says which role sees which top-level page; the base layout's menu and the shell views'
+guard both read it, so a link is never shown for a page that would refuse the user, and a page never opens for a role
+that has no link to it. Showing a link grants nothing about case content: case pages check access again through the
+gate in ``permissions``. When the policy module grows a page-level rule, this table should move there.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from casework.models import Role
 
 
+@dataclass(frozen=True)
+class ShellPage:
+    """A top-level page of the shell: where it lives, what the menu calls it, and which system roles may open it."""
+
+    url_name: str
+    label: str | Promise
+    roles: frozenset[str]
+
+
+SHELL_PAGES: tuple[ShellPage, ...] = (
+    ShellPage("inbox", _("Inbox"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER})),
+    ShellPage("case_list", _("Cases"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER})),
+    ShellPage("child_list", _("Children"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})),
+    ShellPage("oversight", _("Oversight"), frozenset({Role.SUPERVISOR, Role.DPO})),
+    ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
+)
+
+
+def _may_open(user: AbstractBaseUser | AnonymousUser, page: ShellPage) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if page.url_name == "admin:index" and getattr(user, "is_staff", False):
+        # Django's admin decides for itself who may enter (is_staff); the menu follows it.
+        return True
+    return getattr(user, "role", None) in page.roles
+
+
+def pages_for(user: AbstractBaseUser | AnonymousUser) -> list[ShellPage]:
+    """The shell pages ``user`` may open, in menu order (empty for anonymous or inactive users)."""
+    return [page for page in SHELL_PAGES if _may_open(user, page)]
+
+
+def may_open(user: AbstractBaseUser | AnonymousUser, url_name: str) -> bool:
+    """Whether ``user``'s system role lets them open the shell page ``url_name`` (unknown names: no)."""
+    return any(page.url_name == url_name for page in pages_for(user))
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    user = request.user
-    if not user.is_authenticated:
-        return {"nav_items": []}
-    role = getattr(user, "role", None)
-    items: list[tuple[str, Any]] = []
-    if role in (Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER):
-        items.append((reverse("inbox"), _("Inbox")))
-        items.append((reverse("case_list"), _("Cases")))
-    if role in (Role.OSPOD_WORKER, Role.SUPERVISOR):
-        items.append((reverse("child_list"), _("Children")))
-    if role in (Role.SUPERVISOR, Role.DPO):
-        items.append((reverse("oversight"), _("Oversight")))
-    if role == Role.ADMINISTRATOR or user.is_staff:
-        items.append((reverse("admin:index"), _("Administration")))
-    current = request.path
-    return {
-        "nav_items": [
-            {"url": url, "label": label, "current": current == url or (url != "/" and current.startswith(url))}
-            for url, label in items
-        ]
-    }
+    """Menu entries for the base layout; ``current`` marks the entry the user is on (``aria-current``)."""
+    path = request.path
+    items = []
+    for page in pages_for(getattr(request, "user", None) or AnonymousUser()):
+        url = reverse(page.url_name)
+        items.append({"url": url, "label": page.label, "current": path == url or path.startswith(url)})
+    return {"nav_items": items}

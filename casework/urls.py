@@ -1,3 +1,5 @@
+"""The shell's top-level pages. Later features add their own URL modules beside this one."""
+
 from django.urls import path
 
 from . import views

@@ -1,19 +1,35 @@
-"""Thin views: parse input, call one service or selector, render."""
+"""Thin views: parse input, call one service or selector, render.
+
+This module holds the product shell: health check, login and logout, the home redirect and the top-level pages.
+Which role may open which top-level page is the table in ``casework.context_processors`` (the menu reads it too).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from casework.context_processors import may_open, pages_for
+
 logger = logging.getLogger(__name__)
+
+View = Callable[..., HttpResponse]
 
 
 @require_GET
@@ -49,26 +65,75 @@ def _channel_layer_ok() -> bool:
         return False
 
 
+class LoginForm(AuthenticationForm):
+    """Django's login form with one plain message for every failure.
+
+    Unknown username, wrong password and a deactivated account all end in the same message, so the form never
+    tells a stranger which usernames exist. (The model backend refuses inactive users before the form sees them.)
+    """
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Login failed. Check your username and password; both are case-sensitive."),
+        "inactive": _("Login failed. Check your username and password; both are case-sensitive."),
+    }
+
+
+class LoginView(auth_views.LoginView):
+    """Login with our form; a user who is already logged in goes straight on."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """Logout by POST only (Django's default); the login page then confirms it, so a shared computer is left safe."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You have been logged out."))
+        return response
+
+
+def shell_page(url_name: str) -> Callable[[View], View]:
+    """Guard a top-level page: login first, then the role table; a role without a menu entry gets 403."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not may_open(request.user, url_name):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("inbox")
+    """Send each role to its first menu entry (the inbox for OSPOD staff and partners, oversight for the DPO, …)."""
+    pages = pages_for(request.user)
+    if not pages:
+        raise PermissionDenied
+    return redirect(pages[0].url_name)
 
 
-@login_required
+@shell_page("inbox")
 def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/inbox.html")
 
 
-@login_required
+@shell_page("case_list")
 def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/case_list.html")
 
 
-@login_required
+@shell_page("child_list")
 def child_list(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/child_list.html")
 
 
-@login_required
+@shell_page("oversight")
 def oversight(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/oversight.html")

@@ -2,4 +2,6 @@
 
 pytest_plugins = [
     "tests.plugins.services",
+    "tests.plugins.people",
+    "tests.plugins.audit_triggers",
 ]

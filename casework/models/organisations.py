@@ -7,7 +7,7 @@ never see case content (the policy in ``permissions`` enforces that; these model
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -85,7 +85,6 @@ class User(AbstractUser):
     role = models.CharField(_("system role"), max_length=16, choices=Role.choices, default=Role.PARTNER)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
 
-    objects = UserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -96,7 +95,7 @@ class User(AbstractUser):
 
     @property
     def sector(self) -> str | None:
-        return self.organisation.sector if self.organisation_id else None
+        return self.organisation.sector if self.organisation is not None else None
 
     @property
     def is_ospod_staff(self) -> bool:
@@ -104,7 +103,7 @@ class User(AbstractUser):
 
     def clean(self) -> None:
         super().clean()
-        if self.organisation_id is None:
+        if self.organisation is None:
             if self.role != Role.ADMINISTRATOR:
                 raise ValidationError({"organisation": _("Choose the organisation this person works for.")})
             return

@@ -14,9 +14,9 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
 LOG_DIR.mkdir(parents=True, exist_ok=True)
-LOGGING["handlers"]["file"] = {
+LOGGING["handlers"]["file"] = {  # type: ignore[index]
     "class": "logging.FileHandler",
     "filename": str(LOG_DIR / "app.log"),
     "formatter": "plain",
 }
-LOGGING["root"]["handlers"] = ["console", "file"]
+LOGGING["root"]["handlers"] = ["console", "file"]  # type: ignore[index]

@@ -23,4 +23,8 @@ _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": None}  # in-memory per worker
 if REDIS_URL:
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test-{_worker}"
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test-{_worker}"  # type: ignore[index]
+
+# Serve static files from the finders: tests never run collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

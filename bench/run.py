@@ -1,0 +1,142 @@
+"""Benchmarks: ratios against a baseline measured in the same run, written to bench/results.json.
+
+Run with ``make bench``. Uses a throw-away test database (a temporary SQLite file by default, or the PostgreSQL named
+by DATABASE_URL). Each measure is the median of several rounds of many iterations, so one slow moment doesn't decide.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import django
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results.json"
+
+
+def _timed(fn: Callable[[], object], *, iterations: int, rounds: int = 5) -> float:
+    """Median milliseconds per call."""
+    fn()  # warm up caches and connections
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(iterations):
+            fn()
+        samples.append((time.perf_counter() - start) * 1000 / iterations)
+    return statistics.median(samples)
+
+
+def bench_gate(results: dict[str, Any]) -> None:
+    from django.db import models
+
+    from casework.compartments import Compartment
+    from casework.models import Child, KeyOwnerType, Municipality, Organisation, Role, Sector, User
+    from casework.sealing import Keyring, SealedField, SealedModel, seal_values
+    from permissions import gate
+    from tests.factories.children import register_child
+
+    fields = [f"f{i:02d}" for i in range(20)]
+
+    class BenchRecord(SealedModel):
+        """Twenty protected fields of one child, held in memory (never saved)."""
+
+        SEAL_OWNER_TYPE = KeyOwnerType.CHILD
+        child_id: Any
+
+        class Meta:
+            app_label = "casework"
+            managed = False
+
+        def seal_owner_id(self) -> Any:
+            return self.child_id
+
+    for name in fields:
+        SealedField(compartment=Compartment.BASICS).contribute_to_class(BenchRecord, name)
+    models.UUIDField(null=True).contribute_to_class(BenchRecord, "child_id")
+
+    municipality = Municipality.objects.create(code="OM", name="Olomouc")
+    org = Organisation.objects.create(name="OSPOD", sector=Sector.OSPOD, municipality=municipality)
+    user = User.objects.create(username="bench", role=Role.OSPOD_WORKER, organisation=org)
+    child = register_child(by=user)
+    text = "Dítě chodí do školy nepravidelně, rodina spolupracuje se SAS. " * 3
+
+    sealed = BenchRecord(child_id=child.pk)
+    seal_values(sealed, dict.fromkeys(fields, text), Keyring())
+    plain = BenchRecord(child_id=child.pk)
+    for name in fields:
+        setattr(plain, name, text.encode())
+
+    real_open = gate.open_values
+
+    def plaintext_open(row: Any, names: Any, keyring: Any = None) -> dict[str, str]:
+        return {name: bytes(getattr(row, name)).decode() for name in names}
+
+    def encrypted_read() -> None:
+        row = Child.objects.get(pk=child.pk)
+        gate.read_rows(user, row, [sealed], fields, purpose="bench")
+
+    def plaintext_read() -> None:
+        row = Child.objects.get(pk=child.pk)
+        gate.open_values = plaintext_open  # type: ignore[assignment]
+        try:
+            gate.read_rows(user, row, [plain], fields, purpose="bench")
+        finally:
+            gate.open_values = real_open
+
+    def bare_read() -> None:
+        Child.objects.get(pk=child.pk)
+
+    iterations = int(os.environ.get("BENCH_ITERATIONS", "200"))
+    encrypted_ms = _timed(encrypted_read, iterations=iterations)
+    plaintext_ms = _timed(plaintext_read, iterations=iterations)
+    bare_ms = _timed(bare_read, iterations=iterations)
+    results["gate_read_encrypted_vs_plaintext"] = {
+        "ratio": round(encrypted_ms / plaintext_ms, 3),
+        "encrypted_ms": round(encrypted_ms, 4),
+        "plaintext_ms": round(plaintext_ms, 4),
+        "goal": "<= 1.3",
+        "what": "gate read of 20 protected fields (policy + committed audit row) sealed vs plaintext",
+    }
+    results["gate_read_vs_bare_read"] = {
+        "ratio": round(encrypted_ms / bare_ms, 3),
+        "gate_ms": round(encrypted_ms, 4),
+        "bare_orm_ms": round(bare_ms, 4),
+        "what": "gate read (row load + policy + committed audit row + decryption) vs loading the same row",
+    }
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    tmp = tempfile.TemporaryDirectory()
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        # A file, as in the demo: commits cost what they cost on disk.
+        connection.settings_dict["TEST"]["NAME"] = str(Path(tmp.name) / "bench.sqlite3")
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    results: dict[str, Any] = {"database": connection.vendor}
+    try:
+        bench_gate(results)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        tmp.cleanup()
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""Django admin for the people side of the product: ORPs, organisations and users.
+
+The administrator role (``Role.ADMINISTRATOR``, ``is_staff`` without ``is_superuser``) manages users and
+organisations here and nothing else: no case content is registered in the admin, and none may be. A non-superuser
+cannot see or grant superuser status, staff status, groups or individual permissions, and cannot open superuser
+accounts, so managing users never becomes a way to raise one's own rights. Users are deactivated, not deleted: their
+name stays attached to what they did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from casework.models import Municipality, Organisation, User
+
+admin.site.site_header = _("Case coordination: administration")
+admin.site.site_title = _("Case coordination")
+admin.site.index_title = _("Users and organisations")
+
+_PRIVILEGE_FIELDS = frozenset({"is_staff", "is_superuser", "groups", "user_permissions"})
+
+# What the administrator role may do here: keep ORPs and organisations, keep users but never delete them.
+ADMINISTRATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "municipality": ("view", "add", "change", "delete"),
+    "organisation": ("view", "add", "change", "delete"),
+    "user": ("view", "add", "change"),
+}
+
+
+def administrator_permissions() -> QuerySet[Permission]:
+    """The model permissions an administrator-role account gets (with ``is_staff``), and no others.
+
+    Used by ``seed_demo`` and the test factories; a superuser grants the same set to a new administrator by hand.
+    """
+    wanted = Q(pk__in=[])
+    for model, actions in ADMINISTRATOR_PERMISSIONS.items():
+        wanted |= Q(content_type__model=model, codename__in=[f"{action}_{model}" for action in actions])
+    return Permission.objects.filter(wanted, content_type__app_label="casework")
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "sector", "municipality", "ico"]
+    list_filter = ["sector", "municipality"]
+    search_fields = ["name", "ico"]
+    list_select_related = ["municipality"]
+    autocomplete_fields = ["municipality"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin plus organisation, system role and job title; privilege fields for superusers only."""
+
+    list_display = ["username", "last_name", "first_name", "organisation", "role", "job_title", "is_active"]
+    list_filter = ["role", "organisation__sector", "organisation__municipality", "is_active"]
+    search_fields = ["username", "first_name", "last_name", "email", "organisation__name", "job_title"]
+    list_select_related = ["organisation"]
+    ordering = ["last_name", "first_name", "username"]
+    autocomplete_fields = ["organisation"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Person"), {"fields": ("first_name", "last_name", "email", "job_title")}),
+        (_("Organisation and role"), {"fields": ("organisation", "role")}),
+        (_("Account"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
+        (_("Person"), {"fields": ("first_name", "last_name", "email", "job_title")}),
+        (_("Organisation and role"), {"fields": ("organisation", "role")}),
+    )
+    readonly_fields = ["last_login", "date_joined"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return tuple(
+            (name, {**options, "fields": tuple(f for f in options["fields"] if f not in _PRIVILEGE_FIELDS)})
+            for name, options in fieldsets
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:
+            # Nobody changes their own role or organisation: another administrator has to do it.
+            readonly += ["organisation", "role"]
+        return readonly
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(is_superuser=False)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deactivate instead: the audit log and case histories keep pointing at the person.
+        return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)

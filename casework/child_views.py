@@ -1,0 +1,140 @@
+"""The child register: search by birth number, register a child, the child page (read through the gate)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseFormSet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from casework.forms import BirthNumberSearchForm, ChildRegistrationForm, RepresentativeFormSet
+from casework.models import Child, LegalRepresentative, User
+from casework.selectors import child_find_by_birth_number, child_representatives, children_registered_by
+from casework.services import RepresentativeInput, child_create
+from permissions import gate
+from permissions.access import access_child_by_id
+from permissions.policy import may_search_register
+
+CHILD_FIELDS = ["given_name", "family_name", "date_of_birth", "birth_number", "address"]
+REPRESENTATIVE_FIELDS = ["full_name", "contact"]
+
+
+def _register_user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or not may_search_register(user):
+        raise Http404  # the register does not exist for anyone else
+    return user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def child_search(request: HttpRequest) -> HttpResponse:
+    """POST only for the search itself: a birth number never goes into a URL or an access log."""
+    user = _register_user(request)
+    form = BirthNumberSearchForm(request.POST or None)
+    not_found = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            child = child_find_by_birth_number(user=user, birth_number=form.cleaned_data["birth_number"])
+        except ValidationError as exc:
+            form.add_error("birth_number", exc)
+        else:
+            if child is not None:
+                return redirect("child_detail", child_id=child.pk)
+            not_found = True
+    recent = children_registered_by(user=user)
+    return render(request, "casework/child_search.html", {"form": form, "not_found": not_found, "recent": recent})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def child_register(request: HttpRequest) -> HttpResponse:
+    user = _register_user(request)
+    form = ChildRegistrationForm(request.POST or None)
+    formset = RepresentativeFormSet(request.POST or None, prefix="representatives")
+    if request.method == "POST" and form.is_valid() & formset.is_valid():
+        reps = [
+            RepresentativeInput(relation=f["relation"], full_name=f["full_name"], contact=f.get("contact", ""))
+            for f in (sub.cleaned_data for sub in formset.forms)
+            if f.get("full_name")
+        ]
+        municipality = user.organisation.municipality if user.organisation else None
+        if municipality is None:
+            raise Http404
+        try:
+            child = child_create(
+                municipality=municipality,
+                given_name=form.cleaned_data["given_name"],
+                family_name=form.cleaned_data["family_name"],
+                date_of_birth=form.cleaned_data["date_of_birth"],
+                birth_number=form.cleaned_data["birth_number"],
+                address=form.cleaned_data["address"],
+                representatives=reps,
+                created_by=user,
+            )
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            rest = form.apply_service_errors(exc)
+            for key, errors in rest.items():
+                _attach_representative_error(formset, key, errors)
+        else:
+            messages.success(request, _("The child was registered."))
+            return redirect("child_detail", child_id=child.pk)
+    return render(request, "casework/child_register.html", {"form": form, "formset": formset})
+
+
+def _attach_representative_error(formset: BaseFormSet[Any], key: str, errors: list[str]) -> None:
+    # Service keys look like "representatives-0-full_name"; anything else goes to the formset as a whole.
+    parts = key.split("-")
+    if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(formset.forms):
+        sub = formset.forms[int(parts[1])]
+        for message in errors:
+            sub.add_error(parts[2], message)
+        return
+    formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *errors])  # type: ignore[attr-defined]
+
+
+@login_required
+@require_http_methods(["GET"])
+def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
+    user = request.user if isinstance(request.user, User) else None
+    if user is None:
+        raise Http404
+    child: Child = access_child_by_id(user, child_id, purpose="child page")
+    identity = gate.read(user, child, CHILD_FIELDS, purpose="child page")
+    reps: list[LegalRepresentative] = child_representatives(child=child)
+    rep_disclosures = gate.read_rows(user, child, reps, REPRESENTATIVE_FIELDS, purpose="child page")
+    representatives = [
+        {"relation": rep.get_relation_display(), "values": disclosure.values, "withheld": disclosure.withheld}
+        for rep, disclosure in zip(reps, rep_disclosures, strict=True)
+    ]
+    dob = identity.get("date_of_birth")
+    age = _age(datetime.date.fromisoformat(dob)) if dob else None
+    return render(
+        request,
+        "casework/child_detail.html",
+        {
+            "child_id": child.pk,
+            "municipality": child.municipality.name,
+            "identity": identity.values,
+            "withheld": identity.withheld,
+            "age": age,
+            "representatives": representatives,
+        },
+    )
+
+
+def _age(born: datetime.date) -> int:
+    today = timezone.localdate()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

@@ -1,0 +1,66 @@
+"""Forms parse and shape input; the services validate the domain rules and raise field-level errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from casework.models import Relation
+from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class BirthNumberSearchForm(forms.Form):
+    birth_number = forms.CharField(
+        label=_("Birth number"),
+        max_length=11,
+        help_text=_("Exact match only, e.g. 185203/1237."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+
+class ChildRegistrationForm(forms.Form):
+    given_name = forms.CharField(label=_("Given name"), max_length=NAME_MAX)
+    family_name = forms.CharField(label=_("Family name"), max_length=NAME_MAX)
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput)
+    birth_number = forms.CharField(
+        label=_("Birth number"),
+        max_length=11,
+        help_text=_("9 or 10 digits, optionally with a slash after the sixth."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    address = forms.CharField(label=_("Address"), max_length=ADDRESS_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def apply_service_errors(self, error: ValidationError) -> dict[str, list[str]]:
+        """Attach the service's field errors to this form; return the ones that belong to other forms."""
+        rest: dict[str, list[str]] = {}
+        for field, messages in error.message_dict.items():
+            if field in self.fields:
+                for message in messages:
+                    self.add_error(field, message)
+            else:
+                rest[field] = messages
+        return rest
+
+
+class RepresentativeForm(forms.Form):
+    relation = forms.ChoiceField(label=_("Relation"), choices=[("", "—"), *Relation.choices], required=False)
+    full_name = forms.CharField(label=_("Name"), max_length=NAME_MAX, required=False)
+    contact = forms.CharField(label=_("Contact"), max_length=CONTACT_MAX, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("full_name") and not data.get("relation"):
+            self.add_error("relation", _("Choose a relation."))
+        if (data.get("relation") or data.get("contact")) and not data.get("full_name"):
+            self.add_error("full_name", _("Enter the representative's name."))
+        return data
+
+
+RepresentativeFormSet = forms.formset_factory(RepresentativeForm, extra=2, max_num=4, validate_max=True)

@@ -1,0 +1,166 @@
+"""Fictional demo data for the Olomouc Region: one ORP, its OSPOD, partner organisations and one login per kind of user.
+
+Every name, organisation and person here is invented; nothing refers to a real child or family. The command is
+idempotent: it looks rows up by their natural keys (ORP code, organisation name, username) and only creates what is
+missing, so running it twice changes nothing, and an existing account keeps its password and any edits made since.
+
+Each part is a function that takes what the earlier parts returned, so later features add their own part (children,
+cases, flows) by writing another ``seed_…`` function and calling it from :func:`seed_all`. All demo accounts share
+:data:`DEMO_PASSWORD`, which is why the command refuses to run with production settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from casework.admin import administrator_permissions
+from casework.models import Municipality, Organisation, Role, Sector, User
+
+DEMO_PASSWORD = "demo-heslo-2026"  # noqa: S105 - the demo's published shared password, never used in production
+
+MUNICIPALITY_CODE = "OM"
+MUNICIPALITY_NAME = "Olomouc"
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    key: str
+    name: str
+    sector: Sector
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    username: str
+    first_name: str
+    last_name: str
+    role: Role
+    organisation_key: str
+    job_title: str
+
+
+DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
+    DemoOrganisation("ospod", "OSPOD Magistrát města Olomouce", Sector.OSPOD),
+    DemoOrganisation("school_1", "ZŠ Javorová Olomouc", Sector.SCHOOL),
+    DemoOrganisation("school_2", "ZŠ Na Vyhlídce Olomouc", Sector.SCHOOL),
+    DemoOrganisation("paediatrics", "Dětská ordinace MUDr. Hany Vrbové", Sector.HEALTH),
+    DemoOrganisation("psychiatry", "Ambulance dětské psychiatrie MUDr. Tomáše Kratochvíla", Sector.HEALTH),
+    DemoOrganisation("sas", "SAS pro rodiny s dětmi Olomouc (Jabloňka pro rodiny, z. ú.)", Sector.SERVICE),
+    # The municipal office the OSPOD department belongs to: home of the DPO and the administrator, who are not
+    # OSPOD staff and never see case content.
+    DemoOrganisation("office", "Magistrát města Olomouce", Sector.OTHER),
+)
+
+DEMO_PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson(
+        "vedouci", "Jana", "Dvořáková", Role.SUPERVISOR, "ospod", "vedoucí oddělení sociálně-právní ochrany dětí"
+    ),
+    DemoPerson("koordinator", "Petr", "Novotný", Role.OSPOD_WORKER, "ospod", "koordinátor případů"),
+    DemoPerson("koordinatorka2", "Lucie", "Marková", Role.OSPOD_WORKER, "ospod", "koordinátorka případů"),
+    DemoPerson("ucitelka", "Eva", "Procházková", Role.PARTNER, "school_1", "třídní učitelka"),
+    DemoPerson("vychovny", "Martin", "Šťastný", Role.PARTNER, "school_2", "výchovný poradce"),
+    DemoPerson("pediatr", "Hana", "Vrbová", Role.PARTNER, "paediatrics", "praktická lékařka pro děti a dorost"),
+    DemoPerson("psychiatr", "Tomáš", "Kratochvíl", Role.PARTNER, "psychiatry", "dětský psychiatr"),
+    DemoPerson("sas", "Kateřina", "Horáková", Role.PARTNER, "sas", "sociální pracovnice SAS"),
+    DemoPerson("poverenec", "Jiří", "Černý", Role.DPO, "office", "pověřenec pro ochranu osobních údajů"),
+    DemoPerson("spravce", "Ondřej", "Kučera", Role.ADMINISTRATOR, "office", "správce systému"),
+)
+
+
+@dataclass
+class DemoData:
+    """What the parts have seeded so far; later parts read it (e.g. a case needs ``users["koordinator"]``)."""
+
+    municipality: Municipality
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    created_usernames: set[str] = field(default_factory=set)
+
+
+def seed_municipality() -> Municipality:
+    municipality, _ = Municipality.objects.get_or_create(code=MUNICIPALITY_CODE, defaults={"name": MUNICIPALITY_NAME})
+    return municipality
+
+
+def seed_organisations(data: DemoData) -> None:
+    for spec in DEMO_ORGANISATIONS:
+        organisation, _ = Organisation.objects.get_or_create(
+            name=spec.name, municipality=data.municipality, defaults={"sector": spec.sector}
+        )
+        data.organisations[spec.key] = organisation
+
+
+def seed_users(data: DemoData, *, password: str = DEMO_PASSWORD) -> None:
+    """One account per demo person; the password is set only when the account is created."""
+    for person in DEMO_PEOPLE:
+        user = User.objects.filter(username=person.username).first()
+        if user is None:
+            user = User(
+                username=person.username,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                email=f"{person.username}@demo.example.org",
+                role=person.role,
+                organisation=data.organisations[person.organisation_key],
+                job_title=person.job_title,
+                is_staff=person.role == Role.ADMINISTRATOR,
+            )
+            user.set_password(password)
+            user.full_clean()
+            user.save()
+            data.created_usernames.add(person.username)
+        data.users[person.username] = user
+
+
+def seed_administrator_access(data: DemoData) -> None:
+    """Administrators manage users and organisations in the admin: staff status plus exactly those permissions."""
+    permissions = list(administrator_permissions())
+    for user in data.users.values():
+        if user.role == Role.ADMINISTRATOR:
+            user.user_permissions.add(*permissions)
+
+
+def seed_all() -> DemoData:
+    """Run every part in order, in one transaction. Later features append their parts here."""
+    with transaction.atomic():
+        data = DemoData(municipality=seed_municipality())
+        seed_organisations(data)
+        seed_users(data)
+        seed_administrator_access(data)
+    return data
+
+
+class Command(BaseCommand):
+    help = "Create the fictional Olomouc demo data and logins (idempotent; refuses production settings)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.SETTINGS_MODULE.endswith(".prod"):
+            raise CommandError("seed_demo creates accounts with a published password; it never runs in production.")
+        data = seed_all()
+        self.stdout.write(self.style.SUCCESS(f"Demo data for {data.municipality} ({data.municipality.code}) ready."))
+        self.stdout.write(self._logins_table(data))
+        self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}")
+        self.stdout.write("Accounts that existed before kept their password.")
+
+    @staticmethod
+    def _logins_table(data: DemoData) -> str:
+        rows = [("login", "name", "role", "organisation", "")]
+        for username, user in data.users.items():
+            rows.append(
+                (
+                    username,
+                    user.get_full_name(),
+                    str(user.get_role_display()),
+                    str(user.organisation or ""),
+                    "new" if username in data.created_usernames else "existing",
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+        lines.insert(1, "  ".join("-" * width for width in widths).rstrip())
+        return "\n".join(lines)

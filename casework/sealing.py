@@ -1,0 +1,188 @@
+"""Sealed model fields: how domain rows hold protected values as envelopes, and the keyring that seals and opens them.
+
+A ``SealedField`` is a binary column holding an envelope (or NULL for "no value"); attribute access returns the
+envelope bytes and never decrypts. Models with sealed fields subclass ``SealedModel``: a UUID primary key generated in
+Python (the row id is part of the associated data, so it must be known before the INSERT), the owner whose data key
+seals them, and each field's compartment.
+
+Writing: ``seal_values(instance, {...})`` in the service that saves the row. Opening: ``open_values`` — called by
+``permissions.gate`` (the one place that decrypts for a user) and by key-management commands that re-seal in memory.
+A test keeps other callers out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from django.apps import apps
+from django.db import models
+from django.utils import timezone
+
+from casework.compartments import Compartment
+from casework.crypto import Binding, envelope_key_id, open_envelope, seal
+from casework.crypto.errors import KeyDestroyedError, KeyUnavailableError
+from casework.crypto.keys import KeyProvider, get_key_provider, new_data_key
+from casework.models.keys import DataKey
+
+
+class SealedField(models.BinaryField):
+    """A binary column that holds one envelope. Its compartment is data for the policy."""
+
+    def __init__(self, *args: Any, compartment: Compartment, **kwargs: Any) -> None:
+        self.compartment = Compartment(compartment)
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        kwargs["editable"] = False
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["compartment"] = self.compartment.value
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+
+class SealedModel(models.Model):
+    """Base for rows with sealed fields. Subclasses set ``SEAL_OWNER_TYPE`` and implement ``seal_owner_id``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    SEAL_OWNER_TYPE: ClassVar[str]
+    SEAL_SCHEMA_VERSION: ClassVar[int] = 1
+
+    class Meta:
+        abstract = True
+
+    def seal_owner_id(self) -> uuid.UUID:
+        raise NotImplementedError
+
+    @classmethod
+    def owner_filter(cls, owner_id: uuid.UUID) -> models.Q:
+        """The rows whose sealed values belong to ``owner_id`` (for re-encryption)."""
+        raise NotImplementedError
+
+    @classmethod
+    def sealed_fields(cls) -> dict[str, Compartment]:
+        return {f.name: f.compartment for f in cls._meta.get_fields() if isinstance(f, SealedField)}
+
+    @classmethod
+    def compartment_of(cls, field_name: str) -> Compartment:
+        try:
+            return cls.sealed_fields()[field_name]
+        except KeyError:
+            raise ValueError(f"{cls._meta.label} has no sealed field {field_name!r}") from None
+
+    def binding(self, field_name: str) -> Binding:
+        return Binding(
+            table=self._meta.db_table,
+            row_id=str(self.pk),
+            field=field_name,
+            owner_id=str(self.seal_owner_id()),
+            schema_version=self.SEAL_SCHEMA_VERSION,
+        )
+
+
+def sealed_models() -> list[type[SealedModel]]:
+    return [m for m in apps.get_models() if issubclass(m, SealedModel)]
+
+
+class Keyring:
+    """Data keys for one unit of work: fetched once, unwrapped once, held only for the keyring's life.
+
+    Creating an owner's first data key writes a ``DataKey`` row, so sealing must run inside the caller's write
+    transaction.
+    """
+
+    def __init__(self, provider: KeyProvider | None = None) -> None:
+        self._provider = provider or get_key_provider()
+        self._by_id: dict[uuid.UUID, bytes] = {}
+        self._active: dict[tuple[str, uuid.UUID], uuid.UUID] = {}
+
+    def active_key(self, owner_type: str, owner_id: uuid.UUID) -> tuple[uuid.UUID, bytes]:
+        cached = self._active.get((owner_type, owner_id))
+        if cached is not None:
+            return cached, self._by_id[cached]
+        row = DataKey.objects.filter(owner_type=owner_type, owner_id=owner_id, retired_at__isnull=True).first()
+        if row is None:
+            row = self.create_key(owner_type, owner_id)
+        key = self._unwrap(row)
+        self._active[(owner_type, owner_id)] = row.id
+        return row.id, key
+
+    def create_key(self, owner_type: str, owner_id: uuid.UUID) -> DataKey:
+        key_id = uuid.uuid4()
+        material = new_data_key()
+        kek_id, wrapped = self._provider.wrap(material, data_key_id=key_id)
+        row = DataKey.objects.create(
+            id=key_id, owner_type=owner_type, owner_id=owner_id, kek_id=kek_id, wrapped_key=wrapped
+        )
+        self._by_id[key_id] = material
+        self._active[(owner_type, owner_id)] = key_id
+        return row
+
+    def key_by_id(self, key_id: uuid.UUID) -> bytes:
+        if key_id not in self._by_id:
+            self.preload([key_id])
+        try:
+            return self._by_id[key_id]
+        except KeyError:
+            raise KeyUnavailableError(f"data key {key_id} does not exist") from None
+
+    def preload(self, key_ids: Iterable[uuid.UUID]) -> None:
+        missing = [k for k in set(key_ids) if k not in self._by_id]
+        if missing:
+            for row in DataKey.objects.filter(id__in=missing):
+                self._unwrap(row)
+
+    def forget_owner(self, owner_type: str, owner_id: uuid.UUID) -> None:
+        self._active.pop((owner_type, owner_id), None)
+
+    def _unwrap(self, row: DataKey) -> bytes:
+        if row.id in self._by_id:
+            return self._by_id[row.id]
+        if row.destroyed_at is not None or row.wrapped_key is None:
+            raise KeyDestroyedError(f"data key {row.id} of {row.owner_type} {row.owner_id} was destroyed")
+        key = self._provider.unwrap(row.kek_id, bytes(row.wrapped_key), data_key_id=row.id)
+        self._by_id[row.id] = key
+        return key
+
+
+def seal_values(instance: SealedModel, values: Mapping[str, str | None], keyring: Keyring | None = None) -> None:
+    """Set envelopes on ``instance`` for ``values`` (None stores NULL). The caller saves the row."""
+    keyring = keyring or Keyring()
+    fields = type(instance).sealed_fields()
+    key_id, key = keyring.active_key(instance.SEAL_OWNER_TYPE, instance.seal_owner_id())
+    for name, value in values.items():
+        if name not in fields:
+            raise ValueError(f"{instance._meta.label} has no sealed field {name!r}")
+        envelope = None if value is None else seal(value, key=key, key_id=key_id, binding=instance.binding(name))
+        setattr(instance, name, envelope)
+
+
+def open_values(
+    instance: SealedModel, field_names: Iterable[str], keyring: Keyring | None = None
+) -> dict[str, str | None]:
+    """Decrypt the named fields. Raises a ``CryptoError`` on any failure; never returns a partial result."""
+    keyring = keyring or Keyring()
+    names = list(field_names)
+    envelopes = {name: getattr(instance, name) for name in names}
+    keyring.preload(envelope_key_id(bytes(env)) for env in envelopes.values() if env is not None)
+    result: dict[str, str | None] = {}
+    for name, env in envelopes.items():
+        if env is None:
+            result[name] = None
+            continue
+        data = bytes(env)
+        key = keyring.key_by_id(envelope_key_id(data))
+        result[name] = open_envelope(data, key=key, binding=instance.binding(name))
+    return result
+
+
+def destroy_owner_keys(owner_type: str, owner_id: uuid.UUID) -> int:
+    """Crypto-shred: drop the key material of every data key of an owner. Irreversible by design."""
+    now = timezone.now()
+    return DataKey.objects.filter(owner_type=owner_type, owner_id=owner_id, destroyed_at__isnull=True).update(
+        wrapped_key=None, destroyed_at=now, retired_at=now
+    )

@@ -1,0 +1,49 @@
+"""Selectors read: querysets and lookups without side effects. They return rows with envelopes, never plaintext."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import ValidationError
+
+from casework.birth_number import normalize_birth_number
+from casework.crypto.blind_index import blind_index
+from casework.models import Child, LegalRepresentative, User
+
+BIRTH_NUMBER_INDEX_PURPOSE = "child.birth_number"
+
+
+def birth_number_index(normalized: str) -> str:
+    """The blind index of a normalised (digits-only) birth number."""
+    return blind_index(normalized, purpose=BIRTH_NUMBER_INDEX_PURPOSE)
+
+
+def child_find_by_birth_number(*, user: User, birth_number: str) -> Child | None:
+    """Exact match through the blind index, within the user's own ORP. Invalid input raises ValidationError."""
+    normalized = normalize_birth_number(birth_number)
+    if user.organisation is None:
+        return None
+    municipality_id = user.organisation.municipality_id
+    return (
+        Child.objects.filter(
+            birth_number_index=birth_number_index(normalized), municipality_id=municipality_id, shredded_at=None
+        )
+        .select_related("municipality")
+        .first()
+    )
+
+
+def child_get(*, child_id: uuid.UUID | str) -> Child | None:
+    try:
+        return Child.objects.select_related("municipality").filter(pk=child_id).first()
+    except ValidationError:
+        return None  # a malformed UUID is just "not found"
+
+
+def child_representatives(*, child: Child) -> list[LegalRepresentative]:
+    return list(child.representatives.all())
+
+
+def children_registered_by(*, user: User, limit: int = 20) -> list[Child]:
+    """The user's most recent registrations (ids and dates only; names are read through the gate)."""
+    return list(Child.objects.filter(created_by=user, shredded_at=None).order_by("-created_at")[:limit])

@@ -1,0 +1,371 @@
+"""Writing and reading the audit log: the chain, its canonical form, and the two ways to append a row.
+
+* :func:`record` appends inside the caller's transaction. For **writes** of protected fields: if the write rolls back,
+  its audit row does too, and a write without its audit row never commits.
+* :func:`record_committed` appends in a transaction of its own and returns only once the row is committed. For
+  protected **reads** and **denials**: the gate calls it before it decrypts anything or raises its 404, and treats
+  :class:`AuditUnavailable` as "no plaintext". It refuses to run inside an outer transaction, whose rollback would
+  take the row with it (the gate reads before any write transaction opens; views are not atomic).
+
+Each row's ``row_hash`` is ``HMAC-SHA256(AUDIT_HMAC_KEY, prev_hash || canonical JSON)``; see
+:func:`canonical_content` and docs/adr/0003-audit-chain.md. Writers serialise on the locked
+:class:`~permissions.models.AuditChainHead` row. Rows carry field *names* only; the validators below reject anything
+that does not look like an identifier, so a value cannot be smuggled in as a "field name" or an object id.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import ipaddress
+import json
+import re
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
+
+from permissions.middleware import current_request_context
+from permissions.models import CHAIN_HEAD_PK, AuditAction, AuditChainHead, AuditEvent, AuditOutcome
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from casework.models.organisations import User
+
+__all__ = [
+    "AuditAction",
+    "AuditOutcome",
+    "AuditRecordInvalid",
+    "AuditUnavailable",
+    "canonical_content",
+    "compute_row_hash",
+    "events_for_actor",
+    "events_for_case",
+    "hmac_key",
+    "record",
+    "record_committed",
+]
+
+SYSTEM_ROLE = "system"
+ANONYMOUS_ROLE = "anonymous"
+
+_FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_OBJECT_TYPE = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+_OBJECT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_MAX_FIELDS = 100
+_MAX_PURPOSE = AuditEvent._meta.get_field("purpose").max_length or 200
+_MIN_KEY_BYTES = 32
+
+
+class AuditUnavailable(Exception):
+    """The audit row could not be written (or could not be made durable). Callers must not reveal plaintext.
+
+    Raised chained from the underlying error (``raise ... from exc``): a database error, a missing or malformed
+    ``AUDIT_HMAC_KEY``, or :func:`record_committed` being called inside an outer transaction.
+    """
+
+
+class AuditRecordInvalid(ValueError):
+    """The caller passed something that must not go into the audit log (a value where a name belongs). A bug."""
+
+
+# --- The chain ----------------------------------------------------------------------------------------------------
+
+
+def hmac_key() -> bytes:
+    """The chain's key from ``AUDIT_HMAC_KEY`` (base64, at least 32 bytes). Raises ImproperlyConfigured otherwise."""
+    raw = settings.AUDIT_HMAC_KEY
+    if not raw:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY is not set; the audit chain cannot be written or verified.")
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must be base64.") from exc
+    if len(key) < _MIN_KEY_BYTES:
+        raise ImproperlyConfigured(f"AUDIT_HMAC_KEY must decode to at least {_MIN_KEY_BYTES} bytes.")
+    return key
+
+
+def _format_datetime(value: datetime) -> str:
+    if timezone.is_naive(value):
+        raise ValueError("audit timestamps must be timezone-aware")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_content(event: AuditEvent) -> bytes:
+    """The bytes the row's HMAC covers: every column except ``id`` and ``row_hash``, as sorted-key compact JSON.
+
+    Values are normalised to the form the database gives back (UUID as hyphenated lower-case text, datetimes as UTC
+    ISO 8601 with microseconds), so the verifier recomputes the same bytes from a row it reads. Changing this
+    function invalidates every existing chain: add a version first (see the ADR).
+    """
+    content: dict[str, Any] = {
+        "seq": event.seq,
+        "occurred_at": _format_datetime(event.occurred_at),
+        "actor_id": event.actor_id,
+        "actor_username": event.actor_username,
+        "actor_role": event.actor_role,
+        "actor_organisation": event.actor_organisation,
+        "actor_sector": event.actor_sector,
+        "action": str(event.action),
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "case_id": str(uuid.UUID(str(event.case_id))) if event.case_id is not None else None,
+        "field_names": list(event.field_names),
+        "purpose": event.purpose,
+        "outcome": str(event.outcome),
+        "request_id": event.request_id,
+        "client_ip": event.client_ip,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def compute_row_hash(event: AuditEvent, *, key: bytes | None = None) -> str:
+    """``HMAC-SHA256(key, prev_hash || canonical_content)`` as lower-case hex. ``key`` defaults to the setting."""
+    mac = hmac.new(key if key is not None else hmac_key(), digestmod=hashlib.sha256)
+    mac.update(event.prev_hash.encode("ascii"))
+    mac.update(canonical_content(event))
+    return mac.hexdigest()
+
+
+# --- Validation and snapshots -------------------------------------------------------------------------------------
+
+
+def _field_names(fields: Iterable[str]) -> list[str]:
+    if isinstance(fields, str):
+        raise AuditRecordInvalid("fields must be a collection of field names, not one string")
+    names = sorted(set(fields))
+    if len(names) > _MAX_FIELDS:
+        raise AuditRecordInvalid(f"at most {_MAX_FIELDS} field names per audit row")
+    for name in names:
+        if not isinstance(name, str) or not _FIELD_NAME.match(name):
+            # Never echo the rejected string: it may be the very value that must not be logged.
+            raise AuditRecordInvalid("a field name must be a lower-case identifier (names only, never values)")
+    return names
+
+
+def _checked(
+    *, action: str, object_type: str, object_id: object, purpose: str, outcome: str, case_id: object
+) -> tuple[str, str, uuid.UUID | None]:
+    if action not in AuditAction.values:
+        raise AuditRecordInvalid(f"unknown audit action {action!r}")
+    if outcome not in AuditOutcome.values:
+        raise AuditRecordInvalid(f"unknown audit outcome {outcome!r}")
+    if not _OBJECT_TYPE.match(object_type):
+        raise AuditRecordInvalid("object_type must look like 'app_label.model'")
+    object_id_text = str(object_id)
+    if not _OBJECT_ID.match(object_id_text):
+        raise AuditRecordInvalid("object_id must be a UUID, a number or a short identifier")
+    if not purpose or len(purpose) > _MAX_PURPOSE:
+        raise AuditRecordInvalid(f"purpose is required and at most {_MAX_PURPOSE} characters")
+    case_uuid: uuid.UUID | None = None
+    if case_id is not None:
+        try:
+            case_uuid = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
+        except ValueError as exc:
+            raise AuditRecordInvalid("case_id must be a UUID") from exc
+    return object_id_text, purpose, case_uuid
+
+
+def _normalised_ip(value: str | None) -> str | None:
+    # Stored the way the database gives it back (PostgreSQL's inet prints compressed IPv6), so the hash recomputes.
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    return clean_ipv6_address(str(address)) if address.version == 6 else str(address)
+
+
+def _actor_snapshot(actor: User | AnonymousUser | None) -> dict[str, Any]:
+    if actor is None:
+        return {"actor": None, "actor_username": "", "actor_role": SYSTEM_ROLE}
+    if not actor.is_authenticated:
+        return {"actor": None, "actor_username": "", "actor_role": ANONYMOUS_ROLE}
+    organisation = actor.organisation if actor.organisation_id else None
+    return {
+        "actor": actor,
+        "actor_username": actor.get_username(),
+        "actor_role": actor.role,
+        "actor_organisation": organisation.name if organisation else "",
+        "actor_sector": organisation.sector if organisation else "",
+    }
+
+
+# --- Appending ----------------------------------------------------------------------------------------------------
+
+
+def _locked_head(using: str) -> AuditChainHead:
+    head = AuditChainHead.objects.using(using).select_for_update().filter(pk=CHAIN_HEAD_PK).first()
+    if head is None:
+        # First write after migrate or flush. ON CONFLICT DO NOTHING lets two first writers race harmlessly; the
+        # loser waits on the winner's row lock and then reads its committed head.
+        AuditChainHead.objects.using(using).bulk_create([AuditChainHead(pk=CHAIN_HEAD_PK)], ignore_conflicts=True)
+        head = AuditChainHead.objects.using(using).select_for_update().get(pk=CHAIN_HEAD_PK)
+    return head
+
+
+def _append(
+    *,
+    actor: User | AnonymousUser | None,
+    action: str,
+    object_type: str,
+    object_id: object,
+    fields: Iterable[str],
+    purpose: str,
+    outcome: str,
+    case_id: object,
+    using: str,
+) -> AuditEvent:
+    object_id_text, purpose, case_uuid = _checked(
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        purpose=purpose,
+        outcome=outcome,
+        case_id=case_id,
+    )
+    names = _field_names(fields)
+    context = current_request_context()
+    try:
+        key = hmac_key()
+    except ImproperlyConfigured as exc:
+        raise AuditUnavailable(str(exc)) from exc
+    try:
+        with transaction.atomic(using=using):
+            head = _locked_head(using)
+            event = AuditEvent(
+                seq=head.seq + 1,
+                # Taken under the lock, so time order follows chain order unless the clock steps back.
+                occurred_at=timezone.now(),
+                action=action,
+                object_type=object_type,
+                object_id=object_id_text,
+                case_id=case_uuid,
+                field_names=names,
+                purpose=purpose,
+                outcome=outcome,
+                request_id=context.request_id if context else "",
+                client_ip=_normalised_ip(context.client_ip) if context else None,
+                prev_hash=head.last_hash,
+                **_actor_snapshot(actor),
+            )
+            event.row_hash = compute_row_hash(event, key=key)
+            event.save(force_insert=True, using=using)
+            AuditChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(seq=event.seq, last_hash=event.row_hash)
+    except DatabaseError as exc:
+        raise AuditUnavailable("the audit row could not be written") from exc
+    return event
+
+
+def record(
+    *,
+    actor: User | AnonymousUser | None,
+    action: AuditAction | str,
+    object_type: str,
+    object_id: object,
+    fields: Iterable[str],
+    purpose: str,
+    outcome: AuditOutcome | str,
+    case_id: uuid.UUID | str | None = None,
+) -> AuditEvent:
+    """Append an audit row inside the caller's current transaction (a savepoint if one is open).
+
+    Use for writes of protected fields, inside the service's ``transaction.atomic()``: the row commits or rolls back
+    with the write. ``actor=None`` records the system itself. ``fields`` are field *names*. ``request_id`` and
+    ``client_ip`` come from :func:`permissions.middleware.current_request_context` (empty outside a request).
+
+    Raises :class:`AuditRecordInvalid` for arguments that must not be logged, :class:`AuditUnavailable` when the
+    row cannot be written (the caller's transaction should then roll back, which letting it propagate does).
+    """
+    return _append(
+        actor=actor,
+        action=str(action),
+        object_type=object_type,
+        object_id=object_id,
+        fields=fields,
+        purpose=purpose,
+        outcome=str(outcome),
+        case_id=case_id,
+        using=router.db_for_write(AuditEvent),
+    )
+
+
+def _outer_transaction_open(connection: BaseDatabaseWrapper) -> bool:
+    if connection.in_atomic_block:
+        # Atomic blocks opened by Django's TestCase (the pytest ``db`` fixture) only simulate the real world's
+        # autocommit; anything else is a caller's transaction whose rollback would take our row with it.
+        return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+    # Autocommit switched off by hand is a transaction too.
+    return not connection.get_autocommit()
+
+
+def record_committed(
+    *,
+    actor: User | AnonymousUser | None,
+    action: AuditAction | str,
+    object_type: str,
+    object_id: object,
+    fields: Iterable[str],
+    purpose: str,
+    outcome: AuditOutcome | str,
+    case_id: uuid.UUID | str | None = None,
+) -> AuditEvent:
+    """Append an audit row and commit it before returning. For protected reads and denials (fail closed).
+
+    The gate calls this *before* it decrypts anything or raises its 404: when it returns, the row is durable; when it
+    raises :class:`AuditUnavailable`, the caller must reveal nothing. It refuses (``AuditUnavailable``) to run inside
+    an outer ``transaction.atomic()``, because a later rollback of that transaction would silently erase the record
+    of a read that already happened; the only exception is the atomic block a Django test case wraps around a test.
+
+    Arguments as for :func:`record`; raises :class:`AuditRecordInvalid` for arguments that must not be logged.
+    """
+    using = router.db_for_write(AuditEvent)
+    connection = connections[using]
+    if _outer_transaction_open(connection):
+        raise AuditUnavailable(
+            "record_committed() inside an open transaction: the audit row could be rolled back after the read"
+        )
+    try:
+        # durable=True is Django's own guard for the same rule; it also exempts only test-case atomics.
+        with transaction.atomic(using=using, durable=True):
+            return _append(
+                actor=actor,
+                action=str(action),
+                object_type=object_type,
+                object_id=object_id,
+                fields=fields,
+                purpose=purpose,
+                outcome=str(outcome),
+                case_id=case_id,
+                using=using,
+            )
+    except DatabaseError as exc:
+        # The COMMIT itself can fail (serialisation, lost connection): then nothing is durable.
+        raise AuditUnavailable("the audit row could not be committed") from exc
+
+
+# --- Reading (oversight screens for supervisors and the DPO) ------------------------------------------------------
+
+
+def events_for_case(case_id: uuid.UUID | str) -> QuerySet[AuditEvent]:
+    """Who accessed this case, in chain order. The caller decides who may see this list."""
+    return AuditEvent.objects.filter(case_id=case_id).order_by("seq")
+
+
+def events_for_actor(user: User) -> QuerySet[AuditEvent]:
+    """What this user accessed, in chain order. The caller decides who may see this list."""
+    return AuditEvent.objects.filter(actor=user).order_by("seq")

@@ -1,0 +1,440 @@
+"""The product shell as a person meets it: logging in and out, lockout, the menu per role, language, admin, health."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError
+from django.test import Client
+from django.urls import reverse
+
+from casework.management.commands import serve_demo
+from casework.models import Organisation, Role, Sector, User
+from tests.factories import TEST_PASSWORD, OrganisationFactory, UserFactory
+
+LOGIN_FAILED_CS = "Přihlášení se nezdařilo. Zkontrolujte uživatelské jméno a heslo; záleží na velikosti písmen."
+LOCKED_CS = "Přihlašování je pozastaveno"
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+NAV_BY_ROLE_CS = {
+    Role.OSPOD_WORKER: ["Úkoly", "Případy", "Děti"],
+    Role.SUPERVISOR: ["Úkoly", "Případy", "Děti", "Dohled"],
+    Role.PARTNER: ["Úkoly", "Případy"],
+    Role.DPO: ["Dohled"],
+    Role.ADMINISTRATOR: ["Správa"],
+}
+HOME_BY_ROLE = {
+    Role.OSPOD_WORKER: "/inbox/",
+    Role.SUPERVISOR: "/inbox/",
+    Role.PARTNER: "/inbox/",
+    Role.DPO: "/oversight/",
+    Role.ADMINISTRATOR: "/admin/",
+}
+SHELL_PAGES = ["/inbox/", "/cases/", "/children/", "/oversight/"]
+
+
+def _user(role: Role, **kwargs: Any) -> User:
+    sector = {Role.OSPOD_WORKER: Sector.OSPOD, Role.SUPERVISOR: Sector.OSPOD}.get(role, Sector.SCHOOL)
+    kwargs.setdefault("organisation", OrganisationFactory(name=f"Organizace pro {role}", sector=sector))
+    return UserFactory(role=role, first_name="Božena", last_name="Němcová", **kwargs)
+
+
+def _login(client: Client, username: str, password: str) -> Any:
+    return client.post(reverse("login"), {"username": username, "password": password}, follow=True)
+
+
+def _without_tokens(html: str) -> str:
+    """The page with CSRF tokens blanked, so two renderings can be compared for equality."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+def _nav_labels(html: str) -> list[str]:
+    nav = re.search(r'<nav class="site-nav".*?</nav>', html, re.S)
+    return re.findall(r"<a [^>]*>([^<]+)</a>", nav.group(0)) if nav else []
+
+
+# --- Login and logout --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_login_page_is_czech_by_default(client: Client) -> None:
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="cs">' in html
+    assert "Přihlášení" in html
+    assert 'for="id_username"' in html
+    assert 'for="id_password"' in html
+
+
+@pytest.mark.django_db
+def test_login_success_shows_name_and_organisation(client: Client) -> None:
+    user = _user(Role.OSPOD_WORKER)
+    response = _login(client, user.username, TEST_PASSWORD)
+    assert response.redirect_chain[-1][0] == "/inbox/"
+    html = response.content.decode()
+    assert "Božena Němcová" in html
+    assert str(user.organisation) in html
+
+
+@pytest.mark.django_db
+def test_wrong_password_and_unknown_user_get_the_same_message(client: Client) -> None:
+    user = _user(Role.PARTNER)
+    wrong_password = _login(client, user.username, "not-the-password")
+    unknown_user = _login(client, "nobody-by-this-name", "not-the-password")
+    for response in (wrong_password, unknown_user):
+        assert response.status_code == 200
+        assert LOGIN_FAILED_CS in response.content.decode()
+        assert "_auth_user_id" not in client.session
+    # The pages differ only in what the person typed into the username box.
+    assert _without_tokens(wrong_password.content.decode()).replace(user.username, "X") == _without_tokens(
+        unknown_user.content.decode()
+    ).replace("nobody-by-this-name", "X")
+
+
+@pytest.mark.django_db
+def test_inactive_user_cannot_log_in_and_gets_the_same_message(client: Client) -> None:
+    user = _user(Role.OSPOD_WORKER, is_active=False)
+    response = _login(client, user.username, TEST_PASSWORD)
+    assert LOGIN_FAILED_CS in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_five_failures_lock_the_username_even_for_the_right_password(client: Client) -> None:
+    user = _user(Role.OSPOD_WORKER)
+    for _ in range(4):
+        assert _login(client, user.username, "wrong-password").status_code == 200
+    fifth = _login(client, user.username, "wrong-password")
+    assert fifth.status_code == 429
+    assert LOCKED_CS in fifth.content.decode()
+    right_password = _login(client, user.username, TEST_PASSWORD)
+    assert right_password.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_locked_out_page_does_not_say_whether_the_account_exists(client: Client) -> None:
+    user = _user(Role.PARTNER)
+    pages = {}
+    for username in (user.username, "no-such-person"):
+        for _ in range(5):
+            response = _login(client, username, "wrong-password")
+        assert response.status_code == 429
+        pages[username] = _without_tokens(response.content.decode())
+    assert pages[user.username] == pages["no-such-person"]
+    assert user.username not in pages[user.username]
+    assert "Zkuste to znovu za 15 minut." in pages[user.username]
+
+
+@pytest.mark.django_db
+def test_logout_needs_post_and_confirms(client: Client) -> None:
+    user = _user(Role.PARTNER)
+    client.force_login(user)
+    assert client.get(reverse("logout")).status_code == 405
+    assert client.get(reverse("inbox")).status_code == 200
+    response = client.post(reverse("logout"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("login")
+    assert "Byli jste odhlášeni." in response.content.decode()
+    assert client.get(reverse("inbox")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_pages_need_login(client: Client) -> None:
+    for url in ["/", *SHELL_PAGES]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+# --- Navigation by role ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(NAV_BY_ROLE_CS))
+def test_menu_shows_exactly_what_the_role_may_open(client: Client, role: Role) -> None:
+    client.force_login(_user(role))
+    home = client.get("/")
+    assert home.status_code == 302
+    assert home["Location"] == HOME_BY_ROLE[role]
+    page = client.get("/no-such-page/")  # any shell page carries the menu; this one exists for every role
+    assert _nav_labels(page.content.decode()) == NAV_BY_ROLE_CS[role]
+    allowed = {item["url"] for item in page.context["nav_items"]}
+    for url in SHELL_PAGES:
+        expected = 200 if url in allowed else 403
+        assert client.get(url).status_code == expected, url
+
+
+@pytest.mark.django_db
+def test_placeholder_pages_say_the_content_arrives_later(client: Client) -> None:
+    client.force_login(_user(Role.SUPERVISOR))
+    for url in SHELL_PAGES:
+        html = client.get(url).content.decode()
+        assert "Tato verze produktu" in html, url
+        assert 'aria-current="page"' in html
+
+
+@pytest.mark.django_db
+def test_forbidden_page_explains_itself(client: Client) -> None:
+    client.force_login(_user(Role.PARTNER))
+    response = client.get("/children/")
+    assert response.status_code == 403
+    assert "Nemáte přístup" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_unknown_address_gets_our_404_page(client: Client) -> None:
+    client.force_login(_user(Role.PARTNER))
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Stránka nenalezena" in html
+    assert "Božena Němcová" in html  # still inside the shell, with the menu
+
+
+# --- Language ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_switching_to_english_changes_the_texts(client: Client) -> None:
+    client.force_login(_user(Role.SUPERVISOR))
+    czech = client.get("/inbox/").content.decode()
+    assert "Odhlásit se" in czech
+    assert _nav_labels(czech) == NAV_BY_ROLE_CS[Role.SUPERVISOR]
+
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/inbox/"}, follow=True)
+    english = response.content.decode()
+    assert response.redirect_chain[-1][0] == "/inbox/"
+    assert '<html lang="en">' in english
+    assert "Log out" in english
+    assert _nav_labels(english) == ["Inbox", "Cases", "Children", "Oversight"]
+    assert "This version of the product does not contain them yet" in english
+
+    back = client.post(reverse("set_language"), {"language": "cs", "next": "/inbox/"}, follow=True)
+    assert "Odhlásit se" in back.content.decode()
+
+
+# --- Administration ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_administrator_manages_users_and_organisations_in_admin(client: Client) -> None:
+    administrator = _user(Role.ADMINISTRATOR)
+    assert administrator.is_staff
+    assert not administrator.is_superuser
+    client.force_login(administrator)
+    index = client.get("/admin/")
+    assert index.status_code == 200
+    html = index.content.decode()
+    for model in ("municipality", "organisation", "user"):
+        assert f"/admin/casework/{model}/" in html
+    assert client.get("/admin/casework/user/?role__exact=partner").status_code == 200
+    assert client.get("/admin/casework/organisation/?sector__exact=school").status_code == 200
+
+
+@pytest.mark.django_db
+def test_administrator_cannot_grant_privileges_or_touch_superusers(client: Client) -> None:
+    administrator = _user(Role.ADMINISTRATOR)
+    partner = _user(Role.PARTNER)
+    superuser = User.objects.create_superuser("root", "root@test.example.org", "pw-root-12345")
+    client.force_login(administrator)
+    form = client.get(f"/admin/casework/user/{partner.pk}/change/").content.decode()
+    assert 'name="role"' in form
+    assert 'name="organisation"' in form
+    for privilege in ("is_superuser", "is_staff", "user_permissions", "groups"):
+        assert f'name="{privilege}"' not in form
+    assert client.get(f"/admin/casework/user/{superuser.pk}/change/").status_code == 302  # "doesn't exist"
+    assert client.get(f"/admin/casework/user/{partner.pk}/delete/").status_code == 403
+    own = client.get(f"/admin/casework/user/{administrator.pk}/change/").content.decode()
+    assert 'name="role"' not in own
+
+
+@pytest.mark.django_db
+def test_administrator_creates_a_partner_account(client: Client) -> None:
+    administrator = _user(Role.ADMINISTRATOR)
+    school = OrganisationFactory(name="ZŠ Nová", sector=Sector.SCHOOL)
+    client.force_login(administrator)
+    response = client.post(
+        "/admin/casework/user/add/",
+        {
+            "username": "nova.ucitelka",
+            "usable_password": "true",
+            "password1": "Dlouhe-heslo-2026",
+            "password2": "Dlouhe-heslo-2026",
+            "first_name": "Věra",
+            "last_name": "Nováková",
+            "email": "",
+            "job_title": "třídní učitelka",
+            "organisation": school.pk,
+            "role": Role.PARTNER,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    created = User.objects.get(username="nova.ucitelka")
+    assert created.organisation == school
+    assert not created.is_staff
+
+
+@pytest.mark.django_db
+def test_admin_rejects_a_partner_in_an_ospod_organisation(client: Client) -> None:
+    ospod = OrganisationFactory(name="OSPOD Test", sector=Sector.OSPOD)
+    client.force_login(_user(Role.ADMINISTRATOR))
+    response = client.post(
+        "/admin/casework/user/add/",
+        {
+            "username": "omyl",
+            "usable_password": "false",
+            "first_name": "Omyl",
+            "last_name": "Omylný",
+            "organisation": ospod.pk,
+            "role": Role.PARTNER,
+        },
+    )
+    assert response.status_code == 200
+    assert not User.objects.filter(username="omyl").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.PARTNER, Role.OSPOD_WORKER, Role.DPO])
+def test_admin_is_closed_to_everyone_else(client: Client, role: Role) -> None:
+    client.force_login(_user(role))
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    assert client.get("/admin/casework/user/").status_code == 302
+
+
+# --- Health check ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_healthz_ok_when_database_and_channel_layer_answer(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": True, "channel_layer": True}}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_healthz_503_when_channel_layer_fails(client: Client) -> None:
+    broken = mock.Mock()
+    broken.new_channel = mock.AsyncMock(side_effect=ConnectionError("redis is down"))
+    with mock.patch("casework.views.get_channel_layer", return_value=broken):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "checks": {"database": True, "channel_layer": False}}
+
+
+@pytest.mark.django_db
+def test_healthz_503_when_database_fails(client: Client) -> None:
+    broken = mock.Mock()
+    broken.cursor.side_effect = DatabaseError("database is gone")
+    with mock.patch("casework.views.connection", broken):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": False, "channel_layer": True}
+
+
+# --- serve_demo ------------------------------------------------------------------------------------------------
+
+
+def test_periodic_command_runs_at_start_and_then_repeats() -> None:
+    calls: list[str] = []
+
+    async def scenario() -> None:
+        task = asyncio.create_task(serve_demo.run_periodically("deadlines", 0.01, runner=calls.append))
+        while len(calls) < 3:
+            await asyncio.sleep(0.005)
+        task.cancel()
+
+    asyncio.run(asyncio.wait_for(scenario(), timeout=5))
+    assert calls[:3] == ["deadlines"] * 3
+
+
+def test_run_command_once_logs_a_failure_instead_of_raising(caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        mock.patch.object(serve_demo, "call_command", side_effect=RuntimeError("boom")),
+        mock.patch.object(serve_demo, "close_old_connections"),
+        mock.patch.object(serve_demo, "connections") as connections,
+    ):
+        serve_demo.run_command_once("deadlines")
+    assert "Periodic command deadlines failed" in caplog.text
+    connections.close_all.assert_called_once()  # the worker thread never keeps a connection between runs
+
+
+def test_unknown_periodic_command_stops_start_up() -> None:
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="unknown command"):
+        serve_demo.validate_periodic_commands([("no_such_command", 60)])
+    with pytest.raises(CommandError, match="positive"):
+        serve_demo.validate_periodic_commands([("check", 0)])
+    assert serve_demo.validate_periodic_commands([("check", 60)]) == [("check", 60)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_demo_serves_the_login_page_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "KEY_FILE": str(tmp_path / "no-keys.env"),
+        "LOG_DIR": str(tmp_path / "log"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve_demo", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as response:  # noqa: S310
+                    body = response.read().decode()
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        assert "Přihlášení" in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/app.css", timeout=2) as response:  # noqa: S310
+            assert response.status == 200
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+
+
+@pytest.mark.django_db
+def test_organisation_factory_keeps_roles_consistent() -> None:
+    for role in Role:
+        user = UserFactory(role=role)
+        user.full_clean()
+        assert isinstance(user.organisation, Organisation)
+        assert user.check_password(TEST_PASSWORD)

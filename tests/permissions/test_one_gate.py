@@ -1,0 +1,26 @@
+"""Only the gate decrypts for a user: nothing else in the product imports the opening functions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ALLOWED = {
+    "casework/sealing.py",  # defines it
+    "permissions/gate.py",  # the gate
+    "casework/management/commands/reencrypt.py",  # re-seals in memory under a new key, never shows a value
+}
+OPENERS = re.compile(r"\b(open_values|open_envelope)\b")
+
+
+def test_only_the_gate_and_key_management_open_sealed_values() -> None:
+    offenders = []
+    for package in ("casework", "permissions", "workflows", "notifications", "config"):
+        for path in (ROOT / package).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative in ALLOWED or relative.startswith("casework/crypto/"):
+                continue
+            if OPENERS.search(path.read_text()):
+                offenders.append(relative)
+    assert offenders == []
