@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +20,7 @@ from casework.forms import BirthNumberSearchForm, ChildRegistrationForm, Represe
 from casework.models import Child, LegalRepresentative, User
 from casework.selectors import child_find_by_birth_number, child_representatives, children_registered_by
 from casework.services import RepresentativeInput, child_create
+from casework.views import shell_page
 from permissions import gate
 from permissions.access import access_child_by_id
 from permissions.policy import may_search_register
@@ -36,7 +36,7 @@ def _register_user(request: HttpRequest) -> User:
     return user
 
 
-@login_required
+@shell_page("child_search")
 @require_http_methods(["GET", "POST"])
 def child_search(request: HttpRequest) -> HttpResponse:
     """POST only for the search itself: a birth number never goes into a URL or an access log."""

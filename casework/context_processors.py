@@ -32,7 +32,7 @@ class ShellPage:
 SHELL_PAGES: tuple[ShellPage, ...] = (
     ShellPage("inbox", _("Inbox"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER})),
     ShellPage("case_list", _("Cases"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER})),
-    ShellPage("child_list", _("Children"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})),
+    ShellPage("child_search", _("Children"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})),
     ShellPage("oversight", _("Oversight"), frozenset({Role.SUPERVISOR, Role.DPO})),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
 )

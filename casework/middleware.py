@@ -9,8 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from casework.crypto.errors import CryptoError
 from permissions.middleware import current_request_context
@@ -33,3 +36,17 @@ class SealedDataErrorMiddleware:
         logger.error("request %s: protected data could not be opened (%s)", request_id, type(exception).__name__)
         body = render_to_string("casework/sealed_error.html", {"request_id": request_id}, request=request)
         return HttpResponse(body, status=500)
+
+
+class CzechFirstLocaleMiddleware(LocaleMiddleware):
+    """Czech unless the user chose otherwise with the language switch (the cookie).
+
+    Django's own middleware would follow the browser's Accept-Language, so a Czech authority's worker with an English
+    browser would get English pages; the product speaks Czech first, English on request.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -8,6 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("inbox/", views.inbox, name="inbox"),
     path("cases/", views.case_list, name="case_list"),
-    path("children/", views.child_list, name="child_list"),
     path("oversight/", views.oversight, name="oversight"),
+    path("favicon.ico", views.favicon),
 ]

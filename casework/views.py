@@ -6,6 +6,7 @@ Which role may open which top-level page is the table in ``casework.context_proc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -19,8 +20,9 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -28,6 +30,9 @@ from django.views.decorators.http import require_GET
 from casework.context_processors import may_open, pages_for
 
 logger = logging.getLogger(__name__)
+
+# A load balancer's probe gives up after a few seconds; answer 503 before that rather than hang.
+HEALTHZ_TIMEOUT_SECONDS = 2.0
 
 View = Callable[..., HttpResponse]
 
@@ -56,13 +61,27 @@ def _channel_layer_ok() -> bool:
     if layer is None:
         return False
     try:
-        channel = async_to_sync(layer.new_channel)()
-        async_to_sync(layer.send)(channel, {"type": "healthz.ping"})
-        message = async_to_sync(layer.receive)(channel)
-        return message.get("type") == "healthz.ping"
+        return async_to_sync(_ping_channel_layer)(layer)
     except Exception:
         logger.warning("healthz: channel layer check failed", exc_info=False)
         return False
+
+
+async def _ping_channel_layer(layer: Any) -> bool:
+    """Send a message to a fresh channel and read it back; a layer that accepts but never delivers is down too."""
+    channel = await layer.new_channel()
+    await layer.send(channel, {"type": "healthz.ping"})
+    message = await asyncio.wait_for(layer.receive(channel), timeout=HEALTHZ_TIMEOUT_SECONDS)
+    return bool(message.get("type") == "healthz.ping")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (Django's admin): answer instead of logging a 404.
+
+    Resolved per request, not at import: with the manifest storage, ``static()`` needs collectstatic to have run.
+    """
+    return HttpResponseRedirect(static("img/favicon.svg"))
 
 
 class LoginForm(AuthenticationForm):
@@ -127,11 +146,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @shell_page("case_list")
 def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/case_list.html")
-
-
-@shell_page("child_list")
-def child_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "casework/child_list.html")
 
 
 @shell_page("oversight")

@@ -8,6 +8,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("casework.auth_urls")),
     path("admin/", admin.site.urls),
-    path("register/", include("casework.child_urls")),
+    path("children/", include("casework.child_urls")),
     path("", include("casework.urls")),
 ]

@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('relation', models.CharField(choices=[('mother', 'mother'), ('father', 'father'), ('guardian', 'guardian'), ('foster_carer', 'foster carer'), ('other', 'other')], max_length=16, verbose_name='relation')),
-                ('full_name', casework.sealing.SealedField(blank=True, compartment='identity', null=True, verbose_name='name')),
+                ('full_name', casework.sealing.SealedField(blank=True, compartment='identity', null=True, verbose_name='full name')),
                 ('contact', casework.sealing.SealedField(blank=True, compartment='identity', null=True, verbose_name='contact')),
                 ('position', models.PositiveSmallIntegerField(default=0)),
                 ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='representatives', to='casework.child')),

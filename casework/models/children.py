@@ -73,7 +73,7 @@ class LegalRepresentative(SealedModel):
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="representatives")
     relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
-    full_name = SealedField(compartment=Compartment.IDENTITY, verbose_name=_("name"))
+    full_name = SealedField(compartment=Compartment.IDENTITY, verbose_name=_("full name"))
     contact = SealedField(compartment=Compartment.IDENTITY, verbose_name=_("contact"))
     position = models.PositiveSmallIntegerField(default=0)
 

@@ -85,7 +85,6 @@ class User(AbstractUser):
     role = models.CharField(_("system role"), max_length=16, choices=Role.choices, default=Role.PARTNER)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
 
-
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

@@ -50,6 +50,7 @@ def test_each_kind_of_user_logs_in_sees_their_menu_switches_to_english_and_logs_
             # The administrator's home is Django's admin: users and organisations, nothing about cases.
             expect(page).to_have_url(f"{live_server.url}/admin/")
             expect(page.locator("#site-name")).to_have_text("Koordinace případů: správa")
+            expect(page.locator("#user-tools")).to_contain_text(user.first_name)
             expect(page.get_by_role("link", name="Uživatelé", exact=True)).to_be_visible()
             expect(page.get_by_role("link", name="Organizace", exact=True)).to_be_visible()
             page.get_by_role("button", name="English").click()

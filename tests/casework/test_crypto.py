@@ -6,7 +6,6 @@ import os
 import uuid
 
 import pytest
-from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +16,7 @@ from casework.models import Child, DataKey, KeyOwnerType
 from casework.sealing import Keyring, open_values
 from casework.services import child_crypto_shred
 from tests.factories.children import register_child
+from tests.scan import find_in_database
 
 KEY = os.urandom(32)
 KEY_ID = uuid.uuid4()
@@ -135,22 +135,3 @@ def test_no_plaintext_anywhere_in_the_database(coordinator) -> None:
     marker = "Zdeňka-Kanárek-7351"
     register_child(by=coordinator, given_name=marker, family_name=marker, address=marker + " 12, Olomouc")
     assert find_in_database([marker, "Jana Nováková", "+420 600 000 001"]) == []
-
-
-def find_in_database(needles: list[str]) -> list[tuple[str, str]]:
-    """Every (table, column) of every table whose text or bytes contain one of ``needles``."""
-    hits = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
-            quoted = connection.ops.quote_name(table)
-            cursor.execute(f"SELECT * FROM {quoted}")  # noqa: S608 - table names come from introspection
-            for row in cursor.fetchall():
-                for column, value in zip(columns, row, strict=True):
-                    if value is None:
-                        continue
-                    blob = bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
-                    for needle in needles:
-                        if needle.encode() in blob:
-                            hits.append((table, column))
-    return hits

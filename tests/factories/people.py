@@ -1,5 +1,8 @@
 """Factories for ORPs, organisations and users.
 
+Call ``UserFactory.create(...)`` (not ``UserFactory(...)``) where the type matters: factory_boy types ``create`` as
+returning the model, while mypy takes the plain call for a factory instance.
+
 ``UserFactory`` keeps the organisation consistent with the role (OSPOD staff in an OSPOD organisation, partners
 elsewhere), so a test that only says ``UserFactory(role=Role.SUPERVISOR)`` gets a user the model would accept. The
 password is :data:`TEST_PASSWORD` for every user. An administrator gets staff status and exactly the permissions
@@ -33,7 +36,7 @@ class MunicipalityFactory(DjangoModelFactory[Municipality]):
         django_get_or_create = ("code",)
 
     code = "OM"
-    name = "Olomouc"
+    name = factory.LazyAttribute(lambda m: "Olomouc" if m.code == "OM" else f"ORP {m.code}")
 
 
 class OrganisationFactory(DjangoModelFactory[Organisation]):
@@ -63,9 +66,9 @@ class UserFactory(DjangoModelFactory[User]):
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @factory.post_generation
-    def administrator_access(self, create: bool, extracted: Any, **kwargs: Any) -> None:
-        if create and self.role == Role.ADMINISTRATOR:
-            self.user_permissions.add(*administrator_permissions())
+    def administrator_access(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create and obj.role == Role.ADMINISTRATOR:
+            obj.user_permissions.add(*administrator_permissions())
 
     @classmethod
     def _after_postgeneration(cls, instance: User, create: bool, results: dict[str, Any] | None = None) -> None:

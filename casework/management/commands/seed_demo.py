@@ -11,6 +11,7 @@ cases, flows) by writing another ``seed_…`` function and calling it from :func
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from casework.admin import administrator_permissions
-from casework.models import Municipality, Organisation, Role, Sector, User
+from casework.birth_number import normalize_birth_number
+from casework.models import Child, Municipality, Organisation, Role, Sector, User
+from casework.selectors import birth_number_index
+from casework.services import RepresentativeInput, child_create
 
 DEMO_PASSWORD = "demo-heslo-2026"  # noqa: S105 - the demo's published shared password, never used in production
 
@@ -72,6 +76,44 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class DemoChild:
+    given_name: str
+    family_name: str
+    born: datetime.date
+    birth_number: str  # synthetic: computed to be valid, belongs to nobody we know of
+    address: str
+    representative: tuple[str, str, str]  # relation, name, contact
+
+
+DEMO_CHILDREN: tuple[DemoChild, ...] = (
+    DemoChild(
+        "Anežka",
+        "Pokorná",
+        datetime.date(2014, 3, 9),
+        "145309/1013",
+        "Javorová 12, 779 00 Olomouc",
+        ("mother", "Veronika Pokorná", "+420 601 000 101"),
+    ),
+    DemoChild(
+        "Matyáš",
+        "Kolář",
+        datetime.date(2011, 11, 23),
+        "111123/1011",
+        "Na Vyhlídce 3, 779 00 Olomouc",
+        ("father", "Radek Kolář", "+420 601 000 102"),
+    ),
+    DemoChild(
+        "Viktorie",
+        "Benešová",
+        datetime.date(2017, 6, 2),
+        "175602/1014",
+        "Bělidla 7, 779 00 Olomouc",
+        ("guardian", "Zdenka Benešová", "+420 601 000 103"),
+    ),
+)
+
+
 @dataclass
 class DemoData:
     """What the parts have seeded so far; later parts read it (e.g. a case needs ``users["koordinator"]``)."""
@@ -80,6 +122,7 @@ class DemoData:
     organisations: dict[str, Organisation] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     created_usernames: set[str] = field(default_factory=set)
+    children: dict[str, Child] = field(default_factory=dict)
 
 
 def seed_municipality() -> Municipality:
@@ -125,6 +168,26 @@ def seed_administrator_access(data: DemoData) -> None:
             user.user_permissions.add(*permissions)
 
 
+def seed_children(data: DemoData) -> None:
+    """Register the demo children through the real service, so their identity is sealed exactly as in use."""
+    for spec in DEMO_CHILDREN:
+        index = birth_number_index(normalize_birth_number(spec.birth_number))
+        child = Child.objects.filter(birth_number_index=index).first()
+        if child is None:
+            relation, name, contact = spec.representative
+            child = child_create(
+                municipality=data.municipality,
+                given_name=spec.given_name,
+                family_name=spec.family_name,
+                date_of_birth=spec.born,
+                birth_number=spec.birth_number,
+                address=spec.address,
+                representatives=[RepresentativeInput(relation=relation, full_name=name, contact=contact)],
+                created_by=data.users["koordinator"],
+            )
+        data.children[spec.birth_number] = child
+
+
 def seed_all() -> DemoData:
     """Run every part in order, in one transaction. Later features append their parts here."""
     with transaction.atomic():
@@ -132,6 +195,7 @@ def seed_all() -> DemoData:
         seed_organisations(data)
         seed_users(data)
         seed_administrator_access(data)
+        seed_children(data)
     return data
 
 
@@ -149,7 +213,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _logins_table(data: DemoData) -> str:
-        rows = [("login", "name", "role", "organisation", "")]
+        rows = [("login", "name", "role", "organisation", "account")]
         for username, user in data.users.items():
             rows.append(
                 (

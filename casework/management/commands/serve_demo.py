@@ -95,7 +95,9 @@ class Command(BaseCommand):
                 task.cancel()
             return Deferred.fromFuture(asyncio.ensure_future(asyncio.gather(*tasks, return_exceptions=True)))
 
-        reactor.addSystemEventTrigger("before", "shutdown", stop_schedule)  # type: ignore[attr-defined]
+        # zope.interface methods have no ``self`` in their signature, which confuses mypy; hence ``Any``.
+        reactor_core: Any = reactor
+        reactor_core.addSystemEventTrigger("before", "shutdown", stop_schedule)
         host, port = options["host"], options["port"]
         server = Server(
             application=application,
