@@ -119,15 +119,22 @@ def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
         {"relation": rep.get_relation_display(), "values": disclosure.values, "withheld": disclosure.withheld}
         for rep, disclosure in zip(reps, rep_disclosures, strict=True)
     ]
+    shown = dict(identity.values)
     dob = identity.get("date_of_birth")
-    age = _age(datetime.date.fromisoformat(dob)) if dob else None
+    born = datetime.date.fromisoformat(dob) if dob else None
+    if born is not None:
+        shown["date_of_birth"] = f"{born.day}. {born.month}. {born.year}"
+    number = identity.get("birth_number")
+    if number:
+        shown["birth_number"] = f"{number[:6]}/{number[6:]}"
+    age = _age(born) if born else None
     return render(
         request,
         "casework/child_detail.html",
         {
             "child_id": child.pk,
             "municipality": child.municipality.name,
-            "identity": identity.values,
+            "identity": shown,
             "withheld": identity.withheld,
             "age": age,
             "representatives": representatives,
