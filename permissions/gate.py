@@ -77,29 +77,24 @@ def read_rows(
     object_type = model._meta.label_lower
     object_id = str(anchor.pk) if len(rows) > 1 or rows[0] is not anchor else str(rows[0].pk)
     case_id = _case_id_of(anchor)
-    if withheld:
+
+    def audited(action: audit.AuditAction, outcome: audit.AuditOutcome, names: Sequence[str]) -> None:
         audit.record_committed(
             actor=user,
-            action=audit.AuditAction.DENY,
+            action=action,
             object_type=object_type,
             object_id=object_id,
-            fields=list(withheld),
+            fields=list(names),
             purpose=purpose,
-            outcome=audit.AuditOutcome.DENIED,
+            outcome=outcome,
             case_id=case_id,
         )
+
+    if withheld:
+        audited(audit.AuditAction.DENY, audit.AuditOutcome.DENIED, withheld)
     if not allowed:
         return [Disclosure(object_type, str(row.pk), {}, withheld) for row in rows]
-    audit.record_committed(
-        actor=user,
-        action=audit.AuditAction.READ,
-        object_type=object_type,
-        object_id=object_id,
-        fields=allowed,
-        purpose=purpose,
-        outcome=audit.AuditOutcome.ALLOWED,
-        case_id=case_id,
-    )
+    audited(audit.AuditAction.READ, audit.AuditOutcome.ALLOWED, allowed)
     keyring = Keyring()
     disclosures = []
     for row in rows:
