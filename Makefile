@@ -38,6 +38,7 @@ typecheck: install ## mypy with django-stubs
 	$(BIN)/mypy .
 
 check-migrations: install ## Fail when a model change has no migration
+	mkdir -p var  # the default SQLite path's folder, so the history check can open it on a fresh clone
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
 chromium: ## Install Debian's Chromium for the browser tests when it is missing (needs root)

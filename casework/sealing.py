@@ -51,6 +51,7 @@ class SealedModel(models.Model):
 
     SEAL_OWNER_TYPE: ClassVar[str]
     SEAL_SCHEMA_VERSION: ClassVar[int] = 1
+    _sealed_fields_cache: ClassVar[dict[str, Compartment]]
 
     class Meta:
         abstract = True
@@ -65,7 +66,12 @@ class SealedModel(models.Model):
 
     @classmethod
     def sealed_fields(cls) -> dict[str, Compartment]:
-        return {f.name: f.compartment for f in cls._meta.get_fields() if isinstance(f, SealedField)}
+        """Field name → compartment; computed once per class (fields don't change after the model is built)."""
+        cached: dict[str, Compartment] | None = cls.__dict__.get("_sealed_fields_cache")
+        if cached is None:
+            cached = {f.name: f.compartment for f in cls._meta.get_fields() if isinstance(f, SealedField)}
+            cls._sealed_fields_cache = cached
+        return dict(cached)
 
     @classmethod
     def compartment_of(cls, field_name: str) -> Compartment:

@@ -75,7 +75,7 @@ def read_rows(
     allowed = [name for name in fields if model.compartment_of(name) in visible]
     withheld = tuple(name for name in fields if name not in allowed)
     object_type = model._meta.label_lower
-    object_id = str(anchor.pk) if len(rows) > 1 or rows[0] is not anchor else str(rows[0].pk)
+    object_id = str(anchor.pk)
     case_id = _case_id_of(anchor)
 
     def audited(action: audit.AuditAction, outcome: audit.AuditOutcome, names: Sequence[str]) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from casework.compartments import Compartment
-from casework.models import OSPOD_ROLES, Child, Municipality, Role, Sector, User
+from casework.models import OSPOD_ROLES, Child, Municipality, Sector, User
 
 
 class Relationship(StrEnum):
@@ -82,7 +82,3 @@ def may_register_child(user: User, municipality: Municipality) -> bool:
 
 def may_search_register(user: User) -> bool:
     return Subject.from_user(user).is_authority_staff
-
-
-def is_supervisor(user: User) -> bool:
-    return Subject.from_user(user).is_authority_staff and user.role == Role.SUPERVISOR
