@@ -26,12 +26,16 @@ from casework.crypto.errors import KeyDestroyedError, KeyUnavailableError
 from casework.crypto.keys import KeyProvider, get_key_provider, new_data_key
 from casework.models.keys import DataKey
 
+#: ``SealedField(compartment=PER_ROW)``: the row's own ``compartment`` column classifies the value (a case note is
+#: social, school or health according to what its author chose).
+PER_ROW = "per_row"
+
 
 class SealedField(models.BinaryField):
     """A binary column that holds one envelope. Its compartment is data for the policy."""
 
-    def __init__(self, *args: Any, compartment: Compartment, **kwargs: Any) -> None:
-        self.compartment = Compartment(compartment)
+    def __init__(self, *args: Any, compartment: Compartment | str, **kwargs: Any) -> None:
+        self.compartment: Compartment | str = PER_ROW if compartment == PER_ROW else Compartment(compartment)
         kwargs.setdefault("null", True)
         kwargs.setdefault("blank", True)
         kwargs["editable"] = False
@@ -39,7 +43,7 @@ class SealedField(models.BinaryField):
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
-        kwargs["compartment"] = self.compartment.value
+        kwargs["compartment"] = str(self.compartment)
         kwargs.pop("editable", None)
         return name, path, args, kwargs
 
@@ -51,7 +55,7 @@ class SealedModel(models.Model):
 
     SEAL_OWNER_TYPE: ClassVar[str]
     SEAL_SCHEMA_VERSION: ClassVar[int] = 1
-    _sealed_fields_cache: ClassVar[dict[str, Compartment]]
+    _sealed_fields_cache: ClassVar[dict[str, Compartment | str]]
 
     class Meta:
         abstract = True
@@ -65,20 +69,28 @@ class SealedModel(models.Model):
         raise NotImplementedError
 
     @classmethod
-    def sealed_fields(cls) -> dict[str, Compartment]:
-        """Field name → compartment; computed once per class (fields don't change after the model is built)."""
-        cached: dict[str, Compartment] | None = cls.__dict__.get("_sealed_fields_cache")
+    def sealed_fields(cls) -> dict[str, Compartment | str]:
+        """Field name → compartment (or ``PER_ROW``); computed once per class (fields don't change after build)."""
+        cached: dict[str, Compartment | str] | None = cls.__dict__.get("_sealed_fields_cache")
         if cached is None:
             cached = {f.name: f.compartment for f in cls._meta.get_fields() if isinstance(f, SealedField)}
             cls._sealed_fields_cache = cached
         return dict(cached)
 
     @classmethod
-    def compartment_of(cls, field_name: str) -> Compartment:
+    def compartment_of(cls, field_name: str) -> Compartment | str:
+        """The field's declared compartment, or ``PER_ROW`` when each row says (see :meth:`row_compartment`)."""
         try:
             return cls.sealed_fields()[field_name]
         except KeyError:
             raise ValueError(f"{cls._meta.label} has no sealed field {field_name!r}") from None
+
+    def row_compartment(self, field_name: str) -> Compartment:
+        """The compartment of this row's value of ``field_name``: the declared one, or the row's ``compartment``."""
+        declared = type(self).compartment_of(field_name)
+        if declared == PER_ROW:
+            return Compartment(getattr(self, "compartment"))  # noqa: B009 - a column of subclasses that use PER_ROW
+        return Compartment(declared)
 
     def binding(self, field_name: str) -> Binding:
         return Binding(

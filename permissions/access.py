@@ -2,18 +2,50 @@
 
 A refused attempt on an existing object is audited (committed before the 404 is raised), so oversight can see who
 probed what; a lookup of a missing id is not, since there is nothing to protect and nothing to name.
+
+``access_case_by_id`` is the only way views fetch a case. It decides the user's standing on the case once per
+request (``CaseAccess``) and keeps it on the instance for the gate and the views; it is recomputed from the database
+on every request, so an ended membership, an expired share or a withdrawn consent stops working at once.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
-from casework.models import Child, User
-from casework.selectors import child_get
+from casework.models import Case, CaseStatus, Child, Sector, TeamMembership, User
+from casework.selectors import case_get, child_get
 from permissions import audit
-from permissions.policy import Relationship, Subject, relationship_to_child
+from permissions.models import CaseUserObjectPermission, Share
+from permissions.object_perms import VIEW
+from permissions.policy import (
+    TEAM_ROLES,
+    CaseAccess,
+    CaseFacts,
+    Relationship,
+    Subject,
+    case_access,
+    relationship_to_child,
+)
+
+_ACCESS_ATTR = "_case_access"
+
+
+def record_denial(user: User | None, object_type: str, object_id: Any, purpose: str, case_id: Any = None) -> None:
+    audit.record_committed(
+        actor=user,
+        action=audit.AuditAction.DENY,
+        object_type=object_type,
+        object_id=str(object_id),
+        fields=[],
+        purpose=purpose,
+        outcome=audit.AuditOutcome.DENIED,
+        case_id=case_id,
+    )
 
 
 def access_child_by_id(user: User, child_id: uuid.UUID | str, *, purpose: str) -> Child:
@@ -21,14 +53,116 @@ def access_child_by_id(user: User, child_id: uuid.UUID | str, *, purpose: str) -
     if child is None or child.shredded_at is not None:
         raise Http404
     if relationship_to_child(Subject.from_user(user), child) is Relationship.NONE:
-        audit.record_committed(
-            actor=user,
-            action=audit.AuditAction.DENY,
-            object_type="casework.child",
-            object_id=str(child.pk),
-            fields=[],
-            purpose=purpose,
-            outcome=audit.AuditOutcome.DENIED,
-        )
+        record_denial(user, "casework.child", child.pk, purpose)
         raise Http404
     return child
+
+
+def current_membership_with_index(user: User) -> Q:
+    """Cases where ``user`` holds a membership valid today *and* the object-permission index lists them."""
+    return Q(
+        Exists(TeamMembership.objects.current().filter(case=OuterRef("pk"), user=user)),
+        Exists(
+            CaseUserObjectPermission.objects.filter(content_object=OuterRef("pk"), user=user, permission__codename=VIEW)
+        ),
+    )
+
+
+def load_case_access(user: User | None, case: Case) -> CaseAccess:
+    """Decide ``user``'s standing on ``case`` from the database (at most two queries for a team member)."""
+    subject = Subject.from_user(user)
+    facts = CaseFacts(
+        case_id=case.pk, municipality_id=case.municipality_id, coordinator_id=case.coordinator_id, is_open=case.is_open
+    )
+    access = case_access(subject, facts)
+    if access.relationship is not Relationship.NONE or user is None or not case.is_open or not subject.active:
+        return access
+    if not Case.objects.filter(pk=case.pk).filter(current_membership_with_index(user)).exists():
+        return access
+    recipients = Q(recipient_user=user)
+    if subject.organisation_id is not None:
+        recipients |= Q(recipient_organisation_id=subject.organisation_id)
+    compartments: set[str] = set()
+    items: set[tuple[str, str]] = set()
+    for compartment, item_type, item_id in (
+        Share.objects.in_force().filter(recipients, case=case).values_list("compartment", "item_type", "item_id")
+    ):
+        if item_id is None:
+            compartments.add(compartment)
+        else:
+            items.add((item_type, str(item_id)))
+    facts = CaseFacts(
+        case_id=facts.case_id,
+        municipality_id=facts.municipality_id,
+        coordinator_id=facts.coordinator_id,
+        is_open=facts.is_open,
+        is_current_member=True,
+        shared_compartments=frozenset(compartments),  # type: ignore[arg-type]
+        shared_items=frozenset(items),
+    )
+    return case_access(subject, facts)
+
+
+def access_case_by_id(user: User, case_id: uuid.UUID | str, *, purpose: str) -> Case:
+    """The case, if ``user`` may see it today; otherwise the same 404 as for a case that does not exist.
+
+    A refusal on an existing case is audited. The returned instance carries the decision (``case_access_of``).
+    """
+    case = case_get(case_id=case_id)
+    if case is None:
+        raise Http404
+    access = load_case_access(user, case)
+    if not access.visible:
+        record_denial(user, "casework.case", case.pk, purpose, case_id=case.pk)
+        raise Http404
+    setattr(case, _ACCESS_ATTR, access)
+    return case
+
+
+def refuse(user: User | None, case: Case, *, purpose: str) -> PermissionDenied:
+    """Audit a refused action on a case the user can see (a partner trying to manage the team) and return the
+    exception to raise. Call outside any transaction: the denial is committed before the refusal is answered."""
+    record_denial(user, "casework.case", case.pk, purpose, case_id=case.pk)
+    return PermissionDenied()
+
+
+def case_access_of(user: User | None, case: Case) -> CaseAccess:
+    """The decision ``access_case_by_id`` made for this instance, or a fresh one (e.g. for a case from a list)."""
+    access: CaseAccess | None = getattr(case, _ACCESS_ATTR, None)
+    if access is not None and access.subject.user_id == (user.pk if user is not None else None):
+        return access
+    return load_case_access(user, case)
+
+
+def access_case_object(user: User, case_id: uuid.UUID | str, obj: Any, *, purpose: str) -> Case:
+    """For URLs naming an object of a case (a membership, a share): the case, or 404 if the object isn't the case's.
+
+    ``obj`` is the looked-up object or None. A tampered id (another case's object) is audited like a refusal.
+    """
+    case = access_case_by_id(user, case_id, purpose=purpose)
+    if obj is None or getattr(obj, "case_id", None) != case.pk:
+        record_denial(user, "casework.case", case.pk, purpose, case_id=case.pk)
+        raise Http404
+    return case
+
+
+def visible_cases(user: User) -> Q:
+    """The cases ``user`` may open, as a filter (DOMAIN.md, "Who sees which case"), the same rule as
+    :func:`load_case_access` expressed in SQL: coordinator or supervisor of the authority (closed cases too), or a
+    current team member of an open case whom the object-permission index lists.
+    """
+    subject = Subject.from_user(user)
+    if not subject.active or subject.organisation_id is None:
+        return Q(pk__in=[])
+    rule = Q(pk__in=[])
+    if subject.is_authority_staff and subject.municipality_id is not None:
+        if subject.is_supervisor:
+            rule |= Q(municipality_id=subject.municipality_id)
+        else:
+            rule |= Q(municipality_id=subject.municipality_id, coordinator=user)
+    if subject.role in TEAM_ROLES:
+        member = Q(status=CaseStatus.OPEN) & current_membership_with_index(user)
+        if subject.sector == Sector.OSPOD:
+            member &= Q(municipality_id=subject.municipality_id)
+        rule |= member
+    return rule

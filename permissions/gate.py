@@ -13,14 +13,16 @@ audit module refuses an outer transaction. Decryption failures raise ``CryptoErr
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from casework.crypto import envelope_key_id
 from casework.crypto.errors import CryptoError
-from casework.models import Child, User
+from casework.models import Case, Child, User
 from casework.sealing import Keyring, SealedModel, open_values
 from permissions import audit
-from permissions.policy import Relationship, Subject, readable_compartments, relationship_to_child
+from permissions.access import case_access_of
+from permissions.policy import Item, Subject, readable_compartments, relationship_to_child
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +43,45 @@ class Disclosure:
         return name in self.values
 
 
-def relationship_for(subject: Subject, anchor: SealedModel) -> Relationship:
-    """How ``subject`` stands to the object that decides access (the child for register rows)."""
-    if isinstance(anchor, Child):
-        return relationship_to_child(subject, anchor)
-    raise TypeError(f"no access rule for {anchor._meta.label}")
+Decide = Callable[[SealedModel, str], bool]
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Rows of one model disclosed under one access decision; audited as one read row and one denial row."""
+
+    anchor: SealedModel | Case
+    rows: Sequence[SealedModel]
+    fields: Sequence[str]
+    decide: Decide
+
+
+def _register_decision(user: User | None, anchor: SealedModel) -> Decide:
+    """The child register: OSPOD staff of the child's ORP (anchor: the child)."""
+    if not isinstance(anchor, Child):
+        raise TypeError(f"no access rule for {anchor._meta.label}")
+    subject = Subject.from_user(user)
+    visible = readable_compartments(subject, relationship_to_child(subject, anchor))
+    return lambda row, name: row.row_compartment(name) in visible
+
+
+def _case_decision(user: User | None, case: Case) -> Decide:
+    access = case_access_of(user, case)
+
+    def decide(row: SealedModel, name: str) -> bool:
+        item = Item(
+            object_type=row._meta.label_lower,
+            object_id=str(row.pk),
+            compartment=row.row_compartment(name),
+            author_organisation_id=getattr(row, "author_organisation_id", None),
+        )
+        return access.may_read(item)
+
+    return decide
 
 
 def read(user: User | None, obj: SealedModel, fields: Sequence[str], *, purpose: str) -> Disclosure:
-    """Disclose ``fields`` of ``obj`` to ``user`` as far as the policy allows; audited."""
+    """Disclose ``fields`` of a register row (a child) to ``user`` as far as the policy allows; audited."""
     return read_rows(user, obj, [obj], fields, purpose=purpose)[0]
 
 
@@ -61,50 +93,97 @@ def read_rows(
     *,
     purpose: str,
 ) -> list[Disclosure]:
-    """Disclose the same ``fields`` of several rows of one model, access decided by ``anchor``; one audit entry.
+    """Disclose the same ``fields`` of several register rows, access decided by ``anchor`` (the child); audited once.
 
-    Used for a child's legal representatives (anchor: the child). With no rows nothing is read and nothing audited.
+    Used for a child's legal representatives. With no rows nothing is read and nothing audited.
     """
-    if not rows:
-        return []
-    model = type(rows[0])
-    if any(type(row) is not model for row in rows):
-        raise TypeError("read_rows takes rows of one model")
-    subject = Subject.from_user(user)
-    visible = readable_compartments(subject, relationship_for(subject, anchor))
-    allowed = [name for name in fields if model.compartment_of(name) in visible]
-    withheld = tuple(name for name in fields if name not in allowed)
-    object_type = model._meta.label_lower
-    object_id = str(anchor.pk)
-    case_id = _case_id_of(anchor)
+    batch = _Batch(anchor=anchor, rows=rows, fields=fields, decide=_register_decision(user, anchor))
+    return _disclose(user, [batch], purpose=purpose)[0]
 
-    def audited(action: audit.AuditAction, outcome: audit.AuditOutcome, names: Sequence[str]) -> None:
-        audit.record_committed(
-            actor=user,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            fields=list(names),
-            purpose=purpose,
-            outcome=outcome,
-            case_id=case_id,
-        )
 
-    if withheld:
-        audited(audit.AuditAction.DENY, audit.AuditOutcome.DENIED, withheld)
-    if not allowed:
-        return [Disclosure(object_type, str(row.pk), {}, withheld) for row in rows]
-    audited(audit.AuditAction.READ, audit.AuditOutcome.ALLOWED, allowed)
+def read_case(
+    user: User | None, case: Case, rows: Sequence[SealedModel], fields: Sequence[str], *, purpose: str
+) -> list[Disclosure]:
+    """Disclose ``fields`` of rows belonging to ``case`` (its child, its notes, its consents), row by row.
+
+    ``case`` must come from ``permissions.access`` (the decision travels with it). Each row's compartment, author and
+    any share of it decide per field; withheld fields are named in the disclosure and in one denial audit row.
+    """
+    return _disclose(user, [_Batch(case, rows, fields, _case_decision(user, case))], purpose=purpose)[0]
+
+
+def read_case_children(
+    user: User | None, cases: Sequence[Case], fields: Sequence[str], *, purpose: str
+) -> list[Disclosure]:
+    """The child's ``fields`` for each of ``cases`` (a case list): one audit row per case, written in one go."""
+    batches = [_Batch(case, [case.child], fields, _case_decision(user, case)) for case in cases]
+    return [found[0] for found in _disclose(user, batches, purpose=purpose)]
+
+
+def _disclose(user: User | None, batches: Sequence[_Batch], *, purpose: str) -> list[list[Disclosure]]:
+    """Decide, audit (committed, before any decryption), then open: a fixed number of queries for any batch size."""
+    plans: list[list[tuple[SealedModel, list[str]]]] = []
+    entries: list[audit.Entry] = []
+    for batch in batches:
+        if not batch.rows:
+            plans.append([])
+            continue
+        model = type(batch.rows[0])
+        if any(type(row) is not model for row in batch.rows):
+            raise TypeError("a batch takes rows of one model")
+        for name in batch.fields:
+            model.compartment_of(name)  # an unknown field is a bug, not a denial
+        allowed_by_row = [[name for name in batch.fields if batch.decide(row, name)] for row in batch.rows]
+        allowed = {name for names in allowed_by_row for name in names}
+        withheld = {name for name, names in _pairs(batch.fields, allowed_by_row) if name not in names}
+        object_type = model._meta.label_lower
+        case_id = batch.anchor.pk if isinstance(batch.anchor, Case) else _case_id_of(batch.anchor)
+        for action, outcome, audited in (
+            (audit.AuditAction.DENY, audit.AuditOutcome.DENIED, withheld),
+            (audit.AuditAction.READ, audit.AuditOutcome.ALLOWED, allowed),
+        ):
+            if audited:
+                entries.append(
+                    audit.Entry(
+                        action=action,
+                        object_type=object_type,
+                        object_id=batch.anchor.pk,
+                        fields=audited,
+                        purpose=purpose,
+                        outcome=outcome,
+                        case_id=case_id,
+                    )
+                )
+        plans.append(list(zip(batch.rows, allowed_by_row, strict=True)))
+    audit.record_many_committed(actor=user, entries=entries)
+
     keyring = Keyring()
-    disclosures = []
-    for row in rows:
-        try:
-            values = open_values(row, allowed, keyring)
-        except CryptoError as exc:
-            logger.error("sealed value could not be opened: %s %s (%s)", object_type, row.pk, type(exc).__name__)
-            raise
-        disclosures.append(Disclosure(object_type, str(row.pk), values, withheld))
-    return disclosures
+    keyring.preload(
+        envelope_key_id(bytes(envelope))
+        for plan in plans
+        for row, names in plan
+        for envelope in (getattr(row, name) for name in names)
+        if envelope is not None
+    )
+    results = []
+    for batch, plan in zip(batches, plans, strict=True):
+        disclosures = []
+        for row, names in plan:
+            try:
+                values = open_values(row, names, keyring) if names else {}
+            except CryptoError as exc:
+                logger.error(
+                    "sealed value could not be opened: %s %s (%s)", row._meta.label_lower, row.pk, type(exc).__name__
+                )
+                raise
+            withheld_here = tuple(name for name in batch.fields if name not in names)
+            disclosures.append(Disclosure(row._meta.label_lower, str(row.pk), values, withheld_here))
+        results.append(disclosures)
+    return results
+
+
+def _pairs(fields: Sequence[str], allowed_by_row: list[list[str]]) -> list[tuple[str, list[str]]]:
+    return [(name, names) for names in allowed_by_row for name in fields]
 
 
 def _case_id_of(anchor: SealedModel) -> str | None:

@@ -7,9 +7,21 @@ Rows hold field *names*, never values. See docs/adr/0003-audit-chain.md.
 
 from __future__ import annotations
 
+import datetime
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from casework.compartments import Compartment
+from casework.models.keys import KeyOwnerType
+from casework.sealing import SealedField, SealedModel
+
+#: Sharing these needs a recorded agreement (DOMAIN.md: health information and what the child said).
+CONSENT_COMPARTMENTS = (Compartment.HEALTH, Compartment.CHILD_VOICE)
 
 #: ``prev_hash`` of the first row of the chain.
 GENESIS_HASH = "0" * 64
@@ -118,3 +130,174 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head at #{self.seq}"
+
+
+# --- Object permissions on cases (django-guardian, direct foreign-key tables) -------------------------------------
+# An index of who coordinates or is on a case's team, rewritten by ``permissions.object_perms.sync_case_permissions``
+# in the same transaction as every membership or coordinator change. The rows carry no dates: every access check and
+# every list query also requires the membership to be valid today (DESIGN invariant 5).
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey("casework.Case", on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("case permission of a user")
+        verbose_name_plural = _("case permissions of users")
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey("casework.Case", on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("case permission of a group")
+        verbose_name_plural = _("case permissions of groups")
+
+
+# --- Shares and consents ------------------------------------------------------------------------------------------
+
+
+class ConsentGiver(models.TextChoices):
+    CHILD = "child", _("the child")
+    MOTHER = "mother", _("mother")
+    FATHER = "father", _("father")
+    GUARDIAN = "guardian", _("guardian")
+    OTHER_REPRESENTATIVE = "other", _("other legal representative")
+
+
+class Consent(SealedModel):
+    """A recorded agreement to share a case's health or child's-voice information, until withdrawn.
+
+    This is the product's policy, not the legal basis: OSPOD processes under §§ 51, 53 and 57(3) of Act 359/1999 Coll.
+    The name of the person who agreed is sealed (identity compartment) under the case's key.
+    """
+
+    SEAL_OWNER_TYPE = KeyOwnerType.CASE
+
+    case = models.ForeignKey("casework.Case", on_delete=models.PROTECT, related_name="consents")
+    compartment = models.CharField(_("scope"), max_length=16, choices=Compartment.choices)
+    given_by = models.CharField(_("who agreed"), max_length=16, choices=ConsentGiver.choices)
+    given_by_name = SealedField(compartment=Compartment.IDENTITY, verbose_name=_("name of who agreed"))
+    on_behalf_of_child = models.BooleanField(
+        _("on the child's behalf"), default=True, help_text=_("A representative agreed for the child.")
+    )
+    given_on = models.DateField(_("agreed on"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    withdrawal_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    withdrawal_recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["case", "recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(compartment__in=[c.value for c in CONSENT_COMPARTMENTS]),
+                name="consent_scope_needs_consent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_on__isnull=True) | models.Q(withdrawn_on__gte=models.F("given_on")),
+                name="consent_withdrawn_after_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"consent {self.pk}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawal_recorded_at is not None
+
+    def seal_owner_id(self) -> uuid.UUID:
+        return self.case_id
+
+    @classmethod
+    def owner_filter(cls, owner_id: uuid.UUID) -> models.Q:
+        return models.Q(case_id=owner_id)
+
+
+class ShareQuerySet(models.QuerySet["Share"]):
+    def in_force(self, on: datetime.date | None = None) -> ShareQuerySet:
+        """Shares that work today: not revoked, not past their last day, and any consent they need not withdrawn."""
+        day = on or timezone.localdate()
+        return self.filter(revoked_at__isnull=True, valid_until__gte=day).filter(
+            models.Q(consent__isnull=True) | models.Q(consent__withdrawal_recorded_at__isnull=True)
+        )
+
+
+class Share(models.Model):
+    """The coordinator shares one item, or one whole compartment, of a case with a member or an organisation.
+
+    A share widens what a current team member reads; it never makes a case visible to someone outside the team. An
+    organisation share reaches the organisation's current team members. Until a day (inclusive), for a stated purpose;
+    health and child's-voice shares name the consent they rest on and stop when it is withdrawn.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey("casework.Case", on_delete=models.PROTECT, related_name="shares")
+    compartment = models.CharField(_("compartment"), max_length=16, choices=Compartment.choices)
+    item_type = models.CharField(_("item type"), max_length=64, blank=True)
+    item_id = models.UUIDField(_("item"), null=True, blank=True)
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="shares_received",
+        null=True,
+        blank=True,
+    )
+    recipient_organisation = models.ForeignKey(
+        "casework.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="shares_received",
+        null=True,
+        blank=True,
+    )
+    purpose = models.CharField(_("purpose"), max_length=200)
+    valid_until = models.DateField(_("shared until (last day)"))
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="shares", null=True, blank=True)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    objects = ShareQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
+        ordering = ["case", "granted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(recipient_user__isnull=False, recipient_organisation__isnull=True)
+                    | models.Q(recipient_user__isnull=True, recipient_organisation__isnull=False)
+                ),
+                name="share_one_recipient",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(item_type="", item_id__isnull=True)
+                | (~models.Q(item_type="") & models.Q(item_id__isnull=False)),
+                name="share_item_complete",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(compartment__in=[c.value for c in CONSENT_COMPARTMENTS])
+                | models.Q(consent__isnull=False),
+                name="share_sensitive_needs_consent",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "recipient_user"], name="share_case_user_idx")]
+
+    def __str__(self) -> str:
+        return f"share {self.pk}"
+
+    @property
+    def is_item(self) -> bool:
+        return self.item_id is not None

@@ -1,35 +1,85 @@
-"""The read policy: who may see which compartment. One module, one table (DOMAIN.md, "Information sharing rules").
+"""The policy: who may see and do what. One module, one table (DOMAIN.md, "Information sharing rules").
 
 Default is deny (§51 of Act 359/1999 Coll.: data go to others only as far as their task needs). The table maps a
-*relationship* — how a user stands to a protected object — to the compartments that relationship may read. Deciding
-the relationship is the only logic here; everything else is data that tests enumerate.
+*relationship* — how a user stands to a protected object — to the compartments that relationship may read; a team
+member also reads their own sector's compartment, and shares widen that item by item or compartment by compartment.
+Deciding the relationship needs data (coordinator, memberships, shares) that ``permissions.access`` loads; everything
+here is pure and reads like the table, so tests enumerate it.
 
-Relationships that exist so far: staff of the child's own authority (OSPOD worker or supervisor of the ORP that
-registered the child) and everybody else. Case relationships (coordinator, team member of the same sector, other team
-members, shares, break-glass) join this table when cases exist.
+    relationship        reads
+    ------------------  ---------------------------------------------------------------------------------------
+    AUTHORITY_STAFF     child register: basics, identity (OSPOD staff of the child's ORP)
+    CASE_LEAD           everything of the case (its coordinator; supervisors of its authority); read-only once closed
+    TEAM_MEMBER         basics + their sector's compartment (SECTOR_COMPARTMENTS) + what is shared with them
+    NONE                nothing (other authorities, partners off the team, the DPO, the administrator)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from casework.compartments import Compartment
-from casework.models import OSPOD_ROLES, Child, Municipality, Sector, User
+from casework.models import OSPOD_ROLES, Child, Municipality, Role, Sector, User
 
 
 class Relationship(StrEnum):
     AUTHORITY_STAFF = "authority_staff"
+    CASE_LEAD = "case_lead"
+    TEAM_MEMBER = "team_member"
     NONE = "none"
 
 
 C = Compartment
+ALL_CASE_COMPARTMENTS = frozenset(Compartment)
+
 READ_POLICY: dict[Relationship, frozenset[Compartment]] = {
     # The child register: OSPOD staff of the child's ORP identify the child and contact the family.
     Relationship.AUTHORITY_STAFF: frozenset({C.BASICS, C.IDENTITY}),
-    # Administrators, the DPO, partners, other authorities: nothing.
+    # The coordinator and the authority's supervisors: the whole file, the notifier's identity included.
+    Relationship.CASE_LEAD: ALL_CASE_COMPARTMENTS,
+    # Every current team member: the case basics; the rest through SECTOR_COMPARTMENTS and shares.
+    Relationship.TEAM_MEMBER: frozenset({C.BASICS}),
+    # Administrators, the DPO, partners off the team, other authorities: nothing.
     Relationship.NONE: frozenset(),
 }
+
+#: What a team member reads because of their own sector ("team member of the same sector" in DOMAIN.md). An OSPOD
+#: worker on the team (not coordinating) reads OSPOD's own compartment and the child's identity.
+SECTOR_COMPARTMENTS: dict[str, frozenset[Compartment]] = {
+    Sector.OSPOD: frozenset({C.SOCIAL, C.IDENTITY}),
+    Sector.SCHOOL: frozenset({C.SCHOOL}),
+    Sector.HEALTH: frozenset({C.HEALTH}),
+    Sector.SERVICE: frozenset({C.SERVICES}),
+    # "Other" (police, court guardian, NGO): only items written by the member's own organisation.
+    Sector.OTHER: frozenset({C.OTHER}),
+}
+
+#: Compartments whose items are readable by their author's organisation only, among same-sector members.
+AUTHOR_ORGANISATION_ONLY = frozenset({C.OTHER})
+
+#: Whole compartments the coordinator may share with another member ("only if shared" in DOMAIN.md).
+SHAREABLE_COMPARTMENTS = frozenset({C.SCHOOL, C.HEALTH, C.SERVICES, C.OTHER, C.CHILD_VOICE})
+#: Single items may also come from OSPOD's own notes (an OSPOD note relevant to the school, say). The notifier's
+#: identity and the child's identity are never shared.
+SHAREABLE_ITEM_COMPARTMENTS = SHAREABLE_COMPARTMENTS | {C.SOCIAL}
+#: Sharing these needs a recorded agreement that can be withdrawn (health information, what the child said).
+CONSENT_REQUIRED = frozenset({C.HEALTH, C.CHILD_VOICE})
+
+#: Compartments a note can be written in (the notifier compartment belongs to the report).
+NOTE_COMPARTMENTS = frozenset({C.SOCIAL, C.SCHOOL, C.HEALTH, C.SERVICES, C.OTHER, C.CHILD_VOICE})
+#: A partner writes in their own sector's compartment only; OSPOD in any.
+PARTNER_NOTE_COMPARTMENT: dict[str, Compartment] = {
+    Sector.SCHOOL: C.SCHOOL,
+    Sector.HEALTH: C.HEALTH,
+    Sector.SERVICE: C.SERVICES,
+    Sector.OTHER: C.OTHER,
+}
+
+#: Who may be put on a team: partners and OSPOD workers (of the case's own authority); never the DPO or the
+#: administrator, who never see case content.
+TEAM_ROLES = frozenset({Role.PARTNER, Role.OSPOD_WORKER, Role.SUPERVISOR})
 
 
 @dataclass(frozen=True)
@@ -40,18 +90,20 @@ class Subject:
     role: str | None
     sector: str | None
     municipality_id: int | None
+    organisation_id: int | None
     active: bool
 
     @classmethod
     def from_user(cls, user: User | None) -> Subject:
         if user is None or not user.is_authenticated:
-            return cls(user_id=None, role=None, sector=None, municipality_id=None, active=False)
+            return cls(user_id=None, role=None, sector=None, municipality_id=None, organisation_id=None, active=False)
         organisation = user.organisation
         return cls(
             user_id=user.pk,
             role=user.role,
             sector=organisation.sector if organisation else None,
             municipality_id=organisation.municipality_id if organisation else None,
+            organisation_id=organisation.pk if organisation else None,
             active=user.is_active,
         )
 
@@ -59,8 +111,146 @@ class Subject:
     def is_authority_staff(self) -> bool:
         return self.active and self.role in OSPOD_ROLES and self.sector == Sector.OSPOD
 
+    @property
+    def is_supervisor(self) -> bool:
+        return self.is_authority_staff and self.role == Role.SUPERVISOR
+
     def works_for(self, municipality_id: int) -> bool:
         return self.is_authority_staff and self.municipality_id == municipality_id
+
+    def supervises(self, municipality_id: int) -> bool:
+        return self.is_supervisor and self.municipality_id == municipality_id
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the policy needs to know about a case and the user's place in it (loaded by ``permissions.access``)."""
+
+    case_id: uuid.UUID
+    municipality_id: int
+    coordinator_id: int
+    is_open: bool
+    #: The user holds a current (valid today) team membership and the object-permission index agrees.
+    is_current_member: bool = False
+    #: Compartments shared whole with the user (directly or through their organisation), shares in force.
+    shared_compartments: frozenset[Compartment] = frozenset()
+    #: (object type, item id) of single items shared with the user, shares in force.
+    shared_items: frozenset[tuple[str, str]] = frozenset()
+
+
+@dataclass(frozen=True)
+class Item:
+    """One protected item of a case as the policy sees it: its compartment and who wrote it."""
+
+    object_type: str
+    object_id: str
+    compartment: Compartment
+    author_organisation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """One user's standing on one case: the relationship, and the answers the views and the gate ask for."""
+
+    subject: Subject
+    facts: CaseFacts
+    relationship: Relationship
+    _sector_compartments: frozenset[Compartment] = field(default=frozenset())
+
+    @property
+    def case_id(self) -> uuid.UUID:
+        return self.facts.case_id
+
+    @property
+    def visible(self) -> bool:
+        return self.relationship is not Relationship.NONE
+
+    @property
+    def is_lead(self) -> bool:
+        return self.relationship is Relationship.CASE_LEAD
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.is_lead and self.subject.user_id == self.facts.coordinator_id
+
+    @property
+    def read_only(self) -> bool:
+        return not self.facts.is_open
+
+    def may_read_compartment(self, compartment: Compartment) -> bool:
+        """Whether the whole compartment is readable (every item in it, whoever wrote it)."""
+        if not self.subject.active:
+            return False
+        if compartment in READ_POLICY[self.relationship]:
+            return True
+        if self.relationship is not Relationship.TEAM_MEMBER:
+            return False
+        if compartment in self._sector_compartments and compartment not in AUTHOR_ORGANISATION_ONLY:
+            return True
+        return compartment in self.facts.shared_compartments and compartment in SHAREABLE_COMPARTMENTS
+
+    def may_read(self, item: Item) -> bool:
+        """Whether this one item is readable: its compartment, its author's organisation, or a share of the item."""
+        if self.may_read_compartment(item.compartment):
+            return True
+        if self.relationship is not Relationship.TEAM_MEMBER or not self.subject.active:
+            return False
+        if (
+            item.compartment in AUTHOR_ORGANISATION_ONLY
+            and item.compartment in self._sector_compartments
+            and item.author_organisation_id is not None
+            and item.author_organisation_id == self.subject.organisation_id
+        ):
+            return True
+        return (
+            item.compartment in SHAREABLE_ITEM_COMPARTMENTS
+            and (item.object_type, item.object_id) in self.facts.shared_items
+        )
+
+    def note_compartments(self) -> list[Compartment]:
+        """Compartments this user may write a note in, in display order (none on a closed case)."""
+        if self.read_only or not self.subject.active:
+            return []
+        if self.is_lead or (self.relationship is Relationship.TEAM_MEMBER and self.subject.sector == Sector.OSPOD):
+            return [c for c in Compartment if c in NOTE_COMPARTMENTS]
+        if self.relationship is Relationship.TEAM_MEMBER and self.subject.sector in PARTNER_NOTE_COMPARTMENT:
+            return [PARTNER_NOTE_COMPARTMENT[self.subject.sector]]
+        return []
+
+    @property
+    def may_manage(self) -> bool:
+        """Team, handover, shares and consents: the coordinator, or a supervisor covering; open cases only."""
+        return self.is_lead and not self.read_only
+
+    @property
+    def may_close(self) -> bool:
+        return self.may_manage
+
+
+def relationship_to_case(subject: Subject, facts: CaseFacts) -> Relationship:
+    """DOMAIN.md, "Who sees which case"."""
+    if not subject.active:
+        return Relationship.NONE
+    if subject.works_for(facts.municipality_id) and (
+        subject.user_id == facts.coordinator_id or subject.supervises(facts.municipality_id)
+    ):
+        # Coordinator and supervisors keep read-only access to a closed case.
+        return Relationship.CASE_LEAD
+    if facts.is_open and facts.is_current_member and subject.role in TEAM_ROLES:
+        if subject.sector == Sector.OSPOD and not subject.works_for(facts.municipality_id):
+            return Relationship.NONE  # nobody sees another authority's cases
+        return Relationship.TEAM_MEMBER
+    return Relationship.NONE
+
+
+def case_access(subject: Subject, facts: CaseFacts) -> CaseAccess:
+    relationship = relationship_to_case(subject, facts)
+    sector = (
+        SECTOR_COMPARTMENTS.get(subject.sector or "", frozenset())
+        if relationship is Relationship.TEAM_MEMBER
+        else frozenset()
+    )
+    return CaseAccess(subject=subject, facts=facts, relationship=relationship, _sector_compartments=sector)
 
 
 def relationship_to_child(subject: Subject, child: Child) -> Relationship:
@@ -82,3 +272,23 @@ def may_register_child(user: User, municipality: Municipality) -> bool:
 
 def may_search_register(user: User) -> bool:
     return Subject.from_user(user).is_authority_staff
+
+
+def may_open_case(user: User, child: Child) -> bool:
+    """Opening a case file is OSPOD work of the child's own authority."""
+    return Subject.from_user(user).works_for(child.municipality_id)
+
+
+def may_coordinate(user: User, municipality_id: int) -> bool:
+    """A coordinator is an active OSPOD worker (or supervisor) of the case's authority."""
+    return Subject.from_user(user).works_for(municipality_id)
+
+
+def may_join_team(user: User, municipality_id: int) -> bool:
+    """Partners of any organisation; OSPOD staff of the case's own authority only; never the DPO or administrator."""
+    subject = Subject.from_user(user)
+    if not subject.active or subject.role not in TEAM_ROLES or subject.organisation_id is None:
+        return False
+    if subject.sector == Sector.OSPOD:
+        return subject.works_for(municipality_id)
+    return True

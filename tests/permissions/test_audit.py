@@ -10,12 +10,14 @@ import threading
 import uuid
 from base64 import b64decode
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory, override_settings
 
@@ -249,10 +251,14 @@ def test_record_committed_commits_outside_transactions(transactional_db: None) -
 
 
 def test_failing_insert_raises_audit_unavailable(worker: User, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken_save(*args: object, **kwargs: object) -> None:
-        raise DatabaseError("disk full")
+    real_bulk_create = QuerySet.bulk_create
 
-    monkeypatch.setattr(AuditEvent, "save", broken_save)
+    def broken_insert(queryset: QuerySet[Any], *args: Any, **kwargs: Any) -> Any:
+        if queryset.model is AuditEvent:
+            raise DatabaseError("disk full")
+        return real_bulk_create(queryset, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", broken_insert)
     with pytest.raises(AuditUnavailable) as excinfo:
         _read(worker)
     assert isinstance(excinfo.value.__cause__, DatabaseError)

@@ -48,7 +48,7 @@ def test_a_failing_audit_write_returns_no_plaintext(coordinator, monkeypatch) ->
     def broken(**kwargs: object) -> None:
         raise audit.AuditUnavailable("database down")
 
-    monkeypatch.setattr(audit, "record_committed", broken)
+    monkeypatch.setattr(audit, "record_many_committed", broken)
 
     def spy(*args: object, **kwargs: object) -> dict[str, str]:
         opened.append(args)
@@ -65,11 +65,16 @@ def test_a_real_database_failure_in_the_audit_insert_fails_closed(coordinator, m
 
     child = Child.objects.get(pk=register_child(by=coordinator).pk)
 
-    def fail(*args: object, **kwargs: object) -> None:
-        raise DatabaseError("insert refused")
+    from django.db.models import QuerySet
 
-    monkeypatch.setattr(AuditEvent, "save", fail)
-    monkeypatch.setattr(AuditEvent.objects, "create", fail)
+    real_bulk_create = QuerySet.bulk_create
+
+    def fail(queryset: QuerySet, *args: object, **kwargs: object) -> object:
+        if queryset.model is AuditEvent:
+            raise DatabaseError("insert refused")
+        return real_bulk_create(queryset, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(QuerySet, "bulk_create", fail)
     with pytest.raises(audit.AuditUnavailable):
         gate.read(coordinator, child, FIELDS, purpose="child page")
 
@@ -87,6 +92,10 @@ def test_representatives_are_read_in_one_audited_disclosure(coordinator) -> None
 
 EXPECTED = {
     Relationship.AUTHORITY_STAFF: {Compartment.BASICS, Compartment.IDENTITY},
+    # The coordinator and the authority's supervisors read the whole file.
+    Relationship.CASE_LEAD: set(Compartment),
+    # Every team member reads the basics; their sector and shares add more (tests/permissions/test_case_policy.py).
+    Relationship.TEAM_MEMBER: {Compartment.BASICS},
     Relationship.NONE: set(),
 }
 

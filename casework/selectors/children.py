@@ -1,4 +1,4 @@
-"""Selectors read: querysets and lookups without side effects. They return rows with envelopes, never plaintext."""
+"""Selectors of the child register."""
 
 from __future__ import annotations
 

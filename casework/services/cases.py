@@ -1,0 +1,287 @@
+"""Opening and closing cases, handing them over, the team, and case notes.
+
+Every service here: keyword-only, one transaction, field-level ``ValidationError`` for bad input with nothing
+written, ``PermissionDenied`` (after a committed denial audit row) when the acting user may not do it. Changes to
+the coordinator or the team rewrite the case's object permissions inside the same transaction
+(``permissions.object_perms``). Writes are audited by field name in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework.models import (
+    Case,
+    CaseNote,
+    CaseStatus,
+    Child,
+    CloseReason,
+    CoordinatorAssignment,
+    HandoverReason,
+    MembershipEndReason,
+    Municipality,
+    OpenReason,
+    TeamMembership,
+    TeamRole,
+    User,
+)
+from casework.sealing import seal_values
+from casework.selectors.cases import open_case_of_child
+from permissions import audit
+from permissions.access import load_case_access, record_denial, refuse
+from permissions.object_perms import sync_case_permissions
+from permissions.policy import CaseAccess, may_coordinate, may_join_team, may_open_case
+
+NOTE_MAX = 10_000
+
+
+def _errors(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def _managing(user: User, case: Case, *, purpose: str) -> CaseAccess:
+    """The acting user's access to ``case`` if they may manage it (coordinator or supervisor, open case)."""
+    access = load_case_access(user, case)
+    if not access.may_manage:
+        raise refuse(user, case, purpose=purpose)
+    return access
+
+
+def _written(user: User, case: Case, object_type: str, object_id: object, fields: list[str], purpose: str) -> None:
+    audit.record(
+        actor=user,
+        action=audit.AuditAction.WRITE,
+        object_type=object_type,
+        object_id=object_id,
+        fields=fields,
+        purpose=purpose,
+        outcome=audit.AuditOutcome.ALLOWED,
+        case_id=case.pk,
+    )
+
+
+def _next_number(municipality: Municipality, year: int) -> int:
+    # The ORP's row lock serialises numbering on PostgreSQL; SQLite's IMMEDIATE transactions serialise anyway. The
+    # unique constraint on (authority, year, number) is the last word.
+    Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
+    last = Case.objects.filter(municipality=municipality, year=year).aggregate(last=Max("number"))["last"]
+    return (last or 0) + 1
+
+
+def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) -> Case:
+    """Open the child's case file (spis Om) in the child's authority with ``coordinator``; "case opened" starts the
+    IPOD clock. At most one open case per child (a database constraint)."""
+    if not may_open_case(opened_by, child):
+        record_denial(opened_by, "casework.child", child.pk, "open case")
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    if reason not in OpenReason.values:
+        _add(errors, "reason", _("Choose why the case is opened."))
+    if not may_coordinate(coordinator, child.municipality_id):
+        _add(errors, "coordinator", _("The coordinator must be an active OSPOD worker of this authority."))
+    existing = open_case_of_child(child=child)
+    if existing is not None:
+        _add(errors, "child", _("This child already has an open case: %(reference)s.") % {"reference": existing})
+    if child.shredded_at is not None:
+        _add(errors, "child", _("This register entry was shredded."))
+    _errors(errors)
+    municipality = child.municipality
+    now = timezone.now()
+    year = timezone.localdate(now).year
+    try:
+        with transaction.atomic():
+            number = _next_number(municipality, year)
+            case = Case.objects.create(
+                municipality=municipality,
+                year=year,
+                number=number,
+                reference=Case.format_reference(municipality.code, year, number),
+                child=child,
+                coordinator=coordinator,
+                opened_at=now,
+                opened_by=opened_by,
+                open_reason=reason,
+            )
+            CoordinatorAssignment.objects.create(
+                case=case,
+                coordinator=coordinator,
+                assigned_at=now,
+                assigned_by=opened_by,
+                reason=HandoverReason.ASSIGNED,
+            )
+            sync_case_permissions(case)
+            _written(opened_by, case, "casework.case", case.pk, ["coordinator", "open_reason", "status"], "open case")
+    except IntegrityError as exc:
+        # Two workers opening a case for the same child at the same moment: the constraint decides.
+        raise ValidationError({"child": [_("This child already has an open case.")]}) from exc
+    return case
+
+
+def case_close(*, case: Case, closed_by: User, reason: str) -> Case:
+    """Close the case: every team membership ends (team access ends); coordinator and supervisors keep read-only."""
+    _managing(closed_by, case, purpose="close case")
+    if reason not in CloseReason.values:
+        raise ValidationError({"reason": [_("Choose why the case is closed.")]})
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Case.objects.filter(pk=case.pk, status=CaseStatus.OPEN).update(
+            status=CaseStatus.CLOSED, closed_at=now, closed_by=closed_by, close_reason=reason
+        )
+        if not updated:
+            raise ValidationError({"reason": [_("The case is already closed.")]})
+        TeamMembership.objects.filter(case=case, ended_at__isnull=True).update(
+            ended_at=now, ended_by=closed_by, end_reason=MembershipEndReason.CASE_CLOSED
+        )
+        case.refresh_from_db()
+        sync_case_permissions(case)
+        _written(closed_by, case, "casework.case", case.pk, ["close_reason", "status"], "close case")
+    return case
+
+
+def coordinator_handover(*, case: Case, to: User, by: User, reason: str) -> Case:
+    """Hand the case to another OSPOD worker of its authority; the history keeps who, when and why."""
+    _managing(by, case, purpose="hand over case")
+    errors: dict[str, list[str]] = {}
+    if not may_coordinate(to, case.municipality_id):
+        _add(errors, "coordinator", _("The new coordinator must be an active OSPOD worker of this authority."))
+    elif to.pk == case.coordinator_id:
+        _add(errors, "coordinator", _("This person already coordinates the case."))
+    if reason not in HandoverReason.values or reason == HandoverReason.ASSIGNED:
+        _add(errors, "reason", _("Choose why the case is handed over."))
+    _errors(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if not locked.is_open:
+            raise ValidationError({"coordinator": [_("A closed case cannot be handed over.")]})
+        CoordinatorAssignment.objects.filter(case=locked, ended_at__isnull=True).update(ended_at=now)
+        CoordinatorAssignment.objects.create(
+            case=locked, coordinator=to, assigned_at=now, assigned_by=by, reason=reason
+        )
+        locked.coordinator = to
+        locked.save(update_fields=["coordinator"])
+        # The new coordinator no longer needs a membership; keeping it would survive a later handover unnoticed.
+        TeamMembership.objects.filter(case=locked, user=to, ended_at__isnull=True).update(
+            ended_at=now, ended_by=by, end_reason=MembershipEndReason.OTHER
+        )
+        sync_case_permissions(locked)
+        _written(by, locked, "casework.case", locked.pk, ["coordinator"], "hand over case")
+    case.refresh_from_db()
+    return case
+
+
+def team_member_add(
+    *,
+    case: Case,
+    user: User | None,
+    team_role: TeamRole | None,
+    valid_from: datetime.date | None,
+    valid_until: datetime.date | None,
+    added_by: User,
+) -> TeamMembership:
+    """Put ``user`` on the case's team with a role, from a day until a day (inclusive; open-ended if None)."""
+    _managing(added_by, case, purpose="add team member")
+    errors: dict[str, list[str]] = {}
+    today = timezone.localdate()
+    valid_from = valid_from or today
+    if user is None:
+        _add(errors, "user", _("Choose a person."))
+    elif not may_join_team(user, case.municipality_id):
+        _add(errors, "user", _("This person cannot be a member of a case team."))
+    elif user.pk == case.coordinator_id:
+        _add(errors, "user", _("This person coordinates the case already."))
+    elif TeamMembership.objects.filter(case=case, user=user, ended_at__isnull=True).exists():
+        _add(errors, "user", _("This person is already on the team."))
+    if team_role is None or not team_role.is_active:
+        _add(errors, "team_role", _("Choose the role on the case."))
+    if valid_until is not None and valid_until < valid_from:
+        _add(errors, "valid_until", _("The last day cannot be before the first day."))
+    elif valid_until is not None and valid_until < today:
+        _add(errors, "valid_until", _("The last day cannot be in the past."))
+    _errors(errors)
+    assert user is not None
+    assert team_role is not None
+    try:
+        with transaction.atomic():
+            membership = TeamMembership.objects.create(
+                case=case,
+                user=user,
+                team_role=team_role,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                added_by=added_by,
+            )
+            sync_case_permissions(case)
+            _written(
+                added_by,
+                case,
+                "casework.teammembership",
+                membership.pk,
+                ["team_role", "user", "valid_from", "valid_until"],
+                "add team member",
+            )
+    except IntegrityError as exc:
+        raise ValidationError({"user": [_("This person is already on the team.")]}) from exc
+    return membership
+
+
+def team_member_end(*, membership: TeamMembership, ended_by: User, reason: str) -> TeamMembership:
+    """End a membership now: the member's access ends with their next request."""
+    case = membership.case
+    _managing(ended_by, case, purpose="end team membership")
+    if reason not in MembershipEndReason.values or reason == MembershipEndReason.CASE_CLOSED:
+        raise ValidationError({"reason": [_("Choose why the membership ends.")]})
+    now = timezone.now()
+    with transaction.atomic():
+        updated = TeamMembership.objects.filter(pk=membership.pk, ended_at__isnull=True).update(
+            ended_at=now, ended_by=ended_by, end_reason=reason
+        )
+        if not updated:
+            raise ValidationError({"reason": [_("This membership has already ended.")]})
+        sync_case_permissions(case)
+        _written(ended_by, case, "casework.teammembership", membership.pk, ["ended_at", "end_reason"], "end membership")
+    membership.refresh_from_db()
+    return membership
+
+
+def case_note_add(*, case: Case, author: User, compartment: str, text: str) -> CaseNote:
+    """Write a note in a compartment: partners in their own sector's, OSPOD in any; sealed with the case's key."""
+    access = load_case_access(author, case)
+    allowed = access.note_compartments()
+    if not allowed:
+        raise refuse(author, case, purpose="write case note")
+    errors: dict[str, list[str]] = {}
+    if compartment not in allowed:
+        _add(errors, "compartment", _("You cannot write in this part of the file."))
+    text = (text or "").strip()
+    if not text:
+        _add(errors, "text", _("This field is required."))
+    elif len(text) > NOTE_MAX:
+        _add(
+            errors,
+            "text",
+            _("At most %(limit)d characters (it has %(count)d).") % {"limit": NOTE_MAX, "count": len(text)},
+        )
+    _errors(errors)
+    with transaction.atomic():
+        note = CaseNote(
+            case=case,
+            compartment=compartment,
+            author=author,
+            author_organisation=author.organisation,
+        )
+        seal_values(note, {"text": text})
+        note.save(force_insert=True)
+        _written(author, case, "casework.casenote", note.pk, ["text"], "write case note")
+    return note

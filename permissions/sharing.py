@@ -1,0 +1,199 @@
+"""Shares and consents: the coordinator widens what one team member (or one organisation's members) may read.
+
+A share is for a stated purpose and until a day; it never makes a case visible to someone off the team. Sharing
+health or child's-voice items rests on a recorded agreement (``Consent``) and stops the moment that agreement is
+withdrawn (``Share.objects.in_force``). Same service rules as ``casework.services``: keyword-only, one transaction,
+field-level errors, refusals audited, writes audited by field name.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework.models import Case, CaseNote, Organisation, TeamMembership, User
+from casework.sealing import seal_values
+from permissions import audit
+from permissions.access import load_case_access, refuse
+from permissions.models import Consent, ConsentGiver, Share
+from permissions.policy import (
+    CONSENT_REQUIRED,
+    SHAREABLE_COMPARTMENTS,
+    SHAREABLE_ITEM_COMPARTMENTS,
+    Relationship,
+)
+
+PURPOSE_MAX = 200
+NAME_MAX = 100
+
+
+def _manage(user: User, case: Case, purpose: str) -> None:
+    if not load_case_access(user, case).may_manage:
+        raise refuse(user, case, purpose=purpose)
+
+
+def _written(user: User, case: Case, object_type: str, object_id: object, fields: list[str], purpose: str) -> None:
+    audit.record(
+        actor=user,
+        action=audit.AuditAction.WRITE,
+        object_type=object_type,
+        object_id=object_id,
+        fields=fields,
+        purpose=purpose,
+        outcome=audit.AuditOutcome.ALLOWED,
+        case_id=case.pk,
+    )
+
+
+def share_grant(
+    *,
+    case: Case,
+    granted_by: User,
+    recipient_user: User | None = None,
+    recipient_organisation: Organisation | None = None,
+    compartment: str = "",
+    note: CaseNote | None = None,
+    purpose: str,
+    valid_until: datetime.date | None,
+    consent: Consent | None = None,
+) -> Share:
+    """Share one note (``note``) or one whole ``compartment`` with a current member or an organisation on the team."""
+    _manage(granted_by, case, "share")
+    errors: dict[str, list[str]] = {}
+    today = timezone.localdate()
+    if (recipient_user is None) == (recipient_organisation is None):
+        errors.setdefault("recipient", []).append(_("Choose one team member or one organisation."))
+    elif recipient_user is not None:
+        recipient_access = load_case_access(recipient_user, case)
+        if recipient_access.relationship is Relationship.CASE_LEAD:
+            errors.setdefault("recipient", []).append(_("This person sees the whole case already."))
+        elif recipient_access.relationship is not Relationship.TEAM_MEMBER:
+            errors.setdefault("recipient", []).append(_("Share only with a current member of the team."))
+    elif recipient_organisation is not None:
+        on_team = TeamMembership.objects.current().filter(case=case, user__organisation=recipient_organisation)
+        if not on_team.exists():
+            errors.setdefault("recipient", []).append(_("Nobody from this organisation is on the team now."))
+    if note is not None:
+        if note.case_id != case.pk:
+            errors.setdefault("note", []).append(_("This note is not part of this case."))
+        elif note.compartment not in SHAREABLE_ITEM_COMPARTMENTS:
+            errors.setdefault("note", []).append(_("This kind of note cannot be shared."))
+        else:
+            compartment = note.compartment
+    elif compartment not in SHAREABLE_COMPARTMENTS:
+        errors.setdefault("compartment", []).append(_("Choose what to share."))
+    if compartment in CONSENT_REQUIRED:
+        if consent is None:
+            errors.setdefault("consent", []).append(_("Sharing this needs a recorded agreement."))
+        elif consent.case_id != case.pk or consent.compartment != compartment or consent.is_withdrawn:
+            errors.setdefault("consent", []).append(_("Choose an agreement of this case that covers this and stands."))
+    else:
+        consent = None
+    purpose = " ".join((purpose or "").split())
+    if not purpose:
+        errors.setdefault("purpose", []).append(_("Say why it is shared."))
+    elif len(purpose) > PURPOSE_MAX:
+        errors.setdefault("purpose", []).append(_("At most %(limit)d characters.") % {"limit": PURPOSE_MAX})
+    if valid_until is None:
+        errors.setdefault("valid_until", []).append(_("Give the last day of the share."))
+    elif valid_until < today:
+        errors.setdefault("valid_until", []).append(_("The last day cannot be in the past."))
+    if errors:
+        raise ValidationError(errors)
+    assert valid_until is not None
+    with transaction.atomic():
+        share = Share.objects.create(
+            case=case,
+            compartment=compartment,
+            item_type=note._meta.label_lower if note is not None else "",
+            item_id=note.pk if note is not None else None,
+            recipient_user=recipient_user,
+            recipient_organisation=recipient_organisation,
+            purpose=purpose,
+            valid_until=valid_until,
+            consent=consent,
+            granted_by=granted_by,
+        )
+        _written(granted_by, case, "permissions.share", share.pk, ["compartment", "valid_until"], "share")
+    return share
+
+
+def share_revoke(*, share: Share, revoked_by: User) -> Share:
+    """End a share now: it stops working with the recipient's next request."""
+    case = share.case
+    _manage(revoked_by, case, "revoke share")
+    with transaction.atomic():
+        if not Share.objects.filter(pk=share.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=revoked_by
+        ):
+            raise ValidationError({"share": [_("This share has already been revoked.")]})
+        _written(revoked_by, case, "permissions.share", share.pk, ["revoked_at"], "revoke share")
+    share.refresh_from_db()
+    return share
+
+
+def consent_record(
+    *,
+    case: Case,
+    recorded_by: User,
+    compartment: str,
+    given_by: str,
+    given_by_name: str,
+    on_behalf_of_child: bool,
+    given_on: datetime.date | None,
+) -> Consent:
+    """Record who agreed (and on whose behalf, when, to what) to sharing health or child's-voice information."""
+    _manage(recorded_by, case, "record consent")
+    errors: dict[str, list[str]] = {}
+    if compartment not in CONSENT_REQUIRED:
+        errors.setdefault("compartment", []).append(_("Agreements are recorded for health and the child's voice."))
+    if given_by not in ConsentGiver.values:
+        errors.setdefault("given_by", []).append(_("Choose who agreed."))
+    name = " ".join((given_by_name or "").split())
+    if not name:
+        errors.setdefault("given_by_name", []).append(_("This field is required."))
+    elif len(name) > NAME_MAX:
+        errors.setdefault("given_by_name", []).append(_("At most %(limit)d characters.") % {"limit": NAME_MAX})
+    if given_on is None:
+        errors.setdefault("given_on", []).append(_("This field is required."))
+    elif given_on > timezone.localdate():
+        errors.setdefault("given_on", []).append(_("The date cannot be in the future."))
+    if errors:
+        raise ValidationError(errors)
+    assert given_on is not None
+    with transaction.atomic():
+        consent = Consent(
+            case=case,
+            compartment=compartment,
+            given_by=given_by,
+            on_behalf_of_child=on_behalf_of_child,
+            given_on=given_on,
+            recorded_by=recorded_by,
+        )
+        seal_values(consent, {"given_by_name": name})
+        consent.save(force_insert=True)
+        _written(
+            recorded_by, case, "permissions.consent", consent.pk, ["given_by_name", "compartment"], "record consent"
+        )
+    return consent
+
+
+def consent_withdraw(*, consent: Consent, withdrawn_by: User, withdrawn_on: datetime.date | None = None) -> Consent:
+    """Record that the agreement was withdrawn: every share resting on it stops with the next request."""
+    case = consent.case
+    _manage(withdrawn_by, case, "withdraw consent")
+    day = withdrawn_on or timezone.localdate()
+    if day < consent.given_on or day > timezone.localdate():
+        raise ValidationError({"withdrawn_on": [_("The date must be between the agreement and today.")]})
+    with transaction.atomic():
+        if not Consent.objects.filter(pk=consent.pk, withdrawal_recorded_at__isnull=True).update(
+            withdrawn_on=day, withdrawal_recorded_by=withdrawn_by, withdrawal_recorded_at=timezone.now()
+        ):
+            raise ValidationError({"withdrawn_on": [_("This agreement has already been withdrawn.")]})
+        _written(withdrawn_by, case, "permissions.consent", consent.pk, ["withdrawn_on"], "withdraw consent")
+    consent.refresh_from_db()
+    return consent
