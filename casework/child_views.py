@@ -19,11 +19,12 @@ from django.views.decorators.http import require_http_methods
 from casework.forms import BirthNumberSearchForm, ChildRegistrationForm, RepresentativeFormSet
 from casework.models import Child, LegalRepresentative, User
 from casework.selectors import child_find_by_birth_number, child_representatives, children_registered_by
+from casework.selectors.cases import open_case_of_child
 from casework.services import RepresentativeInput, child_create
 from casework.views import shell_page
 from permissions import gate
 from permissions.access import access_child_by_id
-from permissions.policy import may_search_register
+from permissions.policy import may_open_case, may_search_register
 
 CHILD_FIELDS = ["given_name", "family_name", "date_of_birth", "birth_number", "address"]
 REPRESENTATIVE_FIELDS = ["full_name", "contact"]
@@ -128,6 +129,7 @@ def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     if number:
         shown["birth_number"] = f"{number[:6]}/{number[6:]}"
     age = _age(born) if born else None
+    open_case = open_case_of_child(child=child)
     return render(
         request,
         "casework/child_detail.html",
@@ -138,6 +140,9 @@ def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
             "withheld": identity.withheld,
             "age": age,
             "representatives": representatives,
+            # The case's reference only; whether the viewer may open the case page is decided there.
+            "open_case": {"id": open_case.pk, "reference": open_case.reference} if open_case else None,
+            "may_open_case": open_case is None and may_open_case(user, child),
         },
     )
 

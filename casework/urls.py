@@ -1,4 +1,4 @@
-"""The shell's top-level pages. Later features add their own URL modules beside this one."""
+"""The shell's top-level pages. Later features add their own URL modules beside this one (cases: ``case_urls``)."""
 
 from django.urls import path
 
@@ -7,7 +7,6 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("inbox/", views.inbox, name="inbox"),
-    path("cases/", views.case_list, name="case_list"),
     path("oversight/", views.oversight, name="oversight"),
     path("favicon.ico", views.favicon),
 ]

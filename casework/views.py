@@ -143,11 +143,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/inbox.html")
 
 
-@shell_page("case_list")
-def case_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "casework/case_list.html")
-
-
 @shell_page("oversight")
 def oversight(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/oversight.html")

@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("casework.auth_urls")),
     path("admin/", admin.site.urls),
     path("children/", include("casework.child_urls")),
+    path("cases/", include("casework.case_urls")),
     path("", include("casework.urls")),
 ]

@@ -11,6 +11,8 @@ on every request, so an ended membership, an expired share or a withdrawn consen
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -68,39 +70,73 @@ def current_membership_with_index(user: User) -> Q:
     )
 
 
+def _facts(
+    case: Case,
+    *,
+    member: bool = False,
+    compartments: frozenset[str] = frozenset(),
+    items: frozenset[tuple[str, str]] = frozenset(),
+) -> CaseFacts:
+    return CaseFacts(
+        case_id=case.pk,
+        municipality_id=case.municipality_id,
+        coordinator_id=case.coordinator_id,
+        is_open=case.is_open,
+        is_current_member=member,
+        shared_compartments=compartments,  # type: ignore[arg-type]
+        shared_items=items,
+    )
+
+
 def load_case_access(user: User | None, case: Case) -> CaseAccess:
     """Decide ``user``'s standing on ``case`` from the database (at most two queries for a team member)."""
+    return load_case_accesses(user, [case])[0]
+
+
+def load_case_accesses(user: User | None, cases: Sequence[Case]) -> list[CaseAccess]:
+    """:func:`load_case_access` for each of ``cases`` (a list page): at most two queries however many cases."""
     subject = Subject.from_user(user)
-    facts = CaseFacts(
-        case_id=case.pk, municipality_id=case.municipality_id, coordinator_id=case.coordinator_id, is_open=case.is_open
+    accesses = [case_access(subject, _facts(case)) for case in cases]
+    candidates = [
+        case.pk
+        for case, access in zip(cases, accesses, strict=True)
+        if access.relationship is Relationship.NONE and case.is_open
+    ]
+    if user is None or not subject.active or not candidates:
+        return accesses
+    members = set(
+        Case.objects.filter(pk__in=candidates).filter(current_membership_with_index(user)).values_list("pk", flat=True)
     )
-    access = case_access(subject, facts)
-    if access.relationship is not Relationship.NONE or user is None or not case.is_open or not subject.active:
-        return access
-    if not Case.objects.filter(pk=case.pk).filter(current_membership_with_index(user)).exists():
-        return access
+    if not members:
+        return accesses
     recipients = Q(recipient_user=user)
     if subject.organisation_id is not None:
         recipients |= Q(recipient_organisation_id=subject.organisation_id)
-    compartments: set[str] = set()
-    items: set[tuple[str, str]] = set()
-    for compartment, item_type, item_id in (
-        Share.objects.in_force().filter(recipients, case=case).values_list("compartment", "item_type", "item_id")
+    compartments: dict[uuid.UUID, set[str]] = defaultdict(set)
+    items: dict[uuid.UUID, set[tuple[str, str]]] = defaultdict(set)
+    for case_id, compartment, item_type, item_id in (
+        Share.objects.in_force()
+        .filter(recipients, case_id__in=members)
+        .values_list("case_id", "compartment", "item_type", "item_id")
     ):
         if item_id is None:
-            compartments.add(compartment)
+            compartments[case_id].add(compartment)
         else:
-            items.add((item_type, str(item_id)))
-    facts = CaseFacts(
-        case_id=facts.case_id,
-        municipality_id=facts.municipality_id,
-        coordinator_id=facts.coordinator_id,
-        is_open=facts.is_open,
-        is_current_member=True,
-        shared_compartments=frozenset(compartments),  # type: ignore[arg-type]
-        shared_items=frozenset(items),
-    )
-    return case_access(subject, facts)
+            items[case_id].add((item_type, str(item_id)))
+    return [
+        case_access(
+            subject,
+            _facts(
+                case,
+                member=True,
+                compartments=frozenset(compartments[case.pk]),
+                items=frozenset(items[case.pk]),
+            ),
+        )
+        if case.pk in members
+        else access
+        for case, access in zip(cases, accesses, strict=True)
+    ]
 
 
 def access_case_by_id(user: User, case_id: uuid.UUID | str, *, purpose: str) -> Case:
@@ -132,6 +168,20 @@ def case_access_of(user: User | None, case: Case) -> CaseAccess:
     if access is not None and access.subject.user_id == (user.pk if user is not None else None):
         return access
     return load_case_access(user, case)
+
+
+def case_accesses_of(user: User | None, cases: Sequence[Case]) -> list[CaseAccess]:
+    """:func:`case_access_of` for many cases (a list page): the decisions they carry, the rest loaded in a fixed number
+    of queries and kept on the instances, so later ``case_access_of`` calls for them cost nothing."""
+    user_id = user.pk if user is not None else None
+    carried: list[CaseAccess | None] = []
+    for case in cases:
+        access: CaseAccess | None = getattr(case, _ACCESS_ATTR, None)
+        carried.append(access if access is not None and access.subject.user_id == user_id else None)
+    missing = [case for case, access in zip(cases, carried, strict=True) if access is None]
+    for case, access in zip(missing, load_case_accesses(user, missing), strict=True):
+        setattr(case, _ACCESS_ATTR, access)
+    return [getattr(case, _ACCESS_ATTR) for case in cases]
 
 
 def access_case_object(user: User, case_id: uuid.UUID | str, obj: Any, *, purpose: str) -> Case:

@@ -21,8 +21,8 @@ from casework.crypto.errors import CryptoError
 from casework.models import Case, Child, User
 from casework.sealing import Keyring, SealedModel, open_values
 from permissions import audit
-from permissions.access import case_access_of
-from permissions.policy import Item, Subject, readable_compartments, relationship_to_child
+from permissions.access import case_access_of, case_accesses_of
+from permissions.policy import CaseAccess, Item, Subject, readable_compartments, relationship_to_child
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ class _Batch:
     rows: Sequence[SealedModel]
     fields: Sequence[str]
     decide: Decide
+    #: The audited object when it is not the anchor (a child read through its case).
+    object_id: object = None
 
 
 def _register_decision(user: User | None, anchor: SealedModel) -> Decide:
@@ -65,8 +67,7 @@ def _register_decision(user: User | None, anchor: SealedModel) -> Decide:
     return lambda row, name: row.row_compartment(name) in visible
 
 
-def _case_decision(user: User | None, case: Case) -> Decide:
-    access = case_access_of(user, case)
+def _case_decision(access: CaseAccess) -> Decide:
 
     def decide(row: SealedModel, name: str) -> bool:
         item = Item(
@@ -109,19 +110,32 @@ def read_case(
     ``case`` must come from ``permissions.access`` (the decision travels with it). Each row's compartment, author and
     any share of it decide per field; withheld fields are named in the disclosure and in one denial audit row.
     """
-    return _disclose(user, [_Batch(case, rows, fields, _case_decision(user, case))], purpose=purpose)[0]
+    return _disclose(user, [_Batch(case, rows, fields, _case_decision(case_access_of(user, case)))], purpose=purpose)[0]
 
 
 def read_case_children(
     user: User | None, cases: Sequence[Case], fields: Sequence[str], *, purpose: str
 ) -> list[Disclosure]:
-    """The child's ``fields`` for each of ``cases`` (a case list): one audit row per case, written in one go."""
-    batches = [_Batch(case, [case.child], fields, _case_decision(user, case)) for case in cases]
+    """The child's ``fields`` for each of ``cases`` (a case list): one audit row per case, written in one go.
+
+    The user's standing on the cases is loaded for all of them at once, so a partner's list costs the same number of
+    queries as a coordinator's, whatever its length (DESIGN invariant 8).
+    """
+    accesses = case_accesses_of(user, cases)
+    batches = [
+        _Batch(case, [case.child], fields, _case_decision(access), object_id=case.child_id)
+        for case, access in zip(cases, accesses, strict=True)
+    ]
     return [found[0] for found in _disclose(user, batches, purpose=purpose)]
 
 
 def _disclose(user: User | None, batches: Sequence[_Batch], *, purpose: str) -> list[list[Disclosure]]:
-    """Decide, audit (committed, before any decryption), then open: a fixed number of queries for any batch size."""
+    """Decide, audit (committed, before any decryption), then open: a fixed number of queries for any batch size.
+
+    Each batch gives at most one denial row and one read row, naming the field names. Their object is the batch's
+    ``object_id`` (a child read from a case list is audited as that child, with the case's id beside it), otherwise
+    the anchor (the case for its notes, the child for its representatives).
+    """
     plans: list[list[tuple[SealedModel, list[str]]]] = []
     entries: list[audit.Entry] = []
     for batch in batches:
@@ -147,7 +161,7 @@ def _disclose(user: User | None, batches: Sequence[_Batch], *, purpose: str) -> 
                     audit.Entry(
                         action=action,
                         object_type=object_type,
-                        object_id=batch.anchor.pk,
+                        object_id=batch.object_id or batch.anchor.pk,
                         fields=audited,
                         purpose=purpose,
                         outcome=outcome,

@@ -45,10 +45,12 @@ READ_POLICY: dict[Relationship, frozenset[Compartment]] = {
     Relationship.NONE: frozenset(),
 }
 
-#: What a team member reads because of their own sector ("team member of the same sector" in DOMAIN.md). An OSPOD
-#: worker on the team (not coordinating) reads OSPOD's own compartment and the child's identity.
+#: What a team member reads because of their own sector ("team member of the same sector" in DOMAIN.md). The table
+#: gives the social compartment to the coordinator and the supervisor only, so an OSPOD worker on the team who does not
+#: coordinate reads the child's identity (as in the register of their own authority) but not the social notes, unless
+#: one is shared with them.
 SECTOR_COMPARTMENTS: dict[str, frozenset[Compartment]] = {
-    Sector.OSPOD: frozenset({C.SOCIAL, C.IDENTITY}),
+    Sector.OSPOD: frozenset({C.IDENTITY}),
     Sector.SCHOOL: frozenset({C.SCHOOL}),
     Sector.HEALTH: frozenset({C.HEALTH}),
     Sector.SERVICE: frozenset({C.SERVICES}),
@@ -78,8 +80,8 @@ PARTNER_NOTE_COMPARTMENT: dict[str, Compartment] = {
 }
 
 #: Who may be put on a team: partners and OSPOD workers (of the case's own authority); never the DPO or the
-#: administrator, who never see case content.
-TEAM_ROLES = frozenset({Role.PARTNER, Role.OSPOD_WORKER, Role.SUPERVISOR})
+#: administrator, who never see case content, nor a supervisor, who sees every case of the authority anyway.
+TEAM_ROLES = frozenset({Role.PARTNER, Role.OSPOD_WORKER})
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,9 @@ def relationship_to_case(subject: Subject, facts: CaseFacts) -> Relationship:
     ):
         # Coordinator and supervisors keep read-only access to a closed case.
         return Relationship.CASE_LEAD
-    if facts.is_open and facts.is_current_member and subject.role in TEAM_ROLES:
+    # A member without an organisation has no sector to read by: fail closed, as ``may_join_team`` and the list
+    # filter (``permissions.access.visible_cases``) do.
+    if facts.is_open and facts.is_current_member and subject.role in TEAM_ROLES and subject.organisation_id is not None:
         if subject.sector == Sector.OSPOD and not subject.works_for(facts.municipality_id):
             return Relationship.NONE  # nobody sees another authority's cases
         return Relationship.TEAM_MEMBER

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 
 from casework.models import Case, CaseNote, CaseStatus, Child, CoordinatorAssignment, TeamMembership
 
@@ -29,7 +30,7 @@ def case_memberships(*, case: Case, include_ended: bool = True) -> list[TeamMemb
     )
     if not include_ended:
         rows = rows.filter(ended_at__isnull=True)
-    return list(rows.order_by("ended_at", "added_at"))
+    return list(rows.order_by(F("ended_at").asc(nulls_first=True), "added_at"))
 
 
 def case_notes(*, case: Case) -> list[CaseNote]:

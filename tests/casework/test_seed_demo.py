@@ -6,11 +6,38 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import Http404
 from django.test import Client, override_settings
 
 from casework.admin import administrator_permissions
-from casework.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PEOPLE
-from casework.models import Municipality, Organisation, Role, Sector, User
+from casework.birth_number import normalize_birth_number
+from casework.compartments import Compartment
+from casework.management.commands.seed_demo import (
+    DEMO_CASES,
+    DEMO_CHILDREN,
+    DEMO_PASSWORD,
+    DEMO_PEOPLE,
+    JOURNEY_CHILD,
+)
+from casework.models import (
+    Case,
+    CaseNote,
+    CaseStatus,
+    Child,
+    CloseReason,
+    MembershipEndReason,
+    Municipality,
+    Organisation,
+    Role,
+    Sector,
+    TeamMembership,
+    User,
+)
+from casework.selectors import birth_number_index
+from permissions import gate
+from permissions.access import access_case_by_id, visible_cases
+from permissions.models import AuditEvent, Consent, Share
+from tests.scan import find_in_database
 
 EXPECTED_LOGINS = {
     "vedouci": Role.SUPERVISOR,
@@ -32,6 +59,13 @@ def _counts() -> tuple[int, ...]:
         Organisation.objects.count(),
         User.objects.count(),
         sum(user.user_permissions.count() for user in User.objects.all()),
+        Child.objects.count(),
+        Case.objects.count(),
+        TeamMembership.objects.count(),
+        CaseNote.objects.count(),
+        Consent.objects.count(),
+        Share.objects.count(),
+        AuditEvent.objects.count(),
     )
 
 
@@ -50,6 +84,7 @@ def test_running_twice_changes_nothing() -> None:
     assert _counts() == first
     assert dict(User.objects.values_list("username", "password")) == hashes
     assert "existing" in second_output
+    assert Case.objects.count() == len(DEMO_CASES)
 
 
 @pytest.mark.django_db
@@ -103,3 +138,102 @@ def test_refuses_to_run_with_production_settings() -> None:
     with override_settings(SETTINGS_MODULE="config.settings.prod"), pytest.raises(CommandError, match="production"):
         _seed()
     assert not User.objects.exists()
+
+
+# --- Cases and teams ----------------------------------------------------------------------------------------------
+
+
+def _user(username: str) -> User:
+    return User.objects.select_related("organisation").get(username=username)
+
+
+def _case_of(birth_number: str) -> Case:
+    child = Child.objects.get(birth_number_index=birth_number_index(normalize_birth_number(birth_number)))
+    return Case.objects.get(child=child)
+
+
+def _team(case: Case) -> dict[str, str]:
+    """Current members: username -> sector."""
+    current = TeamMembership.objects.current().filter(case=case).select_related("user__organisation")
+    return {m.user.username: m.user.organisation.sector for m in current}  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db
+def test_the_demo_cases_have_teams_across_sectors() -> None:
+    output = _seed()
+    first, second, third = (_case_of(spec.birth_number) for spec in DEMO_CASES)
+
+    assert (first.status, first.coordinator.username) == (CaseStatus.OPEN, "koordinator")
+    assert _team(first) == {"ucitelka": Sector.SCHOOL, "pediatr": Sector.HEALTH, "sas": Sector.SERVICE}
+    assert set(CaseNote.objects.filter(case=first).values_list("compartment", flat=True)) == {
+        Compartment.SOCIAL,
+        Compartment.SCHOOL,
+        Compartment.HEALTH,
+        Compartment.SERVICES,
+    }
+    [consent] = Consent.objects.filter(case=first)
+    assert (consent.compartment, consent.is_withdrawn) == (Compartment.HEALTH, False)
+    [share] = Share.objects.in_force().filter(case=first)
+    assert (share.compartment, share.recipient_user, share.consent) == (Compartment.HEALTH, _user("sas"), consent)
+
+    assert (second.status, second.coordinator.username) == (CaseStatus.OPEN, "koordinatorka2")
+    assert _team(second) == {"vychovny": Sector.SCHOOL, "psychiatr": Sector.HEALTH}
+
+    assert (third.status, third.close_reason) == (CaseStatus.CLOSED, CloseReason.GOALS_MET)
+    assert _team(third) == {}
+    reasons = set(TeamMembership.objects.filter(case=third).values_list("end_reason", flat=True))
+    assert reasons == {MembershipEndReason.TASK_DONE, MembershipEndReason.CASE_CLOSED}
+
+    for case in (first, second, third):
+        assert case.reference in output
+        assert AuditEvent.objects.filter(case_id=case.pk, action="write", purpose="open case").exists()
+
+
+@pytest.mark.django_db
+def test_the_journey_child_has_no_case() -> None:
+    _seed()
+    assert JOURNEY_CHILD in {child.birth_number for child in DEMO_CHILDREN}
+    assert JOURNEY_CHILD not in {spec.birth_number for spec in DEMO_CASES}
+    child = Child.objects.get(birth_number_index=birth_number_index(normalize_birth_number(JOURNEY_CHILD)))
+    assert not Case.objects.filter(child=child).exists()
+
+
+def _sees(user: User, case: Case) -> bool:
+    try:
+        access_case_by_id(user, case.pk, purpose="case page")
+    except Http404:
+        return False
+    return True
+
+
+@pytest.mark.django_db
+def test_the_teacher_sees_her_case_only_and_reads_only_what_the_policy_allows() -> None:
+    _seed()
+    first, second, third = (_case_of(spec.birth_number) for spec in DEMO_CASES)
+    teacher, sas = _user("ucitelka"), _user("sas")
+    assert _sees(teacher, first)
+    assert not _sees(teacher, second)
+    assert not _sees(teacher, third)  # she was on its team until it closed
+    assert set(Case.objects.filter(visible_cases(teacher))) == {first}
+    assert set(Case.objects.filter(visible_cases(_user("vedouci")))) == {first, second, third}
+    assert set(Case.objects.filter(visible_cases(_user("poverenec")))) == set()
+
+    [health] = CaseNote.objects.filter(case=first, compartment=Compartment.HEALTH)
+    [disclosure] = gate.read_case(
+        teacher, access_case_by_id(teacher, first.pk, purpose="case page"), [health], ["text"], purpose="case notes"
+    )
+    assert not disclosure.shows("text")
+    # The SAS worker reads the health note: the coordinator shared health with her on the mother's agreement.
+    [disclosure] = gate.read_case(
+        sas, access_case_by_id(sas, first.pk, purpose="case page"), [health], ["text"], purpose="case notes"
+    )
+    assert disclosure.get("text")
+
+
+@pytest.mark.django_db
+def test_demo_notes_and_agreements_are_sealed() -> None:
+    _seed()
+    texts = [note.text for spec in DEMO_CASES for note in spec.notes]
+    names = [spec.consent[2] for spec in DEMO_CASES if spec.consent is not None]
+    assert CaseNote.objects.count() == len(texts)
+    assert find_in_database(texts + names) == []

@@ -7,23 +7,54 @@ missing, so running it twice changes nothing, and an existing account keeps its 
 Each part is a function that takes what the earlier parts returned, so later features add their own part (children,
 cases, flows) by writing another ``seed_…`` function and calling it from :func:`seed_all`. All demo accounts share
 :data:`DEMO_PASSWORD`, which is why the command refuses to run with production settings.
+
+Cases are made through the real services (``case_open``, ``team_member_add``, ``case_note_add``, ``consent_record``,
+``share_grant``, ``case_close``), so their notes are sealed, their teams indexed and every write audited as in use. A
+demo child who has any case (open or closed) is left alone on a second run. :data:`JOURNEY_CHILD` never gets a case
+here: the browser journey opens one for it.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from casework.admin import administrator_permissions
 from casework.birth_number import normalize_birth_number
-from casework.models import Child, Municipality, Organisation, Role, Sector, User
+from casework.compartments import Compartment
+from casework.models import (
+    Case,
+    Child,
+    CloseReason,
+    MembershipEndReason,
+    Municipality,
+    OpenReason,
+    Organisation,
+    Role,
+    Sector,
+    TeamMembership,
+    TeamRole,
+    User,
+)
 from casework.selectors import birth_number_index
-from casework.services import RepresentativeInput, child_create
+from casework.services import (
+    RepresentativeInput,
+    case_close,
+    case_note_add,
+    case_open,
+    child_create,
+    team_member_add,
+    team_member_end,
+)
+from permissions.models import ConsentGiver
+from permissions.sharing import consent_record, share_grant
 
 DEMO_PASSWORD = "demo-heslo-2026"  # noqa: S105 - the demo's published shared password, never used in production
 
@@ -111,6 +142,146 @@ DEMO_CHILDREN: tuple[DemoChild, ...] = (
         "Bělidla 7, 779 00 Olomouc",
         ("guardian", "Zdenka Benešová", "+420 601 000 103"),
     ),
+    DemoChild(
+        "Tobiáš",
+        "Havelka",
+        datetime.date(2013, 9, 14),
+        "130914/1020",
+        "Wellnerova 5, 779 00 Olomouc",
+        ("mother", "Simona Havelková", "+420 601 000 104"),
+    ),
+)
+
+#: The demo child with no case at all: the browser journey opens the first one (Tobiáš Havelka).
+JOURNEY_CHILD = "130914/1020"
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    username: str
+    team_role: str  # TeamRole.name_cs, from migration casework/0004_team_roles
+    ended: str = ""  # a MembershipEndReason when the membership ended before the case did
+
+
+@dataclass(frozen=True)
+class DemoNote:
+    author: str
+    compartment: Compartment
+    text: str
+
+
+@dataclass(frozen=True)
+class DemoShare:
+    """The coordinator shares a whole compartment with one member; health rests on the consent recorded for it."""
+
+    recipient: str
+    compartment: Compartment
+    purpose: str
+    days: int
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    key: str
+    birth_number: str  # whose case: a DemoChild
+    coordinator: str
+    opened_by: str
+    open_reason: OpenReason
+    members: tuple[DemoMember, ...]
+    notes: tuple[DemoNote, ...] = ()
+    consent: tuple[Compartment, ConsentGiver, str] | None = None  # scope, who agreed, their name
+    shares: tuple[DemoShare, ...] = ()
+    close_reason: CloseReason | None = None
+    closed_by: str = ""
+
+
+# Fictional case notes: no real child, family, school or clinic is described.
+DEMO_CASES: tuple[DemoCase, ...] = (
+    DemoCase(
+        key="case_1",
+        birth_number="145309/1013",
+        coordinator="koordinator",
+        opened_by="vedouci",
+        open_reason=OpenReason.REPORT,
+        members=(
+            DemoMember("ucitelka", "třídní učitel/ka"),
+            DemoMember("pediatr", "praktický lékař pro děti a dorost"),
+            DemoMember("sas", "sociální pracovník/pracovnice SAS"),
+        ),
+        notes=(
+            DemoNote(
+                "koordinator",
+                Compartment.SOCIAL,
+                "Šetření v domácnosti: matka samoživitelka, dluhy na nájemném, byt čistý, dítě má kout na učení.",
+            ),
+            DemoNote(
+                "ucitelka",
+                Compartment.SCHOOL,
+                "Od září 14 neomluvených hodin, vždy první hodina v pondělí. Ve třídě klidná, horší v matematice.",
+            ),
+            DemoNote(
+                "pediatr",
+                Compartment.HEALTH,
+                "Preventivní prohlídka: váha na spodní hranici pásma, matka uvádí nechutenství. Kontrola za 3 měsíce.",
+            ),
+            DemoNote(
+                "sas",
+                Compartment.SERVICES,
+                "SAS: dvě návštěvy týdně, sestaven rozpočet domácnosti, matka souhlasí s doprovodem na úřad práce.",
+            ),
+        ),
+        consent=(Compartment.HEALTH, ConsentGiver.MOTHER, "Veronika Pokorná"),
+        shares=(DemoShare("sas", Compartment.HEALTH, "plánování podpory rodiny v domácnosti (stravování)", 90),),
+    ),
+    DemoCase(
+        key="case_2",
+        birth_number="111123/1011",
+        coordinator="koordinatorka2",
+        opened_by="vedouci",
+        open_reason=OpenReason.OWN_FINDING,
+        members=(
+            DemoMember("vychovny", "výchovný poradce / výchovná poradkyně"),
+            DemoMember("psychiatr", "dětský psychiatr/psychiatrička"),
+        ),
+        notes=(
+            DemoNote(
+                "koordinatorka2",
+                Compartment.SOCIAL,
+                "Otec pečuje sám, pracuje na směny. Chlapec po škole často bez dozoru, otec spolupráci vítá.",
+            ),
+            DemoNote(
+                "vychovny",
+                Compartment.SCHOOL,
+                "Opakované konflikty se spolužáky o přestávkách, dohodnuta spolupráce se školním psychologem.",
+            ),
+            DemoNote(
+                "psychiatr",
+                Compartment.HEALTH,
+                "Vstupní vyšetření: poruchy spánku a úzkost, doporučena psychoterapie, medikace zatím ne.",
+            ),
+        ),
+    ),
+    DemoCase(
+        key="case_3",
+        birth_number="175602/1014",
+        coordinator="koordinator",
+        opened_by="koordinator",
+        open_reason=OpenReason.PARENT_REQUEST,
+        members=(
+            DemoMember("sas", "sociální pracovník/pracovnice SAS", ended=MembershipEndReason.TASK_DONE),
+            DemoMember("ucitelka", "třídní učitel/ka"),
+        ),
+        notes=(
+            DemoNote(
+                "koordinator",
+                Compartment.SOCIAL,
+                "Poručnice zvládá péči, bydlení zajištěno, cíle plánu splněny. Doporučeno ukončení.",
+            ),
+            DemoNote("sas", Compartment.SERVICES, "Spolupráce ukončena po splnění zakázky: rodina je stabilizovaná."),
+        ),
+        close_reason=CloseReason.GOALS_MET,
+        closed_by="vedouci",
+    ),
 )
 
 
@@ -123,6 +294,8 @@ class DemoData:
     users: dict[str, User] = field(default_factory=dict)
     created_usernames: set[str] = field(default_factory=set)
     children: dict[str, Child] = field(default_factory=dict)
+    cases: dict[str, Case] = field(default_factory=dict)
+    created_cases: set[str] = field(default_factory=set)
 
 
 def seed_municipality() -> Municipality:
@@ -188,6 +361,64 @@ def seed_children(data: DemoData) -> None:
         data.children[spec.birth_number] = child
 
 
+def seed_cases(data: DemoData) -> None:
+    """Open the demo cases and build their teams through the services. A child with any case already is skipped."""
+    for spec in DEMO_CASES:
+        child = data.children[spec.birth_number]
+        existing = Case.objects.filter(child=child).order_by("opened_at").first()
+        if existing is not None:
+            data.cases[spec.key] = existing
+            continue
+        data.cases[spec.key] = _seed_case(data, spec, child)
+        data.created_cases.add(spec.key)
+
+
+def _seed_case(data: DemoData, spec: DemoCase, child: Child) -> Case:
+    users = data.users
+    coordinator = users[spec.coordinator]
+    case = case_open(child=child, coordinator=coordinator, opened_by=users[spec.opened_by], reason=spec.open_reason)
+    memberships: dict[str, TeamMembership] = {}
+    for member in spec.members:
+        memberships[member.username] = team_member_add(
+            case=case,
+            user=users[member.username],
+            team_role=TeamRole.objects.get(name_cs=member.team_role),
+            valid_from=None,
+            valid_until=None,
+            added_by=coordinator,
+        )
+    for note in spec.notes:
+        case_note_add(case=case, author=users[note.author], compartment=note.compartment, text=note.text)
+    consent = None
+    if spec.consent is not None:
+        scope, giver, name = spec.consent
+        consent = consent_record(
+            case=case,
+            recorded_by=coordinator,
+            compartment=scope,
+            given_by=giver,
+            given_by_name=name,
+            on_behalf_of_child=giver != ConsentGiver.CHILD,
+            given_on=timezone.localdate(),
+        )
+    for shared in spec.shares:
+        share_grant(
+            case=case,
+            granted_by=coordinator,
+            recipient_user=users[shared.recipient],
+            compartment=shared.compartment,
+            purpose=shared.purpose,
+            valid_until=timezone.localdate() + datetime.timedelta(days=shared.days),
+            consent=consent if consent is not None and consent.compartment == shared.compartment else None,
+        )
+    for member in spec.members:
+        if member.ended:
+            team_member_end(membership=memberships[member.username], ended_by=coordinator, reason=member.ended)
+    if spec.close_reason is not None:
+        case_close(case=case, closed_by=users[spec.closed_by or spec.coordinator], reason=spec.close_reason)
+    return case
+
+
 def seed_all() -> DemoData:
     """Run every part in order, in one transaction. Later features append their parts here."""
     with transaction.atomic():
@@ -196,6 +427,7 @@ def seed_all() -> DemoData:
         seed_users(data)
         seed_administrator_access(data)
         seed_children(data)
+        seed_cases(data)
     return data
 
 
@@ -208,6 +440,8 @@ class Command(BaseCommand):
         data = seed_all()
         self.stdout.write(self.style.SUCCESS(f"Demo data for {data.municipality} ({data.municipality.code}) ready."))
         self.stdout.write(self._logins_table(data))
+        self.stdout.write("")
+        self.stdout.write(self._cases_table(data))
         self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}")
         self.stdout.write("Accounts that existed before kept their password.")
 
@@ -224,7 +458,28 @@ class Command(BaseCommand):
                     "new" if username in data.created_usernames else "existing",
                 )
             )
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-        lines.insert(1, "  ".join("-" * width for width in widths).rstrip())
-        return "\n".join(lines)
+        return _table(rows)
+
+    @staticmethod
+    def _cases_table(data: DemoData) -> str:
+        """Case references and logins only: no child's name goes to the terminal."""
+        rows = [("case", "status", "coordinator", "current team", "record")]
+        for key, case in data.cases.items():
+            team = TeamMembership.objects.current().filter(case=case).order_by("added_at")
+            rows.append(
+                (
+                    case.reference,
+                    str(case.get_status_display()),
+                    case.coordinator.username,
+                    ", ".join(m.user.username for m in team.select_related("user")) or "-",
+                    "new" if key in data.created_cases else "existing",
+                )
+            )
+        return _table(rows)
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths).rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,20 @@
+"""The case pages, mounted at /cases/. The names are a contract: tests and the browser journey use them."""
+
+from django.urls import path
+
+from . import case_views
+
+urlpatterns = [
+    path("", case_views.case_list, name="case_list"),
+    path("open/<uuid:child_id>/", case_views.case_open, name="case_open"),
+    path("<uuid:case_id>/", case_views.case_detail, name="case_detail"),
+    path("<uuid:case_id>/notes/new/", case_views.case_note_add, name="case_note_add"),
+    path("<uuid:case_id>/team/", case_views.case_team, name="case_team"),
+    path("<uuid:case_id>/team/<uuid:membership_id>/end/", case_views.team_member_end, name="team_member_end"),
+    path("<uuid:case_id>/handover/", case_views.case_handover, name="case_handover"),
+    path("<uuid:case_id>/sharing/", case_views.case_sharing, name="case_sharing"),
+    path("<uuid:case_id>/sharing/<uuid:share_id>/revoke/", case_views.share_revoke, name="share_revoke"),
+    path("<uuid:case_id>/consents/new/", case_views.consent_add, name="consent_add"),
+    path("<uuid:case_id>/consents/<uuid:consent_id>/withdraw/", case_views.consent_withdraw, name="consent_withdraw"),
+    path("<uuid:case_id>/close/", case_views.case_close, name="case_close"),
+]

@@ -1,0 +1,111 @@
+"""Query counts are part of the contract (STYLE.md, DESIGN invariant 8): the case list and the case page run the same,
+exact number of queries whatever the number of cases, members and notes."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from casework.models import Case, Municipality, Organisation, Role, Sector, TeamRole, User
+from casework.services import case_note_add, case_open, team_member_add
+from tests.factories import OrganisationFactory, UserFactory
+from tests.factories.children import register_child
+
+pytestmark = pytest.mark.django_db
+
+# The numbers, pinned. If a change moves them, decide whether it is worth it and update them here with a reason.
+# Each page: session, user, organisation, the case(s), the membership/share check for partners, one committed audit
+# batch per disclosure (savepoints, lock the chain head, insert, move the head), the data keys, the rows shown.
+CASE_LIST_QUERIES_COORDINATOR = 12
+CASE_LIST_QUERIES_PARTNER = 14
+CASE_PAGE_QUERIES_COORDINATOR = 22
+CASE_PAGE_QUERIES_PARTNER = 24
+
+
+def _open_cases(coordinator: User, count: int, *, teacher: User | None = None) -> list[Case]:
+    role = TeamRole.objects.get(name_cs="třídní učitel/ka")
+    cases = []
+    for n in range(count):
+        child = register_child(
+            by=coordinator, given_name=f"Dítě{n}", born=datetime.date(2012, 1, 1) + datetime.timedelta(days=n)
+        )
+        case = case_open(child=child, coordinator=coordinator, opened_by=coordinator, reason="report")
+        if teacher is not None:
+            team_member_add(
+                case=case, user=teacher, team_role=role, valid_from=None, valid_until=None, added_by=coordinator
+            )
+        cases.append(case)
+    return cases
+
+
+def _grow_case(case: Case, coordinator: User, members: int, notes: int, municipality: Municipality) -> None:
+    role = TeamRole.objects.get(name_cs="jiná role")
+    for n in range(members):
+        sector = (Sector.SCHOOL, Sector.HEALTH, Sector.SERVICE)[n % 3]
+        org = OrganisationFactory.create(name=f"Org {case.pk.hex[:6]} {n}", sector=sector, municipality=municipality)
+        user = UserFactory.create(role=Role.PARTNER, organisation=org)
+        team_member_add(case=case, user=user, team_role=role, valid_from=None, valid_until=None, added_by=coordinator)
+    for n in range(notes):
+        # The first note is one the partner may read, so both sizes load the case's data key for the partner.
+        compartment = ("school", "social", "health", "services", "child_voice")[n % 5]
+        case_note_add(case=case, author=coordinator, compartment=compartment, text=f"Záznam číslo {n}")
+
+
+def _logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_case_list_for_the_coordinator_runs_a_fixed_number_of_queries(
+    count: int, coordinator: User, django_assert_num_queries: Callable[..., object]
+) -> None:
+    _open_cases(coordinator, count)
+    client = _logged_in(coordinator)
+    with django_assert_num_queries(CASE_LIST_QUERIES_COORDINATOR):  # type: ignore[attr-defined]
+        response = client.get(reverse("case_list"))
+    assert response.status_code == 200
+    assert response.content.decode().count("Dítě") >= count
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_case_list_for_a_partner_runs_a_fixed_number_of_queries(
+    count: int, coordinator: User, teacher: User, django_assert_num_queries: Callable[..., object]
+) -> None:
+    _open_cases(coordinator, count, teacher=teacher)
+    client = _logged_in(teacher)
+    with django_assert_num_queries(CASE_LIST_QUERIES_PARTNER):  # type: ignore[attr-defined]
+        response = client.get(reverse("case_list"))
+    assert response.status_code == 200
+    assert response.content.decode().count("Dítě") >= count
+
+
+@pytest.mark.parametrize("size", [1, 50])
+def test_case_page_runs_a_fixed_number_of_queries(
+    size: int,
+    coordinator: User,
+    teacher: User,
+    olomouc: Municipality,
+    django_assert_num_queries: Callable[..., object],
+) -> None:
+    [case] = _open_cases(coordinator, 1, teacher=teacher)
+    _grow_case(case, coordinator, members=size, notes=size, municipality=olomouc)
+    url = reverse("case_detail", kwargs={"case_id": case.pk})
+    for user, expected in ((coordinator, CASE_PAGE_QUERIES_COORDINATOR), (teacher, CASE_PAGE_QUERIES_PARTNER)):
+        client = _logged_in(user)
+        with django_assert_num_queries(expected):  # type: ignore[attr-defined]
+            response = client.get(url)
+        assert response.status_code == 200
+
+
+def test_the_fixtures_really_grow(coordinator: User, olomouc: Municipality, ospod: Organisation) -> None:
+    """Guard against a count test that passes because nothing was created."""
+    [case] = _open_cases(coordinator, 1)
+    _grow_case(case, coordinator, members=5, notes=5, municipality=olomouc)
+    assert case.memberships.count() == 5
+    assert case.notes.count() == 5

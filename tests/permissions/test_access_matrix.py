@@ -1,0 +1,383 @@
+"""The access matrix: every URL that takes a case, for every role, for each way the user stands to the case.
+
+The URL patterns come from the resolver, so a new case URL without an entry in ``EXPECTED`` fails
+``test_every_case_url_has_an_expected_row`` — nobody can add a case page and forget to decide who may open it.
+
+Situations, relative to the viewer (DOMAIN.md, "Who sees which case"):
+  own        the viewer coordinates the case (only OSPOD staff can; "-" for the others)
+  team       the viewer is a current member of the case's team (the DPO and the administrator can't be: for them it is
+             simply a case of their authority with a team)
+  unrelated  a case of the viewer's authority they have nothing to do with
+  closed     a closed case the viewer coordinated or was on the team of
+  foreign    a case of another authority
+
+Every case carries a note in each compartment with a unique marker; each response is checked for the markers of the
+compartments the viewer may not read (``VISIBLE``) — they must be absent whatever the status code.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from casework.models import (
+    Case,
+    CaseNote,
+    CaseStatus,
+    CloseReason,
+    Municipality,
+    Role,
+    Sector,
+    TeamMembership,
+    TeamRole,
+    User,
+)
+from casework.services import case_close, case_note_add, case_open, team_member_add
+from permissions.models import Consent, Share
+from permissions.sharing import consent_record, share_grant
+from tests.factories import MunicipalityFactory, OrganisationFactory, UserFactory
+from tests.factories.children import register_child
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("supervisor", "ospod_worker", "school", "health", "service", "dpo", "administrator")
+SITUATIONS = ("own", "team", "unrelated", "closed", "foreign")
+NOTE_PARTS = ("social", "school", "health", "services", "other", "child_voice")
+
+N = 404  # the same "not found" as for a case that does not exist
+F = 403  # the user sees the case but may not do this
+OK = 200
+NA = None  # the situation cannot exist for this role
+
+# Expected GET status per URL name: role -> (own, team, unrelated, closed, foreign).
+_READ: dict[str, tuple[int | None, ...]] = {
+    "supervisor": (OK, OK, OK, OK, N),
+    "ospod_worker": (OK, OK, N, OK, N),
+    "school": (NA, OK, N, N, N),
+    "health": (NA, OK, N, N, N),
+    "service": (NA, OK, N, N, N),
+    "dpo": (NA, N, N, N, N),
+    "administrator": (NA, N, N, N, N),
+}
+_WRITE_NOTE: dict[str, tuple[int | None, ...]] = {
+    **_READ,
+    "supervisor": (OK, OK, OK, F, N),
+    "ospod_worker": (OK, OK, N, F, N),
+}
+_MANAGE: dict[str, tuple[int | None, ...]] = {
+    # Coordinator or supervisor (covering) on an open case; a member sees the case but may not manage it.
+    "supervisor": (OK, OK, OK, F, N),
+    "ospod_worker": (OK, F, N, F, N),
+    "school": (NA, F, N, N, N),
+    "health": (NA, F, N, N, N),
+    "service": (NA, F, N, N, N),
+    "dpo": (NA, N, N, N, N),
+    "administrator": (NA, N, N, N, N),
+}
+EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
+    "case_detail": _READ,
+    "case_note_add": _WRITE_NOTE,
+    "case_team": _MANAGE,
+    "team_member_end": _MANAGE,
+    "case_handover": _MANAGE,
+    "case_sharing": _MANAGE,
+    "share_revoke": _MANAGE,
+    "consent_add": _MANAGE,
+    "consent_withdraw": _MANAGE,
+    "case_close": _MANAGE,
+}
+
+_ALL = frozenset(NOTE_PARTS)
+# Which compartments' markers may appear for role -> situation (on any page). Everything else must be absent.
+VISIBLE: dict[str, dict[str, frozenset[str]]] = {
+    "supervisor": dict.fromkeys(("own", "team", "unrelated", "closed"), _ALL) | {"foreign": frozenset()},
+    "ospod_worker": {
+        "own": _ALL,
+        "team": frozenset(),  # an OSPOD worker on the team: basics (and identity), no social notes (DOMAIN's table)
+        "unrelated": frozenset(),
+        "closed": _ALL,
+        "foreign": frozenset(),
+    },
+    "school": {"team": frozenset({"school"})},
+    "health": {"team": frozenset({"health"})},
+    "service": {"team": frozenset({"services"})},
+}
+
+# URL kwargs naming an object of a case, and where the world keeps that object.
+OBJECT_KWARGS = {"membership_id": "membership", "share_id": "share", "consent_id": "consent"}
+
+
+def _case_patterns() -> Iterator[tuple[str, list[str]]]:
+    """(url name, kwarg names) of every named URL pattern with a ``case_id`` parameter."""
+
+    def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> Iterator[tuple[str, str]]:
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, route)
+            elif entry.name:
+                yield entry.name, route
+
+    seen = set()
+    for name, route in walk(get_resolver().url_patterns, ""):
+        if "case_id" in route and name not in seen:
+            seen.add(name)
+            kwargs = [part.split(":")[-1].rstrip(">") for part in route.split("<")[1:]]
+            yield name, [k.split(">")[0] for k in kwargs]
+
+
+@dataclass
+class CaseFixture:
+    case: Case
+    markers: dict[str, str]
+    membership: TeamMembership
+    share: Share
+    consent: Consent
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    cases: dict[str, CaseFixture] = field(default_factory=dict)
+    by_role: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+
+def _role(name: str) -> TeamRole:
+    return TeamRole.objects.get(name_cs=name)
+
+
+def _people(olomouc: Municipality) -> dict[str, User]:
+    ospod = OrganisationFactory.create(name="OSPOD Matice", sector=Sector.OSPOD, municipality=olomouc)
+    other = OrganisationFactory.create(name="Magistrát Matice", sector=Sector.OTHER, municipality=olomouc)
+
+    def partner(username: str, sector: str) -> User:
+        org = OrganisationFactory.create(name=f"Organizace {username}", sector=sector, municipality=olomouc)
+        return UserFactory.create(username=username, role=Role.PARTNER, organisation=org)
+
+    return {
+        "supervisor": UserFactory.create(username="m-vedouci", role=Role.SUPERVISOR, organisation=ospod),
+        "ospod_worker": UserFactory.create(username="m-koord", role=Role.OSPOD_WORKER, organisation=ospod),
+        "neutral": UserFactory.create(username="m-kolega", role=Role.OSPOD_WORKER, organisation=ospod),
+        "school": partner("m-ucitel", Sector.SCHOOL),
+        "health": partner("m-lekar", Sector.HEALTH),
+        "service": partner("m-sas", Sector.SERVICE),
+        "helper": partner("m-asistent", Sector.SCHOOL),  # the fixed member every share goes to
+        "dpo": UserFactory.create(username="m-dpo", role=Role.DPO, organisation=other),
+        "administrator": UserFactory.create(username="m-spravce", role=Role.ADMINISTRATOR, organisation=other),
+    }
+
+
+def _case(
+    key: str, *, coordinator: User, members: list[User], helper: User, municipality: Municipality, serial: int
+) -> CaseFixture:
+    child = register_child(
+        by=coordinator,
+        municipality=municipality,
+        given_name=f"Dítě{key.capitalize()}",
+        born=datetime.date(2013, 1, 1) + datetime.timedelta(days=serial),
+    )
+    case = case_open(child=child, coordinator=coordinator, opened_by=coordinator, reason="report")
+    membership = team_member_add(
+        case=case,
+        user=helper,
+        team_role=_role("třídní učitel/ka"),
+        valid_from=None,
+        valid_until=None,
+        added_by=coordinator,
+    )
+    for member in members:
+        team_member_add(
+            case=case,
+            user=member,
+            team_role=_role("jiná role"),
+            valid_from=None,
+            valid_until=None,
+            added_by=coordinator,
+        )
+    markers = {}
+    for part in NOTE_PARTS:
+        markers[part] = f"MATRIXMARK-{key}-{part}-{serial}"
+        case_note_add(case=case, author=coordinator, compartment=part, text=markers[part])
+    consent = consent_record(
+        case=case,
+        recorded_by=coordinator,
+        compartment="health",
+        given_by="mother",
+        given_by_name=f"MATRIXMARK-{key}-identity-{serial}",
+        on_behalf_of_child=True,
+        given_on=timezone.localdate(),
+    )
+    share = share_grant(
+        case=case,
+        granted_by=coordinator,
+        recipient_user=helper,
+        compartment="services",
+        purpose="příprava podkladů",
+        valid_until=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    return CaseFixture(case=case, markers=markers, membership=membership, share=share, consent=consent)
+
+
+@pytest.fixture
+def world(olomouc: Municipality) -> World:
+    people = _people(olomouc)
+    prostejov = MunicipalityFactory.create(code="PV", name="Prostějov")
+    foreign_ospod = OrganisationFactory.create(name="OSPOD PV", sector=Sector.OSPOD, municipality=prostejov)
+    foreign_worker = UserFactory.create(username="m-cizi", role=Role.OSPOD_WORKER, organisation=foreign_ospod)
+    foreign_helper = UserFactory.create(
+        username="m-cizi-skola",
+        role=Role.PARTNER,
+        organisation=OrganisationFactory.create(name="ZŠ PV", sector=Sector.SCHOOL, municipality=prostejov),
+    )
+    partners = [people["school"], people["health"], people["service"]]
+    serial = itertools.count(1)
+    w = World(users=people)
+
+    def make(key: str, coordinator: User, members: list[User]) -> None:
+        w.cases[key] = _case(
+            key,
+            coordinator=coordinator,
+            members=members,
+            helper=people["helper"],
+            municipality=olomouc,
+            serial=next(serial),
+        )
+
+    make("ownworker", people["ospod_worker"], [])
+    make("ownsupervisor", people["supervisor"], [])
+    make("team", people["neutral"], [people["ospod_worker"], *partners])
+    make("unrelated", people["neutral"], [])
+    make("closed", people["ospod_worker"], partners)
+    case_close(case=w.cases["closed"].case, closed_by=people["ospod_worker"], reason=CloseReason.GOALS_MET)
+    w.cases["foreign"] = _case(
+        "foreign",
+        coordinator=foreign_worker,
+        members=[],
+        helper=foreign_helper,
+        municipality=prostejov,
+        serial=next(serial),
+    )
+    for role in ROLES:
+        own = {"ospod_worker": "ownworker", "supervisor": "ownsupervisor"}.get(role)
+        w.by_role[role] = {
+            "own": own,
+            "team": "team",
+            "unrelated": "unrelated",
+            "closed": "closed",
+            "foreign": "foreign",
+        }
+    return w
+
+
+def _url(name: str, kwargs: list[str], fixture: CaseFixture) -> str:
+    values: dict[str, object] = {"case_id": fixture.case.pk}
+    for kwarg in kwargs:
+        if kwarg != "case_id":
+            values[kwarg] = getattr(fixture, OBJECT_KWARGS[kwarg]).pk
+    return reverse(name, kwargs=values)
+
+
+def _state() -> tuple[object, ...]:
+    """Everything a refused request could have changed."""
+    return (
+        sorted(TeamMembership.objects.values_list("pk", "ended_at")),
+        sorted(Share.objects.values_list("pk", "revoked_at")),
+        sorted(Consent.objects.values_list("pk", "withdrawal_recorded_at")),
+        CaseNote.objects.count(),
+        sorted(Case.objects.values_list("pk", "status", "coordinator_id")),
+    )
+
+
+def test_every_case_url_has_an_expected_row() -> None:
+    found = dict(_case_patterns())
+    assert found, "no case URLs found: the resolver walk is broken"
+    missing = sorted(set(found) - set(EXPECTED))
+    assert not missing, f"case URLs without an entry in the access matrix: {missing}"
+    stale = sorted(set(EXPECTED) - set(found))
+    assert not stale, f"matrix entries for URLs that no longer exist: {stale}"
+    for name, kwargs in found.items():
+        unknown = [k for k in kwargs if k != "case_id" and k not in OBJECT_KWARGS]
+        assert not unknown, f"{name}: teach the matrix how to fill {unknown}"
+
+
+def test_access_matrix(world: World) -> None:
+    patterns = dict(_case_patterns())
+    state_before = _state()
+    problems: list[str] = []
+    all_markers = {
+        (key, part): marker for key, fixture in world.cases.items() for part, marker in fixture.markers.items()
+    }
+    for role in ROLES:
+        client = Client()
+        client.force_login(world.users[role])
+        for name, kwargs in sorted(patterns.items()):
+            for situation, expected in zip(SITUATIONS, EXPECTED[name][role], strict=True):
+                key = world.by_role[role][situation]
+                if expected is NA:
+                    assert key is None, f"{role}/{situation} exists but the matrix says n/a"
+                    continue
+                assert key is not None, f"{role}/{situation} has an expected status but no case"
+                url = _url(name, kwargs, world.cases[key])
+                response = client.get(url)
+                body = response.content.decode()
+                if response.status_code != expected:
+                    problems.append(f"GET {name} as {role} on {situation}: {response.status_code}, expected {expected}")
+                allowed = VISIBLE.get(role, {}).get(situation, frozenset())
+                for (case_key, part), marker in all_markers.items():
+                    if marker in body and not (case_key == key and part in allowed):
+                        problems.append(f"GET {name} as {role} on {situation}: shows {case_key}/{part}")
+                for part in ("identity",):
+                    marker = f"MATRIXMARK-{key}-{part}"
+                    if marker in body and not (allowed == _ALL and name == "case_sharing"):
+                        problems.append(f"GET {name} as {role} on {situation}: shows the consent giver's name")
+                if expected in (N, F):
+                    # A refused POST answers the same and changes nothing (checked once at the end).
+                    posted = client.post(url, {})
+                    if posted.status_code != expected:
+                        problems.append(
+                            f"POST {name} as {role} on {situation}: {posted.status_code}, expected {expected}"
+                        )
+    assert not problems, "\n".join(problems)
+    assert _state() == state_before
+
+
+def test_case_detail_shows_each_role_what_it_may_read(world: World) -> None:
+    """The positive side: a 200 case page does show the compartments the viewer may read."""
+    for role, situations in VISIBLE.items():
+        client = Client()
+        client.force_login(world.users[role])
+        for situation, parts in situations.items():
+            key = world.by_role[role][situation]
+            if key is None or not parts:
+                continue
+            fixture = world.cases[key]
+            body = client.get(reverse("case_detail", kwargs={"case_id": fixture.case.pk})).content.decode()
+            for part in parts:
+                assert fixture.markers[part] in body, f"{role} on {situation} should read {part}"
+
+
+def test_an_object_of_another_case_is_not_found(world: World) -> None:
+    """Tampering: a membership, share or consent id of case B under case A's URL is 404, even for A's coordinator."""
+    client = Client()
+    client.force_login(world.users["supervisor"])
+    patterns = dict(_case_patterns())
+    mine, theirs = world.cases["unrelated"], world.cases["team"]
+    for name, kwargs in patterns.items():
+        objects = [k for k in kwargs if k != "case_id"]
+        if not objects:
+            continue
+        values: dict[str, object] = {"case_id": mine.case.pk}
+        for kwarg in objects:
+            values[kwarg] = getattr(theirs, OBJECT_KWARGS[kwarg]).pk
+        url = reverse(name, kwargs=values)
+        assert client.get(url).status_code == N, name
+        assert client.post(url, {}).status_code == N, name
+    assert theirs.case.status == CaseStatus.OPEN
+    assert Share.objects.get(pk=theirs.share.pk).revoked_at is None
