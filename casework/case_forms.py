@@ -50,7 +50,7 @@ class DateInput(forms.DateInput):
 
 def person_label(user: User) -> str:
     """A person as a select or a table shows them: name, then organisation (loaded with the user)."""
-    name = user.get_full_name() or user.username
+    name = user.display_name()
     return f"{name} ({user.organisation})" if user.organisation is not None else name
 
 
@@ -177,7 +177,7 @@ class TeamMemberAddForm(CaseForm):
     team_role = forms.ModelChoiceField(
         label=_("Role on the case"), queryset=TeamRole.objects.filter(is_active=True), empty_label="—"
     )
-    valid_from = forms.DateField(label=_("Member from"), widget=DateInput)
+    valid_from = forms.DateField(label=_("Member from"), widget=DateInput, initial=timezone.localdate)
     valid_until = forms.DateField(
         label=_("Member until (last day)"),
         widget=DateInput,
@@ -190,7 +190,6 @@ class TeamMemberAddForm(CaseForm):
         field = self.fields["user"]
         assert isinstance(field, PersonChoiceField)
         field.queryset = team_candidates(case)
-        self.fields["valid_from"].initial = timezone.localdate()
 
 
 class TeamMemberEndForm(CaseForm):
@@ -219,7 +218,7 @@ class HandoverForm(CaseForm):
 
 def note_label(note: CaseNote) -> str:
     """A note as a select or a table names it: date, compartment and author, never its text."""
-    author = note.author.get_full_name() or note.author.username
+    author = note.author.display_name()
     return str(
         _("Note of %(date)s, %(compartment)s, by %(author)s")
         % {"date": short_date(note.created_at), "compartment": Compartment(note.compartment).label, "author": author}
@@ -333,16 +332,8 @@ class ConsentForm(CaseForm):
     on_behalf_of_child = forms.BooleanField(
         label=_("A representative agreed on the child's behalf"), required=False, initial=True
     )
-    given_on = forms.DateField(label=_("Agreed on"), widget=DateInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["given_on"].initial = timezone.localdate()
+    given_on = forms.DateField(label=_("Agreed on"), widget=DateInput, initial=timezone.localdate)
 
 
 class ConsentWithdrawForm(CaseForm):
-    withdrawn_on = forms.DateField(label=_("Withdrawn on"), widget=DateInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["withdrawn_on"].initial = timezone.localdate()
+    withdrawn_on = forms.DateField(label=_("Withdrawn on"), widget=DateInput, initial=timezone.localdate)

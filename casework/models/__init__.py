@@ -1,4 +1,5 @@
 from .cases import (
+    DEFAULT_TEAM_ROLES,
     NOTE_COMPARTMENTS,
     Case,
     CaseNote,
@@ -16,6 +17,7 @@ from .keys import DataKey, KeyOwnerType, ReencryptionRun
 from .organisations import OSPOD_ROLES, Municipality, Organisation, Role, Sector, User
 
 __all__ = [
+    "DEFAULT_TEAM_ROLES",
     "NOTE_COMPARTMENTS",
     "OSPOD_ROLES",
     "Case",

@@ -87,6 +87,25 @@ class TeamRole(models.Model):
         return self.name_en if (get_language() or "cs").startswith("en") else self.name_cs
 
 
+#: The starting list of roles on a case team: (Czech, English, usual sector). Migration 0004 installed a frozen copy;
+#: ``casework.services.team_roles_ensure_defaults`` restores missing ones (the demo, tests after a database flush).
+DEFAULT_TEAM_ROLES: tuple[tuple[str, str, str], ...] = (
+    ("třídní učitel/ka", "class teacher", Sector.SCHOOL),
+    ("výchovný poradce / výchovná poradkyně", "educational counsellor", Sector.SCHOOL),
+    ("školní metodik prevence", "school prevention officer", Sector.SCHOOL),
+    ("školní psycholog/psycholožka", "school psychologist", Sector.SCHOOL),
+    ("praktický lékař pro děti a dorost", "paediatrician", Sector.HEALTH),
+    ("dětský psychiatr/psychiatrička", "child psychiatrist", Sector.HEALTH),
+    ("klinický psycholog/psycholožka", "clinical psychologist", Sector.HEALTH),
+    ("sociální pracovník/pracovnice SAS", "SAS social worker", Sector.SERVICE),
+    ("pracovník/pracovnice pověřené osoby", "worker of an accredited organisation", Sector.SERVICE),
+    ("sociální pracovník/pracovnice OSPOD", "OSPOD social worker", Sector.OSPOD),
+    ("kurátor/ka pro děti a mládež", "youth probation worker", Sector.OSPOD),
+    ("policie ČR", "Police of the Czech Republic", Sector.OTHER),
+    ("jiná role", "other role", ""),
+)
+
+
 class Case(models.Model):
     """A child's case file. Holds no protected text itself: notes and later documents are sealed with its key."""
 

@@ -7,6 +7,7 @@ from .cases import (
     coordinator_handover,
     team_member_add,
     team_member_end,
+    team_roles_ensure_defaults,
 )
 from .children import RepresentativeInput, child_create, child_crypto_shred
 
@@ -20,4 +21,5 @@ __all__ = [
     "coordinator_handover",
     "team_member_add",
     "team_member_end",
+    "team_roles_ensure_defaults",
 ]

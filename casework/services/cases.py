@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.models import (
+    DEFAULT_TEAM_ROLES,
     Case,
     CaseNote,
     CaseStatus,
@@ -39,6 +40,18 @@ from permissions.object_perms import sync_case_permissions
 from permissions.policy import CaseAccess, may_coordinate, may_join_team, may_open_case
 
 NOTE_MAX = 10_000
+
+
+def team_roles_ensure_defaults() -> int:
+    """Create any missing role of ``DEFAULT_TEAM_ROLES`` (existing ones, edited by an administrator, stay as they are).
+    Returns how many were created."""
+    created = 0
+    for position, (name_cs, name_en, sector) in enumerate(DEFAULT_TEAM_ROLES):
+        _, made = TeamRole.objects.get_or_create(
+            name_cs=name_cs, defaults={"name_en": name_en, "sector": sector, "position": position * 10}
+        )
+        created += made
+    return created
 
 
 def _errors(errors: dict[str, list[str]]) -> None:

@@ -52,6 +52,7 @@ from casework.services import (
     child_create,
     team_member_add,
     team_member_end,
+    team_roles_ensure_defaults,
 )
 from permissions.models import ConsentGiver
 from permissions.sharing import consent_record, share_grant
@@ -427,6 +428,7 @@ def seed_all() -> DemoData:
         seed_users(data)
         seed_administrator_access(data)
         seed_children(data)
+        team_roles_ensure_defaults()
         seed_cases(data)
     return data
 
