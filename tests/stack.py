@@ -1,0 +1,218 @@
+"""A whole product stack in subprocesses, for tests that need real websockets or several server processes.
+
+pytest-django's live server is WSGI only and shares the test's in-memory SQLite; websockets need the ASGI app served by
+daphne, and "two server processes" needs a database both can reach. A :class:`Stack` therefore prepares its own
+database — a fresh PostgreSQL database when ``DATABASE_URL`` points at PostgreSQL (.ci/run's second pass), a SQLite
+file otherwise — migrates it, seeds the demo data, and starts ``manage.py serve_demo`` processes on free loopback ports
+(the product's own server command: daphne plus the periodic jobs). The channel layer is Redis when ``REDIS_URL`` is set
+(with a prefix of the stack's own) and the in-memory layer otherwise, which reaches only one process's sockets.
+
+Tests talk to the stack over HTTP and websockets only, as a browser would; they never share its database connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_PASSWORD = "demo-heslo-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    redis_url: str = field(default_factory=lambda: os.environ.get("REDIS_URL", ""))
+    servers: list[Server] = field(default_factory=list)
+    _db_name: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+
+    def prepare(self) -> None:
+        """Create, migrate and seed the stack's database."""
+        tag = uuid.uuid4().hex[:10]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_ALLOW_ASYNC"))}
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "config.settings.test",
+                # The test settings derive the channel prefix from this: one prefix per stack, shared by its servers.
+                "PYTEST_XDIST_WORKER": f"stack-{tag}",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        base = _postgres_url()
+        if base is not None:
+            self._db_name = f"stack_{tag}"
+            self._admin_sql(base, f'CREATE DATABASE "{self._db_name}"')
+            env["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/{self._db_name}"
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{self.workdir / 'stack.sqlite3'}"
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        else:
+            env.pop("REDIS_URL", None)
+        self.env = env
+        for command in (["migrate", "--noinput"], ["seed_demo"]):
+            subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+
+    def start(self, *, timeout: float = 60.0) -> Server:
+        """Start one more server process on a free port and wait until /healthz answers 200."""
+        port = free_port()
+        log = self.workdir / f"server-{port}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "serve_demo", "--host", "127.0.0.1", "--port", str(port)],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        server = Server(port=port, process=process, log=log)
+        self.servers.append(server)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}:\n{server.output()}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{server.url}/healthz", timeout=2) as response,  # noqa: S310
+            ):
+                if response.status == 200:
+                    return server
+            time.sleep(0.2)
+        raise RuntimeError(f"server did not answer within {timeout} s:\n{server.output()}")
+
+    def stop(self) -> None:
+        for server in self.servers:
+            if server.process.poll() is None:
+                server.process.terminate()
+        for server in self.servers:
+            try:
+                server.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+                server.process.wait(timeout=10)
+        self.servers.clear()
+        base = _postgres_url()
+        if base is not None and self._db_name:
+            self._admin_sql(base, f'DROP DATABASE IF EXISTS "{self._db_name}" WITH (FORCE)')
+
+    @staticmethod
+    def _admin_sql(base: str, sql: str) -> None:
+        import psycopg
+
+        admin = base.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql)
+
+
+@contextlib.contextmanager
+def running_stack(workdir: Path, *, servers: int = 1) -> Iterator[Stack]:
+    stack = Stack(workdir=workdir)
+    try:
+        stack.prepare()
+        for _ in range(servers):
+            stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+class Session:
+    """A logged-in HTTP client for one user against one server (cookies, CSRF), standard library only."""
+
+    def __init__(self, server: Server, username: str, password: str = DEMO_PASSWORD) -> None:
+        self.server = server
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.get("/accounts/login/")
+        response = self.post("/accounts/login/", {"username": username, "password": password})
+        if "sessionid" not in self.cookies:
+            raise RuntimeError(f"login of {username} failed ({response[0]})")
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return {cookie.name: cookie.value or "" for cookie in self.jar}
+
+    def get(self, path: str) -> tuple[int, str]:
+        with self.opener.open(self.server.url + path, timeout=20) as response:
+            return response.status, response.read().decode()
+
+    def post(self, path: str, data: dict[str, str]) -> tuple[int, str]:
+        body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}).encode()
+        request = urllib.request.Request(  # noqa: S310 - loopback URL built from our own server
+            self.server.url + path, data=body, headers={"Referer": self.server.url + path}
+        )
+        with self.opener.open(request, timeout=20) as response:
+            return response.status, response.read().decode()
+
+    def websocket_headers(self) -> dict[str, str]:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return {"Cookie": cookie, "Origin": self.server.url}
+
+
+def case_id_for(session: Session, reference: str) -> str:
+    """The id of the case ``reference`` from the user's case list (as a user would find it)."""
+    _, html = session.get("/cases/?status=&scope=all&q=" + urllib.parse.quote(reference))
+    match = re.search(r'href="/cases/([0-9a-f-]{36})/"[^>]*>\s*' + re.escape(reference), html)
+    if match is None:
+        raise LookupError(f"{reference} is not in the case list")
+    return match.group(1)
+
+
+def option_value(html: str, select: str, label: str) -> str:
+    """The value of the first ``<option>`` of the ``<select name=...>`` whose text contains ``label``."""
+    block = re.search(rf'<select[^>]*name="{re.escape(select)}"[^>]*>(.*?)</select>', html, re.S)
+    if block is None:
+        raise LookupError(f"no select {select}")
+    for value, text in re.findall(r'<option value="([^"]*)"[^>]*>(.*?)</option>', block.group(1), re.S):
+        if label in text:
+            return str(value)
+    raise LookupError(f"no option {label!r} in {select}")
