@@ -27,6 +27,8 @@ class ShellPage:
     url_name: str
     label: str | Promise
     roles: frozenset[str]
+    #: "menu" (the main navigation) or "header" (beside the user's name: the notifications badge).
+    placement: str = "menu"
 
 
 SHELL_PAGES: tuple[ShellPage, ...] = (
@@ -35,6 +37,12 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ShellPage("child_search", _("Children"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})),
     ShellPage("oversight", _("Oversight"), frozenset({Role.SUPERVISOR, Role.DPO})),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
+    ShellPage(
+        "notification_list",
+        _("Notifications"),
+        frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER}),
+        placement="header",
+    ),
 )
 
 
@@ -58,10 +66,13 @@ def may_open(user: AbstractBaseUser | AnonymousUser, url_name: str) -> bool:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Menu entries for the base layout; ``current`` marks the entry the user is on (``aria-current``)."""
+    """Menu entries (``nav_items``) and header entries (``nav_tools``) for the base layout; ``current`` marks the
+    entry the user is on (``aria-current``)."""
     path = request.path
-    items = []
+    placed: dict[str, list[dict[str, Any]]] = {"menu": [], "header": []}
     for page in pages_for(getattr(request, "user", None) or AnonymousUser()):
         url = reverse(page.url_name)
-        items.append({"url": url, "label": page.label, "current": path == url or path.startswith(url)})
-    return {"nav_items": items}
+        placed[page.placement].append(
+            {"url": url, "url_name": page.url_name, "label": page.label, "current": path == url or path.startswith(url)}
+        )
+    return {"nav_items": placed["menu"], "nav_tools": placed["header"]}

@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("children/", include("casework.child_urls")),
     path("cases/", include("casework.case_urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("casework.urls")),
 ]

@@ -1,5 +1,7 @@
-"""Websocket routes. Empty until the notifications consumer lands; the router and its guards are already in place."""
+"""Websocket routes; ``config.asgi`` puts them behind the origin check and the session authentication."""
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from notifications.routing import websocket_urlpatterns as notification_routes
+
+websocket_urlpatterns: list[Any] = [*notification_routes]

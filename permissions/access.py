@@ -155,6 +155,14 @@ def access_case_by_id(user: User, case_id: uuid.UUID | str, *, purpose: str) -> 
     return case
 
 
+def user_may_see_case(user: User, case_id: uuid.UUID | str) -> bool:
+    """Whether ``user`` may open the case today (the rule of ``access_case_by_id``), for following it live over a
+    websocket (``settings.NOTIFICATIONS_CASE_ACCESS``). Nothing is disclosed either way, so nothing is audited; the
+    answer is the same for a case that does not exist."""
+    case = case_get(case_id=case_id)
+    return case is not None and load_case_access(user, case).visible
+
+
 def refuse(user: User | None, case: Case, *, purpose: str) -> PermissionDenied:
     """Audit a refused action on a case the user can see (a partner trying to manage the team) and return the
     exception to raise. Call outside any transaction: the denial is committed before the refusal is answered."""

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from casework.models import Case, CaseNote, Organisation, TeamMembership, User
 from casework.sealing import seal_values
+from notifications.models import Kind as NotificationKind
+from notifications.services import notify_many
 from permissions import audit
 from permissions.access import load_case_access, refuse
 from permissions.models import Consent, ConsentGiver, Share
@@ -46,6 +48,26 @@ def _written(user: User, case: Case, object_type: str, object_id: object, fields
         purpose=purpose,
         outcome=audit.AuditOutcome.ALLOWED,
         case_id=case.pk,
+    )
+
+
+def _share_recipients(share: Share) -> list[int]:
+    """The people a share reaches: its one member, or the organisation's current members on the team."""
+    if share.recipient_user_id is not None:
+        return [share.recipient_user_id]
+    members = TeamMembership.objects.current().filter(case_id=share.case_id)
+    return list(members.filter(user__organisation=share.recipient_organisation_id).values_list("user_id", flat=True))
+
+
+def _notify_share(share: Share, recipients: list[int], kind: str, actor: User) -> None:
+    notify_many(
+        recipient_ids=recipients,
+        kind=kind,
+        case_id=share.case_id,
+        case_reference=share.case.reference,
+        object_type="permissions.share",
+        object_id=share.pk,
+        actor_id=actor.pk,
     )
 
 
@@ -119,6 +141,7 @@ def share_grant(
             granted_by=granted_by,
         )
         _written(granted_by, case, "permissions.share", share.pk, ["compartment", "valid_until"], "share")
+        _notify_share(share, _share_recipients(share), NotificationKind.SHARE_GRANTED, granted_by)
     return share
 
 
@@ -132,6 +155,7 @@ def share_revoke(*, share: Share, revoked_by: User) -> Share:
         ):
             raise ValidationError({"share": [_("This share has already been revoked.")]})
         _written(revoked_by, case, "permissions.share", share.pk, ["revoked_at"], "revoke share")
+        _notify_share(share, _share_recipients(share), NotificationKind.SHARE_REVOKED, revoked_by)
     share.refresh_from_db()
     return share
 
@@ -195,5 +219,8 @@ def consent_withdraw(*, consent: Consent, withdrawn_by: User, withdrawn_on: date
         ):
             raise ValidationError({"withdrawn_on": [_("This agreement has already been withdrawn.")]})
         _written(withdrawn_by, case, "permissions.consent", consent.pk, ["withdrawn_on"], "withdraw consent")
+        in_force = Share.objects.filter(consent=consent, revoked_at__isnull=True, valid_until__gte=timezone.localdate())
+        for stopped in in_force.select_related("case"):
+            _notify_share(stopped, _share_recipients(stopped), NotificationKind.SHARE_REVOKED, withdrawn_by)
     consent.refresh_from_db()
     return consent

@@ -34,6 +34,8 @@ from casework.models import (
 )
 from casework.sealing import seal_values
 from casework.selectors.cases import open_case_of_child
+from notifications.models import Kind as NotificationKind
+from notifications.services import notify, notify_many, revoke_case
 from permissions import audit
 from permissions.access import load_case_access, record_denial, refuse
 from permissions.object_perms import sync_case_permissions
@@ -135,6 +137,13 @@ def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) 
             )
             sync_case_permissions(case)
             _written(opened_by, case, "casework.case", case.pk, ["coordinator", "open_reason", "status"], "open case")
+            notify(
+                recipient_id=coordinator.pk,
+                kind=NotificationKind.CASE_ASSIGNED,
+                case_id=case.pk,
+                case_reference=case.reference,
+                actor_id=opened_by.pk,
+            )
     except IntegrityError as exc:
         # Two workers opening a case for the same child at the same moment: the constraint decides.
         raise ValidationError({"child": [_("This child already has an open case.")]}) from exc
@@ -153,12 +162,21 @@ def case_close(*, case: Case, closed_by: User, reason: str) -> Case:
         )
         if not updated:
             raise ValidationError({"reason": [_("The case is already closed.")]})
-        TeamMembership.objects.filter(case=case, ended_at__isnull=True).update(
-            ended_at=now, ended_by=closed_by, end_reason=MembershipEndReason.CASE_CLOSED
-        )
+        ending = TeamMembership.objects.filter(case=case, ended_at__isnull=True)
+        ended_members = list(ending.values_list("user_id", flat=True))
+        ending.update(ended_at=now, ended_by=closed_by, end_reason=MembershipEndReason.CASE_CLOSED)
         case.refresh_from_db()
         sync_case_permissions(case)
         _written(closed_by, case, "casework.case", case.pk, ["close_reason", "status"], "close case")
+        notify_many(
+            recipient_ids=ended_members,
+            kind=NotificationKind.MEMBERSHIP_ENDED,
+            case_id=case.pk,
+            case_reference=case.reference,
+            actor_id=closed_by.pk,
+        )
+        for member_id in ended_members:
+            revoke_case(member_id, case.pk)
     return case
 
 
@@ -190,6 +208,14 @@ def coordinator_handover(*, case: Case, to: User, by: User, reason: str) -> Case
         )
         sync_case_permissions(locked)
         _written(by, locked, "casework.case", locked.pk, ["coordinator"], "hand over case")
+        notify(
+            recipient_id=to.pk,
+            kind=NotificationKind.CASE_ASSIGNED,
+            case_id=locked.pk,
+            case_reference=locked.reference,
+            actor_id=by.pk,
+        )
+        revoke_case(case.coordinator_id, locked.pk)  # the previous coordinator's sockets check their access again
     case.refresh_from_db()
     return case
 
@@ -244,6 +270,15 @@ def team_member_add(
                 ["team_role", "user", "valid_from", "valid_until"],
                 "add team member",
             )
+            notify(
+                recipient_id=user.pk,
+                kind=NotificationKind.MEMBERSHIP_ADDED,
+                case_id=case.pk,
+                case_reference=case.reference,
+                object_type="casework.teammembership",
+                object_id=membership.pk,
+                actor_id=added_by.pk,
+            )
     except IntegrityError as exc:
         raise ValidationError({"user": [_("This person is already on the team.")]}) from exc
     return membership
@@ -264,6 +299,16 @@ def team_member_end(*, membership: TeamMembership, ended_by: User, reason: str) 
             raise ValidationError({"reason": [_("This membership has already ended.")]})
         sync_case_permissions(case)
         _written(ended_by, case, "casework.teammembership", membership.pk, ["ended_at", "end_reason"], "end membership")
+        notify(
+            recipient_id=membership.user_id,
+            kind=NotificationKind.MEMBERSHIP_ENDED,
+            case_id=case.pk,
+            case_reference=case.reference,
+            object_type="casework.teammembership",
+            object_id=membership.pk,
+            actor_id=ended_by.pk,
+        )
+        revoke_case(membership.user_id, case.pk)
     membership.refresh_from_db()
     return membership
 

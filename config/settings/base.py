@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "casework.context_processors.navigation",
+                "notifications.context_processors.notifications",
             ],
         },
     },
@@ -178,5 +179,21 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# Management commands `serve_demo` runs in its own process, as (command name, interval in seconds).
-PERIODIC_COMMANDS: list[tuple[str, int]] = []
+# Management commands `serve_demo` runs in its own process, as (command name, interval in seconds). The daily
+# notification digest is not here: production runs `notifications_email --digest` from cron (see that command).
+PERIODIC_COMMANDS: list[tuple[str, int]] = [
+    ("notifications_relay", 15),
+    ("notifications_email", 60),
+]
+
+# --- Notifications (DESIGN invariant 7) ----------------------------------------------------------------------------
+# Who may follow a case over the websocket: a dotted path to ``f(user, case_id) -> bool`` (notifications never
+# imports the policy itself).
+NOTIFICATIONS_CASE_ACCESS = "permissions.access.user_may_see_case"
+# The relay re-pushes rows undelivered for this long, with a doubling gap, for rows younger than the maximum age.
+NOTIFICATIONS_RELAY_AFTER_SECONDS = env.int("NOTIFICATIONS_RELAY_AFTER_SECONDS", default=15)
+NOTIFICATIONS_RELAY_MAX_AGE_DAYS = env.int("NOTIFICATIONS_RELAY_MAX_AGE_DAYS", default=7)
+# How long a push after commit may wait for the channel layer before the row is left to the relay.
+NOTIFICATIONS_PUSH_TIMEOUT_SECONDS = env.float("NOTIFICATIONS_PUSH_TIMEOUT_SECONDS", default=2.0)
+# The address e-mails link to (the notifications page is appended).
+NOTIFICATIONS_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

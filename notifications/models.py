@@ -1,0 +1,160 @@
+"""The persisted inbox: one row per recipient and event, the source of truth for what a user has to learn.
+
+A row carries a kind, ids and a case reference number (``OM 2026/0042``), never text: there is no free-text column,
+so nothing protected can be stored here even by mistake, and the display text comes from the kind (``kind_text``).
+The channel layer only carries "look in the table"; a row counts as delivered when a consumer has sent it down a
+socket and marked it (DESIGN invariant 7), never because a ``group_send`` returned.
+
+``notifications`` never imports ``casework`` or ``workflows``: the recipient is ``settings.AUTH_USER_MODEL`` and a case
+is an id plus its reference, not a foreign key.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    """What happened. New kinds are added here with a text in ``KIND_TEXTS`` (and, if urgent, in ``URGENT_KINDS``)."""
+
+    TASK_ASSIGNED = "task_assigned", _("Task assigned")
+    TASK_DUE_SOON = "task_due_soon", _("Task due soon")
+    TASK_OVERDUE = "task_overdue", _("Task overdue")
+    ESCALATION = "escalation", _("Escalation")
+    INPUT_RECEIVED = "input_received", _("Input received")
+    REPORT_RECEIVED = "report_received", _("Report received")
+    CONFERENCE_INVITATION = "conference_invitation", _("Case conference invitation")
+    PLAN_APPROVED = "plan_approved", _("Protection plan approved")
+    CASE_ASSIGNED = "case_assigned", _("Case assigned")
+    MEMBERSHIP_ADDED = "membership_added", _("Added to a case team")
+    MEMBERSHIP_ENDED = "membership_ended", _("Team membership ended")
+    SHARE_GRANTED = "share_granted", _("Information shared")
+    SHARE_REVOKED = "share_revoked", _("Sharing ended")
+
+
+#: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
+#: reference: the list page, the live badge and the e-mails all show this and nothing else.
+KIND_TEXTS: dict[str, Promise] = {
+    Kind.TASK_ASSIGNED: _("You have a new task in case %(reference)s."),
+    Kind.TASK_DUE_SOON: _("A task in case %(reference)s is due soon."),
+    Kind.TASK_OVERDUE: _("A task in case %(reference)s is overdue."),
+    Kind.ESCALATION: _("An overdue task in case %(reference)s was escalated to you."),
+    Kind.INPUT_RECEIVED: _("A team member sent an input in case %(reference)s."),
+    Kind.REPORT_RECEIVED: _("A new report arrived (%(reference)s)."),
+    Kind.CONFERENCE_INVITATION: _("You are invited to a case conference in case %(reference)s."),
+    Kind.PLAN_APPROVED: _("The protection plan of case %(reference)s was approved."),
+    Kind.CASE_ASSIGNED: _("You now coordinate case %(reference)s."),
+    Kind.MEMBERSHIP_ADDED: _("You were added to the team of case %(reference)s."),
+    Kind.MEMBERSHIP_ENDED: _("Your membership in the team of case %(reference)s has ended."),
+    Kind.SHARE_GRANTED: _("Information in case %(reference)s was shared with you."),
+    Kind.SHARE_REVOKED: _("Information in case %(reference)s is no longer shared with you."),
+}
+
+#: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
+URGENT_KINDS: frozenset[str] = frozenset({Kind.ESCALATION})
+
+#: Kinds whose case the recipient can no longer open: the list shows them without a link to the case.
+NO_CASE_LINK_KINDS: frozenset[str] = frozenset({Kind.MEMBERSHIP_ENDED})
+
+
+def kind_text(kind: str, reference: str) -> str:
+    """The sentence for ``kind`` in the active language; the kind's label alone when there is no case reference."""
+    if not reference or kind not in KIND_TEXTS:
+        return str(Kind(kind).label) if kind in Kind.values else str(kind)
+    return str(KIND_TEXTS[kind]) % {"reference": reference}
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def for_user(self, user_id: int) -> NotificationQuerySet:
+        return self.filter(recipient_id=user_id)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+    def undelivered(self) -> NotificationQuerySet:
+        return self.filter(delivered_at__isnull=True)
+
+
+class Notification(models.Model):
+    """One thing one user has to learn. Written in the transaction of the change it announces (``services.notify``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    case_id = models.UUIDField(_("case id"), null=True, blank=True)
+    case_reference = models.CharField(_("case reference"), max_length=24, blank=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    urgent = models.BooleanField(_("urgent"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read on"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    # The relay's bookkeeping: when it last asked the recipient's sockets to fetch this row, and how often. The gap
+    # between pushes doubles, so a user who is away is not pushed to every few seconds for days.
+    pushed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    push_count = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["recipient", "id"], name="notification_recipient_id"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="notification_undelivered",
+            ),
+            models.Index(
+                fields=["recipient", "id"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=Kind.values), name="notification_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notification {self.pk} ({self.kind}) for user {self.recipient_id}"
+
+    @property
+    def text(self) -> str:
+        return kind_text(self.kind, self.case_reference)
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def links_to_case(self) -> bool:
+        return self.case_id is not None and self.kind not in NO_CASE_LINK_KINDS
+
+
+class NotificationPreference(models.Model):
+    """What a user wants by e-mail. No row means the defaults (a daily digest)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    digest = models.BooleanField(
+        _("daily e-mail digest"),
+        default=True,
+        help_text=_("One e-mail a day when there are unread notifications. Urgent ones are always e-mailed at once."),
+    )
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"notification preference of user {self.user_id}"
