@@ -2,6 +2,9 @@
 
 Run with ``make bench``. Uses a throw-away test database (a temporary SQLite file by default, or the PostgreSQL named
 by DATABASE_URL). Each measure is the median of several rounds of many iterations, so one slow moment doesn't decide.
+
+The notifications benchmark (``bench.notify``) runs its own stack instead: two ``serve_demo`` processes over Redis
+(REDIS_URL, else redis://127.0.0.1:6379/8) with 500 sockets; without a reachable Redis it is recorded as skipped.
 """
 
 from __future__ import annotations
@@ -75,9 +78,16 @@ def bench_gate(results: dict[str, Any]) -> None:
         setattr(plain, name, text.encode())
 
     real_open = gate.open_values
+    real_keyring = gate.Keyring
 
     def plaintext_open(row: Any, names: Any, keyring: Any = None) -> dict[str, str]:
         return {name: bytes(getattr(row, name)).decode() for name in names}
+
+    class PlaintextKeyring:
+        """Plaintext needs no data keys: nothing to look up before opening."""
+
+        def preload(self, key_ids: Any) -> None:
+            return None
 
     def encrypted_read() -> None:
         row = Child.objects.get(pk=child.pk)
@@ -86,10 +96,12 @@ def bench_gate(results: dict[str, Any]) -> None:
     def plaintext_read() -> None:
         row = Child.objects.get(pk=child.pk)
         gate.open_values = plaintext_open  # type: ignore[assignment]
+        gate.Keyring = PlaintextKeyring  # type: ignore[assignment,misc]
         try:
             gate.read_rows(user, row, [plain], fields, purpose="bench")
         finally:
             gate.open_values = real_open
+            gate.Keyring = real_keyring  # type: ignore[misc]
 
     def bare_read() -> None:
         Child.objects.get(pk=child.pk)
@@ -133,6 +145,13 @@ def main() -> int:
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         tmp.cleanup()
+    from bench import notify
+
+    notify.measure(
+        results,
+        sockets=int(os.environ.get("BENCH_SOCKETS", "500")),
+        notifications=int(os.environ.get("BENCH_NOTIFICATIONS", "500")),
+    )
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(results, indent=2, ensure_ascii=False))
     return 0

@@ -5,7 +5,8 @@ message or from the client: a forged ``last_seen``, a guessed id or a message fo
 anyone else. A row is marked delivered only after ``send_json`` returned for it (DESIGN invariant 7).
 
 Close codes the page acts on: 4401 not logged in (or inactive), 4403 session ended (logout, deactivation, expiry),
-4429 too many messages, 1013 channel layer unavailable (try again later).
+4429 too many messages, 4013 channel layer unavailable (try again later; daphne lets a server close only with 1000
+or 3000-4999, so not the standard 1013).
 
 Client → server: ``{"type": "ping"}`` → ``pong``; ``{"type": "ack", "id": n}``; ``{"type": "subscribe"|"unsubscribe",
 "case_id": uuid}`` to follow a case the user may see (``case_revoked`` arrives when that access ends). Anything else
@@ -44,7 +45,7 @@ logger = logging.getLogger("notifications.socket")
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
 CLOSE_FLOOD = 4429
-CLOSE_TRY_AGAIN = 1013
+CLOSE_TRY_AGAIN = 4013
 
 #: At most this many client messages per window; one more closes the socket with 4429.
 FLOOD_MESSAGES = 20
@@ -118,7 +119,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     # channels' AsyncConsumer.__call__ stores ``self.channel_receive = partial(layer.receive, channel)`` and awaits it
     # beside the client's frames; when Redis goes away that call raises and the consumer dies with a traceback. The
     # property below hands __call__ a receive that turns the failure into one "layer.lost" event instead: the socket
-    # closes with 1013 and the page reconnects (with catch-up) once the layer is back, joining its groups afresh.
+    # closes with 4013 and the page reconnects (with catch-up) once the layer is back, joining its groups afresh.
 
     @property
     def channel_receive(self) -> Callable[[], Awaitable[dict[str, Any]]]:

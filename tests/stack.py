@@ -42,6 +42,12 @@ def _postgres_url() -> str | None:
     return url if url.startswith(("postgres://", "postgresql://")) else None
 
 
+def _with_database(url: str, name: str, *, keep_query: bool = True) -> str:
+    """``url`` with its database name replaced (options such as ``?conn_max_age=`` kept for Django's URLs)."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}", query=parts.query if keep_query else ""))
+
+
 @dataclass
 class Server:
     port: int
@@ -84,7 +90,7 @@ class Stack:
         if base is not None:
             self._db_name = f"stack_{tag}"
             self._admin_sql(base, f'CREATE DATABASE "{self._db_name}"')
-            env["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/{self._db_name}"
+            env["DATABASE_URL"] = _with_database(base, self._db_name)
         else:
             env["DATABASE_URL"] = f"sqlite:///{self.workdir / 'stack.sqlite3'}"
         if self.redis_url:
@@ -148,7 +154,7 @@ class Stack:
     def _admin_sql(base: str, sql: str) -> None:
         import psycopg
 
-        admin = base.rsplit("/", 1)[0] + "/postgres"
+        admin = _with_database(base, "postgres", keep_query=False)
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(sql)
 

@@ -90,6 +90,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so two writers of the audit chain queue instead of failing
     # with "database is locked" halfway through a transaction.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+else:
+    # Persistent, health-checked connections: the websocket consumer's database calls would otherwise open a new
+    # PostgreSQL connection each (measured: p99 commit-to-socket 330 ms instead of 50 ms).
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "casework.User"
@@ -140,7 +145,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
+            # redis-py's default 5 s read timeout equals channels-redis's 5 s blocking receive: an idle socket's
+            # receive would time out and close every quiet websocket. The pool must hold one connection per socket
+            # that joins or leaves a group at the same moment.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 10, "max_connections": 1000}],
+                "prefix": CHANNEL_PREFIX,
+            },
         }
     }
 else:

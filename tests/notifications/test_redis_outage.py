@@ -79,7 +79,7 @@ def test_rows_written_while_redis_is_down_arrive_on_reconnect(coordinator: User,
             # With Redis down the socket cannot even join its groups: it says so and the page retries later.
             down = await connected(socket(cookie))
             message = await down.receive_output(timeout=10)
-            assert (message["type"], message.get("code")) == ("websocket.close", 1013)
+            assert (message["type"], message.get("code")) == ("websocket.close", 4013)
             await down.disconnect()
         again = await connected(socket(cookie, last_seen=max([0, *[p["id"] for p in seen]])))
         received = await frames(again)
