@@ -1,10 +1,10 @@
-"""Django admin for the people side of the product: ORPs, organisations and users.
+"""Django admin for the people side of the product: ORPs, organisations, users, and the list of team roles.
 
-The administrator role (``Role.ADMINISTRATOR``, ``is_staff`` without ``is_superuser``) manages users and
-organisations here and nothing else: no case content is registered in the admin, and none may be. A non-superuser
-cannot see or grant superuser status, staff status, groups or individual permissions, and cannot open superuser
-accounts, so managing users never becomes a way to raise one's own rights. Users are deactivated, not deleted: their
-name stays attached to what they did.
+The administrator role (``Role.ADMINISTRATOR``, ``is_staff`` without ``is_superuser``) manages users, organisations
+and the configuration lists (team roles, an authority's time limits) here and nothing else: no case content is
+registered in the admin, and none may be. A non-superuser cannot see or grant superuser status, staff status, groups or
+individual permissions, and cannot open superuser accounts, so managing users never becomes a way to raise one's own
+rights. Users are deactivated, not deleted: their name stays attached to what they did.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from casework.models import Municipality, Organisation, User
+from casework.models import Municipality, Organisation, TeamRole, User
 
 admin.site.site_header = _("Case coordination: administration")
 admin.site.site_title = _("Case coordination")
@@ -28,9 +28,12 @@ _PRIVILEGE_FIELDS = frozenset({"is_staff", "is_superuser", "groups", "user_permi
 
 # What the administrator role may do here: keep ORPs and organisations, keep users but never delete them.
 ADMINISTRATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "municipality": ("view", "add", "change", "delete"),
-    "organisation": ("view", "add", "change", "delete"),
-    "user": ("view", "add", "change"),
+    "casework.municipality": ("view", "add", "change", "delete"),
+    "casework.organisation": ("view", "add", "change", "delete"),
+    "casework.user": ("view", "add", "change"),
+    # Configuration lists, not case content: the roles offered on a case team, the authority's time limits.
+    "casework.teamrole": ("view", "add", "change"),
+    "workflows.authoritysettings": ("view", "add", "change"),
 }
 
 
@@ -40,9 +43,24 @@ def administrator_permissions() -> QuerySet[Permission]:
     Used by ``seed_demo`` and the test factories; a superuser grants the same set to a new administrator by hand.
     """
     wanted = Q(pk__in=[])
-    for model, actions in ADMINISTRATOR_PERMISSIONS.items():
-        wanted |= Q(content_type__model=model, codename__in=[f"{action}_{model}" for action in actions])
-    return Permission.objects.filter(wanted, content_type__app_label="casework")
+    for label, actions in ADMINISTRATOR_PERMISSIONS.items():
+        app_label, model = label.split(".")
+        wanted |= Q(
+            content_type__app_label=app_label,
+            content_type__model=model,
+            codename__in=[f"{action}_{model}" for action in actions],
+        )
+    return Permission.objects.filter(wanted)
+
+
+@admin.register(TeamRole)
+class TeamRoleAdmin(admin.ModelAdmin):
+    """The roles offered when someone is put on a case team. Deactivate a role instead of deleting it: memberships
+    keep pointing at it."""
+
+    list_display = ("name_cs", "name_en", "sector", "position", "is_active")
+    list_editable = ("position", "is_active")
+    list_filter = ("sector", "is_active")
 
 
 @admin.register(Municipality)

@@ -1,4 +1,5 @@
-"""The shell's top-level pages. Later features add their own URL modules beside this one (cases: ``case_urls``)."""
+"""The shell's top-level pages. Later features add their own URL modules beside this one (cases: ``case_urls``; the
+inbox and reports: ``workflows.urls``)."""
 
 from django.urls import path
 
@@ -6,7 +7,6 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("inbox/", views.inbox, name="inbox"),
     path("oversight/", views.oversight, name="oversight"),
     path("favicon.ico", views.favicon),
 ]

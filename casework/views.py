@@ -138,11 +138,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect(pages[0].url_name)
 
 
-@shell_page("inbox")
-def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "casework/inbox.html")
-
-
 @shell_page("oversight")
 def oversight(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/oversight.html")

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from casework import views as casework_views
+from workflows import urls as workflows_urls
 
 urlpatterns = [
     path("healthz", casework_views.healthz, name="healthz"),
@@ -11,5 +12,7 @@ urlpatterns = [
     path("children/", include("casework.child_urls")),
     path("cases/", include("casework.case_urls")),
     path("notifications/", include("notifications.urls")),
+    path("inbox/", include(workflows_urls.inbox_urlpatterns)),
+    path("reports/", include(workflows_urls.report_urlpatterns)),
     path("", include("casework.urls")),
 ]

@@ -6,6 +6,9 @@ probed what; a lookup of a missing id is not, since there is nothing to protect 
 ``access_case_by_id`` is the only way views fetch a case. It decides the user's standing on the case once per
 request (``CaseAccess``) and keeps it on the instance for the gate and the views; it is recomputed from the database
 on every request, so an ended membership, an expired share or a withdrawn consent stops working at once.
+
+``access_report_by_id`` does the same for reports (oznámení): only their handlers (``Relationship.REPORT_HANDLER``)
+get one; the partner who filed a report gets the same 404 as anyone else.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
-from casework.models import Case, CaseStatus, Child, Sector, TeamMembership, User
-from casework.selectors import case_get, child_get
+from casework.models import Case, CaseStatus, Child, Report, Sector, TeamMembership, User
+from casework.selectors import case_get, child_get, report_get
 from permissions import audit
 from permissions.models import CaseUserObjectPermission, Share
 from permissions.object_perms import VIEW
@@ -29,12 +32,16 @@ from permissions.policy import (
     CaseAccess,
     CaseFacts,
     Relationship,
+    ReportAccess,
+    ReportFacts,
     Subject,
     case_access,
     relationship_to_child,
+    report_access,
 )
 
 _ACCESS_ATTR = "_case_access"
+_REPORT_ACCESS_ATTR = "_report_access"
 
 
 def record_denial(user: User | None, object_type: str, object_id: Any, purpose: str, case_id: Any = None) -> None:
@@ -224,3 +231,61 @@ def visible_cases(user: User) -> Q:
             member &= Q(municipality_id=subject.municipality_id)
         rule |= member
     return rule
+
+
+# --- Reports (oznámení) --------------------------------------------------------------------------------------------
+
+
+def load_report_access(user: User | None, report: Report) -> ReportAccess:
+    """Decide ``user``'s standing on ``report`` from its own columns and its case (no query when the case was loaded
+    with it, as ``report_get`` does)."""
+    case = report.case if report.case_id is not None else None
+    facts = ReportFacts(
+        report_id=report.pk,
+        municipality_id=report.municipality_id,
+        recorded_by_id=report.recorded_by_id,
+        case_id=report.case_id,
+        case_municipality_id=case.municipality_id if case is not None else None,
+        case_coordinator_id=case.coordinator_id if case is not None else None,
+    )
+    return report_access(Subject.from_user(user), facts)
+
+
+def report_access_of(user: User | None, report: Report) -> ReportAccess:
+    """The decision ``access_report_by_id`` made for this instance, or a fresh one."""
+    access: ReportAccess | None = getattr(report, _REPORT_ACCESS_ATTR, None)
+    if access is not None and access.subject.user_id == (user.pk if user is not None else None):
+        return access
+    return load_report_access(user, report)
+
+
+def access_report_by_id(user: User, report_id: uuid.UUID | str, *, purpose: str) -> Report:
+    """The report, if ``user`` handles it (a supervisor of the receiving authority, the coordinator of its case);
+    otherwise the same 404 as for a report that does not exist — for the partner who filed it too, who sees its
+    date and status in their own list only. A refusal on an existing report is audited (committed before the 404).
+    """
+    report = report_get(report_id=report_id)
+    if report is None:
+        raise Http404
+    access = load_report_access(user, report)
+    if not access.visible:
+        record_denial(user, "casework.report", report.pk, purpose, case_id=report.case_id)
+        raise Http404
+    setattr(report, _REPORT_ACCESS_ATTR, access)
+    return report
+
+
+def refuse_report(user: User | None, report: Report, *, purpose: str) -> PermissionDenied:
+    """Audit a refused action on a report (someone who may not triage it trying to) and return the exception to
+    raise. Call outside any transaction: the denial is committed before the refusal is answered."""
+    record_denial(user, "casework.report", report.pk, purpose, case_id=report.case_id)
+    return PermissionDenied()
+
+
+def triageable_reports(user: User) -> Q:
+    """The reports whose triage ``user`` may take from the team queue, as a filter on ``Report`` (the same rule as
+    ``ReportAccess.may_triage``): every report of the authority the user supervises."""
+    subject = Subject.from_user(user)
+    if not subject.is_supervisor or subject.municipality_id is None:
+        return Q(pk__in=[])
+    return Q(municipality_id=subject.municipality_id)

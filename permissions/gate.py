@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 from casework.crypto import envelope_key_id
 from casework.crypto.errors import CryptoError
-from casework.models import Case, Child, User
+from casework.models import Case, Child, Report, User
 from casework.sealing import Keyring, SealedModel, open_values
 from permissions import audit
-from permissions.access import case_access_of, case_accesses_of
+from permissions.access import case_access_of, case_accesses_of, report_access_of
 from permissions.policy import CaseAccess, Item, Subject, readable_compartments, relationship_to_child
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,19 @@ def _register_decision(user: User | None, anchor: SealedModel) -> Decide:
     return lambda row, name: row.row_compartment(name) in visible
 
 
+def _report_decision(user: User | None, anchor: Report) -> Decide:
+    """A report (oznámení): its handlers read the notifier compartment; nobody else reads anything of it."""
+    access = report_access_of(user, anchor)
+    return lambda row, name: access.may_read_compartment(row.row_compartment(name))
+
+
+def _row_decision(user: User | None, anchor: SealedModel) -> Decide:
+    """The rule for rows read on their own: a report by its own policy, a child (and its rows) by the register's."""
+    if isinstance(anchor, Report):
+        return _report_decision(user, anchor)
+    return _register_decision(user, anchor)
+
+
 def _case_decision(access: CaseAccess) -> Decide:
 
     def decide(row: SealedModel, name: str) -> bool:
@@ -82,7 +95,11 @@ def _case_decision(access: CaseAccess) -> Decide:
 
 
 def read(user: User | None, obj: SealedModel, fields: Sequence[str], *, purpose: str) -> Disclosure:
-    """Disclose ``fields`` of a register row (a child) to ``user`` as far as the policy allows; audited."""
+    """Disclose ``fields`` of a register row (a child) or of a report to ``user`` as far as the policy allows; audited.
+
+    A report is decided by ``ReportAccess`` (pass the instance ``access_report_by_id`` returned); its read is audited
+    with the case it led to, if any, so it shows in "who accessed this case".
+    """
     return read_rows(user, obj, [obj], fields, purpose=purpose)[0]
 
 
@@ -94,11 +111,11 @@ def read_rows(
     *,
     purpose: str,
 ) -> list[Disclosure]:
-    """Disclose the same ``fields`` of several register rows, access decided by ``anchor`` (the child); audited once.
+    """Disclose the same ``fields`` of several rows, access decided by ``anchor`` (a child, or a report); audited once.
 
     Used for a child's legal representatives. With no rows nothing is read and nothing audited.
     """
-    batch = _Batch(anchor=anchor, rows=rows, fields=fields, decide=_register_decision(user, anchor))
+    batch = _Batch(anchor=anchor, rows=rows, fields=fields, decide=_row_decision(user, anchor))
     return _disclose(user, [batch], purpose=purpose)[0]
 
 

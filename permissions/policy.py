@@ -11,7 +11,10 @@ here is pure and reads like the table, so tests enumerate it.
     AUTHORITY_STAFF     child register: basics, identity (OSPOD staff of the child's ORP)
     CASE_LEAD           everything of the case (its coordinator; supervisors of its authority); read-only once closed
     TEAM_MEMBER         basics + their sector's compartment (SECTOR_COMPARTMENTS) + what is shared with them
-    NONE                nothing (other authorities, partners off the team, the DPO, the administrator)
+    REPORT_HANDLER      a report (oznámení): the notifier compartment (supervisors of the receiving authority, who
+                        triage it; the coordinator of the case it led to)
+    NONE                nothing (other authorities, partners off the team, the DPO, the administrator; the partner
+                        who filed a report, once it is filed)
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class Relationship(StrEnum):
     AUTHORITY_STAFF = "authority_staff"
     CASE_LEAD = "case_lead"
     TEAM_MEMBER = "team_member"
+    REPORT_HANDLER = "report_handler"
     NONE = "none"
 
 
@@ -41,6 +45,9 @@ READ_POLICY: dict[Relationship, frozenset[Compartment]] = {
     Relationship.CASE_LEAD: ALL_CASE_COMPARTMENTS,
     # Every current team member: the case basics; the rest through SECTOR_COMPARTMENTS and shares.
     Relationship.TEAM_MEMBER: frozenset({C.BASICS}),
+    # A report's triage and follow-up: the notifier's identity, what they observed, the child's details as given
+    # (§§ 55, 57: kept apart from the file; never shown to partners, parents, or the notifier once it is filed).
+    Relationship.REPORT_HANDLER: frozenset({C.NOTIFIER}),
     # Administrators, the DPO, partners off the team, other authorities: nothing.
     Relationship.NONE: frozenset(),
 }
@@ -296,3 +303,94 @@ def may_join_team(user: User, municipality_id: int) -> bool:
     if subject.sector == Sector.OSPOD:
         return subject.works_for(municipality_id)
     return True
+
+
+# --- Reports (oznámení, § 10(4)) -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """What the policy needs to know about a report (loaded by ``permissions.access``)."""
+
+    report_id: uuid.UUID
+    #: The receiving authority.
+    municipality_id: int
+    recorded_by_id: int
+    #: The case the report led to (opened or attached), its authority and its current coordinator.
+    case_id: uuid.UUID | None = None
+    case_municipality_id: int | None = None
+    case_coordinator_id: int | None = None
+
+
+def relationship_to_report(subject: Subject, facts: ReportFacts) -> Relationship:
+    """Supervisors of the receiving authority triage and oversee its reports; the coordinator of the case a report led
+    to reads it while the case is theirs (closed cases too, read-only like the rest of the file). Nobody else — not
+    the partner who filed it, not another authority, not the DPO or the administrator."""
+    if not subject.active:
+        return Relationship.NONE
+    if subject.supervises(facts.municipality_id):
+        return Relationship.REPORT_HANDLER
+    if (
+        facts.case_coordinator_id is not None
+        and facts.case_municipality_id is not None
+        and subject.user_id == facts.case_coordinator_id
+        and subject.works_for(facts.case_municipality_id)
+    ):
+        return Relationship.REPORT_HANDLER
+    return Relationship.NONE
+
+
+@dataclass(frozen=True)
+class ReportAccess:
+    """One user's standing on one report."""
+
+    subject: Subject
+    facts: ReportFacts
+    relationship: Relationship
+
+    @property
+    def visible(self) -> bool:
+        """Whether the report's page (and its notifier compartment) exists for the user at all."""
+        return self.relationship is Relationship.REPORT_HANDLER
+
+    def may_read_compartment(self, compartment: Compartment) -> bool:
+        return compartment in readable_compartments(self.subject, self.relationship)
+
+    @property
+    def may_triage(self) -> bool:
+        """Urgency, § 6 and the coordinator are decided by a supervisor of the receiving authority (standard 8)."""
+        return self.subject.supervises(self.facts.municipality_id)
+
+    @property
+    def may_send_feedback(self) -> bool:
+        """The § 10(4) answer is sent by whoever handles the report: the case's coordinator or a supervisor."""
+        return self.visible
+
+    @property
+    def is_filer(self) -> bool:
+        """The person who filed or entered it sees its date and status (never its content)."""
+        return self.subject.active and self.subject.user_id == self.facts.recorded_by_id
+
+
+def report_access(subject: Subject, facts: ReportFacts) -> ReportAccess:
+    return ReportAccess(subject=subject, facts=facts, relationship=relationship_to_report(subject, facts))
+
+
+def may_file_report(user: User) -> bool:
+    """Partners file reports through the form; OSPOD staff enter the ones that arrive by phone, letter or in person.
+    The DPO and the administrator never touch case content, reports included."""
+    subject = Subject.from_user(user)
+    if not subject.active or subject.organisation_id is None or subject.municipality_id is None:
+        return False
+    if subject.role == Role.PARTNER:
+        return subject.sector != Sector.OSPOD
+    return subject.is_authority_staff
+
+
+def may_record_any_channel(user: User) -> bool:
+    """Only OSPOD staff enter phone, letter, in-person and anonymous reports, for their own authority."""
+    return Subject.from_user(user).is_authority_staff
+
+
+def may_triage_reports(user: User, municipality_id: int) -> bool:
+    return Subject.from_user(user).supervises(municipality_id)

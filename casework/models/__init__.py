@@ -15,11 +15,29 @@ from .cases import (
 from .children import Child, LegalRepresentative, Relation
 from .keys import DataKey, KeyOwnerType, ReencryptionRun
 from .organisations import OSPOD_ROLES, Municipality, Organisation, Role, Sector, User
+from .reports import (
+    DECIDED_STATUSES,
+    MANDATED_NOTIFIER_KINDS,
+    NOTIFIER_KIND_BY_SECTOR,
+    OTHER_SECTOR_NOTIFIER_KINDS,
+    URGENT_HINTS,
+    NotifierKind,
+    Report,
+    ReportChannel,
+    ReportCloseReason,
+    ReportStatus,
+    UrgencyHint,
+)
 
 __all__ = [
+    "DECIDED_STATUSES",
     "DEFAULT_TEAM_ROLES",
+    "MANDATED_NOTIFIER_KINDS",
     "NOTE_COMPARTMENTS",
+    "NOTIFIER_KIND_BY_SECTOR",
     "OSPOD_ROLES",
+    "OTHER_SECTOR_NOTIFIER_KINDS",
+    "URGENT_HINTS",
     "Case",
     "CaseNote",
     "CaseStatus",
@@ -32,13 +50,19 @@ __all__ = [
     "LegalRepresentative",
     "MembershipEndReason",
     "Municipality",
+    "NotifierKind",
     "OpenReason",
     "Organisation",
     "ReencryptionRun",
     "Relation",
+    "Report",
+    "ReportChannel",
+    "ReportCloseReason",
+    "ReportStatus",
     "Role",
     "Sector",
     "TeamMembership",
     "TeamRole",
+    "UrgencyHint",
     "User",
 ]

@@ -12,6 +12,7 @@ from .children import (
     child_representatives,
     children_registered_by,
 )
+from .reports import report_get, reports_recorded_by
 
 __all__ = [
     "birth_number_index",
@@ -22,4 +23,6 @@ __all__ = [
     "child_get",
     "child_representatives",
     "children_registered_by",
+    "report_get",
+    "reports_recorded_by",
 ]

@@ -10,8 +10,21 @@ from .cases import (
     team_roles_ensure_defaults,
 )
 from .children import RepresentativeInput, child_create, child_crypto_shred
+from .reports import (
+    ChildIdentity,
+    ReportDetails,
+    report_case_open,
+    report_feedback_owner,
+    report_feedback_record,
+    report_file,
+    report_triage,
+    report_triage_release,
+    report_triage_take,
+)
 
 __all__ = [
+    "ChildIdentity",
+    "ReportDetails",
     "RepresentativeInput",
     "case_close",
     "case_note_add",
@@ -19,6 +32,13 @@ __all__ = [
     "child_create",
     "child_crypto_shred",
     "coordinator_handover",
+    "report_case_open",
+    "report_feedback_owner",
+    "report_feedback_record",
+    "report_file",
+    "report_triage",
+    "report_triage_release",
+    "report_triage_take",
     "team_member_add",
     "team_member_end",
     "team_roles_ensure_defaults",

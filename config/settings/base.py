@@ -195,6 +195,7 @@ LOGGING = {
 PERIODIC_COMMANDS: list[tuple[str, int]] = [
     ("notifications_relay", 15),
     ("notifications_email", 60),
+    ("check_deadlines", 60),
 ]
 
 # --- Notifications (DESIGN invariant 7) ----------------------------------------------------------------------------

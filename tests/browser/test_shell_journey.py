@@ -17,9 +17,15 @@ from .conftest import NewPage
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MENU = {
-    Role.OSPOD_WORKER: (["Úkoly", "Případy", "Děti"], ["Inbox", "Cases", "Children"]),
-    Role.SUPERVISOR: (["Úkoly", "Případy", "Děti", "Dohled"], ["Inbox", "Cases", "Children", "Oversight"]),
-    Role.PARTNER: (["Úkoly", "Případy"], ["Inbox", "Cases"]),
+    Role.OSPOD_WORKER: (
+        ["Úkoly", "Případy", "Děti", "Podat oznámení"],
+        ["Inbox", "Cases", "Children", "File a report"],
+    ),
+    Role.SUPERVISOR: (
+        ["Úkoly", "Případy", "Děti", "Podat oznámení", "Dohled"],
+        ["Inbox", "Cases", "Children", "File a report", "Oversight"],
+    ),
+    Role.PARTNER: (["Úkoly", "Případy", "Podat oznámení"], ["Inbox", "Cases", "File a report"]),
     Role.DPO: (["Dohled"], ["Oversight"]),
 }
 BLOCKING_IMPACTS = {"serious", "critical"}

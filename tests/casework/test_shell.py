@@ -33,9 +33,9 @@ LOCKED_CS = "Přihlašování je pozastaveno"
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 NAV_BY_ROLE_CS = {
-    Role.OSPOD_WORKER: ["Úkoly", "Případy", "Děti"],
-    Role.SUPERVISOR: ["Úkoly", "Případy", "Děti", "Dohled"],
-    Role.PARTNER: ["Úkoly", "Případy"],
+    Role.OSPOD_WORKER: ["Úkoly", "Případy", "Děti", "Podat oznámení"],
+    Role.SUPERVISOR: ["Úkoly", "Případy", "Děti", "Podat oznámení", "Dohled"],
+    Role.PARTNER: ["Úkoly", "Případy", "Podat oznámení"],
     Role.DPO: ["Dohled"],
     Role.ADMINISTRATOR: ["Správa"],
 }
@@ -186,7 +186,7 @@ def test_placeholder_pages_say_the_content_arrives_later(client: Client) -> None
     client.force_login(_user(Role.SUPERVISOR))
     for url in SHELL_PAGES:
         html = client.get(url).content.decode()
-        if url not in ("/children/", "/cases/"):  # the register and the case list are real; the rest are placeholders
+        if url not in ("/children/", "/cases/", "/inbox/"):  # the register, cases and inbox are real; the rest not yet
             assert "Tato verze produktu" in html, url
         assert 'aria-current="page"' in html
 
@@ -242,8 +242,8 @@ def test_switching_to_english_changes_the_texts(client: Client) -> None:
     assert response.redirect_chain[-1][0] == "/inbox/"
     assert '<html lang="en">' in english
     assert "Log out" in english
-    assert _nav_labels(english) == ["Inbox", "Cases", "Children", "Oversight"]
-    assert "This version of the product does not contain them yet" in english
+    assert _nav_labels(english) == ["Inbox", "Cases", "Children", "File a report", "Oversight"]
+    assert "My tasks" in english
 
     back = client.post(reverse("set_language"), {"language": "cs", "next": "/inbox/"}, follow=True)
     assert "Odhlásit se" in back.content.decode()
@@ -261,8 +261,13 @@ def test_administrator_manages_users_and_organisations_in_admin(client: Client) 
     index = client.get("/admin/")
     assert index.status_code == 200
     html = index.content.decode()
-    for model in ("municipality", "organisation", "user"):
-        assert f"/admin/casework/{model}/" in html
+    for model in ("casework/municipality", "casework/organisation", "casework/user", "casework/teamrole"):
+        assert f"/admin/{model}/" in html
+    assert "/admin/workflows/authoritysettings/" in html
+    # Configuration lists, never case content.
+    for content in ("casework/case", "casework/casenote", "casework/child", "permissions/share", "workflows/deadline"):
+        assert f"/admin/{content}/" not in html
+    assert client.get("/admin/casework/teamrole/").status_code == 200
     assert client.get("/admin/casework/user/?role__exact=partner").status_code == 200
     assert client.get("/admin/casework/organisation/?sector__exact=school").status_code == 200
 

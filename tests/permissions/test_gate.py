@@ -96,6 +96,8 @@ EXPECTED = {
     Relationship.CASE_LEAD: set(Compartment),
     # Every team member reads the basics; their sector and shares add more (tests/permissions/test_case_policy.py).
     Relationship.TEAM_MEMBER: {Compartment.BASICS},
+    # A report's handlers (supervisors of the receiving authority, the coordinator of its case): the notifier's part.
+    Relationship.REPORT_HANDLER: {Compartment.NOTIFIER},
     Relationship.NONE: set(),
 }
 

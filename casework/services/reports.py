@@ -1,0 +1,489 @@
+"""Reports (oznámení, § 10(4)): filing, urgency triage, opening or attaching the case, and the notifier's feedback.
+
+Every service here: keyword-only, field-level ``ValidationError`` with nothing written, ``PermissionDenied`` when the
+acting user may not do it. The report's text is sealed with the report's own data key before anything is written;
+writes are audited by field name in the same transaction.
+
+The services do not start or move workflows (``casework`` never imports ``workflows``): ``workflows.flows.ReportFlow``
+calls them from its nodes, inside the flow's transaction, after checking the policy itself *before* that transaction
+opens — so a refusal is audited and committed even though the work rolls back. The checks here are a second line; a
+refusal inside an outer transaction fails closed (the audit module refuses to commit there, and nothing is written).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework.birth_number import parse_birth_number
+from casework.models import (
+    MANDATED_NOTIFIER_KINDS,
+    NOTIFIER_KIND_BY_SECTOR,
+    OTHER_SECTOR_NOTIFIER_KINDS,
+    URGENT_HINTS,
+    Case,
+    Child,
+    Municipality,
+    NotifierKind,
+    OpenReason,
+    Report,
+    ReportChannel,
+    ReportCloseReason,
+    ReportStatus,
+    Role,
+    Sector,
+    UrgencyHint,
+    User,
+)
+from casework.sealing import seal_values
+from casework.selectors import child_find_by_birth_number
+from casework.selectors.cases import open_case_of_child
+from casework.services.cases import case_open
+from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX, child_create
+from notifications.models import Kind as NotificationKind
+from notifications.services import notify, notify_many
+from permissions import audit
+from permissions.access import load_report_access, refuse_report
+from permissions.policy import may_coordinate, may_file_report, may_record_any_channel, may_triage_reports
+
+FACTS_MAX = 10_000
+NOTIFIER_NAME_MAX = 200
+
+#: The sealed fields a report is written with (all in the notifier compartment).
+REPORT_SEALED_FIELDS = (
+    "notifier_name",
+    "notifier_contact",
+    "facts",
+    "child_given_name",
+    "child_family_name",
+    "child_date_of_birth",
+    "child_birth_number",
+    "child_address",
+)
+
+
+@dataclass(frozen=True)
+class ReportDetails:
+    """What a report says, as the notifier (or the worker who took the call) typed it. ``report_file`` validates it.
+
+    ``channel``, ``notifier_kind`` (except for a partner of the "other" sector), ``notifier_name`` and ``received_at``
+    are for OSPOD staff entering a report; a partner filing through the form is the notifier themselves.
+    """
+
+    facts: str
+    child_given_name: str
+    child_family_name: str
+    child_date_of_birth: datetime.date | None = None
+    child_birth_number: str = ""
+    child_address: str = ""
+    urgency_hints: Sequence[str] = field(default_factory=tuple)
+    urgent_suggested: bool = False
+    feedback_requested: bool = False
+    channel: str = ""
+    notifier_kind: str = ""
+    notifier_name: str = ""
+    notifier_contact: str = ""
+    received_at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChildIdentity:
+    """The child's details as the supervisor confirms them in triage (pre-filled from the report): what the register
+    entry is made of when the birth number matches no registered child."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: datetime.date | None
+    birth_number: str
+    address: str
+
+
+def _add(errors: dict[str, list[str]], key: str, message: str) -> None:
+    errors.setdefault(key, []).append(message)
+
+
+def _text(errors: dict[str, list[str]], key: str, value: str, limit: int, *, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        _add(errors, key, _("This field is required."))
+    elif len(value) > limit:
+        _add(errors, key, _("At most %(limit)d characters (it has %(count)d).") % {"limit": limit, "count": len(value)})
+    return value
+
+
+def report_filing_refused(user: User) -> PermissionDenied:
+    """Audit (committed) a refused filing and return the exception to raise. Call outside any transaction."""
+    audit.record_committed(
+        actor=user,
+        action=audit.AuditAction.DENY,
+        object_type="casework.report",
+        object_id="-",
+        fields=list(REPORT_SEALED_FIELDS),
+        purpose="file report",
+        outcome=audit.AuditOutcome.DENIED,
+    )
+    return PermissionDenied()
+
+
+def _notifier(
+    errors: dict[str, list[str]], user: User, details: ReportDetails, now: datetime.datetime
+) -> tuple[str, str, str, str, datetime.datetime]:
+    """(channel, notifier kind, name, contact, received) for a partner filing themselves or for OSPOD staff entering a
+    report, with field errors for what does not fit."""
+    if not may_record_any_channel(user):
+        organisation = user.organisation
+        assert organisation is not None  # may_file_report
+        kind: str | None = NOTIFIER_KIND_BY_SECTOR.get(organisation.sector)
+        if kind is None:
+            kind = details.notifier_kind
+            if kind not in OTHER_SECTOR_NOTIFIER_KINDS:
+                _add(errors, "notifier_kind", _("Say whether you report as a state body or as another person."))
+        name = f"{user.display_name()}, {organisation.name}"
+        contact = _text(errors, "notifier_contact", details.notifier_contact, CONTACT_MAX) or user.email
+        return ReportChannel.WEB_FORM, kind or "", name[:NOTIFIER_NAME_MAX], contact, now
+
+    channel, kind = details.channel, details.notifier_kind
+    if channel not in ReportChannel.values or channel == ReportChannel.WEB_FORM:
+        _add(errors, "channel", _("Choose how the report arrived."))
+    if kind not in NotifierKind.values:
+        _add(errors, "notifier_kind", _("Choose who reported."))
+    elif channel == ReportChannel.ANONYMOUS and kind != NotifierKind.ANONYMOUS:
+        _add(errors, "notifier_kind", _("An anonymous message has an anonymous notifier."))
+    name = _text(errors, "notifier_name", details.notifier_name, NOTIFIER_NAME_MAX)
+    contact = _text(errors, "notifier_contact", details.notifier_contact, CONTACT_MAX)
+    if kind == NotifierKind.ANONYMOUS and (name or contact):
+        _add(errors, "notifier_name", _("An anonymous report has no notifier's name or contact."))
+    elif kind in MANDATED_NOTIFIER_KINDS and not name:
+        _add(errors, "notifier_name", _("Enter who reported: the institution and the person."))
+    if details.feedback_requested and kind in MANDATED_NOTIFIER_KINDS and not contact:
+        _add(errors, "notifier_contact", _("Enter where to send the feedback the notifier asked for."))
+    received = details.received_at or now
+    if received > now:
+        _add(errors, "received_at", _("The report cannot have arrived in the future."))
+    return channel, kind, name, contact, received
+
+
+def _child_details(errors: dict[str, list[str]], details: ReportDetails) -> dict[str, str | None]:
+    """The child's identifying details: the name, and the birth number or the date of birth (or both, agreeing)."""
+    given = _text(errors, "child_given_name", details.child_given_name, NAME_MAX, required=True)
+    family = _text(errors, "child_family_name", details.child_family_name, NAME_MAX, required=True)
+    address = _text(errors, "child_address", details.child_address, ADDRESS_MAX)
+    born = details.child_date_of_birth
+    number = (details.child_birth_number or "").strip()
+    normalized = None
+    if number:
+        try:
+            parsed = parse_birth_number(number)
+        except ValidationError as exc:
+            errors.setdefault("child_birth_number", []).extend(exc.messages)
+        else:
+            normalized = parsed.normalized
+            if born is None:
+                born = parsed.date_of_birth
+            elif born != parsed.date_of_birth:
+                _add(errors, "child_date_of_birth", _("The date of birth does not match the one in the birth number."))
+    elif born is None:
+        _add(errors, "child_date_of_birth", _("Enter the child's date of birth or birth number."))
+    if born is not None and born > timezone.localdate():
+        _add(errors, "child_date_of_birth", _("The date of birth cannot be in the future."))
+    return {
+        "child_given_name": given,
+        "child_family_name": family,
+        "child_date_of_birth": born.isoformat() if born else None,
+        "child_birth_number": normalized,
+        "child_address": address or None,
+    }
+
+
+def _next_number(municipality: Municipality, year: int) -> int:
+    # As for case numbers: the ORP's row lock serialises numbering; the unique constraint is the last word.
+    Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
+    last = Report.objects.filter(municipality=municipality, year=year).aggregate(last=Max("number"))["last"]
+    return (last or 0) + 1
+
+
+def supervisor_ids(municipality_id: int) -> list[int]:
+    """The active supervisors of an authority: they triage its reports."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            role=Role.SUPERVISOR,
+            organisation__sector=Sector.OSPOD,
+            organisation__municipality_id=municipality_id,
+        ).values_list("pk", flat=True)
+    )
+
+
+def report_file(*, filed_by: User, details: ReportDetails) -> Report:
+    """Record a report received by the filer's authority (a partner's own, or one OSPOD staff took by phone, letter,
+    in person or anonymously); the text is sealed under the report's own key. The authority's supervisors are
+    notified in the same transaction (urgent if the hints say so).
+
+    Validation: the child's name and either the birth number or the date of birth, and what was observed, are
+    required; feedback can be asked for by mandated notifiers only (§ 10(4)). Raises ``ValidationError`` (field-level,
+    nothing saved) or ``PermissionDenied`` (the DPO, the administrator; audited).
+    """
+    if not may_file_report(filed_by):
+        raise report_filing_refused(filed_by)
+    organisation = filed_by.organisation
+    assert organisation is not None
+    municipality = organisation.municipality
+    now = timezone.now()
+    errors: dict[str, list[str]] = {}
+    channel, kind, name, contact, received = _notifier(errors, filed_by, details, now)
+    sealed = _child_details(errors, details)
+    facts = _text(errors, "facts", details.facts, FACTS_MAX, required=True)
+    hints = list(dict.fromkeys(details.urgency_hints))
+    if any(hint not in UrgencyHint.values for hint in hints):
+        _add(errors, "urgency_hints", _("Choose from the list."))
+    if details.feedback_requested and kind not in MANDATED_NOTIFIER_KINDS:
+        _add(
+            errors,
+            "feedback_requested",
+            _("Only a notifier with the duty to report (§ 10(4)) has the right to feedback."),
+        )
+    if errors:
+        raise ValidationError(errors)
+    urgent = bool(details.urgent_suggested) or any(hint in URGENT_HINTS for hint in hints)
+    with transaction.atomic():
+        year = timezone.localdate(received).year
+        number = _next_number(municipality, year)
+        report = Report(
+            municipality=municipality,
+            year=year,
+            number=number,
+            reference=Report.format_reference(municipality.code, year, number),
+            received_at=received,
+            channel=channel,
+            notifier_kind=kind,
+            notifier_user=filed_by if channel == ReportChannel.WEB_FORM else None,
+            recorded_by=filed_by,
+            urgency_hints=hints,
+            urgent_suggested=urgent,
+            feedback_requested=bool(details.feedback_requested),
+        )
+        seal_values(
+            report,
+            {
+                **sealed,
+                "notifier_name": name or None,
+                "notifier_contact": contact or None,
+                "facts": facts,
+            },
+        )
+        report.save(force_insert=True)
+        audit.record(
+            actor=filed_by,
+            action=audit.AuditAction.WRITE,
+            object_type="casework.report",
+            object_id=str(report.pk),
+            fields=[f for f in REPORT_SEALED_FIELDS if getattr(report, f) is not None],
+            purpose="file report",
+            outcome=audit.AuditOutcome.ALLOWED,
+        )
+        notify_many(
+            recipient_ids=supervisor_ids(municipality.pk),
+            kind=NotificationKind.REPORT_RECEIVED,
+            case_reference=report.reference,
+            object_type="casework.report",
+            object_id=report.pk,
+            urgent=urgent,
+            actor_id=filed_by.pk,
+        )
+    return report
+
+
+def _triaging(user: User, report: Report, purpose: str) -> None:
+    if not may_triage_reports(user, report.municipality_id):
+        raise refuse_report(user, report, purpose=purpose)
+
+
+def _locked(report: Report) -> Report:
+    return Report.objects.select_for_update(of=("self",)).select_related("municipality").get(pk=report.pk)
+
+
+def _written(user: User, report: Report, fields: list[str], purpose: str) -> None:
+    audit.record(
+        actor=user,
+        action=audit.AuditAction.WRITE,
+        object_type="casework.report",
+        object_id=str(report.pk),
+        fields=fields,
+        purpose=purpose,
+        outcome=audit.AuditOutcome.ALLOWED,
+        case_id=report.case_id,
+    )
+
+
+def report_triage_take(*, report: Report, by: User) -> Report:
+    """A supervisor took the report's triage from the team queue: it is "in triage" from now on."""
+    _triaging(by, report, "take report triage")
+    with transaction.atomic():
+        Report.objects.filter(pk=report.pk, status=ReportStatus.RECEIVED).update(status=ReportStatus.IN_TRIAGE)
+    report.refresh_from_db(fields=["status"])
+    return report
+
+
+def report_triage_release(*, report: Report, by: User) -> Report:
+    """The triage went back to the team queue undecided: the report is "received" again."""
+    _triaging(by, report, "release report triage")
+    with transaction.atomic():
+        Report.objects.filter(pk=report.pk, status=ReportStatus.IN_TRIAGE, decided_at__isnull=True).update(
+            status=ReportStatus.RECEIVED
+        )
+    report.refresh_from_db(fields=["status"])
+    return report
+
+
+def report_triage(
+    *,
+    report: Report,
+    decided_by: User,
+    urgent: bool | None,
+    at_risk: bool | None,
+    coordinator: User | None,
+    close_reason: str = "",
+    child: ChildIdentity | None = None,
+) -> Report:
+    """Record the urgency triage (quality standard 8) of a report: urgent or standard, whether the child is at risk
+    under § 6, and then either the coordinator (standard 8c) and the child's register entry — matched by the birth
+    number's blind index in the authority's register, or created from ``child`` — or the reason for closing without
+    a case. The case itself is opened (or the report attached to the child's open case) by :func:`report_case_open`,
+    which the flow runs next in the same transaction.
+
+    Only a supervisor of the receiving authority triages. Raises ``ValidationError`` (field-level: ``urgent``,
+    ``at_risk``, ``coordinator``, ``close_reason``, the child's ``given_name`` … ``birth_number``) with nothing written.
+    """
+    _triaging(decided_by, report, "triage report")
+    errors: dict[str, list[str]] = {}
+    if urgent is None:
+        _add(errors, "urgent", _("Assess the urgency: urgent or standard."))
+    if at_risk is None:
+        _add(errors, "at_risk", _("Decide whether the child is at risk under § 6."))
+    elif at_risk:
+        if coordinator is None:
+            _add(errors, "coordinator", _("Choose the coordinator: a child at risk gets a coordinator in triage."))
+        elif not may_coordinate(coordinator, report.municipality_id):
+            _add(errors, "coordinator", _("The coordinator must be an active OSPOD worker of this authority."))
+        if child is None or not (child.birth_number or "").strip():
+            _add(errors, "birth_number", _("Enter the child's birth number: the register identifies the child by it."))
+    elif close_reason not in ReportCloseReason.values:
+        _add(errors, "close_reason", _("Choose why the report closes without a case."))
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _locked(report)
+        if locked.is_decided or locked.decided_at is not None:
+            raise ValidationError({"at_risk": [_("This report has already been triaged.")]})
+        locked.urgent = bool(urgent)
+        locked.at_risk = bool(at_risk)
+        locked.decided_by = decided_by
+        locked.decided_at = now
+        fields = ["urgent", "at_risk", "decided_by", "status"]
+        if at_risk:
+            assert child is not None
+            assert coordinator is not None
+            locked.child = _registered_child(report=locked, by=decided_by, child=child)
+            locked.assigned_coordinator = coordinator
+            locked.status = ReportStatus.IN_TRIAGE
+            fields += ["child", "assigned_coordinator"]
+        else:
+            locked.status = ReportStatus.CLOSED
+            locked.close_reason = close_reason
+            fields += ["close_reason"]
+        locked.save()
+        _written(decided_by, locked, fields, "triage report")
+    return locked
+
+
+def _registered_child(*, report: Report, by: User, child: ChildIdentity) -> Child:
+    """The child of the authority's register with this birth number, or a new entry (§ 54(a)) from ``child``."""
+    try:
+        found = child_find_by_birth_number(user=by, birth_number=child.birth_number)
+    except ValidationError as exc:
+        raise ValidationError({"birth_number": exc.messages}) from exc
+    if found is not None:
+        return found
+    if child.date_of_birth is None:
+        raise ValidationError({"date_of_birth": [_("Enter the child's date of birth.")]})
+    return child_create(
+        municipality=report.municipality,
+        given_name=child.given_name,
+        family_name=child.family_name,
+        date_of_birth=child.date_of_birth,
+        birth_number=child.birth_number,
+        address=child.address,
+        representatives=[],
+        created_by=by,
+    )
+
+
+def report_case_open(*, report: Report, by: User) -> Case:
+    """Open the case of a report triaged as "at risk" with the coordinator chosen in triage, or — when the child
+    already has an open case — attach the report to it (its coordinator is told; handing it over is a separate act).
+    Runs inside the triage's transaction (the flow's next node): a failure here undoes the triage too."""
+    _triaging(by, report, "open case from report")
+    with transaction.atomic():
+        locked = _locked(report)
+        if locked.is_decided or not locked.at_risk or locked.child_id is None or locked.assigned_coordinator is None:
+            raise ValidationError({"at_risk": [_("This report is not waiting for a case.")]})
+        child = Child.objects.select_related("municipality").get(pk=locked.child_id)
+        existing = open_case_of_child(child=child)
+        if existing is not None:
+            case = existing
+            locked.status = ReportStatus.ATTACHED
+            notify(
+                recipient_id=case.coordinator_id,
+                kind=NotificationKind.REPORT_RECEIVED,
+                case_id=case.pk,
+                case_reference=case.reference,
+                object_type="casework.report",
+                object_id=locked.pk,
+                urgent=bool(locked.urgent),
+                actor_id=by.pk,
+            )
+        else:
+            case = case_open(
+                child=child, coordinator=locked.assigned_coordinator, opened_by=by, reason=OpenReason.REPORT
+            )
+            locked.status = ReportStatus.CASE_OPENED
+        locked.case = case
+        locked.save(update_fields=["case", "status"])
+        _written(by, locked, ["case", "status"], "open case from report")
+    return case
+
+
+def report_feedback_owner(report: Report) -> User:
+    """Who sends the § 10(4) feedback: the coordinator of the case the report led to, or — with no case — the
+    supervisor who triaged it (DOMAIN.md, "The case's life", 4)."""
+    if report.case_id is not None:
+        return Case.objects.select_related("coordinator").get(pk=report.case_id).coordinator
+    assert report.decided_by is not None
+    return report.decided_by
+
+
+def report_feedback_record(*, report: Report, by: User) -> Report:
+    """Record that the notifier was told whether the child was found to be a § 6 child — nothing more (§ 10(4))."""
+    if not load_report_access(by, report).may_send_feedback:
+        raise refuse_report(by, report, purpose="send report feedback")
+    with transaction.atomic():
+        locked = _locked(report)
+        if not locked.feedback_requested:
+            raise ValidationError({"feedback": [_("The notifier did not ask for feedback.")]})
+        if not locked.is_decided:
+            raise ValidationError({"feedback": [_("The report has not been triaged yet.")]})
+        if locked.feedback_sent_at is not None:
+            raise ValidationError({"feedback": [_("The feedback has already been sent.")]})
+        locked.feedback_sent_at = timezone.now()
+        locked.feedback_sent_by = by
+        locked.save(update_fields=["feedback_sent_at", "feedback_sent_by"])
+        _written(by, locked, ["feedback_sent_at"], "send report feedback")
+    return locked

@@ -1,0 +1,226 @@
+"""Forms of the intake and the report's tasks. They parse and shape input; the ``casework`` services validate the
+domain rules (required details, birth numbers, who may ask for feedback) and their field errors come back onto the
+fields through ``apply_service_errors``."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from casework.case_forms import CaseForm, DateInput, PersonChoiceField, authority_staff
+from casework.models import (
+    OTHER_SECTOR_NOTIFIER_KINDS,
+    NotifierKind,
+    ReportChannel,
+    ReportCloseReason,
+    Sector,
+    UrgencyHint,
+    User,
+)
+from casework.services import ChildIdentity, ReportDetails
+from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX
+from casework.services.reports import FACTS_MAX, NOTIFIER_NAME_MAX
+
+_NUMBER_WIDGET = forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"})
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class ReportForm(CaseForm):
+    """The report (oznámení). Most fields are optional here: the service says what is missing, in one place.
+
+    ``staff``: OSPOD staff entering a report that came by phone, letter, in person or anonymously get the channel and
+    the notifier's fields; a partner is the notifier themselves (only a partner of the "other" sector says whether
+    they report as a state body).
+    """
+
+    channel = forms.ChoiceField(
+        label=_("How did the report arrive?"),
+        choices=[("", "—"), *[(c.value, c.label) for c in ReportChannel if c != ReportChannel.WEB_FORM]],
+        required=False,
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received"),
+        required=False,
+        widget=DateTimeInput,
+        help_text=_("Leave empty for now. For a letter, the day it arrived."),
+    )
+    notifier_kind = forms.ChoiceField(label=_("Who reported?"), choices=[("", "—")], required=False)
+    notifier_name = forms.CharField(
+        label=_("Notifier's name"),
+        max_length=NOTIFIER_NAME_MAX,
+        required=False,
+        help_text=_("For an institution: its name and the person who reported. Leave empty for an anonymous report."),
+    )
+    notifier_contact = forms.CharField(label=_("Notifier's contact"), max_length=CONTACT_MAX, required=False)
+
+    child_given_name = forms.CharField(label=_("Child's given name"), max_length=NAME_MAX, required=False)
+    child_family_name = forms.CharField(label=_("Child's family name"), max_length=NAME_MAX, required=False)
+    child_date_of_birth = forms.DateField(
+        label=_("Child's date of birth"),
+        widget=DateInput,
+        required=False,
+        help_text=_("The date of birth or the birth number (or both) is required."),
+    )
+    child_birth_number = forms.CharField(
+        label=_("Child's birth number"),
+        max_length=11,
+        required=False,
+        widget=_NUMBER_WIDGET,
+        help_text=_("If you know it: 9 or 10 digits, optionally with a slash after the sixth."),
+    )
+    child_address = forms.CharField(
+        label=_("Where the child lives"),
+        max_length=ADDRESS_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    facts = forms.CharField(
+        label=_("What did you observe?"),
+        max_length=FACTS_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_("Facts: what you saw or heard, when, and who else knows. OSPOD keeps your identity confidential."),
+    )
+    urgency_hints = forms.MultipleChoiceField(
+        label=_("Does any of this apply?"),
+        choices=UrgencyHint.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    urgent_suggested = forms.BooleanField(label=_("I consider the situation urgent"), required=False)
+    feedback_requested = forms.BooleanField(
+        label=_("I ask to be told whether the child was found to be at risk (§ 10(4))"),
+        required=False,
+        help_text=_(
+            "Only for notifiers with the duty to report: schools, health-care providers, services, state bodies."
+        ),
+    )
+
+    def __init__(self, *args: Any, user: User, staff: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.staff = staff
+        kind = self.fields["notifier_kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        if staff:
+            kind.choices = [("", "—"), *NotifierKind.choices]
+            return
+        for name in ("channel", "received_at", "notifier_name"):
+            del self.fields[name]
+        contact = self.fields["notifier_contact"]
+        contact.label = _("Where can OSPOD reach you?")
+        contact.help_text = _("A phone number, if you prefer it to your e-mail address.")
+        if user.sector == Sector.OTHER:
+            kind.choices = [("", "—"), *[(k.value, k.label) for k in OTHER_SECTOR_NOTIFIER_KINDS]]
+            kind.label = _("You report as")
+        else:
+            del self.fields["notifier_kind"]
+
+    def details(self) -> ReportDetails:
+        data = self.cleaned_data
+        received = data.get("received_at")
+        if isinstance(received, datetime.datetime) and timezone.is_naive(received):
+            received = timezone.make_aware(received)
+        return ReportDetails(
+            facts=data.get("facts") or "",
+            child_given_name=data.get("child_given_name") or "",
+            child_family_name=data.get("child_family_name") or "",
+            child_date_of_birth=data.get("child_date_of_birth"),
+            child_birth_number=data.get("child_birth_number") or "",
+            child_address=data.get("child_address") or "",
+            urgency_hints=tuple(data.get("urgency_hints") or ()),
+            urgent_suggested=bool(data.get("urgent_suggested")),
+            feedback_requested=bool(data.get("feedback_requested")),
+            channel=data.get("channel") or "",
+            notifier_kind=data.get("notifier_kind") or "",
+            notifier_name=data.get("notifier_name") or "",
+            notifier_contact=data.get("notifier_contact") or "",
+            received_at=received,
+        )
+
+
+class TriageForm(CaseForm):
+    """The urgency triage (quality standard 8). The child's details come pre-filled from the report: the supervisor
+    confirms or corrects them; they make the register entry when the birth number matches no registered child."""
+
+    urgent = forms.ChoiceField(
+        label=_("Urgency"),
+        choices=[("urgent", _("urgent: act today")), ("standard", _("standard"))],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    at_risk = forms.ChoiceField(
+        label=_("Is the child at risk under § 6?"),
+        choices=[
+            ("yes", _("yes: open the case (or attach the report to the child's open case)")),
+            ("no", _("no: close the report without a case")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    coordinator = PersonChoiceField(
+        label=_("Coordinator"), queryset=User.objects.none(), required=False, empty_label="—"
+    )
+    close_reason = forms.ChoiceField(
+        label=_("Why does it close without a case?"),
+        choices=[("", "—"), *ReportCloseReason.choices],
+        required=False,
+    )
+    given_name = forms.CharField(label=_("Given name"), max_length=NAME_MAX, required=False)
+    family_name = forms.CharField(label=_("Family name"), max_length=NAME_MAX, required=False)
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput, required=False)
+    birth_number = forms.CharField(label=_("Birth number"), max_length=11, required=False, widget=_NUMBER_WIDGET)
+    address = forms.CharField(
+        label=_("Address"), max_length=ADDRESS_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    #: The triage's decision fields and the child's register fields, for the template's two fieldsets.
+    DECISION_FIELDS = ("urgent", "at_risk", "coordinator", "close_reason")
+    CHILD_FIELDS = ("given_name", "family_name", "date_of_birth", "birth_number", "address")
+
+    def __init__(self, *args: Any, municipality_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["coordinator"]
+        assert isinstance(field, PersonChoiceField)
+        field.queryset = authority_staff(municipality_id)
+
+    def decision_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.DECISION_FIELDS]
+
+    def child_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.CHILD_FIELDS]
+
+    def decision(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        urgent = {"urgent": True, "standard": False}.get(data.get("urgent") or "")
+        at_risk = {"yes": True, "no": False}.get(data.get("at_risk") or "")
+        return {
+            "urgent": urgent,
+            "at_risk": at_risk,
+            "coordinator": data.get("coordinator"),
+            "close_reason": data.get("close_reason") or "",
+            "child": ChildIdentity(
+                given_name=data.get("given_name") or "",
+                family_name=data.get("family_name") or "",
+                date_of_birth=data.get("date_of_birth"),
+                birth_number=data.get("birth_number") or "",
+                address=data.get("address") or "",
+            ),
+        }
+
+
+class FeedbackForm(CaseForm):
+    confirm = forms.BooleanField(
+        label=_("I have sent the notifier this answer (letter, data box or e-mail)"),
+        error_messages={"required": _("Confirm that the answer was sent.")},
+    )

@@ -1,0 +1,141 @@
+"""The inbox's lists, filtered in SQL with one query each whatever their length (DESIGN invariant 8).
+
+viewflow's ``Task`` table joined with ours: the process's report (its reference, urgency and case) and the task's
+``Deadline`` (a left join: a task without a due date sorts after those with one). viewflow's own ``user_queue`` and
+inbox are not used: they load generic permission rows and know nothing of authorities, cases or reports (STACK.md).
+
+* **My tasks** — open tasks assigned to the user.
+* **Team queue** — unassigned tasks the user may take: for supervisors, the triage of their authority's reports (the
+  rule of ``permissions.access.triageable_reports``, the same as ``ReportAccess.may_triage``).
+
+Rows carry ids, titles, references and dates — never a child's or a notifier's name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case, F, Q, QuerySet, When
+from django.utils import timezone
+from django.utils.functional import Promise
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from casework.models import Report, User
+from permissions.access import triageable_reports
+from permissions.policy import Subject
+from workflows.flows import ReportFlow
+
+#: Task types the inbox filters by: a slug in the URL → the flow node. Add the case flow's human tasks here.
+TASK_TYPES: dict[str, Any] = {
+    "triage": ReportFlow.triage,
+    "feedback": ReportFlow.send_feedback,
+}
+_QUEUE_TYPES = ("triage",)
+_REPORT = "process__reportprocess__report"
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    task_id: int
+    task_type: str
+    title: str | Promise
+    created: datetime.datetime
+    status: str
+    due_at: datetime.datetime | None
+    overdue: bool
+    #: The report's number; the case's reference when the report led to one.
+    report_reference: str | None
+    case_id: uuid.UUID | None
+    case_reference: str | None
+    urgent: bool
+
+
+@dataclass(frozen=True)
+class InboxList:
+    rows: list[InboxRow]
+    #: More rows exist than were loaded (the page says so instead of loading them all).
+    truncated: bool
+
+
+def _type_of(node: Any) -> str:
+    for slug, known in TASK_TYPES.items():
+        if node is not None and node.name == known.name and node.flow_class is known.flow_class:
+            return slug
+    return ""
+
+
+def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
+    values = list(
+        queryset.annotate(
+            report_reference=F(f"{_REPORT}__reference"),
+            report_urgent=F(f"{_REPORT}__urgent"),
+            report_urgent_suggested=F(f"{_REPORT}__urgent_suggested"),
+            report_case_id=F(f"{_REPORT}__case_id"),
+            report_case_reference=F(f"{_REPORT}__case__reference"),
+            due=Case(When(deadline__done_at__isnull=True, then=F("deadline__due_at"))),
+        )
+        .order_by(F("due").asc(nulls_last=True), "created", "id")
+        .values(
+            "id",
+            "flow_task",
+            "created",
+            "status",
+            "due",
+            "report_reference",
+            "report_urgent",
+            "report_urgent_suggested",
+            "report_case_id",
+            "report_case_reference",
+        )[: limit + 1]
+    )
+    now = timezone.now()
+    rows = [
+        InboxRow(
+            task_id=v["id"],
+            task_type=_type_of(v["flow_task"]),
+            title=v["flow_task"].task_title if v["flow_task"] is not None else "",
+            created=v["created"],
+            status=v["status"],
+            due_at=v["due"],
+            overdue=v["due"] is not None and v["due"] < now,
+            report_reference=v["report_reference"],
+            case_id=v["report_case_id"],
+            case_reference=v["report_case_reference"],
+            urgent=bool(v["report_urgent"] if v["report_urgent"] is not None else v["report_urgent_suggested"]),
+        )
+        for v in values[:limit]
+    ]
+    return InboxList(rows=rows, truncated=len(values) > limit)
+
+
+def _of_type(queryset: QuerySet[Any], task_type: str) -> QuerySet[Any]:
+    node = TASK_TYPES.get(task_type)
+    return queryset.filter(flow_task=node) if node is not None else queryset
+
+
+def my_tasks(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
+    """Open tasks assigned to ``user``, soonest due first (then oldest). One query."""
+    rows = Task.objects.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
+    return _rows(_of_type(rows, task_type), limit)
+
+
+def has_team_queue(user: User) -> bool:
+    """Whether ``user`` takes work from a shared queue at all (supervisors: their authority's report triage)."""
+    return Subject.from_user(user).is_supervisor
+
+
+def team_queue(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
+    """Unassigned tasks ``user`` may take, soonest due first. One query (none for a user without a queue)."""
+    if not has_team_queue(user) or (task_type and task_type not in _QUEUE_TYPES):
+        return InboxList(rows=[], truncated=False)
+    rows = Task.objects.filter(
+        Q(flow_task=ReportFlow.triage)
+        & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")}),
+        status=STATUS.NEW,
+        owner__isnull=True,
+    )
+    return _rows(rows, limit)

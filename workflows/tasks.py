@@ -1,0 +1,155 @@
+"""Taking, giving back and completing human tasks — with our policy checked before every transition.
+
+viewflow's transitions check nothing when called from code (STACK.md). Here every transition:
+
+1. asks the task's node (``workflows.nodes.PolicyView``) whether the user may do it, **before** any transaction
+   opens, so that a refusal is audited and committed (``permissions.access.record_denial``) even though nothing else
+   happens — whether it came from a button or from a hand-made POST;
+2. then, in one transaction under the process's row lock (``Flow.lock``), reloads the task, checks again (someone
+   else may have taken it a moment ago: a field error, not a denial), runs the step's ``casework`` service and the
+   viewflow transition. Split, Join, If, Function and End nodes run inside ``execute()``: a failure anywhere rolls the
+   whole step back, the task included.
+
+Views fetch tasks with :func:`access_task_by_id`: the same 404 for a task that does not exist and for one the user
+may not work on (a refusal on an existing task is audited), like ``access_case_by_id`` for cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from casework.models import User
+from permissions.access import record_denial
+from workflows.models import Deadline
+from workflows.nodes import PolicyView
+from workflows.services import deadline_done_for_task, deadline_reassign
+
+#: The object type of tasks in the audit log (viewflow's app label is "viewflow").
+TASK_OBJECT_TYPE = "viewflow.task"
+#: Statuses of a task somebody still has to work on.
+OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+def _node(task: Any) -> PolicyView:
+    node = task.flow_task
+    if not isinstance(node, PolicyView):
+        raise Http404  # gateways, functions and viewflow's own nodes have no page of ours
+    return node
+
+
+def _case_id(task: Any) -> Any:
+    """The case the task's process is about, for the audit row ("who accessed this case"), if the flow knows it."""
+    flow = task.flow_task.flow_class.instance
+    report_of = getattr(flow, "report_of", None)
+    return report_of(task).case_id if report_of is not None else None
+
+
+def _refuse(user: User | None, task: Any, purpose: str) -> None:
+    record_denial(user, TASK_OBJECT_TYPE, task.pk, purpose, case_id=_case_id(task))
+
+
+def refuse_task(user: User | None, task: Any, purpose: str) -> PermissionDenied:
+    """Audit a refused action on a task the user may see (completing one a colleague holds) and return the
+    exception to raise. Call outside any transaction: the denial is committed before the refusal is answered."""
+    _refuse(user, task, purpose)
+    return PermissionDenied()
+
+
+def task_get(*, task_id: int | str) -> Any | None:
+    try:
+        return Task.objects.select_related("process", "owner").filter(pk=int(task_id)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def access_task_by_id(user: User, task_id: int | str, *, purpose: str) -> Any:
+    """The human task, if ``user`` may work on it (its owner, or someone who may take it from the queue); otherwise
+    the same 404 as for a task that does not exist. A refusal on an existing task is audited."""
+    task = task_get(task_id=task_id)
+    if task is None or not isinstance(task.flow_task, PolicyView):
+        raise Http404
+    if not _node(task).may_work(user, task):
+        _refuse(user, task, purpose)
+        raise Http404
+    return task
+
+
+def _locked(task: Any) -> tuple[Any, Any]:
+    """Reload the task under the process lock (call inside the lock) and build its activation."""
+    task.refresh_from_db()
+    return task, task.flow_task.activation_class(task)
+
+
+def _hook(task: Any, name: str, user: User) -> None:
+    hook = getattr(task.flow_task.flow_class.instance, name, None)
+    if hook is not None:
+        hook(task, user)
+
+
+def _deadline_owner(task: Any, owner: User | None) -> None:
+    deadline = Deadline.objects.filter(task=task, done_at__isnull=True).first()
+    if deadline is not None:
+        deadline_reassign(deadline=deadline, owner=owner)
+
+
+def task_claim(*, task: Any, user: User) -> Any:
+    """Take a task from the team queue. Refused (audited) unless the node's policy allows; a task someone took a
+    moment earlier is a field error ("task")."""
+    node = _node(task)
+    if not node.may_work(user, task) or not node.queue:
+        _refuse(user, task, "take task")
+        raise PermissionDenied
+    with transaction.atomic(), node.flow_class.lock(task.process_id):
+        task, activation = _locked(task)
+        if task.status != STATUS.NEW or not node.can_assign(user, task) or not activation.assign.can_proceed():
+            raise ValidationError({"task": [_("Someone else has taken this task in the meantime.")]})
+        activation.assign(user)
+        _deadline_owner(task, user)
+        _hook(task, "task_taken", user)
+    return task
+
+
+def task_unassign(*, task: Any, user: User) -> Any:
+    """Give a taken task back to the team queue (its owner, or a colleague covering who may work on it)."""
+    node = _node(task)
+    if not node.may_work(user, task) or not node.queue:
+        _refuse(user, task, "give task back")
+        raise PermissionDenied
+    with transaction.atomic(), node.flow_class.lock(task.process_id):
+        task, activation = _locked(task)
+        if task.status != STATUS.ASSIGNED or not node.can_unassign(user, task) or not activation.unassign.can_proceed():
+            raise ValidationError({"task": [_("This task is no longer taken.")]})
+        activation.unassign()
+        _deadline_owner(task, None)
+        _hook(task, "task_released", user)
+    return task
+
+
+def task_complete(*, task: Any, user: User, work: Callable[[], object], purpose: str) -> Any:
+    """Complete a task the user holds: ``work`` (the step's ``casework`` service call) and the transition run in one
+    transaction under the process lock, with the nodes that follow. ``work`` raising ``ValidationError`` leaves
+    everything as it was (the task stays with the user).
+
+    A user who may not work on the task at all, or who does not hold it, is refused (audited) before anything runs.
+    """
+    node = _node(task)
+    if not node.may_work(user, task) or task.owner_id != user.pk:
+        _refuse(user, task, purpose)
+        raise PermissionDenied
+    with transaction.atomic(), node.flow_class.lock(task.process_id):
+        task, activation = _locked(task)
+        if task.status != STATUS.ASSIGNED or not node.can_execute(user, task):
+            raise ValidationError({"task": [_("This task is no longer yours to complete.")]})
+        activation.start(None)
+        work()
+        deadline_done_for_task(task=task)
+        activation.execute()
+    return task

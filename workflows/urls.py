@@ -1,0 +1,22 @@
+"""The workflows' pages, mounted by ``config.urls`` at /inbox/ and /reports/. The names are a contract: tests use them.
+
+No URL carries protected text: a report's content travels in POST bodies only; URLs name tasks and reports by id.
+"""
+
+from django.urls import path
+
+from workflows import views
+
+inbox_urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("tasks/<int:task_id>/", views.task_detail, name="task_detail"),
+    path("tasks/<int:task_id>/claim/", views.task_claim, name="task_claim"),
+    path("tasks/<int:task_id>/unassign/", views.task_unassign, name="task_unassign"),
+]
+
+report_urlpatterns = [
+    path("", views.report_list, name="report_list"),
+    path("new/", views.report_create, name="report_create"),
+    path("<uuid:report_id>/", views.report_detail, name="report_detail"),
+    path("<uuid:report_id>/filed/", views.report_filed, name="report_filed"),
+]

@@ -1,0 +1,37 @@
+"""The inbox ("Úkoly"): my tasks and, for those who take work from one, the team queue. Two queries for the lists."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from casework.case_views.common import viewer
+from casework.views import shell_page
+from workflows import selectors
+
+TYPE_LABELS = {
+    "triage": _("Urgency triage"),
+    "feedback": _("Feedback to the notifier"),
+}
+
+
+@shell_page("inbox")
+@require_http_methods(["GET"])
+def inbox(request: HttpRequest) -> HttpResponse:
+    user = viewer(request)
+    task_type = request.GET.get("type", "")
+    if task_type not in selectors.TASK_TYPES:
+        task_type = ""
+    queue = selectors.has_team_queue(user)
+    return render(
+        request,
+        "workflows/inbox.html",
+        {
+            "mine": selectors.my_tasks(user=user, task_type=task_type),
+            "queue": selectors.team_queue(user=user, task_type=task_type) if queue else None,
+            "task_type": task_type,
+            "types": [(slug, TYPE_LABELS[slug]) for slug in selectors.TASK_TYPES],
+        },
+    )
