@@ -75,9 +75,16 @@ def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[NewPa
     """Open a page in a fresh browser context (its own cookies), Czech by default like an office computer here."""
     contexts = []
 
+    # pytest-django's live server is WSGI: it cannot serve the notifications websocket, and the page's reconnect loop
+    # would keep hitting it (and the shared in-memory test database) while the test's teardown flushes the database.
+    # Such sockets are answered by Playwright instead (open, silent). Tests on a real ASGI stack get real sockets.
+    fake_websockets = "live_server" in request.fixturenames
+
     def open_page(locale: str = "cs-CZ", **context_options: Any) -> Page:
         context = browser.new_context(locale=locale, **context_options)
         context.set_default_timeout(10_000)
+        if fake_websockets:
+            context.route_web_socket(re.compile(r".*/ws/.*"), lambda socket: None)
         contexts.append(context)
         return context.new_page()
 

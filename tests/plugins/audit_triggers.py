@@ -17,12 +17,13 @@ the xdist worker (each worker process installs its own wrapper around its own da
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.core.management.commands import flush
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from permissions.triggers import AUDIT_TABLE, create_triggers, drop_triggers, triggers_present
@@ -32,13 +33,26 @@ def _has_audit_table(connection: BaseDatabaseWrapper) -> bool:
     return AUDIT_TABLE in connection.introspection.table_names()
 
 
+def _retry_while_locked(step: Callable[[], None], attempts: int = 20) -> None:
+    """Run ``step``, waiting out a live-server thread that still holds the shared in-memory SQLite database (its last
+    request finishing as the test ends): SQLite answers "database table is locked" instead of waiting."""
+    for attempt in range(attempts):
+        try:
+            step()
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+
+
 def _flush_around_triggers(original: Callable[..., Any]) -> Callable[..., Any]:
     def handle(self: flush.Command, **options: Any) -> Any:
         connection = connections[options.get("database") or DEFAULT_DB_ALIAS]
         # Restore what was there, not more: a missing migration must stay visible to the test that checks for it.
         protected = _has_audit_table(connection) and triggers_present(connection)
         if protected:
-            drop_triggers(connection)
+            _retry_while_locked(lambda: drop_triggers(connection))
         try:
             return original(self, **options)
         finally:
