@@ -58,6 +58,7 @@ __all__ = [
     "record",
     "record_committed",
     "record_many_committed",
+    "record_write",
 ]
 
 SYSTEM_ROLE = "system"
@@ -335,6 +336,28 @@ def record(
         outcome=str(outcome),
         case_id=case_id,
         using=router.db_for_write(AuditEvent),
+    )
+
+
+def record_write(
+    actor: User | AnonymousUser | None,
+    case_id: uuid.UUID | str | None,
+    object_type: str,
+    object_id: object,
+    fields: Iterable[str],
+    purpose: str,
+) -> AuditEvent:
+    """The write of protected (or access-changing) fields by a service, in its transaction: :func:`record` with the
+    action and outcome every service write has."""
+    return record(
+        actor=actor,
+        action=AuditAction.WRITE,
+        object_type=object_type,
+        object_id=object_id,
+        fields=fields,
+        purpose=purpose,
+        outcome=AuditOutcome.ALLOWED,
+        case_id=case_id,
     )
 
 

@@ -38,19 +38,6 @@ def _manage(user: User, case: Case, purpose: str) -> None:
         raise refuse(user, case, purpose=purpose)
 
 
-def _written(user: User, case: Case, object_type: str, object_id: object, fields: list[str], purpose: str) -> None:
-    audit.record(
-        actor=user,
-        action=audit.AuditAction.WRITE,
-        object_type=object_type,
-        object_id=object_id,
-        fields=fields,
-        purpose=purpose,
-        outcome=audit.AuditOutcome.ALLOWED,
-        case_id=case.pk,
-    )
-
-
 def _share_recipients(share: Share) -> list[int]:
     """The people a share reaches: its one member, or the organisation's current members on the team."""
     if share.recipient_user_id is not None:
@@ -140,7 +127,7 @@ def share_grant(
             consent=consent,
             granted_by=granted_by,
         )
-        _written(granted_by, case, "permissions.share", share.pk, ["compartment", "valid_until"], "share")
+        audit.record_write(granted_by, case.pk, "permissions.share", share.pk, ["compartment", "valid_until"], "share")
         _notify_share(share, _share_recipients(share), NotificationKind.SHARE_GRANTED, granted_by)
     return share
 
@@ -154,7 +141,7 @@ def share_revoke(*, share: Share, revoked_by: User) -> Share:
             revoked_at=timezone.now(), revoked_by=revoked_by
         ):
             raise ValidationError({"share": [_("This share has already been revoked.")]})
-        _written(revoked_by, case, "permissions.share", share.pk, ["revoked_at"], "revoke share")
+        audit.record_write(revoked_by, case.pk, "permissions.share", share.pk, ["revoked_at"], "revoke share")
         _notify_share(share, _share_recipients(share), NotificationKind.SHARE_REVOKED, revoked_by)
     share.refresh_from_db()
     return share
@@ -200,8 +187,8 @@ def consent_record(
         )
         seal_values(consent, {"given_by_name": name})
         consent.save(force_insert=True)
-        _written(
-            recorded_by, case, "permissions.consent", consent.pk, ["given_by_name", "compartment"], "record consent"
+        audit.record_write(
+            recorded_by, case.pk, "permissions.consent", consent.pk, ["given_by_name", "compartment"], "record consent"
         )
     return consent
 
@@ -218,7 +205,9 @@ def consent_withdraw(*, consent: Consent, withdrawn_by: User, withdrawn_on: date
             withdrawn_on=day, withdrawal_recorded_by=withdrawn_by, withdrawal_recorded_at=timezone.now()
         ):
             raise ValidationError({"withdrawn_on": [_("This agreement has already been withdrawn.")]})
-        _written(withdrawn_by, case, "permissions.consent", consent.pk, ["withdrawn_on"], "withdraw consent")
+        audit.record_write(
+            withdrawn_by, case.pk, "permissions.consent", consent.pk, ["withdrawn_on"], "withdraw consent"
+        )
         in_force = Share.objects.filter(consent=consent, revoked_at__isnull=True, valid_until__gte=timezone.localdate())
         for stopped in in_force.select_related("case"):
             _notify_share(stopped, _share_recipients(stopped), NotificationKind.SHARE_REVOKED, withdrawn_by)

@@ -1,8 +1,37 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _case_opened(sender: Any, *, case: Any, **kwargs: Any) -> None:
+    from workflows.flows import case_flow_start
+
+    case_flow_start(case)
+
+
+def _membership_ended(sender: Any, *, membership: Any, **kwargs: Any) -> None:
+    from workflows.flows import case_flow_member_left
+
+    case_flow_member_left(membership)
+
+
+def _case_closed(sender: Any, *, case: Any, **kwargs: Any) -> None:
+    from workflows.flows import case_flow_close
+
+    case_flow_close(case)
 
 
 class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "workflows"
     verbose_name = _("Workflows")
+
+    def ready(self) -> None:
+        # casework never imports workflows: it sends these hooks inside its services' transactions and we start
+        # and adjust the case's flow there (docs/adr/0007-case-flow-assessment.md).
+        from casework.signals import case_closed, case_opened, team_membership_ended
+
+        case_opened.connect(_case_opened, dispatch_uid="workflows.case_flow_start")
+        team_membership_ended.connect(_membership_ended, dispatch_uid="workflows.case_flow_member_left")
+        case_closed.connect(_case_closed, dispatch_uid="workflows.case_flow_close")

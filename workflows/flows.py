@@ -19,6 +19,24 @@ process (``SelectForUpdateLock(nowait=False)``) inside one transaction: a failin
 triage decision, register entry, case, deadlines and task state alike. Who may take and complete the human tasks is
 our policy (``workflows.nodes.PolicyView``), checked by ``workflows.tasks`` before every transition.
 
+``CaseFlow`` — a case from its opening through the assessment to the protection plan (DESIGN.md, "The case's life",
+5 and 7; this is its first stage, docs/adr/0007-case-flow-assessment.md)::
+
+    start ─► request inputs ─► one "provide input" per chosen member ═► join ─► write assessment ─► draft plan ─► end
+
+* ``start`` — started from code when the case opens (``casework.signals.case_opened`` → :func:`case_flow_start`).
+* ``request_inputs`` — the coordinator chooses current team members, each with a due date
+  (``casework.services.assessment_inputs_request``).
+* ``split_inputs`` / ``provide_input`` — one task per chosen member, assigned to them with an "input" deadline; the
+  member writes their input (``casework.services.assessment_input_provide``), sealed in their sector's compartment.
+  Ending a membership cancels the member's open input (:func:`case_flow_member_left`) and the join still fires.
+* ``join_inputs`` — waits for every input (done or cancelled), under the process's row lock.
+* ``write_assessment`` — the coordinator's assessment (``casework.services.assessment_write``).
+* ``draft_plan`` — the protection plan (IPOD), due one month after opening (``workflows.deadlines.ipod_due``). The
+  plan editor comes with the conference-and-plan issue: until then the task stays open and the flow waits here.
+
+Closing the case cancels the flow's open tasks (:func:`case_flow_close`, on ``casework.signals.case_closed``).
+
 Flow classes are stored by dotted name in the database: renaming or moving one needs a data migration.
 """
 
@@ -27,13 +45,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import nodes
 from viewflow.workflow.base import Flow
 from viewflow.workflow.lock import SelectForUpdateLock
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
 
-from casework.models import Report, User
+from casework.models import AssessmentInput, Case, InputStatus, Report, TeamMembership, User
 from casework.services import (
     ReportDetails,
     report_case_open,
@@ -42,16 +63,17 @@ from casework.services import (
     report_triage_release,
     report_triage_take,
 )
+from casework.services.assessments import assessment_input_withdraw
 from casework.services.reports import report_filing_refused
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
-from permissions.access import load_report_access
+from permissions.access import load_case_access, load_report_access
 from permissions.policy import may_file_report
-from workflows.deadlines import feedback_due, triage_due
+from workflows.deadlines import feedback_due, ipod_due, triage_due
 from workflows.models import AuthoritySettings, DeadlineKind
-from workflows.nodes import PolicyView
-from workflows.processes import ReportProcess
-from workflows.services import deadline_set
+from workflows.nodes import AllBranchesJoin, EachSplit, PolicyView, branch_cancelled
+from workflows.processes import CaseProcess, ReportProcess
+from workflows.services.deadlines import deadline_done_for_task, deadline_set
 
 #: Where a task's object sits on the task instance once loaded (one query per task, not per check).
 _REPORT_ATTR = "_report"
@@ -204,3 +226,210 @@ def report_receive(*, filed_by: User, details: ReportDetails) -> Report:
         report = report_file(filed_by=filed_by, details=details)
         ReportFlow.start.run(report=report)
     return report
+
+
+# --- The case flow --------------------------------------------------------------------------------------------------
+
+#: Where a task's case sits on the task instance once loaded.
+_CASE_ATTR = "_case"
+
+
+def _fresh_case(activation: Any) -> Case:
+    return Case.objects.select_related("municipality", "coordinator").get(pk=activation.process.case_id)
+
+
+class CaseFlow(Flow):
+    """Case (spis Om)
+
+    From the opening of a case through the assessment of the child's situation to the protection plan (IPOD).
+    """
+
+    process_class = CaseProcess
+    lock_impl = SelectForUpdateLock(nowait=False)
+    process_title = _("Case")
+
+    start = nodes.StartHandle(this.start_process).Annotation(title=_("Case opened")).Next(this.request_inputs)
+    request_inputs = (
+        PolicyView(may_work=this.may_lead)
+        .Annotation(title=_("Ask the team for inputs to the assessment"))
+        .Assign(this.coordinator_of)
+        .Next(this.split_inputs)
+    )
+    split_inputs = (
+        EachSplit(items=this.requested_inputs)
+        .Annotation(title=_("One input per chosen member"))
+        .Next(this.provide_input)
+    )
+    provide_input = (
+        PolicyView(may_work=this.may_provide_input)
+        .Annotation(title=_("Input to the assessment"))
+        .Assign(this.input_member)
+        .onCreate(this.input_created)
+        .Next(this.join_inputs)
+    )
+    join_inputs = AllBranchesJoin().Annotation(title=_("All inputs in")).Next(this.write_assessment)
+    write_assessment = (
+        PolicyView(may_work=this.may_lead)
+        .Annotation(title=_("Write the assessment"))
+        .Assign(this.coordinator_of)
+        .onCreate(this.lead_task_created)
+        .Next(this.draft_plan)
+    )
+    draft_plan = (
+        PolicyView(may_work=this.may_lead)
+        .Annotation(title=_("Draft the protection plan (IPOD)"))
+        .Assign(this.coordinator_of)
+        .onCreate(this.plan_created)
+        .Next(this.end)
+    )
+    end = nodes.End().Annotation(title=_("Done"))
+
+    # --- Who may work on the human tasks ---------------------------------------------------------------------------
+
+    @staticmethod
+    def case_of(task: Any) -> Case:
+        """The case a task of this flow is about (one query, kept on the task)."""
+        cached: Case | None = getattr(task, _CASE_ATTR, None)
+        if cached is None:
+            cached = Case.objects.select_related("municipality", "coordinator").get(
+                pk=CaseProcess.objects.filter(pk=task.process_id).values("case_id")[:1]
+            )
+            setattr(task, _CASE_ATTR, cached)
+        return cached
+
+    @staticmethod
+    def input_of(task: Any) -> AssessmentInput:
+        """The input request a ``provide_input`` task is for (its id is the task's data)."""
+        return AssessmentInput.objects.select_related("case", "member").get(pk=task.data["input"])
+
+    def may_lead(self, user: User, task: Any) -> bool:
+        return load_case_access(user, self.case_of(task)).may_manage
+
+    def may_provide_input(self, user: User, task: Any) -> bool:
+        """Only the member asked, while they are on the team and the case is open."""
+        if task.owner_id != user.pk:
+            return False
+        access = load_case_access(user, self.case_of(task))
+        return access.visible and not access.read_only
+
+    # --- Node bodies -----------------------------------------------------------------------------------------------
+
+    def start_process(self, activation: Any, case: Case) -> Any:
+        activation.process.case = case
+        return activation.process
+
+    def coordinator_of(self, activation: Any) -> User:
+        return _fresh_case(activation).coordinator
+
+    def requested_inputs(self, activation: Any) -> list[dict[str, Any]]:
+        """The requests ``request_inputs`` just wrote: one branch each."""
+        ids = AssessmentInput.objects.filter(
+            case_id=activation.process.case_id, status=InputStatus.REQUESTED
+        ).values_list("pk", "member_id")
+        return [{"input": str(pk), "member": member_id} for pk, member_id in ids]
+
+    def input_member(self, activation: Any) -> User:
+        return User.objects.get(pk=activation.task.data["member"])
+
+    def input_created(self, activation: Any) -> None:
+        task = activation.task
+        item = AssessmentInput.objects.select_related("case", "case__municipality").get(pk=task.data["input"])
+        case = item.case
+        deadline_set(
+            kind=DeadlineKind.INPUT,
+            due_at=item.due_at,
+            owner=task.owner,
+            municipality=case.municipality,
+            case=case,
+            task=task,
+        )
+        self._notify_assigned(task, case)
+
+    def lead_task_created(self, activation: Any) -> None:
+        self._notify_assigned(activation.task, _fresh_case(activation))
+
+    def plan_created(self, activation: Any) -> None:
+        case = _fresh_case(activation)
+        task = activation.task
+        deadline_set(
+            kind=DeadlineKind.PLAN,
+            due_at=ipod_due(case.opened_at),
+            owner=task.owner,
+            municipality=case.municipality,
+            case=case,
+            task=task,
+            # The statutory month runs from the opening, whenever the assessment ends: it may have passed already.
+            allow_past=True,
+        )
+        self._notify_assigned(task, case)
+
+    @staticmethod
+    def _notify_assigned(task: Any, case: Case) -> None:
+        notify(
+            recipient_id=task.owner_id,
+            kind=NotificationKind.TASK_ASSIGNED,
+            case_id=case.pk,
+            case_reference=case.reference,
+            object_type="viewflow.task",
+            object_id=task.pk,
+            actor_id=case.coordinator_id,
+        )
+
+
+def case_flow_start(case: Case) -> Any:
+    """Start the case's ``CaseFlow`` in the caller's transaction (receiver of ``casework.signals.case_opened``)."""
+    return CaseFlow.start.run(case=case)
+
+
+def case_flow_member_left(membership: TeamMembership) -> int:
+    """Cancel the open input task of a member whose membership ended, withdraw its request, and let the join fire
+    when it was the last open input (receiver of ``casework.signals.team_membership_ended``, in its transaction).
+    Returns how many tasks were cancelled."""
+    process_id = CaseProcess.objects.filter(case_id=membership.case_id).values_list("pk", flat=True).first()
+    if process_id is None:
+        return 0
+    cancelled = 0
+    with transaction.atomic(), CaseFlow.lock(process_id):
+        requests = AssessmentInput.objects.filter(membership=membership, status=InputStatus.REQUESTED)
+        for item in requests.select_related("case"):
+            for task in Task.objects.filter(
+                process_id=process_id,
+                flow_task=CaseFlow.provide_input,
+                data__input=str(item.pk),
+                status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED],
+            ):
+                assessment_input_withdraw(assessment_input=item)
+                deadline_done_for_task(task=task)
+                task.flow_task.activation_class(task).cancel()
+                task.refresh_from_db()
+                branch_cancelled(CaseFlow.join_inputs, task)
+                cancelled += 1
+    return cancelled
+
+
+def case_flow_close(case: Case) -> int:
+    """The case closed: cancel its flow's open tasks (their deadlines done, open input requests withdrawn) and mark
+    the process cancelled, without running any node further (receiver of ``casework.signals.case_closed``, in its
+    transaction). Returns how many tasks were cancelled."""
+    process = CaseProcess.objects.filter(case_id=case.pk).first()
+    if process is None:
+        return 0
+    cancelled = 0
+    with transaction.atomic(), CaseFlow.lock(process.pk):
+        for item in AssessmentInput.objects.filter(case=case, status=InputStatus.REQUESTED).select_related("case"):
+            assessment_input_withdraw(assessment_input=item)
+        open_tasks = Task.objects.filter(
+            process_id=process.pk, status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
+        )
+        for task in open_tasks.order_by("id"):
+            activation = task.flow_task.activation_class(task)
+            if not activation.cancel.can_proceed():
+                continue
+            deadline_done_for_task(task=task)
+            activation.cancel()
+            cancelled += 1
+        process.refresh_from_db()
+        process.status = PROCESS.CANCELED
+        process.finished = timezone.now()
+        process.save(update_fields=["status", "finished"])
+    return cancelled

@@ -22,6 +22,7 @@ from casework.models import (
     User,
 )
 from casework.services import ChildIdentity, ReportDetails
+from casework.services.assessments import ASSESSMENT_FIELD_MAX, INPUT_MAX, InputRequest
 from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX
 from casework.services.reports import FACTS_MAX, NOTIFIER_NAME_MAX
 
@@ -223,4 +224,94 @@ class FeedbackForm(CaseForm):
     confirm = forms.BooleanField(
         label=_("I have sent the notifier this answer (letter, data box or e-mail)"),
         error_messages={"required": _("Confirm that the answer was sent.")},
+    )
+
+
+# --- The case flow: the assessment ---------------------------------------------------------------------------------
+
+#: The default time a member has for their input.
+INPUT_DAYS = 14
+
+
+class InputRequestForm(CaseForm):
+    """Which current team members to ask for an input, each with a due date (default: in 14 days)."""
+
+    def __init__(self, *args: Any, members: list[tuple[User, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.members = members
+        default_due = timezone.localdate() + datetime.timedelta(days=INPUT_DAYS)
+        for user, role in members:
+            self.fields[f"member_{user.pk}"] = forms.BooleanField(
+                label=f"{user.display_name()} ({role})" if role else user.display_name(), required=False
+            )
+            self.fields[f"due_{user.pk}"] = forms.DateField(
+                label=_("Due"), widget=DateInput, required=False, initial=default_due
+            )
+
+    def rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"member_{user.pk}"], self[f"due_{user.pk}"]) for user, _role in self.members]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        today = timezone.localdate()
+        chosen = 0
+        for user, _role in self.members:
+            if not data.get(f"member_{user.pk}"):
+                continue
+            chosen += 1
+            due = data.get(f"due_{user.pk}")
+            if due is None:
+                self.add_error(f"due_{user.pk}", _("Give a due date."))
+            elif due < today:
+                self.add_error(f"due_{user.pk}", _("A due date cannot be in the past."))
+        if not chosen:
+            raise forms.ValidationError(_("Choose at least one team member."))
+        return data
+
+    def requests(self) -> list[InputRequest]:
+        data = self.cleaned_data
+        return [
+            InputRequest(member=user, due_on=data[f"due_{user.pk}"])
+            for user, _role in self.members
+            if data.get(f"member_{user.pk}")
+        ]
+
+
+class ProvideInputForm(CaseForm):
+    text = forms.CharField(
+        label=_("Your input"),
+        max_length=INPUT_MAX,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text=_(
+            "What you know from your work with the child and the family that matters for the assessment: facts, "
+            "dates, what helps and what worries you. Only the case's lead and your own sector read it."
+        ),
+    )
+
+
+class AssessmentForm(CaseForm):
+    """The assessment under the headings of Decree No. 473/2012 Coll., § 1."""
+
+    child_needs = forms.CharField(
+        label=_("The child's needs"),
+        max_length=ASSESSMENT_FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Health, development, education, emotional and social needs, safety."),
+    )
+    parenting_capacity = forms.CharField(
+        label=_("The parents' ability to meet them"),
+        max_length=ASSESSMENT_FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    family_environment = forms.CharField(
+        label=_("The family and social environment"),
+        max_length=ASSESSMENT_FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Housing, income, relatives and others who support the family, school and community."),
+    )
+    child_views = forms.CharField(
+        label=_("The child's own views and wishes"),
+        max_length=ASSESSMENT_FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("In the child's words where possible. If the child could not be heard, say why."),
     )

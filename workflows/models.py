@@ -192,4 +192,4 @@ class Deadline(models.Model):
 
 
 # The report flow's process lives in its own module (the intake slice); imported here so that Django registers it.
-from workflows.processes import ReportProcess  # noqa: E402, F401
+from workflows.processes import CaseProcess, ReportProcess  # noqa: E402, F401

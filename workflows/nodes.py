@@ -1,4 +1,5 @@
-"""Flow nodes of our own: a human task whose claim and completion rules come from our policy.
+"""Flow nodes of our own: a human task whose claim and completion rules come from our policy, a split with one
+branch per chosen item (a team member asked for an input), and a join that counts cancelled branches as arrived.
 
 viewflow's transitions check nothing when called from code (``activation.assign(user)`` succeeds for anyone), and its
 own rules ask django's generic permissions, which know nothing of authorities, cases or reports. ``PolicyView`` asks
@@ -16,6 +17,11 @@ from typing import Any
 
 from viewflow import this
 from viewflow.workflow import nodes
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.join import JoinActivation
+from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.status import STATUS
 
 from casework.models import User
 
@@ -53,3 +59,82 @@ class PolicyView(nodes.View):
 
     def can_execute(self, user: User, task: Any) -> bool:
         return task.owner_id is not None and task.owner_id == user.pk and self.may_work(user, task)
+
+
+Items = Callable[[Any], list[dict[str, Any]]]
+
+
+class EachSplitActivation(SplitActivation):
+    """Creates one task of the split's single branch per item its ``items(activation)`` returns, the item as the
+    task's ``data`` (viewflow's own cookbook pattern, ``DynamicSplitActivation``, for 2.x)."""
+
+    @Activation.status.super()
+    def activate(self) -> None:
+        branches = self.flow_task._branches
+        if len(branches) != 1:
+            raise FlowRuntimeError(f"{self.flow_task.name} needs exactly one branch")
+        node = branches[0][0]
+        items = self.flow_task.items(self)
+        if not items:
+            raise FlowRuntimeError(f"{self.flow_task.name}: nothing to split into")
+        self.next_tasks = [(node, dict(item)) for item in items]
+
+
+class EachSplit(nodes.Split):
+    """A parallel split into one instance of one node per item, e.g. one input task per chosen team member.
+
+    viewflow's ``Split`` has fixed branches (its ``data_source`` argument does not work in 2.4, STACK.md). The items
+    come from the flow (``items=this.method``, called with the activation); each becomes the ``data`` of its task,
+    so the task's node can find its owner and its domain row there. Follow it with an :class:`AllBranchesJoin`.
+    """
+
+    activation_class = EachSplitActivation
+
+    def __init__(self, *, items: Items | Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._items = items
+
+    def _resolve(self, instance: Any) -> None:
+        super()._resolve(instance)
+        self._items = this.resolve(instance, self._items)
+
+    def items(self, activation: Any) -> list[dict[str, Any]]:
+        return list(self._items(activation))
+
+
+class AllBranchesJoinActivation(JoinActivation):
+    """viewflow's join leaves cancelled incoming tasks out when it works out which split it closes; a branch of ours
+    can be cancelled (the member left the team) and still be the one that reaches the join, so it counts here."""
+
+    def _join_token_prefixes(self) -> set[str]:
+        return {
+            prev.token.get_common_split_prefix(self.task.token, prev.pk)
+            for prev in self.task.previous.exclude(status=STATUS.REVIVED)
+        }
+
+
+class AllBranchesJoin(nodes.Join):
+    """Waits until every branch of the split is done or cancelled. Cancelling a branch from code does not wake a
+    join: the canceller calls :func:`branch_cancelled` under the flow's lock."""
+
+    activation_class = AllBranchesJoinActivation
+
+
+def branch_cancelled(join: AllBranchesJoin, task: Any) -> None:
+    """After ``task`` (a branch towards ``join``) was cancelled: let it reach the join, and if no branch is still
+    open, complete the join and run the nodes after it — as a completed branch would. Call under the flow's lock,
+    inside the transaction that cancelled the task."""
+    task_class = join.flow_class.task_class
+    join_task = task_class._default_manager.filter(
+        process_id=task.process_id, flow_task=join, status__in=[STATUS.NEW, STATUS.STARTED]
+    ).first()
+    if join_task is None:
+        activation = join.activation_class.create(join, task.flow_task.activation_class(task), task.token)
+    else:
+        join_task.previous.add(task)
+        activation = join.activation_class(join_task)
+    if activation.activate.can_proceed():
+        activation.activate()
+    if activation.complete.can_proceed():
+        activation.complete()
+        activation.activate_next()

@@ -2,7 +2,10 @@
 
 ``ReportProcess`` is the process of ``workflows.flows.ReportFlow``: one per report (oznámení), with a real foreign key
 (a one-to-one) instead of viewflow's generic ``artifact``, so the inbox selectors join a task to its report, its
-authority and its case in SQL. Registered through ``workflows.models`` (Django discovers models there).
+authority and its case in SQL. ``CaseProcess`` is the process of ``workflows.flows.CaseFlow``: one per case,
+started when the case opens.
+
+Registered through ``workflows.models`` (Django discovers models there).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
-from casework.models import Report
+from casework.models import Case, Report
 
 
 class ReportProcess(Process):
@@ -28,3 +31,18 @@ class ReportProcess(Process):
 
     def __str__(self) -> str:
         return f"report process {self.pk}"
+
+
+class CaseProcess(Process):
+    # No reverse accessor: ``casework`` knows nothing of flows.
+    case: models.OneToOneField[Case, Case] = models.OneToOneField(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("case process")
+        verbose_name_plural = _("case processes")
+        default_permissions = ("add", "change", "delete", "view", "manage")
+
+    def __str__(self) -> str:
+        return f"case process {self.pk}"

@@ -1,6 +1,7 @@
 """The inbox's lists, filtered in SQL with one query each whatever their length (DESIGN invariant 8).
 
-viewflow's ``Task`` table joined with ours: the process's report (its reference, urgency and case) and the task's
+viewflow's ``Task`` table joined with ours: the process's report (its reference, urgency and case) or, for the case
+flow, the process's case, and the task's
 ``Deadline`` (a left join: a task without a due date sorts after those with one). viewflow's own ``user_queue`` and
 inbox are not used: they load generic permission rows and know nothing of authorities, cases or reports (STACK.md).
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import Promise
 from viewflow.workflow.models import Task
@@ -27,15 +29,20 @@ from viewflow.workflow.status import STATUS
 from casework.models import Report, User
 from permissions.access import triageable_reports
 from permissions.policy import Subject
-from workflows.flows import ReportFlow
+from workflows.flows import CaseFlow, ReportFlow
 
 #: Task types the inbox filters by: a slug in the URL → the flow node. Add the case flow's human tasks here.
 TASK_TYPES: dict[str, Any] = {
     "triage": ReportFlow.triage,
     "feedback": ReportFlow.send_feedback,
+    "request_inputs": CaseFlow.request_inputs,
+    "input": CaseFlow.provide_input,
+    "assessment": CaseFlow.write_assessment,
+    "plan": CaseFlow.draft_plan,
 }
 _QUEUE_TYPES = ("triage",)
 _REPORT = "process__reportprocess__report"
+_CASE = "process__caseprocess__case"
 
 
 @dataclass(frozen=True)
@@ -74,8 +81,8 @@ def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
             report_reference=F(f"{_REPORT}__reference"),
             report_urgent=F(f"{_REPORT}__urgent"),
             report_urgent_suggested=F(f"{_REPORT}__urgent_suggested"),
-            report_case_id=F(f"{_REPORT}__case_id"),
-            report_case_reference=F(f"{_REPORT}__case__reference"),
+            report_case_id=Coalesce(F(f"{_CASE}__id"), F(f"{_REPORT}__case_id")),
+            report_case_reference=Coalesce(F(f"{_CASE}__reference"), F(f"{_REPORT}__case__reference")),
             due=Case(When(deadline__done_at__isnull=True, then=F("deadline__due_at"))),
         )
         .order_by(F("due").asc(nulls_last=True), "created", "id")

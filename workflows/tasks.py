@@ -48,6 +48,9 @@ def _node(task: Any) -> PolicyView:
 def _case_id(task: Any) -> Any:
     """The case the task's process is about, for the audit row ("who accessed this case"), if the flow knows it."""
     flow = task.flow_task.flow_class.instance
+    case_of = getattr(flow, "case_of", None)
+    if case_of is not None:
+        return case_of(task).pk
     report_of = getattr(flow, "report_of", None)
     return report_of(task).case_id if report_of is not None else None
 

@@ -1,3 +1,4 @@
+from .assessments import Assessment, AssessmentInput, InputStatus
 from .cases import (
     DEFAULT_TEAM_ROLES,
     NOTE_COMPARTMENTS,
@@ -38,6 +39,8 @@ __all__ = [
     "OSPOD_ROLES",
     "OTHER_SECTOR_NOTIFIER_KINDS",
     "URGENT_HINTS",
+    "Assessment",
+    "AssessmentInput",
     "Case",
     "CaseNote",
     "CaseStatus",
@@ -46,6 +49,7 @@ __all__ = [
     "CoordinatorAssignment",
     "DataKey",
     "HandoverReason",
+    "InputStatus",
     "KeyOwnerType",
     "LegalRepresentative",
     "MembershipEndReason",

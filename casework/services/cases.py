@@ -34,6 +34,7 @@ from casework.models import (
 )
 from casework.sealing import seal_values
 from casework.selectors.cases import open_case_of_child
+from casework.signals import case_closed, case_opened, team_membership_ended
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many, revoke_case
 from permissions import audit
@@ -71,19 +72,6 @@ def _managing(user: User, case: Case, *, purpose: str) -> CaseAccess:
     if not access.may_manage:
         raise refuse(user, case, purpose=purpose)
     return access
-
-
-def _written(user: User, case: Case, object_type: str, object_id: object, fields: list[str], purpose: str) -> None:
-    audit.record(
-        actor=user,
-        action=audit.AuditAction.WRITE,
-        object_type=object_type,
-        object_id=object_id,
-        fields=fields,
-        purpose=purpose,
-        outcome=audit.AuditOutcome.ALLOWED,
-        case_id=case.pk,
-    )
 
 
 def _next_number(municipality: Municipality, year: int) -> int:
@@ -136,7 +124,9 @@ def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) 
                 reason=HandoverReason.ASSIGNED,
             )
             sync_case_permissions(case)
-            _written(opened_by, case, "casework.case", case.pk, ["coordinator", "open_reason", "status"], "open case")
+            audit.record_write(
+                opened_by, case.pk, "casework.case", case.pk, ["coordinator", "open_reason", "status"], "open case"
+            )
             notify(
                 recipient_id=coordinator.pk,
                 kind=NotificationKind.CASE_ASSIGNED,
@@ -144,6 +134,7 @@ def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) 
                 case_reference=case.reference,
                 actor_id=opened_by.pk,
             )
+            case_opened.send(sender=Case, case=case)
     except IntegrityError as exc:
         # Two workers opening a case for the same child at the same moment: the constraint decides.
         raise ValidationError({"child": [_("This child already has an open case.")]}) from exc
@@ -167,7 +158,7 @@ def case_close(*, case: Case, closed_by: User, reason: str) -> Case:
         ending.update(ended_at=now, ended_by=closed_by, end_reason=MembershipEndReason.CASE_CLOSED)
         case.refresh_from_db()
         sync_case_permissions(case)
-        _written(closed_by, case, "casework.case", case.pk, ["close_reason", "status"], "close case")
+        audit.record_write(closed_by, case.pk, "casework.case", case.pk, ["close_reason", "status"], "close case")
         notify_many(
             recipient_ids=ended_members,
             kind=NotificationKind.MEMBERSHIP_ENDED,
@@ -177,6 +168,7 @@ def case_close(*, case: Case, closed_by: User, reason: str) -> Case:
         )
         for member_id in ended_members:
             revoke_case(member_id, case.pk)
+        case_closed.send(sender=Case, case=case)
     return case
 
 
@@ -207,7 +199,7 @@ def coordinator_handover(*, case: Case, to: User, by: User, reason: str) -> Case
             ended_at=now, ended_by=by, end_reason=MembershipEndReason.OTHER
         )
         sync_case_permissions(locked)
-        _written(by, locked, "casework.case", locked.pk, ["coordinator"], "hand over case")
+        audit.record_write(by, locked.pk, "casework.case", locked.pk, ["coordinator"], "hand over case")
         notify(
             recipient_id=to.pk,
             kind=NotificationKind.CASE_ASSIGNED,
@@ -262,9 +254,9 @@ def team_member_add(
                 added_by=added_by,
             )
             sync_case_permissions(case)
-            _written(
+            audit.record_write(
                 added_by,
-                case,
+                case.pk,
                 "casework.teammembership",
                 membership.pk,
                 ["team_role", "user", "valid_from", "valid_until"],
@@ -298,7 +290,9 @@ def team_member_end(*, membership: TeamMembership, ended_by: User, reason: str) 
         if not updated:
             raise ValidationError({"reason": [_("This membership has already ended.")]})
         sync_case_permissions(case)
-        _written(ended_by, case, "casework.teammembership", membership.pk, ["ended_at", "end_reason"], "end membership")
+        audit.record_write(
+            ended_by, case.pk, "casework.teammembership", membership.pk, ["ended_at", "end_reason"], "end membership"
+        )
         notify(
             recipient_id=membership.user_id,
             kind=NotificationKind.MEMBERSHIP_ENDED,
@@ -309,7 +303,8 @@ def team_member_end(*, membership: TeamMembership, ended_by: User, reason: str) 
             actor_id=ended_by.pk,
         )
         revoke_case(membership.user_id, case.pk)
-    membership.refresh_from_db()
+        membership.refresh_from_db()
+        team_membership_ended.send(sender=TeamMembership, membership=membership)
     return membership
 
 
@@ -341,5 +336,5 @@ def case_note_add(*, case: Case, author: User, compartment: str, text: str) -> C
         )
         seal_values(note, {"text": text})
         note.save(force_insert=True)
-        _written(author, case, "casework.casenote", note.pk, ["text"], "write case note")
+        audit.record_write(author, case.pk, "casework.casenote", note.pk, ["text"], "write case note")
     return note

@@ -14,6 +14,10 @@ from workflows import selectors
 TYPE_LABELS = {
     "triage": _("Urgency triage"),
     "feedback": _("Feedback to the notifier"),
+    "request_inputs": _("Ask the team for inputs to the assessment"),
+    "input": _("Input to the assessment"),
+    "assessment": _("Write the assessment"),
+    "plan": _("Draft the protection plan (IPOD)"),
 }
 
 

@@ -1,4 +1,5 @@
-"""Task pages (the report's triage, the notifier's feedback), taking and giving back tasks, and the report page.
+"""Task pages (the report's triage, the notifier's feedback; the case flow's pages are in ``case_tasks``), taking
+and giving back tasks, and the report page.
 
 Every page reads the report through the gate with its own purpose ("triage", "report feedback", "report page"), and
 only the fields its work needs: the feedback page discloses the notifier's name and contact, not what they wrote.
@@ -25,8 +26,9 @@ from casework.services import report_feedback_record, report_triage
 from permissions import gate
 from permissions.access import access_report_by_id, load_case_access
 from workflows import tasks
-from workflows.flows import ReportFlow
+from workflows.flows import CaseFlow, ReportFlow
 from workflows.forms import FeedbackForm, TriageForm
+from workflows.views import case_tasks
 from workflows.views.common import answer_text, report_content, report_header
 
 
@@ -76,6 +78,8 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         return _triage(request, user, task)
     if name == "send_feedback":
         return _feedback(request, user, task)
+    if task.flow_task.flow_class is CaseFlow and name in case_tasks.PAGES:
+        return case_tasks.PAGES[name](request, user, task)
     raise Http404
 
 

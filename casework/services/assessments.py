@@ -1,0 +1,202 @@
+"""The assessment (vyhodnocení, Decree No. 473/2012 Coll., § 1): asking team members for inputs, their inputs, and
+the coordinator's assessment.
+
+Same contract as every service here: keyword-only, one transaction, field-level ``ValidationError`` with nothing
+written, ``PermissionDenied`` after a committed denial row when the acting user may not do it, writes audited by field
+name. The case flow (``workflows.flows.CaseFlow``) calls these from its nodes, inside its own step transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework.compartments import Compartment
+from casework.models import Assessment, AssessmentInput, Case, InputStatus, TeamMembership, User
+from casework.sealing import seal_values
+from notifications.models import Kind as NotificationKind
+from notifications.services import notify
+from permissions import audit
+from permissions.access import load_case_access, refuse
+from permissions.policy import PARTNER_NOTE_COMPARTMENT
+
+INPUT_MAX = 10_000
+ASSESSMENT_FIELD_MAX = 20_000
+#: The decree's headings, in order: field → compartment.
+ASSESSMENT_FIELDS = ("child_needs", "parenting_capacity", "family_environment", "child_views")
+
+
+@dataclass(frozen=True)
+class InputRequest:
+    """Ask ``member`` (a current team member) for an input, due at the end of ``due_on`` (Europe/Prague)."""
+
+    member: User
+    due_on: datetime.date
+
+
+def input_compartment(member: User) -> Compartment:
+    """Where a member's input is sealed: their sector's compartment, like their notes; OSPOD workers' in social."""
+    return PARTNER_NOTE_COMPARTMENT.get(member.sector or "", Compartment.SOCIAL)
+
+
+def _end_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
+
+
+def _text(errors: dict[str, list[str]], field: str, value: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        errors.setdefault(field, []).append(_("This field is required."))
+    elif len(value) > limit:
+        errors.setdefault(field, []).append(
+            _("At most %(limit)d characters (it has %(count)d).") % {"limit": limit, "count": len(value)}
+        )
+    return value
+
+
+def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputRequest]) -> list[AssessmentInput]:
+    """Ask current team members for their inputs to the assessment, each with a due date (today or later).
+
+    Only the case's lead (its coordinator, or a supervisor covering) on an open case. Nothing is written unless every
+    request is valid. The flow creates one task per returned input."""
+    access = load_case_access(by, case)
+    if not access.may_manage:
+        raise refuse(by, case, purpose="request assessment inputs")
+    errors: dict[str, list[str]] = {}
+    if not requests:
+        errors.setdefault("members", []).append(_("Choose at least one team member."))
+    today = timezone.localdate()
+    current = {
+        m.user_id: m
+        for m in TeamMembership.objects.current().filter(case=case).select_related("user", "user__organisation")
+    }
+    seen: set[int] = set()
+    for request in requests:
+        if request.member.pk not in current:
+            errors.setdefault("members", []).append(
+                _("%(name)s is not a current member of the team.") % {"name": request.member.display_name()}
+            )
+        if request.member.pk in seen:
+            errors.setdefault("members", []).append(_("Each member can be asked once."))
+        seen.add(request.member.pk)
+        if request.due_on < today:
+            errors.setdefault("due", []).append(_("A due date cannot be in the past."))
+    open_requests = set(
+        AssessmentInput.objects.filter(case=case, status=InputStatus.REQUESTED, member_id__in=seen).values_list(
+            "member_id", flat=True
+        )
+    )
+    if open_requests:
+        errors.setdefault("members", []).append(_("Some of them already have an open request for an input."))
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    created = []
+    with transaction.atomic():
+        for request in requests:
+            membership = current[request.member.pk]
+            member = membership.user
+            item = AssessmentInput.objects.create(
+                case=case,
+                membership=membership,
+                member=member,
+                author_organisation=member.organisation,
+                compartment=input_compartment(member),
+                requested_by=by,
+                requested_at=now,
+                due_at=_end_of(request.due_on),
+            )
+            audit.record_write(
+                by, case.pk, "casework.assessmentinput", item.pk, ["member", "due_at"], "request assessment input"
+            )
+            created.append(item)
+    return created
+
+
+def assessment_input_provide(*, assessment_input: AssessmentInput, by: User, text: str) -> AssessmentInput:
+    """The member writes their input: sealed in their compartment with the case's key; the coordinator is told."""
+    case = assessment_input.case
+    access = load_case_access(by, case)
+    if by.pk != assessment_input.member_id or not access.visible or access.read_only:
+        raise refuse(by, case, purpose="provide assessment input")
+    errors: dict[str, list[str]] = {}
+    text = _text(errors, "text", text, INPUT_MAX)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = AssessmentInput.objects.select_for_update().get(pk=assessment_input.pk)
+        if locked.status != InputStatus.REQUESTED:
+            raise ValidationError({"text": [_("This input is no longer requested.")]})
+        seal_values(locked, {"text": text})
+        locked.status = InputStatus.PROVIDED
+        locked.provided_at = timezone.now()
+        locked.save(update_fields=["text", "status", "provided_at"])
+        audit.record_write(by, case.pk, "casework.assessmentinput", locked.pk, ["text"], "provide assessment input")
+        notify(
+            recipient_id=case.coordinator_id,
+            kind=NotificationKind.INPUT_RECEIVED,
+            case_id=case.pk,
+            case_reference=case.reference,
+            object_type="casework.assessmentinput",
+            object_id=locked.pk,
+            actor_id=by.pk,
+        )
+    return locked
+
+
+def assessment_input_withdraw(*, assessment_input: AssessmentInput) -> AssessmentInput:
+    """A request whose member left the team: withdrawn (a system action of ``team_member_end``; nothing to read)."""
+    with transaction.atomic():
+        updated = AssessmentInput.objects.filter(pk=assessment_input.pk, status=InputStatus.REQUESTED).update(
+            status=InputStatus.WITHDRAWN, withdrawn_at=timezone.now()
+        )
+        if updated:
+            audit.record_write(
+                None,
+                assessment_input.case_id,
+                "casework.assessmentinput",
+                assessment_input.pk,
+                ["status"],
+                "withdraw assessment input",
+            )
+    assessment_input.refresh_from_db()
+    return assessment_input
+
+
+def assessment_write(
+    *,
+    case: Case,
+    by: User,
+    child_needs: str,
+    parenting_capacity: str,
+    family_environment: str,
+    child_views: str,
+) -> Assessment:
+    """The coordinator's assessment under the decree's four headings; each is required (the child's views too: if
+    the child could not be heard, say so and why)."""
+    access = load_case_access(by, case)
+    if not access.may_manage:
+        raise refuse(by, case, purpose="write assessment")
+    errors: dict[str, list[str]] = {}
+    values = {
+        "child_needs": _text(errors, "child_needs", child_needs, ASSESSMENT_FIELD_MAX),
+        "parenting_capacity": _text(errors, "parenting_capacity", parenting_capacity, ASSESSMENT_FIELD_MAX),
+        "family_environment": _text(errors, "family_environment", family_environment, ASSESSMENT_FIELD_MAX),
+        "child_views": _text(errors, "child_views", child_views, ASSESSMENT_FIELD_MAX),
+    }
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        assessment = Assessment(case=case, author=by)
+        seal_values(assessment, values)
+        assessment.save(force_insert=True)
+        audit.record_write(
+            by, case.pk, "casework.assessment", assessment.pk, list(ASSESSMENT_FIELDS), "write assessment"
+        )
+    return assessment

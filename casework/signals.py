@@ -1,0 +1,19 @@
+"""Hooks other apps register into, so that ``casework`` never imports them (DESIGN.md: ``casework`` never imports
+``workflows``). Both are sent **inside** the service's transaction, with ``send`` (not ``send_robust``): a receiver
+that raises rolls the whole service call back, so a case never opens without its flow (docs/adr/0007).
+
+* ``case_opened(sender=Case, case=...)`` — by ``casework.services.case_open``, after the case, its coordinator and
+  its permissions are written. ``workflows`` starts the case's flow.
+* ``team_membership_ended(sender=TeamMembership, membership=...)`` — by ``casework.services.team_member_end``, after
+  the membership ended. ``workflows`` cancels the member's open tasks on the case.
+* ``case_closed(sender=Case, case=...)`` — by ``casework.services.case_close``, after the case closed and its team
+  ended. ``workflows`` cancels the case's open flow tasks and their deadlines.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+case_opened = Signal()
+team_membership_ended = Signal()
+case_closed = Signal()

@@ -1,0 +1,171 @@
+"""The task pages of the case flow (``workflows.flows.CaseFlow``): asking the team for inputs, a member's input, the
+assessment, and the plan task.
+
+Each page is reached through ``workflows.tasks.access_task_by_id`` (the task's policy decides; refusals audited) and
+completes through ``workflows.tasks.task_complete`` with the step's ``casework`` service. The inputs the coordinator
+reads on the assessment page pass the gate (``gate.read_case``), field by field, with the purpose "write assessment".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from casework.compartments import Compartment
+from casework.models import AssessmentInput, Case, InputStatus, TeamMembership, User
+from casework.services.assessments import assessment_input_provide, assessment_inputs_request, assessment_write
+from permissions import gate
+from workflows import tasks
+from workflows.flows import CaseFlow
+from workflows.forms import AssessmentForm, InputRequestForm, ProvideInputForm
+from workflows.models import Deadline
+
+
+def _common(task: Any, user: User, case: Case) -> dict[str, Any]:
+    deadline = Deadline.objects.filter(task=task, done_at__isnull=True).values_list("due_at", flat=True).first()
+    return {
+        "task": {
+            "id": task.pk,
+            "title": task.flow_task.task_title,
+            "mine": task.owner_id == user.pk,
+            "created": task.created,
+            "due_at": deadline,
+        },
+        "case": {"id": case.pk, "reference": case.reference},
+    }
+
+
+def _done(request: HttpRequest, text: str) -> HttpResponse:
+    messages.success(request, text)
+    return redirect("inbox")
+
+
+def request_inputs(request: HttpRequest, user: User, task: Any) -> HttpResponse:
+    case = CaseFlow.case_of(task)
+    memberships = (
+        TeamMembership.objects.current()
+        .filter(case=case)
+        .select_related("user", "team_role")
+        .order_by("user__last_name", "user__first_name", "user_id")
+    )
+    members = [(m.user, str(m.team_role)) for m in memberships]
+    form = InputRequestForm(request.POST or None, members=members)
+    if request.method == "POST":
+        if task.owner_id != user.pk:
+            raise tasks.refuse_task(user, task, "request assessment inputs")
+        if form.is_valid():
+            requests = form.requests()
+            try:
+                tasks.task_complete(
+                    task=task,
+                    user=user,
+                    work=lambda: assessment_inputs_request(case=case, by=user, requests=requests),
+                    purpose="request assessment inputs",
+                )
+            except ValidationError as exc:
+                form.apply_service_errors(exc)
+            else:
+                return _done(
+                    request,
+                    _("Case %(case)s: %(count)d team members were asked for their input.")
+                    % {"case": case.reference, "count": len(requests)},
+                )
+    return render(request, "workflows/request_inputs.html", {**_common(task, user, case), "form": form})
+
+
+def provide_input(request: HttpRequest, user: User, task: Any) -> HttpResponse:
+    case = CaseFlow.case_of(task)
+    item = CaseFlow.input_of(task)
+    form = ProvideInputForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tasks.task_complete(
+                task=task,
+                user=user,
+                work=lambda: assessment_input_provide(assessment_input=item, by=user, text=form.cleaned_data["text"]),
+                purpose="provide assessment input",
+            )
+        except ValidationError as exc:
+            form.apply_service_errors(exc)
+        else:
+            return _done(request, _("Case %(case)s: your input was sent.") % {"case": case.reference})
+    return render(
+        request,
+        "workflows/provide_input.html",
+        {
+            **_common(task, user, case),
+            "form": form,
+            "compartment": Compartment(item.compartment).label,
+        },
+    )
+
+
+def _received_inputs(user: User, case: Case) -> list[dict[str, Any]]:
+    rows = list(
+        AssessmentInput.objects.filter(case=case, status=InputStatus.PROVIDED)
+        .select_related("member")
+        .order_by("provided_at", "id")
+    )
+    disclosures = gate.read_case(user, case, rows, ["text"], purpose="write assessment")
+    return [
+        {
+            "member": row.member.display_name(),
+            "compartment": Compartment(row.compartment).label,
+            "provided_at": row.provided_at,
+            "text": disclosure.get("text"),
+            "withheld": not disclosure.shows("text"),
+        }
+        for row, disclosure in zip(rows, disclosures, strict=True)
+    ]
+
+
+def write_assessment(request: HttpRequest, user: User, task: Any) -> HttpResponse:
+    case = CaseFlow.case_of(task)
+    form = AssessmentForm(request.POST or None)
+    if request.method == "POST":
+        if task.owner_id != user.pk:
+            raise tasks.refuse_task(user, task, "write assessment")
+        if form.is_valid():
+            try:
+                tasks.task_complete(
+                    task=task,
+                    user=user,
+                    work=lambda: assessment_write(case=case, by=user, **form.cleaned_data),
+                    purpose="write assessment",
+                )
+            except ValidationError as exc:
+                form.apply_service_errors(exc)
+            else:
+                return _done(request, _("Case %(case)s: the assessment was saved.") % {"case": case.reference})
+    withdrawn = AssessmentInput.objects.filter(case=case, status=InputStatus.WITHDRAWN).count()
+    return render(
+        request,
+        "workflows/write_assessment.html",
+        {
+            **_common(task, user, case),
+            "form": form,
+            "inputs": _received_inputs(user, case),
+            "withdrawn": withdrawn,
+        },
+    )
+
+
+def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
+    """The plan task: due one month after opening; the plan editor comes later, so it cannot be completed yet."""
+    case = CaseFlow.case_of(task)
+    if request.method == "POST":
+        raise tasks.refuse_task(user, task, "complete plan task")
+    return render(request, "workflows/draft_plan.html", _common(task, user, case))
+
+
+PAGES = {
+    "request_inputs": request_inputs,
+    "provide_input": provide_input,
+    "write_assessment": write_assessment,
+    "draft_plan": draft_plan,
+}
