@@ -8,6 +8,9 @@ that raises rolls the whole service call back, so a case never opens without its
   the membership ended. ``workflows`` cancels the member's open tasks on the case.
 * ``case_closed(sender=Case, case=...)`` — by ``casework.services.case_close``, after the case closed and its team
   ended. ``workflows`` cancels the case's open flow tasks and their deadlines.
+* ``case_handed_over(sender=Case, case=..., previous_coordinator_id=..., by=...)`` — by
+  ``casework.services.coordinator_handover``, after the new coordinator and the case's permissions are written.
+  ``workflows`` moves the previous coordinator's open case-flow tasks (and their deadlines) to the new one.
 """
 
 from __future__ import annotations
@@ -17,3 +20,4 @@ from django.dispatch import Signal
 case_opened = Signal()
 team_membership_ended = Signal()
 case_closed = Signal()
+case_handed_over = Signal()

@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/", include("casework.auth_urls")),
     path("admin/", admin.site.urls),
     path("children/", include("casework.child_urls")),
+    # The case's process page lives in workflows: before casework's case pages, on the same /cases/ prefix.
+    path("cases/", include(workflows_urls.case_urlpatterns)),
     path("cases/", include("casework.case_urls")),
     path("notifications/", include("notifications.urls")),
     path("inbox/", include(workflows_urls.inbox_urlpatterns)),

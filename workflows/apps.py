@@ -22,6 +22,12 @@ def _case_closed(sender: Any, *, case: Any, **kwargs: Any) -> None:
     case_flow_close(case)
 
 
+def _case_handed_over(sender: Any, *, case: Any, previous_coordinator_id: Any, by: Any, **kwargs: Any) -> None:
+    from workflows.flows import case_flow_handover
+
+    case_flow_handover(case, previous_coordinator_id, by)
+
+
 class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "workflows"
@@ -30,8 +36,9 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         # casework never imports workflows: it sends these hooks inside its services' transactions and we start
         # and adjust the case's flow there (docs/adr/0007-case-flow-assessment.md).
-        from casework.signals import case_closed, case_opened, team_membership_ended
+        from casework.signals import case_closed, case_handed_over, case_opened, team_membership_ended
 
         case_opened.connect(_case_opened, dispatch_uid="workflows.case_flow_start")
         team_membership_ended.connect(_membership_ended, dispatch_uid="workflows.case_flow_member_left")
         case_closed.connect(_case_closed, dispatch_uid="workflows.case_flow_close")
+        case_handed_over.connect(_case_handed_over, dispatch_uid="workflows.case_flow_handover")

@@ -36,6 +36,8 @@ our policy (``workflows.nodes.PolicyView``), checked by ``workflows.tasks`` befo
   plan editor comes with the conference-and-plan issue: until then the task stays open and the flow waits here.
 
 Closing the case cancels the flow's open tasks (:func:`case_flow_close`, on ``casework.signals.case_closed``).
+Handing the case over moves the previous coordinator's open tasks to the new one (:func:`case_flow_handover`, on
+``casework.signals.case_handed_over``).
 
 Flow classes are stored by dotted name in the database: renaming or moving one needs a data migration.
 """
@@ -70,10 +72,10 @@ from notifications.services import notify
 from permissions.access import load_case_access, load_report_access
 from permissions.policy import may_file_report
 from workflows.deadlines import feedback_due, ipod_due, triage_due
-from workflows.models import AuthoritySettings, DeadlineKind
+from workflows.models import AuthoritySettings, Deadline, DeadlineKind
 from workflows.nodes import AllBranchesJoin, EachSplit, PolicyView, branch_cancelled
 from workflows.processes import CaseProcess, ReportProcess
-from workflows.services.deadlines import deadline_done_for_task, deadline_set
+from workflows.services.deadlines import deadline_done_for_task, deadline_reassign, deadline_set
 
 #: Where a task's object sits on the task instance once loaded (one query per task, not per check).
 _REPORT_ATTR = "_report"
@@ -433,3 +435,48 @@ def case_flow_close(case: Case) -> int:
         process.finished = timezone.now()
         process.save(update_fields=["status", "finished"])
     return cancelled
+
+
+#: The case flow's tasks that belong to whoever coordinates the case (``CaseFlow.coordinator_of``).
+COORDINATOR_NODES = ("request_inputs", "write_assessment", "draft_plan")
+
+
+def case_flow_handover(case: Case, previous_coordinator_id: int | None, by: User) -> int:
+    """The case has a new coordinator: give them the previous coordinator's open coordinator tasks (asking for
+    inputs, the assessment, the plan), move those tasks' deadlines to them and notify them (receiver of
+    ``casework.signals.case_handed_over``, in the handover's transaction: a failure here rolls the handover back).
+    Returns how many tasks moved."""
+    process_id = CaseProcess.objects.filter(case_id=case.pk).values_list("pk", flat=True).first()
+    if process_id is None or previous_coordinator_id is None:
+        return 0
+    new_coordinator = User.objects.get(pk=case.coordinator_id)
+    moved = 0
+    with transaction.atomic(), CaseFlow.lock(process_id):
+        open_tasks = Task.objects.filter(
+            process_id=process_id,
+            owner_id=previous_coordinator_id,
+            status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED],
+        )
+        for task in open_tasks.order_by("id"):
+            if task.flow_task is None or task.flow_task.name not in COORDINATOR_NODES:
+                continue
+            activation = task.flow_task.activation_class(task)
+            if activation.reassign.can_proceed():
+                activation.reassign(user=new_coordinator)
+            else:
+                task.owner = new_coordinator
+                task.save(update_fields=["owner"])
+            deadline = Deadline.objects.filter(task=task, done_at__isnull=True).first()
+            if deadline is not None:
+                deadline_reassign(deadline=deadline, owner=new_coordinator)
+            notify(
+                recipient_id=new_coordinator.pk,
+                kind=NotificationKind.TASK_ASSIGNED,
+                case_id=case.pk,
+                case_reference=case.reference,
+                object_type="viewflow.task",
+                object_id=task.pk,
+                actor_id=by.pk,
+            )
+            moved += 1
+    return moved

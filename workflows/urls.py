@@ -1,4 +1,5 @@
-"""The workflows' pages, mounted by ``config.urls`` at /inbox/ and /reports/. The names are a contract: tests use them.
+"""The workflows' pages, mounted by ``config.urls`` at /inbox/, /reports/ and (the case's process) /cases/.
+The names are a contract: tests use them.
 
 No URL carries protected text: a report's content travels in POST bodies only; URLs name tasks and reports by id.
 """
@@ -19,4 +20,9 @@ report_urlpatterns = [
     path("new/", views.report_create, name="report_create"),
     path("<uuid:report_id>/", views.report_detail, name="report_detail"),
     path("<uuid:report_id>/filed/", views.report_filed, name="report_filed"),
+]
+
+#: Included at /cases/ before casework's case pages (casework never imports workflows).
+case_urlpatterns = [
+    path("<uuid:case_id>/process/", views.case_process, name="case_process"),
 ]

@@ -214,6 +214,7 @@ def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             "may_write": bool(access.note_compartments()),
             "may_manage": access.may_manage,
             "may_close": access.may_close,
+            "is_lead": access.is_lead,
             "read_only": access.read_only,
         },
     )

@@ -34,7 +34,7 @@ from casework.models import (
 )
 from casework.sealing import seal_values
 from casework.selectors.cases import open_case_of_child
-from casework.signals import case_closed, case_opened, team_membership_ended
+from casework.signals import case_closed, case_handed_over, case_opened, team_membership_ended
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many, revoke_case
 from permissions import audit
@@ -188,6 +188,7 @@ def coordinator_handover(*, case: Case, to: User, by: User, reason: str) -> Case
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if not locked.is_open:
             raise ValidationError({"coordinator": [_("A closed case cannot be handed over.")]})
+        previous_coordinator_id = locked.coordinator_id
         CoordinatorAssignment.objects.filter(case=locked, ended_at__isnull=True).update(ended_at=now)
         CoordinatorAssignment.objects.create(
             case=locked, coordinator=to, assigned_at=now, assigned_by=by, reason=reason
@@ -199,6 +200,8 @@ def coordinator_handover(*, case: Case, to: User, by: User, reason: str) -> Case
             ended_at=now, ended_by=by, end_reason=MembershipEndReason.OTHER
         )
         sync_case_permissions(locked)
+        # workflows moves the previous coordinator's open flow tasks here; a failure there rolls the handover back.
+        case_handed_over.send(sender=Case, case=locked, previous_coordinator_id=previous_coordinator_id, by=by)
         audit.record_write(by, locked.pk, "casework.case", locked.pk, ["coordinator"], "hand over case")
         notify(
             recipient_id=to.pk,

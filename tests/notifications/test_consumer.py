@@ -518,8 +518,11 @@ def test_a_handover_keeps_a_supervisor_following_and_tells_the_new_coordinator(
 
     old_frames, new_frames = run(scenario)
     assert old_frames == []  # the supervisor still sees the case: no revocation
-    [payload] = new_frames
-    assert (payload["kind"], payload["case_reference"]) == (Kind.CASE_ASSIGNED, case.reference)
+    # The case, and the open task of the case flow that moved with it.
+    assert sorted((p["kind"], p["case_reference"]) for p in new_frames) == [
+        (Kind.CASE_ASSIGNED, case.reference),
+        (Kind.TASK_ASSIGNED, case.reference),
+    ]
 
 
 # --- Push failure and the relay ---------------------------------------------------------------------------------

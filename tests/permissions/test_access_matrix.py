@@ -81,6 +81,16 @@ _MANAGE: dict[str, tuple[int | None, ...]] = {
     "dpo": (NA, N, N, N, N),
     "administrator": (NA, N, N, N, N),
 }
+_LEAD: dict[str, tuple[int | None, ...]] = {
+    # Coordinator or supervisor, also on a closed case; a member sees the case but not this page.
+    "supervisor": (OK, OK, OK, OK, N),
+    "ospod_worker": (OK, F, N, OK, N),
+    "school": (NA, F, N, N, N),
+    "health": (NA, F, N, N, N),
+    "service": (NA, F, N, N, N),
+    "dpo": (NA, N, N, N, N),
+    "administrator": (NA, N, N, N, N),
+}
 EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "case_detail": _READ,
     "case_note_add": _WRITE_NOTE,
@@ -92,6 +102,7 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "consent_add": _MANAGE,
     "consent_withdraw": _MANAGE,
     "case_close": _MANAGE,
+    "case_process": _LEAD,
 }
 
 _ALL = frozenset(NOTE_PARTS)

@@ -23,6 +23,8 @@ from casework.models import (
     AssessmentInput,
     Case,
     CloseReason,
+    CoordinatorAssignment,
+    HandoverReason,
     InputStatus,
     MembershipEndReason,
     Organisation,
@@ -30,8 +32,10 @@ from casework.models import (
     User,
 )
 from casework.services import assessments as assessment_services
-from casework.services import case_close, team_member_end
+from casework.services import case_close, coordinator_handover, team_member_end
 from casework.services.assessments import InputRequest, assessment_input_provide, assessment_inputs_request
+from notifications.models import Kind as NotificationKind
+from notifications.models import Notification
 from permissions.models import AuditEvent
 from tests.factories.cases import add_member, health_partner, open_case, ospod_staff
 from tests.scan import find_in_database
@@ -469,3 +473,94 @@ def test_two_members_completing_at_once_fire_the_join_exactly_once(
     assert len(joins) == 1
     assert joins[0].status == STATUS.DONE
     assert len(flow_tasks(case, CaseFlow.write_assessment)) == 1
+
+
+# --- Handover ------------------------------------------------------------------------------------------------------
+
+
+def _write_assessment(case: Case, coordinator: User) -> None:
+    tasks.task_complete(
+        task=one_task(case, CaseFlow.write_assessment),
+        user=coordinator,
+        work=lambda: assessment_services.assessment_write(
+            case=case,
+            by=coordinator,
+            child_needs=NEEDS,
+            parenting_capacity=CAPACITY,
+            family_environment=ENVIRONMENT,
+            child_views=VIEWS,
+        ),
+        purpose="write assessment",
+    )
+
+
+def test_a_handover_moves_the_coordinators_open_tasks(
+    case: Case, coordinator: User, teacher: User, supervisor: User, ospod: Organisation
+) -> None:
+    successor = ospod_staff(ospod)
+    task = one_task(case, CaseFlow.request_inputs)
+    coordinator_handover(case=case, to=successor, by=supervisor, reason=HandoverReason.WORKLOAD)
+
+    task.refresh_from_db()
+    assert task.owner_id == successor.pk
+    assert task.status == STATUS.ASSIGNED
+    assert selectors.my_tasks(user=coordinator).rows == []
+    assert [row.task_id for row in selectors.my_tasks(user=successor).rows] == [task.pk]
+    assert Notification.objects.filter(
+        recipient=successor, kind=NotificationKind.TASK_ASSIGNED, object_type="viewflow.task", object_id=str(task.pk)
+    ).exists()
+    # The new coordinator works on it; the flow goes on as before.
+    request(case, successor, [teacher])
+    assert input_task(case, teacher).owner_id == teacher.pk
+
+
+def test_a_handover_moves_the_plan_task_with_its_deadline(
+    case: Case, coordinator: User, teacher: User, supervisor: User, ospod: Organisation
+) -> None:
+    request(case, coordinator, [teacher])
+    provide(case, teacher, TEACHER_INPUT)
+    _write_assessment(case, coordinator)
+    plan = one_task(case, CaseFlow.draft_plan)
+    Deadline.objects.filter(task=plan).update(due_soon_notified_at=timezone.now())
+    successor = ospod_staff(ospod)
+
+    coordinator_handover(case=case, to=successor, by=supervisor, reason=HandoverReason.ABSENCE)
+
+    plan.refresh_from_db()
+    assert plan.owner_id == successor.pk
+    deadline = Deadline.objects.get(task=plan)
+    assert deadline.owner_id == successor.pk
+    assert deadline.done_at is None
+    assert deadline.due_soon_notified_at is None  # the new owner is warned again
+    assert selectors.my_tasks(user=coordinator).rows == []
+    rows = selectors.my_tasks(user=successor).rows
+    assert [(row.task_id, row.due_at) for row in rows] == [(plan.pk, deadline.due_at)]
+
+
+def test_a_handover_leaves_the_members_inputs_alone(
+    case: Case, coordinator: User, teacher: User, doctor: User, supervisor: User, ospod: Organisation
+) -> None:
+    request(case, coordinator, [teacher, doctor])
+    successor = ospod_staff(ospod)
+    coordinator_handover(case=case, to=successor, by=supervisor, reason=HandoverReason.WORKLOAD)
+    assert input_task(case, teacher).owner_id == teacher.pk
+    assert Deadline.objects.get(task=input_task(case, doctor)).owner_id == doctor.pk
+
+
+def test_a_failing_task_move_rolls_the_handover_back(
+    case: Case, coordinator: User, supervisor: User, ospod: Organisation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("notifications down")
+
+    monkeypatch.setattr("workflows.flows.notify", broken)
+    successor = ospod_staff(ospod)
+    task = one_task(case, CaseFlow.request_inputs)
+    with pytest.raises(RuntimeError):
+        coordinator_handover(case=case, to=successor, by=supervisor, reason=HandoverReason.WORKLOAD)
+    assert Case.objects.get(pk=case.pk).coordinator_id == coordinator.pk
+    assert CoordinatorAssignment.objects.filter(case=case).count() == 1
+    task.refresh_from_db()
+    assert task.owner_id == coordinator.pk
+    assert [row.task_id for row in selectors.my_tasks(user=coordinator).rows] == [task.pk]
+    assert selectors.my_tasks(user=successor).rows == []

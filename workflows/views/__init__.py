@@ -6,14 +6,16 @@ Protected values reach the templates only as plain values the gate disclosed; pr
 only — never in URLs, messages, redirects or success pages. None of viewflow's stock views is used.
 
 ``intake`` holds filing and the filer's list; ``inbox`` the inbox; ``tasks`` claiming, giving back and the task pages
-(triage, feedback) and the report page for its handlers.
+(triage, feedback) and the report page for its handlers; ``process`` the case's process page for its leads.
 """
 
 from workflows.views.inbox import inbox
 from workflows.views.intake import report_create, report_filed, report_list
+from workflows.views.process import case_process
 from workflows.views.tasks import report_detail, task_claim, task_detail, task_unassign
 
 __all__ = [
+    "case_process",
     "inbox",
     "report_create",
     "report_detail",

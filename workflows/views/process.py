@@ -1,0 +1,154 @@
+"""The case's process page: where the case flow (``workflows.flows.CaseFlow``) stands, for the case's leads.
+
+Reached through ``permissions.access.access_case_by_id`` (the same 404 as for a case that does not exist); only the
+coordinator and the authority's supervisors (``is_lead``, also on a closed case) see it, anyone else who sees the case
+gets an audited 403. It shows the steps in order with their state, the finished tasks (which step, who, when) and
+viewflow's chart of the graph with this process's state, rendered here from ``viewflow.workflow.chart`` — viewflow's
+own ``FlowChartView`` checks flow-level permission only and is not mounted (STACK.md). No protected text: step
+names, people's names and dates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
+from django.utils.functional import Promise
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+from viewflow.workflow import chart
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
+
+from casework.case_views.common import viewer
+from permissions.access import access_case_by_id, case_access_of, refuse
+from workflows.flows import CaseFlow
+from workflows.processes import CaseProcess
+
+PURPOSE = "case process"
+
+#: Node name → what the page calls it. Nodes not named here (gateways) are not shown on their own.
+STEP_LABELS: dict[str, Promise] = {
+    "start": _("Case opened"),
+    "request_inputs": _("Ask the team for inputs to the assessment"),
+    "provide_input": _("Input to the assessment"),
+    "write_assessment": _("Write the assessment"),
+    "draft_plan": _("Draft the protection plan (IPOD)"),
+    "end": _("Done"),
+}
+
+#: The steps in the flow's order: (node shown, node whose finished task marks the step done).
+#: The inputs are done when the join fired (every input provided or withdrawn).
+STEPS: tuple[tuple[str, str], ...] = (
+    ("start", "start"),
+    ("request_inputs", "request_inputs"),
+    ("provide_input", "join_inputs"),
+    ("write_assessment", "write_assessment"),
+    ("draft_plan", "draft_plan"),
+    ("end", "end"),
+)
+
+DONE, CURRENT, WAITING, CANCELLED = "done", "current", "waiting", "cancelled"
+STATE_LABELS: dict[str, Promise] = {
+    DONE: _("done"),
+    CURRENT: _("in progress"),
+    WAITING: _("waiting"),
+    CANCELLED: _("cancelled"),
+}
+_OPEN = {STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED}
+
+
+@dataclass(frozen=True)
+class Step:
+    label: Promise
+    state: str
+    state_label: Promise
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    label: Promise
+    who: str
+    finished: Any
+    cancelled: bool
+
+
+def _steps(tasks: list[Any], process_cancelled: bool) -> list[Step]:
+    by_node: dict[str, list[Any]] = {}
+    for task in tasks:
+        by_node.setdefault(task.flow_task.name, []).append(task)
+    steps = []
+    for shown, done_by in STEPS:
+        own = by_node.get(shown, [])
+        if any(t.status in _OPEN for t in own):
+            state = CURRENT
+        elif any(t.status == STATUS.DONE for t in by_node.get(done_by, [])):
+            state = DONE
+        elif process_cancelled:
+            state = CANCELLED
+        else:
+            state = WAITING
+        steps.append(Step(label=STEP_LABELS[shown], state=state, state_label=STATE_LABELS[state]))
+    return steps
+
+
+def _history(tasks: list[Any]) -> list[HistoryRow]:
+    finished = [
+        t
+        for t in tasks
+        if t.finished is not None
+        and t.status in (STATUS.DONE, STATUS.CANCELED)
+        and t.flow_task.name in STEP_LABELS
+        and t.flow_task.name != "end"
+    ]
+    finished.sort(key=lambda t: (t.finished, t.pk))
+    return [
+        HistoryRow(
+            label=STEP_LABELS[t.flow_task.name],
+            who=t.owner.display_name() if t.owner is not None else "",
+            finished=t.finished,
+            cancelled=t.status == STATUS.CANCELED,
+        )
+        for t in finished
+    ]
+
+
+def _chart(process: CaseProcess) -> SafeString:
+    """viewflow's SVG chart of the case flow with this process's task states. The SVG comes from viewflow's own
+    (autoescaping) template and the flow's fixed node titles: nothing of the case is in it."""
+    grid = chart.calc_layout_data(CaseFlow)
+    chart.calc_cell_status(CaseFlow, grid, process.pk)
+    return mark_safe(chart.grid_to_svg(grid))  # noqa: S308 - viewflow's template, fixed titles only
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_process(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """The case flow's steps, history and chart. POST is refused only after the access checks, so whoever may not
+    see the page gets the same answer whatever the method."""
+    user = viewer(request)
+    case = access_case_by_id(user, case_id, purpose=PURPOSE)
+    if not case_access_of(user, case).is_lead:
+        raise refuse(user, case, purpose=PURPOSE)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    process = CaseProcess.objects.filter(case_id=case.pk).first()
+    context: dict[str, Any] = {"case": {"id": case.pk, "reference": case.reference}, "process": None}
+    if process is not None:
+        tasks = list(Task.objects.filter(process_id=process.pk).select_related("owner").order_by("created", "id"))
+        steps = _steps(tasks, process.status == PROCESS.CANCELED)
+        context.update(
+            {
+                "process": {"status": process.status, "finished": process.finished},
+                "steps": steps,
+                "current": [s.label for s in steps if s.state == CURRENT],
+                "history": _history(tasks),
+                "chart": _chart(process),
+            }
+        )
+    return render(request, "workflows/case_process.html", context)
