@@ -170,6 +170,19 @@ def user_may_see_case(user: User, case_id: uuid.UUID | str) -> bool:
     return case is not None and load_case_access(user, case).visible
 
 
+def require_case_lead(user: User, case: Case, *, purpose: str, closing: bool = False) -> CaseAccess:
+    """The user's access if they may manage the case (team, handover, sharing, assessment; ``closing``: close it) —
+    the coordinator or a supervisor covering, on an open case; otherwise an audited refusal (PermissionDenied).
+
+    Decided afresh from the case row (no query for a lead), so a view and the service it calls agree even when the
+    view's request started before a handover. Call outside any transaction: the refusal is committed first.
+    """
+    access = load_case_access(user, case)
+    if not (access.may_close if closing else access.may_manage):
+        raise refuse(user, case, purpose=purpose)
+    return access
+
+
 def refuse(user: User | None, case: Case, *, purpose: str) -> PermissionDenied:
     """Audit a refused action on a case the user can see (a partner trying to manage the team) and return the
     exception to raise. Call outside any transaction: the denial is committed before the refusal is answered."""

@@ -166,7 +166,7 @@ def _disclose(user: User | None, batches: Sequence[_Batch], *, purpose: str) -> 
             model.compartment_of(name)  # an unknown field is a bug, not a denial
         allowed_by_row = [[name for name in batch.fields if batch.decide(row, name)] for row in batch.rows]
         allowed = {name for names in allowed_by_row for name in names}
-        withheld = {name for name, names in _pairs(batch.fields, allowed_by_row) if name not in names}
+        withheld = {name for names in allowed_by_row for name in batch.fields if name not in names}
         object_type = model._meta.label_lower
         case_id = batch.anchor.pk if isinstance(batch.anchor, Case) else _case_id_of(batch.anchor)
         for action, outcome, audited in (
@@ -211,10 +211,6 @@ def _disclose(user: User | None, batches: Sequence[_Batch], *, purpose: str) -> 
             disclosures.append(Disclosure(row._meta.label_lower, str(row.pk), values, withheld_here))
         results.append(disclosures)
     return results
-
-
-def _pairs(fields: Sequence[str], allowed_by_row: list[list[str]]) -> list[tuple[str, list[str]]]:
-    return [(name, names) for names in allowed_by_row for name in fields]
 
 
 def _case_id_of(anchor: SealedModel) -> str | None:

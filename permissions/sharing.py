@@ -20,7 +20,7 @@ from casework.sealing import seal_values
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify_many
 from permissions import audit
-from permissions.access import load_case_access, refuse
+from permissions.access import load_case_access, require_case_lead
 from permissions.models import Consent, ConsentGiver, Share
 from permissions.policy import (
     CONSENT_REQUIRED,
@@ -31,11 +31,6 @@ from permissions.policy import (
 
 PURPOSE_MAX = 200
 NAME_MAX = 100
-
-
-def _manage(user: User, case: Case, purpose: str) -> None:
-    if not load_case_access(user, case).may_manage:
-        raise refuse(user, case, purpose=purpose)
 
 
 def _share_recipients(share: Share) -> list[int]:
@@ -71,7 +66,7 @@ def share_grant(
     consent: Consent | None = None,
 ) -> Share:
     """Share one note (``note``) or one whole ``compartment`` with a current member or an organisation on the team."""
-    _manage(granted_by, case, "share")
+    require_case_lead(granted_by, case, purpose="share")
     errors: dict[str, list[str]] = {}
     today = timezone.localdate()
     if (recipient_user is None) == (recipient_organisation is None):
@@ -135,7 +130,7 @@ def share_grant(
 def share_revoke(*, share: Share, revoked_by: User) -> Share:
     """End a share now: it stops working with the recipient's next request."""
     case = share.case
-    _manage(revoked_by, case, "revoke share")
+    require_case_lead(revoked_by, case, purpose="revoke share")
     with transaction.atomic():
         if not Share.objects.filter(pk=share.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=revoked_by
@@ -158,7 +153,7 @@ def consent_record(
     given_on: datetime.date | None,
 ) -> Consent:
     """Record who agreed (and on whose behalf, when, to what) to sharing health or child's-voice information."""
-    _manage(recorded_by, case, "record consent")
+    require_case_lead(recorded_by, case, purpose="record consent")
     errors: dict[str, list[str]] = {}
     if compartment not in CONSENT_REQUIRED:
         errors.setdefault("compartment", []).append(_("Agreements are recorded for health and the child's voice."))
@@ -196,7 +191,7 @@ def consent_record(
 def consent_withdraw(*, consent: Consent, withdrawn_by: User, withdrawn_on: datetime.date | None = None) -> Consent:
     """Record that the agreement was withdrawn: every share resting on it stops with the next request."""
     case = consent.case
-    _manage(withdrawn_by, case, "withdraw consent")
+    require_case_lead(withdrawn_by, case, purpose="withdraw consent")
     day = withdrawn_on or timezone.localdate()
     if day < consent.given_on or day > timezone.localdate():
         raise ValidationError({"withdrawn_on": [_("The date must be between the agreement and today.")]})

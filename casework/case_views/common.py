@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 
 from casework.models import Case, TeamMembership, User
 from permissions import gate
-from permissions.access import case_access_of, refuse
 from permissions.policy import CaseAccess, Relationship
 
 CHILD_BASICS = ["given_name", "family_name", "date_of_birth"]
@@ -24,14 +23,6 @@ def viewer(request: HttpRequest) -> User:
     if not isinstance(request.user, User):
         raise Http404
     return request.user
-
-
-def managing(user: User, case: Case, *, purpose: str, closing: bool = False) -> CaseAccess:
-    """The viewer's access if they may manage the case (team, handover, sharing; closing); else an audited 403."""
-    access = case_access_of(user, case)
-    if not (access.may_close if closing else access.may_manage):
-        raise refuse(user, case, purpose=purpose)
-    return access
 
 
 def _age(born: datetime.date) -> int:

@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from casework.case_forms import ConsentForm, ConsentWithdrawForm, ShareForm, consent_label, note_label, person_label
-from casework.case_views.common import header, managing, viewer
+from casework.case_views.common import header, viewer
 from casework.compartments import Compartment
 from casework.models import Case, CaseNote, User
 from casework.selectors.cases import case_memberships, case_notes
 from permissions import gate, sharing
-from permissions.access import access_case_by_id, access_case_object
+from permissions.access import access_case_by_id, access_case_object, require_case_lead
 from permissions.models import Consent, Share
 
 #: The rows ``_share_rows`` reads with each share: load them with it.
@@ -98,7 +98,7 @@ def _consent_rows(user: User, case: Case, consents: Sequence[Consent]) -> list[d
 def case_sharing(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
     case = access_case_by_id(user, case_id, purpose="case sharing")
-    access = managing(user, case, purpose="case sharing")
+    access = require_case_lead(user, case, purpose="case sharing")
     members = [m for m in case_memberships(case=case, include_ended=False) if m.is_current()]
     notes = case_notes(case=case)
     consents = list(Consent.objects.filter(case=case).order_by("recorded_at"))
@@ -131,7 +131,7 @@ def share_revoke(request: HttpRequest, case_id: uuid.UUID, share_id: uuid.UUID) 
     share = Share.objects.select_related(*SHARE_ROW_RELATED).filter(pk=share_id).first()
     case = access_case_object(user, case_id, share, purpose="revoke share")
     assert share is not None
-    access = managing(user, case, purpose="revoke share")
+    access = require_case_lead(user, case, purpose="revoke share")
     share.case = case
     if request.method == "POST":
         try:
@@ -158,7 +158,7 @@ def share_revoke(request: HttpRequest, case_id: uuid.UUID, share_id: uuid.UUID) 
 def consent_add(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
     case = access_case_by_id(user, case_id, purpose="record consent")
-    access = managing(user, case, purpose="record consent")
+    access = require_case_lead(user, case, purpose="record consent")
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -187,7 +187,7 @@ def consent_withdraw(request: HttpRequest, case_id: uuid.UUID, consent_id: uuid.
     consent = Consent.objects.filter(pk=consent_id).first()
     case = access_case_object(user, case_id, consent, purpose="withdraw consent")
     assert consent is not None
-    access = managing(user, case, purpose="withdraw consent")
+    access = require_case_lead(user, case, purpose="withdraw consent")
     consent.case = case
     form = ConsentWithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

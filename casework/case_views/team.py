@@ -19,10 +19,10 @@ from django.views.decorators.http import require_http_methods
 
 from casework import services
 from casework.case_forms import CaseCloseForm, HandoverForm, TeamMemberAddForm, TeamMemberEndForm, person_label
-from casework.case_views.common import header, managing, member_row, member_rows, viewer
+from casework.case_views.common import header, member_row, member_rows, viewer
 from casework.models import TeamMembership
 from casework.selectors.cases import case_memberships, coordinator_history
-from permissions.access import access_case_by_id, access_case_object, load_case_access
+from permissions.access import access_case_by_id, access_case_object, load_case_access, require_case_lead
 
 # --- The team -----------------------------------------------------------------------------------------------------
 
@@ -32,7 +32,7 @@ from permissions.access import access_case_by_id, access_case_object, load_case_
 def case_team(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
     case = access_case_by_id(user, case_id, purpose="case team")
-    access = managing(user, case, purpose="case team")
+    access = require_case_lead(user, case, purpose="case team")
     form = TeamMemberAddForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,7 +66,7 @@ def team_member_end(request: HttpRequest, case_id: uuid.UUID, membership_id: uui
     )
     case = access_case_object(user, case_id, membership, purpose="end team membership")
     assert membership is not None
-    access = managing(user, case, purpose="end team membership")
+    access = require_case_lead(user, case, purpose="end team membership")
     membership.case = case
     form = TeamMemberEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -97,7 +97,7 @@ def team_member_end(request: HttpRequest, case_id: uuid.UUID, membership_id: uui
 def case_handover(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
     case = access_case_by_id(user, case_id, purpose="hand over case")
-    access = managing(user, case, purpose="hand over case")
+    access = require_case_lead(user, case, purpose="hand over case")
     form = HandoverForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
         try:
@@ -134,7 +134,7 @@ def case_handover(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 def case_close(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
     case = access_case_by_id(user, case_id, purpose="close case")
-    access = managing(user, case, purpose="close case", closing=True)
+    access = require_case_lead(user, case, purpose="close case", closing=True)
     form = CaseCloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -23,7 +23,7 @@ from casework.sealing import seal_values
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions import audit
-from permissions.access import load_case_access, refuse
+from permissions.access import load_case_access, refuse, require_case_lead
 from permissions.policy import PARTNER_NOTE_COMPARTMENT
 
 INPUT_MAX = 10_000
@@ -65,9 +65,7 @@ def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputR
 
     Only the case's lead (its coordinator, or a supervisor covering) on an open case. Nothing is written unless every
     request is valid. The flow creates one task per returned input."""
-    access = load_case_access(by, case)
-    if not access.may_manage:
-        raise refuse(by, case, purpose="request assessment inputs")
+    require_case_lead(by, case, purpose="request assessment inputs")
     errors: dict[str, list[str]] = {}
     if not requests:
         errors.setdefault("members", []).append(_("Choose at least one team member."))
@@ -180,9 +178,7 @@ def assessment_write(
 ) -> Assessment:
     """The coordinator's assessment under the decree's four headings; each is required (the child's views too: if
     the child could not be heard, say so and why)."""
-    access = load_case_access(by, case)
-    if not access.may_manage:
-        raise refuse(by, case, purpose="write assessment")
+    require_case_lead(by, case, purpose="write assessment")
     errors: dict[str, list[str]] = {}
     values = {
         "child_needs": _text(errors, "child_needs", child_needs, ASSESSMENT_FIELD_MAX),

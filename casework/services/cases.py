@@ -38,9 +38,9 @@ from casework.signals import case_closed, case_handed_over, case_opened, team_me
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many, revoke_case
 from permissions import audit
-from permissions.access import load_case_access, record_denial, refuse
+from permissions.access import load_case_access, record_denial, refuse, require_case_lead
 from permissions.object_perms import sync_case_permissions
-from permissions.policy import CaseAccess, may_coordinate, may_join_team, may_open_case
+from permissions.policy import may_coordinate, may_join_team, may_open_case
 
 NOTE_MAX = 10_000
 
@@ -64,14 +64,6 @@ def _errors(errors: dict[str, list[str]]) -> None:
 
 def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
-
-
-def _managing(user: User, case: Case, *, purpose: str) -> CaseAccess:
-    """The acting user's access to ``case`` if they may manage it (coordinator or supervisor, open case)."""
-    access = load_case_access(user, case)
-    if not access.may_manage:
-        raise refuse(user, case, purpose=purpose)
-    return access
 
 
 def _next_number(municipality: Municipality, year: int) -> int:
@@ -143,7 +135,7 @@ def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) 
 
 def case_close(*, case: Case, closed_by: User, reason: str) -> Case:
     """Close the case: every team membership ends (team access ends); coordinator and supervisors keep read-only."""
-    _managing(closed_by, case, purpose="close case")
+    require_case_lead(closed_by, case, purpose="close case", closing=True)
     if reason not in CloseReason.values:
         raise ValidationError({"reason": [_("Choose why the case is closed.")]})
     now = timezone.now()
@@ -174,7 +166,7 @@ def case_close(*, case: Case, closed_by: User, reason: str) -> Case:
 
 def coordinator_handover(*, case: Case, to: User, by: User, reason: str) -> Case:
     """Hand the case to another OSPOD worker of its authority; the history keeps who, when and why."""
-    _managing(by, case, purpose="hand over case")
+    require_case_lead(by, case, purpose="hand over case")
     errors: dict[str, list[str]] = {}
     if not may_coordinate(to, case.municipality_id):
         _add(errors, "coordinator", _("The new coordinator must be an active OSPOD worker of this authority."))
@@ -225,7 +217,7 @@ def team_member_add(
     added_by: User,
 ) -> TeamMembership:
     """Put ``user`` on the case's team with a role, from a day until a day (inclusive; open-ended if None)."""
-    _managing(added_by, case, purpose="add team member")
+    require_case_lead(added_by, case, purpose="add team member")
     errors: dict[str, list[str]] = {}
     today = timezone.localdate()
     valid_from = valid_from or today
@@ -282,7 +274,7 @@ def team_member_add(
 def team_member_end(*, membership: TeamMembership, ended_by: User, reason: str) -> TeamMembership:
     """End a membership now: the member's access ends with their next request."""
     case = membership.case
-    _managing(ended_by, case, purpose="end team membership")
+    require_case_lead(ended_by, case, purpose="end team membership")
     if reason not in MembershipEndReason.values or reason == MembershipEndReason.CASE_CLOSED:
         raise ValidationError({"reason": [_("Choose why the membership ends.")]})
     now = timezone.now()

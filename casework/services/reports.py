@@ -310,16 +310,7 @@ def _locked(report: Report) -> Report:
 
 
 def _written(user: User, report: Report, fields: list[str], purpose: str) -> None:
-    audit.record(
-        actor=user,
-        action=audit.AuditAction.WRITE,
-        object_type="casework.report",
-        object_id=str(report.pk),
-        fields=fields,
-        purpose=purpose,
-        outcome=audit.AuditOutcome.ALLOWED,
-        case_id=report.case_id,
-    )
+    audit.record_write(user, report.case_id, "casework.report", report.pk, fields, purpose)
 
 
 def report_triage_take(*, report: Report, by: User) -> Report:
