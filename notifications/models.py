@@ -34,6 +34,13 @@ class Kind(models.TextChoices):
     MEMBERSHIP_ENDED = "membership_ended", _("Team membership ended")
     SHARE_GRANTED = "share_granted", _("Information shared")
     SHARE_REVOKED = "share_revoked", _("Sharing ended")
+    CONFERENCE_CHANGED = "conference_changed", _("Case conference changed")
+    CONFERENCE_CANCELLED = "conference_cancelled", _("Case conference cancelled")
+    PLAN_RETURNED = "plan_returned", _("Protection plan returned")
+    ACTION_REPORTED = "action_reported", _("Plan action reported")
+    URGENT_MEASURE = "urgent_measure", _("Urgent measure (§ 16)")
+    CLOSURE_APPROVED = "closure_approved", _("Case closure approved")
+    CLOSURE_RETURNED = "closure_returned", _("Case closure returned")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -52,10 +59,17 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.MEMBERSHIP_ENDED: _("Your membership in the team of case %(reference)s has ended."),
     Kind.SHARE_GRANTED: _("Information in case %(reference)s was shared with you."),
     Kind.SHARE_REVOKED: _("Information in case %(reference)s is no longer shared with you."),
+    Kind.CONFERENCE_CHANGED: _("The time or place of a case conference in case %(reference)s changed."),
+    Kind.CONFERENCE_CANCELLED: _("A case conference in case %(reference)s was cancelled."),
+    Kind.PLAN_RETURNED: _("The protection plan of case %(reference)s was returned for changes."),
+    Kind.ACTION_REPORTED: _("A team member reported on a plan action in case %(reference)s."),
+    Kind.URGENT_MEASURE: _("An urgent measure (§ 16) was recorded in case %(reference)s."),
+    Kind.CLOSURE_APPROVED: _("The closure of case %(reference)s was approved."),
+    Kind.CLOSURE_RETURNED: _("The proposal to close case %(reference)s was returned."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
-URGENT_KINDS: frozenset[str] = frozenset({Kind.ESCALATION})
+URGENT_KINDS: frozenset[str] = frozenset({Kind.ESCALATION, Kind.URGENT_MEASURE})
 
 #: Kinds whose case the recipient can no longer open: the list shows them without a link to the case.
 NO_CASE_LINK_KINDS: frozenset[str] = frozenset({Kind.MEMBERSHIP_ENDED})

@@ -88,6 +88,8 @@ def _case_decision(access: CaseAccess) -> Decide:
             object_id=str(row.pk),
             compartment=row.row_compartment(name),
             author_organisation_id=getattr(row, "author_organisation_id", None),
+            assignee_user_id=getattr(row, "assignee_user_id", None),
+            assignee_organisation_id=getattr(row, "assignee_organisation_id", None),
         )
         return access.may_read(item)
 

@@ -155,6 +155,13 @@ class Item:
     object_id: str
     compartment: Compartment
     author_organisation_id: int | None = None
+    #: Who the item is assigned to (a plan action's owner: a user, or an organisation on the team).
+    assignee_user_id: int | None = None
+    assignee_organisation_id: int | None = None
+
+    @property
+    def is_assigned(self) -> bool:
+        return self.assignee_user_id is not None or self.assignee_organisation_id is not None
 
 
 @dataclass(frozen=True)
@@ -204,6 +211,9 @@ class CaseAccess:
             return True
         if self.relationship is not Relationship.TEAM_MEMBER or not self.subject.active:
             return False
+        if self.is_assignee(item):
+            # Case basics include "plan actions assigned to *them*" (DOMAIN.md).
+            return True
         if (
             item.compartment in AUTHOR_ORGANISATION_ONLY
             and item.compartment in self._sector_compartments
@@ -214,6 +224,14 @@ class CaseAccess:
         return (
             item.compartment in SHAREABLE_ITEM_COMPARTMENTS
             and (item.object_type, item.object_id) in self.facts.shared_items
+        )
+
+    def is_assignee(self, item: Item) -> bool:
+        """Whether the item (a plan action) is assigned to this user or to their organisation."""
+        if item.assignee_user_id is not None:
+            return item.assignee_user_id == self.subject.user_id
+        return (
+            item.assignee_organisation_id is not None and item.assignee_organisation_id == self.subject.organisation_id
         )
 
     def note_compartments(self) -> list[Compartment]:

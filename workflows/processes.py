@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
-from casework.models import Case, Report
+from casework.models import Case, ClosureRequest, PlanAction, Report
 
 
 class ReportProcess(Process):
@@ -46,3 +46,35 @@ class CaseProcess(Process):
 
     def __str__(self) -> str:
         return f"case process {self.pk}"
+
+
+class ActionProcess(Process):
+    """The process of ``workflows.flows.ActionFlow``: one per action of an approved plan version."""
+
+    action: models.OneToOneField[PlanAction, PlanAction] = models.OneToOneField(
+        PlanAction, verbose_name=_("plan action"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("plan action process")
+        verbose_name_plural = _("plan action processes")
+        default_permissions = ("add", "change", "delete", "view", "manage")
+
+    def __str__(self) -> str:
+        return f"action process {self.pk}"
+
+
+class ClosureProcess(Process):
+    """The process of ``workflows.flows.ClosureFlow``: one per closure request."""
+
+    request: models.OneToOneField[ClosureRequest, ClosureRequest] = models.OneToOneField(
+        ClosureRequest, verbose_name=_("closure request"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("closure process")
+        verbose_name_plural = _("closure processes")
+        default_permissions = ("add", "change", "delete", "view", "manage")
+
+    def __str__(self) -> str:
+        return f"closure process {self.pk}"

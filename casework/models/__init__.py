@@ -14,8 +14,30 @@ from .cases import (
     TeamRole,
 )
 from .children import Child, LegalRepresentative, Relation
+from .conferences import (
+    HELD_STATUSES,
+    Attendance,
+    ChildParticipation,
+    Conference,
+    ConferenceAddendum,
+    ConferenceDecision,
+    ConferenceInvitee,
+    ConferenceStatus,
+    ParticipantRelation,
+)
 from .keys import DataKey, KeyOwnerType, ReencryptionRun
+from .lifecycle import ClosureRequest, ClosureStatus, CourtPetition, PetitionKind
 from .organisations import OSPOD_ROLES, Municipality, Organisation, Role, Sector, User
+from .plans import (
+    APPROVED_STATUSES,
+    IN_WORK_STATUSES,
+    ActionReport,
+    ActionStatus,
+    Plan,
+    PlanAction,
+    PlanGoal,
+    PlanStatus,
+)
 from .reports import (
     DECIDED_STATUSES,
     MANDATED_NOTIFIER_KINDS,
@@ -31,22 +53,37 @@ from .reports import (
 )
 
 __all__ = [
+    "APPROVED_STATUSES",
     "DECIDED_STATUSES",
     "DEFAULT_TEAM_ROLES",
+    "HELD_STATUSES",
+    "IN_WORK_STATUSES",
     "MANDATED_NOTIFIER_KINDS",
     "NOTE_COMPARTMENTS",
     "NOTIFIER_KIND_BY_SECTOR",
     "OSPOD_ROLES",
     "OTHER_SECTOR_NOTIFIER_KINDS",
     "URGENT_HINTS",
+    "ActionReport",
+    "ActionStatus",
     "Assessment",
     "AssessmentInput",
+    "Attendance",
     "Case",
     "CaseNote",
     "CaseStatus",
     "Child",
+    "ChildParticipation",
     "CloseReason",
+    "ClosureRequest",
+    "ClosureStatus",
+    "Conference",
+    "ConferenceAddendum",
+    "ConferenceDecision",
+    "ConferenceInvitee",
+    "ConferenceStatus",
     "CoordinatorAssignment",
+    "CourtPetition",
     "DataKey",
     "HandoverReason",
     "InputStatus",
@@ -57,6 +94,12 @@ __all__ = [
     "NotifierKind",
     "OpenReason",
     "Organisation",
+    "ParticipantRelation",
+    "PetitionKind",
+    "Plan",
+    "PlanAction",
+    "PlanGoal",
+    "PlanStatus",
     "ReencryptionRun",
     "Relation",
     "Report",
