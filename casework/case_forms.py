@@ -22,7 +22,6 @@ from casework.models import (
     OSPOD_ROLES,
     Case,
     CaseNote,
-    CloseReason,
     HandoverReason,
     MembershipEndReason,
     OpenReason,
@@ -121,10 +120,6 @@ class CaseOpenForm(CaseForm):
         field.queryset = staff
         if current_user.pk in {user.pk for user in staff}:
             field.initial = current_user.pk
-
-
-class CaseCloseForm(CaseForm):
-    reason = forms.ChoiceField(label=_("Why is the case closed?"), choices=[("", "—"), *CloseReason.choices])
 
 
 # --- Notes --------------------------------------------------------------------------------------------------------

@@ -17,4 +17,12 @@ urlpatterns = [
     path("<uuid:case_id>/consents/new/", case_views.consent_add, name="consent_add"),
     path("<uuid:case_id>/consents/<uuid:consent_id>/withdraw/", case_views.consent_withdraw, name="consent_withdraw"),
     path("<uuid:case_id>/close/", case_views.case_close, name="case_close"),
+    # Closure with four eyes and court petitions (casework.case_views.lifecycle).
+    path("<uuid:case_id>/closure/", case_views.case_closure_request, name="case_closure_request"),
+    path(
+        "<uuid:case_id>/closure/<uuid:request_id>/withdraw/",
+        case_views.case_closure_withdraw,
+        name="case_closure_withdraw",
+    ),
+    path("<uuid:case_id>/petition/", case_views.case_petition, name="case_petition"),
 ]

@@ -11,6 +11,11 @@ that raises rolls the whole service call back, so a case never opens without its
 * ``case_handed_over(sender=Case, case=..., previous_coordinator_id=..., by=...)`` — by
   ``casework.services.coordinator_handover``, after the new coordinator and the case's permissions are written.
   ``workflows`` moves the previous coordinator's open case-flow tasks (and their deadlines) to the new one.
+* ``closure_requested(sender=ClosureRequest, request=...)`` — by ``casework.services.closure_request``, after the
+  pending proposal to close the case is written. ``workflows`` starts its approval flow (a supervisor who did not
+  propose it approves or returns it).
+* ``closure_withdrawn(sender=ClosureRequest, request=...)`` — by ``casework.services.closure_withdraw``, after the
+  proposal was withdrawn. ``workflows`` cancels its approval task.
 """
 
 from __future__ import annotations
@@ -21,3 +26,5 @@ case_opened = Signal()
 team_membership_ended = Signal()
 case_closed = Signal()
 case_handed_over = Signal()
+closure_requested = Signal()
+closure_withdrawn = Signal()

@@ -28,6 +28,18 @@ def _case_handed_over(sender: Any, *, case: Any, previous_coordinator_id: Any, b
     case_flow_handover(case, previous_coordinator_id, by)
 
 
+def _closure_requested(sender: Any, *, request: Any, **kwargs: Any) -> None:
+    from workflows.flows import closure_flow_start
+
+    closure_flow_start(request)
+
+
+def _closure_withdrawn(sender: Any, *, request: Any, **kwargs: Any) -> None:
+    from workflows.flows import closure_flow_withdrawn
+
+    closure_flow_withdrawn(request)
+
+
 class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "workflows"
@@ -36,9 +48,18 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         # casework never imports workflows: it sends these hooks inside its services' transactions and we start
         # and adjust the case's flow there (docs/adr/0007-case-flow-assessment.md).
-        from casework.signals import case_closed, case_handed_over, case_opened, team_membership_ended
+        from casework.signals import (
+            case_closed,
+            case_handed_over,
+            case_opened,
+            closure_requested,
+            closure_withdrawn,
+            team_membership_ended,
+        )
 
         case_opened.connect(_case_opened, dispatch_uid="workflows.case_flow_start")
         team_membership_ended.connect(_membership_ended, dispatch_uid="workflows.case_flow_member_left")
         case_closed.connect(_case_closed, dispatch_uid="workflows.case_flow_close")
         case_handed_over.connect(_case_handed_over, dispatch_uid="workflows.case_flow_handover")
+        closure_requested.connect(_closure_requested, dispatch_uid="workflows.closure_flow_start")
+        closure_withdrawn.connect(_closure_withdrawn, dispatch_uid="workflows.closure_flow_withdrawn")

@@ -19,10 +19,15 @@ process (``SelectForUpdateLock(nowait=False)``) inside one transaction: a failin
 triage decision, register entry, case, deadlines and task state alike. Who may take and complete the human tasks is
 our policy (``workflows.nodes.PolicyView``), checked by ``workflows.tasks`` before every transition.
 
-``CaseFlow`` — a case from its opening through the assessment to the protection plan (DESIGN.md, "The case's life",
-5 and 7; this is its first stage, docs/adr/0007-case-flow-assessment.md)::
+``CaseFlow`` — a case from its opening through the assessment, the protection plan and its reviews (DOMAIN.md,
+"The case's life", 5 to 9; docs/adr/0007-case-flow-assessment.md, docs/adr/0008-plan-approval-review-closure.md)::
 
-    start ─► request inputs ─► one "provide input" per chosen member ═► join ─► write assessment ─► draft plan ─► end
+    start ─► request inputs ─► one "provide input" per chosen member ═► join ─► write assessment ─► draft plan
+                                                                                                     ▲      │
+                                                        ┌──────── returned ◄── approved? ◄── approve plan ◄┘
+                                                        │                        │ yes
+                                                        └─► draft plan           └─► review (due on the plan's date)
+                                                                                        └─► draft plan (next version)
 
 * ``start`` — started from code when the case opens (``casework.signals.case_opened`` → :func:`case_flow_start`).
 * ``request_inputs`` — the coordinator chooses current team members, each with a due date
@@ -31,9 +36,17 @@ our policy (``workflows.nodes.PolicyView``), checked by ``workflows.tasks`` befo
   member writes their input (``casework.services.assessment_input_provide``), sealed in their sector's compartment.
   Ending a membership cancels the member's open input (:func:`case_flow_member_left`) and the join still fires.
 * ``join_inputs`` — waits for every input (done or cancelled), under the process's row lock.
-* ``write_assessment`` — the coordinator's assessment (``casework.services.assessment_write``).
-* ``draft_plan`` — the protection plan (IPOD), due one month after opening (``workflows.deadlines.ipod_due``). The
-  plan editor comes with the conference-and-plan issue: until then the task stays open and the flow waits here.
+* ``write_assessment`` — the coordinator's assessment (``casework.services.assessment_write``), due by the plan's
+  statutory date (the plan is made from it).
+* ``draft_plan`` — the version in work (``casework.services.plan_draft_start``): the first due one month after
+  opening (``workflows.deadlines.ipod_due``), a revision within ``REVISION_TIME``. Completed by submitting it.
+* ``approve_plan`` — the authority's supervisors' queue; never the drafter (four eyes, ``may_approve_plan``).
+  Approved: the version becomes current. Returned with a comment: back to ``draft_plan``.
+* ``review`` — the coordinator's task due on the current plan's next review date (the authority's interval,
+  ``AuthoritySettings.review_months``, unless the draft proposed a date); it starts the next version.
+
+The case leaves this flow only by closing: ``ClosureFlow`` (below) approves a proposal, the case closes, and this
+process is cancelled with its open tasks.
 
 Closing the case cancels the flow's open tasks (:func:`case_flow_close`, on ``casework.signals.case_closed``).
 Handing the case over moves the previous coordinator's open tasks to the new one (:func:`case_flow_handover`, on
@@ -44,6 +57,7 @@ Flow classes are stored by dotted name in the database: renaming or moving one n
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import transaction
@@ -56,7 +70,19 @@ from viewflow.workflow.lock import SelectForUpdateLock
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-from casework.models import AssessmentInput, Case, InputStatus, Report, TeamMembership, User
+from casework.models import (
+    APPROVED_STATUSES,
+    AssessmentInput,
+    Case,
+    ClosureRequest,
+    ClosureStatus,
+    InputStatus,
+    Plan,
+    PlanStatus,
+    Report,
+    TeamMembership,
+    User,
+)
 from casework.services import (
     ReportDetails,
     report_case_open,
@@ -66,15 +92,17 @@ from casework.services import (
     report_triage_take,
 )
 from casework.services.assessments import assessment_input_withdraw
-from casework.services.reports import report_filing_refused
+from casework.services.plans import may_approve_plan as plan_approver_allowed
+from casework.services.plans import plan_draft_start, plan_in_work
+from casework.services.reports import report_filing_refused, supervisor_ids
 from notifications.models import Kind as NotificationKind
-from notifications.services import notify
+from notifications.services import notify, notify_many
 from permissions.access import load_case_access, load_report_access
 from permissions.policy import may_file_report
-from workflows.deadlines import feedback_due, ipod_due, triage_due
+from workflows.deadlines import feedback_due, ipod_due, triage_due, working_deadline
 from workflows.models import AuthoritySettings, Deadline, DeadlineKind
 from workflows.nodes import AllBranchesJoin, EachSplit, PolicyView, branch_cancelled
-from workflows.processes import CaseProcess, ReportProcess
+from workflows.processes import CaseProcess, ClosureProcess, ReportProcess
 from workflows.services.deadlines import deadline_done_for_task, deadline_reassign, deadline_set
 
 #: Where a task's object sits on the task instance once loaded (one query per task, not per check).
@@ -234,6 +262,10 @@ def report_receive(*, filed_by: User, details: ReportDetails) -> Report:
 
 #: Where a task's case sits on the task instance once loaded.
 _CASE_ATTR = "_case"
+#: A revised plan (after a review or a return) is due within this time; the supervisors approve within APPROVAL_TIME.
+#: Local practice, not law.
+REVISION_TIME = datetime.timedelta(days=14)
+APPROVAL_TIME = datetime.timedelta(days=5)
 
 
 def _fresh_case(activation: Any) -> Case:
@@ -274,7 +306,7 @@ class CaseFlow(Flow):
         PolicyView(may_work=this.may_lead)
         .Annotation(title=_("Write the assessment"))
         .Assign(this.coordinator_of)
-        .onCreate(this.lead_task_created)
+        .onCreate(this.assessment_task_created)
         .Next(this.draft_plan)
     )
     draft_plan = (
@@ -282,9 +314,26 @@ class CaseFlow(Flow):
         .Annotation(title=_("Draft the protection plan (IPOD)"))
         .Assign(this.coordinator_of)
         .onCreate(this.plan_created)
-        .Next(this.end)
+        .Next(this.approve_plan)
     )
-    end = nodes.End().Annotation(title=_("Done"))
+    approve_plan = (
+        PolicyView(may_work=this.may_approve_plan, queue=True)
+        .Annotation(title=_("Approve the protection plan"))
+        .onCreate(this.approval_created)
+        .Next(this.plan_approved)
+    )
+    plan_approved = (
+        nodes.If(this.is_plan_approved).Annotation(title=_("Approved?")).Then(this.review).Else(this.draft_plan)
+    )
+    review = (
+        PolicyView(may_work=this.may_lead)
+        .Annotation(title=_("Review the plan"))
+        .Assign(this.coordinator_of)
+        .onCreate(this.review_created)
+        .Next(this.draft_plan)
+    )
+    # Reached only by closing the case (a closure approved in ``ClosureFlow`` cancels this process).
+    end = nodes.End().Annotation(title=_("Case closed"))
 
     # --- Who may work on the human tasks ---------------------------------------------------------------------------
 
@@ -306,6 +355,12 @@ class CaseFlow(Flow):
 
     def may_lead(self, user: User, task: Any) -> bool:
         return load_case_access(user, self.case_of(task)).may_manage
+
+    def may_approve_plan(self, user: User, task: Any) -> bool:
+        """A supervisor of the case's authority who did not draft the version (four eyes), on an open case."""
+        case = self.case_of(task)
+        plan = plan_in_work(case)
+        return case.is_open and plan is not None and plan_approver_allowed(user, plan)
 
     def may_provide_input(self, user: User, task: Any) -> bool:
         """Only the member asked, while they are on the team and the case is open."""
@@ -347,20 +402,81 @@ class CaseFlow(Flow):
         )
         self._notify_assigned(task, case)
 
-    def lead_task_created(self, activation: Any) -> None:
-        self._notify_assigned(activation.task, _fresh_case(activation))
-
-    def plan_created(self, activation: Any) -> None:
+    def assessment_task_created(self, activation: Any) -> None:
+        """The assessment: the plan is made "from the assessment" (Decree § 2), so it is due by the plan's statutory
+        date, one month after the opening (no earlier date is law)."""
         case = _fresh_case(activation)
         task = activation.task
         deadline_set(
-            kind=DeadlineKind.PLAN,
+            kind=DeadlineKind.ASSESSMENT,
             due_at=ipod_due(case.opened_at),
             owner=task.owner,
             municipality=case.municipality,
             case=case,
             task=task,
+            allow_past=True,
+        )
+        self._notify_assigned(task, case)
+
+    def plan_created(self, activation: Any) -> None:
+        """The draft task: the version in work (a new one after a review), due one month after the opening until a
+        first version is approved, then within the authority's days for a revision."""
+        case = _fresh_case(activation)
+        task = activation.task
+        plan_draft_start(case=case, by=case.coordinator)
+        first = not Plan.objects.filter(case=case, status__in=APPROVED_STATUSES).exists()
+        deadline_set(
+            kind=DeadlineKind.PLAN,
+            due_at=ipod_due(case.opened_at) if first else working_deadline(timezone.localdate() + REVISION_TIME),
+            owner=task.owner,
+            municipality=case.municipality,
+            case=case,
+            task=task,
             # The statutory month runs from the opening, whenever the assessment ends: it may have passed already.
+            allow_past=True,
+        )
+        self._notify_assigned(task, case)
+
+    def approval_created(self, activation: Any) -> None:
+        """The supervisors' queue: a submitted version waits for one of them who did not draft it."""
+        case = _fresh_case(activation)
+        deadline_set(
+            kind=DeadlineKind.PLAN_APPROVAL,
+            due_at=working_deadline(timezone.localdate() + APPROVAL_TIME),
+            owner=None,
+            municipality=case.municipality,
+            case=case,
+            task=activation.task,
+        )
+        plan = plan_in_work(case)
+        notify_many(
+            recipient_ids=[
+                pk for pk in supervisor_ids(case.municipality_id) if plan is None or pk != plan.drafted_by_id
+            ],
+            kind=NotificationKind.TASK_ASSIGNED,
+            case_id=case.pk,
+            case_reference=case.reference,
+            object_type="viewflow.task",
+            object_id=activation.task.pk,
+            actor_id=plan.drafted_by_id if plan is not None else None,
+        )
+
+    def is_plan_approved(self, activation: Any) -> bool:
+        return plan_in_work(_fresh_case(activation)) is None
+
+    def review_created(self, activation: Any) -> None:
+        """The review of the current plan, due on its next review date (the authority's interval by default)."""
+        case = _fresh_case(activation)
+        task = activation.task
+        current = Plan.objects.filter(case=case, status=PlanStatus.CURRENT).values_list("next_review_on", flat=True)
+        review_on = current.first() or timezone.localdate()
+        deadline_set(
+            kind=DeadlineKind.REVIEW,
+            due_at=working_deadline(review_on),
+            owner=task.owner,
+            municipality=case.municipality,
+            case=case,
+            task=task,
             allow_past=True,
         )
         self._notify_assigned(task, case)
@@ -438,7 +554,7 @@ def case_flow_close(case: Case) -> int:
 
 
 #: The case flow's tasks that belong to whoever coordinates the case (``CaseFlow.coordinator_of``).
-COORDINATOR_NODES = ("request_inputs", "write_assessment", "draft_plan")
+COORDINATOR_NODES = ("request_inputs", "write_assessment", "draft_plan", "review")
 
 
 def case_flow_handover(case: Case, previous_coordinator_id: int | None, by: User) -> int:
@@ -480,3 +596,110 @@ def case_flow_handover(case: Case, previous_coordinator_id: int | None, by: User
             )
             moved += 1
     return moved
+
+
+# --- Closure ----------------------------------------------------------------------------------------------------------
+
+
+class ClosureFlow(Flow):
+    """Closure (ukončení)
+
+    The coordinator's proposal to close the case, and a supervisor's decision: four eyes, never the proposer.
+    """
+
+    process_class = ClosureProcess
+    lock_impl = SelectForUpdateLock(nowait=False)
+    process_title = _("Closure of the case")
+
+    start = nodes.StartHandle(this.start_process).Annotation(title=_("Closure proposed")).Next(this.approve_closure)
+    approve_closure = (
+        PolicyView(may_work=this.may_decide, queue=True)
+        .Annotation(title=_("Approve the closure of the case"))
+        .onCreate(this.approval_created)
+        .Next(this.end)
+    )
+    end = nodes.End().Annotation(title=_("Decided"))
+
+    @staticmethod
+    def request_of(task: Any) -> ClosureRequest:
+        """The closure request a task is about, with its case (one query, kept on the task)."""
+        cached: ClosureRequest | None = getattr(task, _CLOSURE_ATTR, None)
+        if cached is None:
+            cached = ClosureRequest.objects.select_related("case", "case__municipality", "requested_by").get(
+                pk=ClosureProcess.objects.filter(pk=task.process_id).values("request_id")[:1]
+            )
+            setattr(task, _CLOSURE_ATTR, cached)
+        return cached
+
+    def case_of(self, task: Any) -> Case:
+        return self.request_of(task).case
+
+    def may_decide(self, user: User, task: Any) -> bool:
+        """A supervisor of the case's authority who did not propose the closure, on an open case."""
+        request = self.request_of(task)
+        return (
+            request.case.is_open
+            and request.status == ClosureStatus.PENDING
+            and request.requested_by_id != user.pk
+            and load_case_access(user, request.case).subject.supervises(request.case.municipality_id)
+        )
+
+    def start_process(self, activation: Any, request: ClosureRequest) -> Any:
+        activation.process.request = request
+        return activation.process
+
+    def approval_created(self, activation: Any) -> None:
+        request = ClosureRequest.objects.select_related("case", "case__municipality").get(
+            pk=activation.process.request_id
+        )
+        case = request.case
+        deadline_set(
+            kind=DeadlineKind.CLOSURE_APPROVAL,
+            due_at=working_deadline(timezone.localdate() + APPROVAL_TIME),
+            owner=None,
+            municipality=case.municipality,
+            case=case,
+            task=activation.task,
+        )
+        notify_many(
+            recipient_ids=[pk for pk in supervisor_ids(case.municipality_id) if pk != request.requested_by_id],
+            kind=NotificationKind.TASK_ASSIGNED,
+            case_id=case.pk,
+            case_reference=case.reference,
+            object_type="viewflow.task",
+            object_id=activation.task.pk,
+            actor_id=request.requested_by_id,
+        )
+
+
+#: Where a task's closure request sits on the task instance once loaded.
+_CLOSURE_ATTR = "_closure_request"
+
+
+def closure_flow_start(request: ClosureRequest) -> Any:
+    """Start the approval of a closure request in the caller's transaction (receiver of
+    ``casework.signals.closure_requested``)."""
+    return ClosureFlow.start.run(request=request)
+
+
+def closure_flow_withdrawn(request: ClosureRequest) -> int:
+    """A pending closure request was withdrawn: cancel its approval task (receiver of
+    ``casework.signals.closure_withdrawn``, in its transaction). Returns how many tasks were cancelled."""
+    process = ClosureProcess.objects.filter(request_id=request.pk).first()
+    if process is None:
+        return 0
+    cancelled = 0
+    with transaction.atomic(), ClosureFlow.lock(process.pk):
+        for task in Task.objects.filter(
+            process_id=process.pk, status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
+        ):
+            activation = task.flow_task.activation_class(task)
+            if activation.cancel.can_proceed():
+                deadline_done_for_task(task=task)
+                activation.cancel()
+                cancelled += 1
+        process.refresh_from_db()
+        process.status = PROCESS.CANCELED
+        process.finished = timezone.now()
+        process.save(update_fields=["status", "finished"])
+    return cancelled

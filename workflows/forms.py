@@ -24,6 +24,7 @@ from casework.models import (
 from casework.services import ChildIdentity, ReportDetails
 from casework.services.assessments import ASSESSMENT_FIELD_MAX, INPUT_MAX, InputRequest
 from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX
+from casework.services.plans import PLAN_TEXT_MAX
 from casework.services.reports import FACTS_MAX, NOTIFIER_NAME_MAX
 
 _NUMBER_WIDGET = forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"})
@@ -315,3 +316,64 @@ class AssessmentForm(CaseForm):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("In the child's words where possible. If the child could not be heard, say why."),
     )
+
+
+class PlanForm(CaseForm):
+    """The draft of a plan version: goals (one per line), support, the child's and the parents' views, next review."""
+
+    goals = forms.CharField(
+        label=_("Goals"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        help_text=_("One goal per line: what should be different for the child, in words the family understands."),
+    )
+    support_offered = forms.CharField(
+        label=_("Support offered"), max_length=PLAN_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+    child_views = forms.CharField(
+        label=_("The child's views"),
+        max_length=PLAN_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        help_text=_("What the child wants and how they see the plan; if the child could not be heard, say why."),
+    )
+    parents_views = forms.CharField(
+        label=_("The parents' views"),
+        max_length=PLAN_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+    )
+    next_review_on = forms.DateField(
+        label=_("Next review"),
+        widget=DateInput,
+        required=False,
+        help_text=_("Leave empty for the authority's usual interval, counted from the approval."),
+    )
+
+    def goal_lines(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["goals"].splitlines() if line.strip()]
+
+
+class DecisionForm(CaseForm):
+    """A supervisor's decision on a submitted plan version or a closure proposal: approve, or return with a reason."""
+
+    APPROVE = "approve"
+    RETURN = "return"
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[(APPROVE, _("Approve")), (RETURN, _("Return for changes"))],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Why it is returned"),
+        max_length=PLAN_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == self.RETURN and not (data.get("comment") or "").strip():
+            self.add_error("comment", _("Say what should change."))
+        return data

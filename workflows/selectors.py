@@ -26,10 +26,11 @@ from django.utils.functional import Promise
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from casework.models import Report, User
+from casework.models import Case as CaseModel
+from casework.models import CaseStatus, ClosureRequest, ClosureStatus, Plan, PlanStatus, Report, User
 from permissions.access import triageable_reports
 from permissions.policy import Subject
-from workflows.flows import CaseFlow, ReportFlow
+from workflows.flows import CaseFlow, ClosureFlow, ReportFlow
 
 #: Task types the inbox filters by: a slug in the URL → the flow node. Add the case flow's human tasks here.
 TASK_TYPES: dict[str, Any] = {
@@ -39,10 +40,14 @@ TASK_TYPES: dict[str, Any] = {
     "input": CaseFlow.provide_input,
     "assessment": CaseFlow.write_assessment,
     "plan": CaseFlow.draft_plan,
+    "plan_approval": CaseFlow.approve_plan,
+    "review": CaseFlow.review,
+    "closure_approval": ClosureFlow.approve_closure,
 }
-_QUEUE_TYPES = ("triage",)
+_QUEUE_TYPES = ("triage", "plan_approval", "closure_approval")
 _REPORT = "process__reportprocess__report"
 _CASE = "process__caseprocess__case"
+_CLOSURE_CASE = "process__closureprocess__request__case"
 
 
 @dataclass(frozen=True)
@@ -81,8 +86,10 @@ def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
             report_reference=F(f"{_REPORT}__reference"),
             report_urgent=F(f"{_REPORT}__urgent"),
             report_urgent_suggested=F(f"{_REPORT}__urgent_suggested"),
-            report_case_id=Coalesce(F(f"{_CASE}__id"), F(f"{_REPORT}__case_id")),
-            report_case_reference=Coalesce(F(f"{_CASE}__reference"), F(f"{_REPORT}__case__reference")),
+            report_case_id=Coalesce(F(f"{_CASE}__id"), F(f"{_CLOSURE_CASE}__id"), F(f"{_REPORT}__case_id")),
+            report_case_reference=Coalesce(
+                F(f"{_CASE}__reference"), F(f"{_CLOSURE_CASE}__reference"), F(f"{_REPORT}__case__reference")
+            ),
             due=Case(When(deadline__done_at__isnull=True, then=F("deadline__due_at"))),
         )
         .order_by(F("due").asc(nulls_last=True), "created", "id")
@@ -131,18 +138,37 @@ def my_tasks(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
 
 
 def has_team_queue(user: User) -> bool:
-    """Whether ``user`` takes work from a shared queue at all (supervisors: their authority's report triage)."""
+    """Whether ``user`` takes work from a shared queue at all (supervisors of an authority)."""
     return Subject.from_user(user).is_supervisor
 
 
 def team_queue(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
-    """Unassigned tasks ``user`` may take, soonest due first. One query (none for a user without a queue)."""
+    """Unassigned tasks ``user`` may take, soonest due first. One query (none for a user without a queue).
+
+    For a supervisor: the triage of their authority's reports, and the approvals of its open cases' plans and
+    closures — except those they drafted or proposed themselves (four eyes; the same rule as the flows' policy)."""
+    subject = Subject.from_user(user)
     if not has_team_queue(user) or (task_type and task_type not in _QUEUE_TYPES):
         return InboxList(rows=[], truncated=False)
+    authority = {"municipality_id": subject.municipality_id, "status": CaseStatus.OPEN}
+    own_drafts = Plan.objects.filter(status=PlanStatus.SUBMITTED, drafted_by=user).values("case_id")
+    own_proposals = ClosureRequest.objects.filter(status=ClosureStatus.PENDING, requested_by=user).values("pk")
     rows = Task.objects.filter(
-        Q(flow_task=ReportFlow.triage)
-        & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")}),
+        (
+            Q(flow_task=ReportFlow.triage)
+            & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")})
+        )
+        | (
+            Q(flow_task=CaseFlow.approve_plan)
+            & Q(**{f"{_CASE}__in": CaseModel.objects.filter(**authority).values("pk")})
+            & ~Q(**{f"{_CASE}__in": own_drafts})
+        )
+        | (
+            Q(flow_task=ClosureFlow.approve_closure)
+            & Q(**{f"{_CLOSURE_CASE}__in": CaseModel.objects.filter(**authority).values("pk")})
+            & ~Q(process__closureprocess__request__in=own_proposals)
+        ),
         status=STATUS.NEW,
         owner__isnull=True,
     )
-    return _rows(rows, limit)
+    return _rows(_of_type(rows, task_type), limit)

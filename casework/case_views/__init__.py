@@ -7,20 +7,25 @@ but may not use answers 403 after an audited refusal. Protected values reach the
 gate disclosed; protected text travels in POST bodies only, never in URLs, messages or redirects.
 
 ``common`` holds what the pages share; ``pages`` the list, opening a case, the case page and notes; ``team`` the team,
-handover and closing; ``sharing`` shares and consents. The views are re-exported here for ``casework.case_urls``.
+handover and the old closing address; ``sharing`` shares and consents; ``lifecycle`` proposing closure (four eyes)
+and court petitions. The views are re-exported here for ``casework.case_urls``.
 """
 
+from casework.case_views.lifecycle import case_closure_request, case_closure_withdraw, case_petition
 from casework.case_views.pages import case_detail, case_list, case_note_add, case_open
 from casework.case_views.sharing import case_sharing, consent_add, consent_withdraw, share_revoke
 from casework.case_views.team import case_close, case_handover, case_team, team_member_end
 
 __all__ = [
     "case_close",
+    "case_closure_request",
+    "case_closure_withdraw",
     "case_detail",
     "case_handover",
     "case_list",
     "case_note_add",
     "case_open",
+    "case_petition",
     "case_sharing",
     "case_team",
     "consent_add",

@@ -1,4 +1,5 @@
-"""Managing a case: its team (adding and ending members), handing it over to another coordinator, closing it.
+"""Managing a case: its team (adding and ending members), handing it over to another coordinator; the old closing
+address, which now leads to the closure proposal (``casework.case_views.lifecycle``).
 
 Each page first answers 404 to whoever may not see the case, then an audited 403 to whoever may see it but not
 manage it (``managing``).
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from casework import services
-from casework.case_forms import CaseCloseForm, HandoverForm, TeamMemberAddForm, TeamMemberEndForm, person_label
+from casework.case_forms import HandoverForm, TeamMemberAddForm, TeamMemberEndForm, person_label
 from casework.case_views.common import header, member_row, member_rows, viewer
 from casework.models import TeamMembership
 from casework.selectors.cases import case_memberships, coordinator_history
@@ -132,16 +133,10 @@ def case_handover(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_close(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """The old direct-close address: a case now closes only through a proposal a supervisor approves (four eyes), so
+    the lead is sent to the proposal page; whatever was posted here closes nothing. The access answers stay those of
+    a managing page (404 to whoever may not see the case, an audited 403 to whoever may not close it)."""
     user = viewer(request)
     case = access_case_by_id(user, case_id, purpose="close case")
-    access = require_case_lead(user, case, purpose="close case", closing=True)
-    form = CaseCloseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.case_close(case=case, closed_by=user, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            form.apply_service_errors(exc)
-        else:
-            messages.success(request, _("The case %(reference)s was closed.") % {"reference": case.reference})
-            return redirect("case_detail", case_id=case.pk)
-    return render(request, "casework/case_close.html", {"case": header(case, access), "form": form})
+    require_case_lead(user, case, purpose="close case", closing=True)
+    return redirect("case_closure_request", case_id=case.pk)

@@ -10,6 +10,13 @@ from .cases import (
     team_roles_ensure_defaults,
 )
 from .children import RepresentativeInput, child_create, child_crypto_shred
+from .lifecycle import (
+    closure_approve,
+    closure_request,
+    closure_return,
+    closure_withdraw,
+    court_petition_record,
+)
 from .reports import (
     ChildIdentity,
     ReportDetails,
@@ -31,7 +38,12 @@ __all__ = [
     "case_open",
     "child_create",
     "child_crypto_shred",
+    "closure_approve",
+    "closure_request",
+    "closure_return",
+    "closure_withdraw",
     "coordinator_handover",
+    "court_petition_record",
     "report_case_open",
     "report_feedback_owner",
     "report_feedback_record",

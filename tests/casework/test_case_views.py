@@ -140,7 +140,8 @@ def test_every_case_page_renders_for_the_coordinator_in_czech(case: Case, coordi
         reverse("share_revoke", args=[case.pk, share.pk]): "Odvolat sdílení",
         reverse("consent_add", args=[case.pk]): "Zaznamenat souhlas",
         reverse("consent_withdraw", args=[case.pk, consent.pk]): "Zaznamenat odvolání",
-        reverse("case_close", args=[case.pk]): "Uzavřít případ",
+        reverse("case_closure_request", args=[case.pk]): f"Zpět na případ {case.reference}",
+        reverse("case_petition", args=[case.pk]): f"Zpět na případ {case.reference}",
     }
     for url, czech in pages.items():
         response = client.get(url)
@@ -166,8 +167,16 @@ def test_case_page_shows_header_child_team_and_notes_to_the_coordinator(
     assert SCHOOL_TEXT in html
     assert HIDDEN_CS not in html
     assert reverse("child_detail", args=[case.child_id]) in html  # leads may go to the register entry
-    for name in ("case_note_add", "case_team", "case_sharing", "case_handover", "case_close"):
+    for name in (
+        "case_note_add",
+        "case_team",
+        "case_sharing",
+        "case_handover",
+        "case_closure_request",
+        "case_petition",
+    ):
         assert reverse(name, args=[case.pk]) in html, name
+    assert reverse("case_close", args=[case.pk]) not in html  # no direct closing: a supervisor approves (four eyes)
 
 
 def test_case_page_runs_the_same_queries_for_a_small_and_a_big_case(
@@ -208,7 +217,7 @@ def test_partner_sees_basics_and_her_sectors_notes_but_not_the_social_text(case:
     assert HIDDEN_CS in html
     assert re.search(r'<p class="withheld" role="note">\s*' + HIDDEN_CS, html)
     assert reverse("child_detail", args=[case.child_id]) not in html  # the register is OSPOD's
-    for name in ("case_team", "case_sharing", "case_handover", "case_close"):
+    for name in ("case_team", "case_sharing", "case_handover", "case_close", "case_closure_request", "case_petition"):
         assert reverse(name, args=[case.pk]) not in html, name
     assert reverse("case_note_add", args=[case.pk]) in html  # she writes in the school part
 
@@ -233,6 +242,8 @@ def test_partner_manages_nothing_and_gets_403(case: Case, teacher: User) -> None
         reverse("case_sharing", args=[case.pk]),
         reverse("consent_add", args=[case.pk]),
         reverse("case_close", args=[case.pk]),
+        reverse("case_closure_request", args=[case.pk]),
+        reverse("case_petition", args=[case.pk]),
     ):
         assert client.get(url).status_code == 403, url
     assert AuditEvent.objects.filter(actor=teacher, action="deny", purpose="case team").exists()
@@ -441,21 +452,20 @@ def test_partners_cannot_reach_the_open_case_page(coordinator: User, teacher: Us
     assert _client(teacher).get(reverse("case_open", args=[child.pk])).status_code == 404
 
 
-def test_closing_ends_the_team_and_leaves_the_coordinator_a_read_only_case(
+def test_the_old_close_address_closes_nothing_and_leads_to_the_closure_proposal(
     case: Case, coordinator: User, teacher: User
 ) -> None:
+    """Closing takes four eyes now (``case_closure_request``, a supervisor approves): whatever is posted to the old
+    direct-close address is not acted upon."""
     client = _client(coordinator)
-    assert client.post(reverse("case_close", args=[case.pk]), {"reason": ""}).status_code == 200
+    proposal = reverse("case_closure_request", args=[case.pk])
+    response = client.get(reverse("case_close", args=[case.pk]))
+    assert (response.status_code, response["Location"]) == (302, proposal)
+    response = client.post(reverse("case_close", args=[case.pk]), {"reason": CloseReason.GOALS_MET})
+    assert (response.status_code, response["Location"]) == (302, proposal)
     assert Case.objects.get(pk=case.pk).status == CaseStatus.OPEN
-    response = client.post(reverse("case_close", args=[case.pk]), {"reason": CloseReason.GOALS_MET}, follow=True)
-    html = _html(response)
-    assert f"Případ {case.reference} byl uzavřen." in html
-    assert "Případ je uzavřen: lze ho číst, ale ne měnit." in html
-    assert reverse("case_note_add", args=[case.pk]) not in html
-    assert reverse("case_team", args=[case.pk]) not in html
-    assert client.get(reverse("case_note_add", args=[case.pk])).status_code == 403
-    assert client.get(reverse("case_team", args=[case.pk])).status_code == 403
-    assert _client(teacher).get(reverse("case_detail", args=[case.pk])).status_code == 404
+    assert _client(teacher).get(reverse("case_detail", args=[case.pk])).status_code == 200  # the team still works
+    assert _client(teacher).post(reverse("case_close", args=[case.pk])).status_code == 403
 
 
 # --- Sharing and consents ----------------------------------------------------------------------------------------

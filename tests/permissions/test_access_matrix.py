@@ -32,6 +32,8 @@ from casework.models import (
     CaseNote,
     CaseStatus,
     CloseReason,
+    ClosureRequest,
+    CourtPetition,
     Municipality,
     Role,
     Sector,
@@ -39,7 +41,7 @@ from casework.models import (
     TeamRole,
     User,
 )
-from casework.services import case_close, case_note_add, case_open, team_member_add
+from casework.services import case_close, case_note_add, case_open, closure_request, team_member_add
 from permissions.models import Consent, Share
 from permissions.sharing import consent_record, share_grant
 from tests.factories import MunicipalityFactory, OrganisationFactory, UserFactory
@@ -54,6 +56,7 @@ NOTE_PARTS = ("social", "school", "health", "services", "other", "child_voice")
 N = 404  # the same "not found" as for a case that does not exist
 F = 403  # the user sees the case but may not do this
 OK = 200
+R = 302  # a lead is sent on to another page
 NA = None  # the situation cannot exist for this role
 
 # Expected GET status per URL name: role -> (own, team, unrelated, closed, foreign).
@@ -91,6 +94,9 @@ _LEAD: dict[str, tuple[int | None, ...]] = {
     "dpo": (NA, N, N, N, N),
     "administrator": (NA, N, N, N, N),
 }
+_MANAGE_REDIRECT: dict[str, tuple[int | None, ...]] = {
+    role: tuple(R if status == OK else status for status in row) for role, row in _MANAGE.items()
+}
 EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "case_detail": _READ,
     "case_note_add": _WRITE_NOTE,
@@ -101,8 +107,13 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "share_revoke": _MANAGE,
     "consent_add": _MANAGE,
     "consent_withdraw": _MANAGE,
-    "case_close": _MANAGE,
     "case_process": _LEAD,
+    # Closure with four eyes and court petitions: the old direct-close address and the withdraw address send a lead
+    # on to the proposal page; the proposal and petition pages are the lead's, read-only on a closed case.
+    "case_close": _MANAGE_REDIRECT,
+    "case_closure_request": _LEAD,
+    "case_closure_withdraw": _MANAGE_REDIRECT,
+    "case_petition": _LEAD,
 }
 
 _ALL = frozenset(NOTE_PARTS)
@@ -122,7 +133,12 @@ VISIBLE: dict[str, dict[str, frozenset[str]]] = {
 }
 
 # URL kwargs naming an object of a case, and where the world keeps that object.
-OBJECT_KWARGS = {"membership_id": "membership", "share_id": "share", "consent_id": "consent"}
+OBJECT_KWARGS = {
+    "membership_id": "membership",
+    "share_id": "share",
+    "consent_id": "consent",
+    "request_id": "closure",
+}
 
 
 def _case_patterns() -> Iterator[tuple[str, list[str]]]:
@@ -151,6 +167,7 @@ class CaseFixture:
     membership: TeamMembership
     share: Share
     consent: Consent
+    closure: ClosureRequest
 
 
 @dataclass
@@ -233,7 +250,11 @@ def _case(
         purpose="příprava podkladů",
         valid_until=timezone.localdate() + datetime.timedelta(days=30),
     )
-    return CaseFixture(case=case, markers=markers, membership=membership, share=share, consent=consent)
+    # A pending closure proposal whose final evaluation (social) carries the social marker.
+    closure = closure_request(
+        case=case, by=coordinator, reason=CloseReason.GOALS_MET, final_evaluation=f"Hodnocení {markers['social']}"
+    )
+    return CaseFixture(case=case, markers=markers, membership=membership, share=share, consent=consent, closure=closure)
 
 
 @pytest.fixture
@@ -303,6 +324,8 @@ def _state() -> tuple[object, ...]:
         sorted(Consent.objects.values_list("pk", "withdrawal_recorded_at")),
         CaseNote.objects.count(),
         sorted(Case.objects.values_list("pk", "status", "coordinator_id")),
+        sorted(ClosureRequest.objects.values_list("pk", "status")),
+        CourtPetition.objects.count(),
     )
 
 

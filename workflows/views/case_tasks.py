@@ -33,6 +33,8 @@ def _common(task: Any, user: User, case: Case) -> dict[str, Any]:
             "id": task.pk,
             "title": task.flow_task.task_title,
             "mine": task.owner_id == user.pk,
+            "free": task.owner_id is None,
+            "owner": task.owner.display_name() if task.owner is not None else "",
             "created": task.created,
             "due_at": deadline,
         },
@@ -155,17 +157,8 @@ def write_assessment(request: HttpRequest, user: User, task: Any) -> HttpRespons
     )
 
 
-def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
-    """The plan task: due one month after opening; the plan editor comes later, so it cannot be completed yet."""
-    case = CaseFlow.case_of(task)
-    if request.method == "POST":
-        raise tasks.refuse_task(user, task, "complete plan task")
-    return render(request, "workflows/draft_plan.html", _common(task, user, case))
-
-
 PAGES = {
     "request_inputs": request_inputs,
     "provide_input": provide_input,
     "write_assessment": write_assessment,
-    "draft_plan": draft_plan,
 }

@@ -18,6 +18,9 @@ TYPE_LABELS = {
     "input": _("Input to the assessment"),
     "assessment": _("Write the assessment"),
     "plan": _("Draft the protection plan (IPOD)"),
+    "plan_approval": _("Approve the protection plan"),
+    "review": _("Review the plan"),
+    "closure_approval": _("Approve the closure of the case"),
 }
 
 

@@ -26,9 +26,9 @@ from casework.services import report_feedback_record, report_triage
 from permissions import gate
 from permissions.access import access_report_by_id, load_case_access
 from workflows import tasks
-from workflows.flows import CaseFlow, ReportFlow
+from workflows.flows import CaseFlow, ClosureFlow, ReportFlow
 from workflows.forms import FeedbackForm, TriageForm
-from workflows.views import case_tasks
+from workflows.views import case_tasks, plan_tasks
 from workflows.views.common import answer_text, report_content, report_header
 
 
@@ -80,6 +80,10 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         return _feedback(request, user, task)
     if task.flow_task.flow_class is CaseFlow and name in case_tasks.PAGES:
         return case_tasks.PAGES[name](request, user, task)
+    if task.flow_task.flow_class is CaseFlow and name in plan_tasks.CASE_PAGES:
+        return plan_tasks.CASE_PAGES[name](request, user, task)
+    if task.flow_task.flow_class is ClosureFlow and name in plan_tasks.CLOSURE_PAGES:
+        return plan_tasks.CLOSURE_PAGES[name](request, user, task)
     raise Http404
 
 

@@ -1,0 +1,192 @@
+"""Closing a case with four eyes and recording court petitions (``casework.services.lifecycle``).
+
+The case's lead proposes closure here; the supervisor decides in the approval flow's task (``workflows``), not on
+this page. The closure and petition pages are the lead's (also on a closed case, read-only: the final evaluation and
+the petitions stay part of the file); whoever sees the case but is not its lead gets an audited 403, everyone else
+the same 404 as for a missing case. Sealed text (the final evaluation, a return comment, an urgency reason) reaches
+the template only through one gate read per page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from casework import services
+from casework.case_views.common import header, viewer
+from casework.lifecycle_forms import ClosureRequestForm, CourtPetitionForm
+from casework.models import Case, ClosureRequest, ClosureStatus, CourtPetition, PetitionKind, User
+from casework.services.lifecycle import latest_held_conference
+from permissions import gate
+from permissions.access import (
+    access_case_by_id,
+    access_case_object,
+    case_access_of,
+    refuse,
+    require_case_lead,
+)
+from permissions.policy import CaseAccess
+
+
+def _lead(user: User, case_id: uuid.UUID, purpose: str) -> tuple[Case, CaseAccess]:
+    """The case and the viewer's access if they lead it (closed cases too); 404 / audited 403 otherwise."""
+    case = access_case_by_id(user, case_id, purpose=purpose)
+    access = case_access_of(user, case)
+    if not access.is_lead:
+        raise refuse(user, case, purpose=purpose)
+    return case, access
+
+
+# --- Closure ------------------------------------------------------------------------------------------------------
+
+
+def _closure_rows(user: User, case: Case, requests: Sequence[ClosureRequest]) -> list[dict[str, Any]]:
+    texts = gate.read_case(user, case, requests, ["final_evaluation", "return_comment"], purpose="case closure")
+    return [
+        {
+            "id": r.pk,
+            "pending": r.status == ClosureStatus.PENDING,
+            "status": r.get_status_display(),
+            "reason": r.get_reason_display(),
+            "requested_by": r.requested_by.display_name(),
+            "requested_at": r.requested_at,
+            "decided_by": r.decided_by.display_name() if r.decided_by is not None else "",
+            "decided_at": r.decided_at,
+            "final_evaluation": text.get("final_evaluation"),
+            "return_comment": text.get("return_comment"),
+            "withheld": bool(text.withheld),
+        }
+        for r, text in zip(requests, texts, strict=True)
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_closure_request(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """The proposal form (open case, nothing pending), the pending proposal with a withdraw button, earlier ones."""
+    user = viewer(request)
+    case, access = _lead(user, case_id, "case closure")
+    form = ClosureRequestForm(request.POST or None)
+    if request.method == "POST":
+        require_case_lead(user, case, purpose="request case closure", closing=True)
+        if form.is_valid():
+            try:
+                services.closure_request(
+                    case=case,
+                    by=user,
+                    reason=form.cleaned_data["reason"],
+                    final_evaluation=form.cleaned_data["final_evaluation"],
+                )
+            except ValidationError as exc:
+                form.apply_service_errors(exc)
+            else:
+                messages.success(request, _("The proposal to close the case was sent to a supervisor for approval."))
+                return redirect("case_closure_request", case_id=case.pk)
+    requests = list(
+        ClosureRequest.objects.filter(case=case)
+        .select_related("requested_by", "decided_by")
+        .order_by("-requested_at", "-id")
+    )
+    rows = _closure_rows(user, case, requests)
+    pending = next((row for row in rows if row["pending"]), None)
+    return render(
+        request,
+        "casework/case_closure.html",
+        {
+            "case": header(case, access),
+            # While a proposal is pending the form is offered only to show why a second one was refused.
+            "form": form if access.may_close and (pending is None or form.errors) else None,
+            "pending": pending,
+            "earlier": [row for row in rows if not row["pending"]],
+            "may_withdraw": access.may_manage,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_closure_withdraw(request: HttpRequest, case_id: uuid.UUID, request_id: uuid.UUID) -> HttpResponse:
+    """POST withdraws the pending proposal; GET (a bookmark, a reload) goes back to the closure page."""
+    user = viewer(request)
+    closure = ClosureRequest.objects.filter(pk=request_id).first()
+    case = access_case_object(user, case_id, closure, purpose="withdraw case closure")
+    assert closure is not None
+    require_case_lead(user, case, purpose="withdraw case closure")
+    if request.method == "POST":
+        closure.case = case
+        try:
+            services.closure_withdraw(request=closure, by=user)
+        except ValidationError:
+            messages.error(request, _("This proposal is no longer waiting for a decision."))
+        else:
+            messages.success(request, _("The proposal to close the case was withdrawn."))
+    return redirect("case_closure_request", case_id=case.pk)
+
+
+# --- Court petitions ----------------------------------------------------------------------------------------------
+
+
+def _petition_rows(user: User, case: Case, petitions: Sequence[CourtPetition]) -> list[dict[str, Any]]:
+    texts = gate.read_case(user, case, petitions, ["urgent_reason"], purpose="court petitions")
+    return [
+        {
+            "kind": p.get_kind_display(),
+            "urgent": p.kind == PetitionKind.URGENT,
+            "recorded_by": p.recorded_by.display_name(),
+            "recorded_at": p.recorded_at,
+            "conference_held_at": p.conference.held_at if p.conference is not None else None,
+            "urgent_reason": text.get("urgent_reason"),
+            "withheld": bool(text.withheld),
+        }
+        for p, text in zip(petitions, texts, strict=True)
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_petition(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """Record a petition (open case) and list those recorded. A § 14(1) petition without a held case conference is
+    refused by the service with an explanation on the ``kind`` field; nothing is written."""
+    user = viewer(request)
+    case, access = _lead(user, case_id, "court petitions")
+    form = CourtPetitionForm(request.POST or None)
+    if request.method == "POST":
+        require_case_lead(user, case, purpose="record court petition")
+        if form.is_valid():
+            try:
+                services.court_petition_record(
+                    case=case,
+                    by=user,
+                    kind=form.cleaned_data["kind"],
+                    urgent_reason=form.cleaned_data["urgent_reason"],
+                )
+            except ValidationError as exc:
+                form.apply_service_errors(exc)
+            else:
+                messages.success(request, _("The court petition was recorded."))
+                return redirect("case_petition", case_id=case.pk)
+    petitions = list(
+        CourtPetition.objects.filter(case=case)
+        .select_related("recorded_by", "conference")
+        .order_by("-recorded_at", "-id")
+    )
+    conference = latest_held_conference(case=case)
+    return render(
+        request,
+        "casework/case_petition.html",
+        {
+            "case": header(case, access),
+            "form": form if access.may_manage else None,
+            "petitions": _petition_rows(user, case, petitions),
+            "conference_held_at": conference.held_at if conference is not None else None,
+        },
+    )

@@ -1,0 +1,219 @@
+"""The protection plan (IPOD, § 10(3)(d) of Act No. 359/1999 Coll., § 2 of Decree No. 473/2012 Coll.): drafting a
+version, submitting it, and the supervisor's approval with four eyes.
+
+Same contract as every service here: keyword-only, one transaction, field-level ``ValidationError`` with nothing
+written, ``PermissionDenied`` after a committed denial row, writes audited by field name. The case flow
+(``workflows.flows.CaseFlow``) calls these from its steps: the draft task submits, the approval task approves or
+returns, inside the step's transaction.
+
+Four eyes: whoever submits a version is its drafter (``Plan.drafted_by``); a supervisor of the case's authority who is
+not the drafter approves or returns it. The database refuses an approved version whose approver is its drafter.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework.models import Case, Plan, PlanGoal, PlanStatus, User
+from casework.sealing import seal_values
+from notifications.models import Kind as NotificationKind
+from notifications.services import notify
+from permissions import audit
+from permissions.access import refuse, require_case_lead
+from permissions.policy import Subject
+
+PLAN_TEXT_MAX = 20_000
+GOAL_MAX = 1_000
+GOALS_MAX = 30
+PLAN_OBJECT = "casework.plan"
+
+
+def _text(errors: dict[str, list[str]], field: str, value: str, limit: int, *, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        errors.setdefault(field, []).append(_("This field is required."))
+    elif len(value) > limit:
+        errors.setdefault(field, []).append(
+            _("At most %(limit)d characters (it has %(count)d).") % {"limit": limit, "count": len(value)}
+        )
+    return value
+
+
+def plan_in_work(case: Case) -> Plan | None:
+    """The version being drafted or awaiting approval, if any (at most one: a database constraint)."""
+    return Plan.objects.filter(case=case, status__in=[PlanStatus.DRAFT, PlanStatus.SUBMITTED]).first()
+
+
+def plan_current(case: Case) -> Plan | None:
+    return Plan.objects.filter(case=case, status=PlanStatus.CURRENT).first()
+
+
+def plan_draft_start(*, case: Case, by: User) -> Plan:
+    """The draft of the case's next plan version: the one in work if there is one, otherwise a new version based on
+    the current one (the first version has none). Only the case's lead, on an open case."""
+    require_case_lead(by, case, purpose="start plan draft")
+    with transaction.atomic():
+        Case.objects.select_for_update().filter(pk=case.pk).first()
+        existing = plan_in_work(case)
+        if existing is not None:
+            return existing
+        current = plan_current(case)
+        version = (Plan.objects.filter(case=case).aggregate(last=Max("version"))["last"] or 0) + 1
+        plan = Plan(case=case, version=version, based_on=current, drafted_by=by)
+        plan.save()
+        audit.record_write(by, case.pk, PLAN_OBJECT, plan.pk, ["version", "status"], "start plan draft")
+    return plan
+
+
+def plan_save(
+    *,
+    plan: Plan,
+    by: User,
+    goals: Sequence[str],
+    support_offered: str,
+    child_views: str,
+    parents_views: str,
+    next_review_on: datetime.date | None,
+) -> Plan:
+    """Save the draft: the goals (replacing the earlier list, in order), the support offered, the child's and the
+    parents' views, and the proposed date of the next review (today or later; the approval fills the authority's
+    default when it is empty)."""
+    require_case_lead(by, plan.case, purpose="edit plan draft")
+    errors: dict[str, list[str]] = {}
+    if plan.status != PlanStatus.DRAFT:
+        errors.setdefault("__all__", []).append(_("Only a draft can be changed."))
+    cleaned_goals = [g.strip() for g in goals if g and g.strip()]
+    if len(cleaned_goals) > GOALS_MAX:
+        errors.setdefault("goals", []).append(_("At most %(limit)d goals.") % {"limit": GOALS_MAX})
+    for goal in cleaned_goals:
+        if len(goal) > GOAL_MAX:
+            errors.setdefault("goals", []).append(_("A goal has at most %(limit)d characters.") % {"limit": GOAL_MAX})
+            break
+    values = {
+        "support_offered": _text(errors, "support_offered", support_offered, PLAN_TEXT_MAX),
+        "child_views": _text(errors, "child_views", child_views, PLAN_TEXT_MAX),
+        "parents_views": _text(errors, "parents_views", parents_views, PLAN_TEXT_MAX),
+    }
+    if next_review_on is not None and next_review_on < timezone.localdate():
+        errors.setdefault("next_review_on", []).append(_("The next review cannot be in the past."))
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        if locked.status != PlanStatus.DRAFT:
+            raise ValidationError({"__all__": [_("Only a draft can be changed.")]})
+        seal_values(plan, {name: value or None for name, value in values.items()})
+        plan.next_review_on = next_review_on
+        plan.save(update_fields=[*values, "next_review_on"])
+        PlanGoal.objects.filter(plan=plan).delete()
+        rows = [PlanGoal(case_id=plan.case_id, plan=plan, position=index) for index in range(len(cleaned_goals))]
+        for row, text in zip(rows, cleaned_goals, strict=True):
+            seal_values(row, {"text": text})
+        PlanGoal.objects.bulk_create(rows)
+        audit.record_write(by, plan.case_id, PLAN_OBJECT, plan.pk, [*values, "goals", "next_review_on"], "edit plan")
+    return plan
+
+
+def plan_submit(*, plan: Plan, by: User) -> Plan:
+    """Put the draft forward for the supervisor's approval; whoever submits is its drafter. An empty plan (no goal,
+    or without the child's views) is refused."""
+    require_case_lead(by, plan.case, purpose="submit plan")
+    errors: dict[str, list[str]] = {}
+    if plan.status != PlanStatus.DRAFT:
+        errors.setdefault("__all__", []).append(_("Only a draft can be submitted."))
+    if not PlanGoal.objects.filter(plan=plan).exists():
+        errors.setdefault("goals", []).append(_("The plan has no goal yet: an empty plan cannot be approved."))
+    if not plan.child_views:
+        errors.setdefault("child_views", []).append(
+            _("Write the child's views (or why the child could not be heard) before submitting.")
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        updated = Plan.objects.filter(pk=plan.pk, status=PlanStatus.DRAFT).update(
+            status=PlanStatus.SUBMITTED, drafted_by=by, submitted_at=timezone.now()
+        )
+        if not updated:
+            raise ValidationError({"__all__": [_("Only a draft can be submitted.")]})
+        plan.refresh_from_db()
+        audit.record_write(by, plan.case_id, PLAN_OBJECT, plan.pk, ["status"], "submit plan")
+    return plan
+
+
+def may_approve_plan(user: User, plan: Plan) -> bool:
+    """A supervisor of the case's authority, active, who did not draft this version (four eyes)."""
+    subject = Subject.from_user(user)
+    return subject.active and subject.supervises(plan.case.municipality_id) and plan.drafted_by_id != user.pk
+
+
+def _deciding(plan: Plan, by: User, purpose: str) -> None:
+    if not may_approve_plan(by, plan):
+        raise refuse(by, plan.case, purpose=purpose)
+    if plan.status != PlanStatus.SUBMITTED:
+        raise ValidationError({"__all__": [_("This version is not awaiting approval.")]})
+
+
+def plan_approve(*, plan: Plan, by: User, next_review_on: datetime.date) -> Plan:
+    """Approve the submitted version: it becomes current, the previous current version is superseded (and kept
+    readable, unchanged). ``next_review_on`` is used when the draft proposed no date."""
+    _deciding(plan, by, "approve plan")
+    if not plan.case.is_open:
+        raise refuse(by, plan.case, purpose="approve plan")
+    now = timezone.now()
+    with transaction.atomic():
+        Plan.objects.filter(case_id=plan.case_id, status=PlanStatus.CURRENT).update(status=PlanStatus.SUPERSEDED)
+        updated = Plan.objects.filter(pk=plan.pk, status=PlanStatus.SUBMITTED).update(
+            status=PlanStatus.CURRENT,
+            approved_by=by,
+            approved_at=now,
+            next_review_on=plan.next_review_on or next_review_on,
+        )
+        if not updated:
+            raise ValidationError({"__all__": [_("This version is not awaiting approval.")]})
+        plan.refresh_from_db()
+        audit.record_write(by, plan.case_id, PLAN_OBJECT, plan.pk, ["status"], "approve plan")
+        notify(
+            recipient_id=plan.drafted_by_id,
+            kind=NotificationKind.PLAN_APPROVED,
+            case_id=plan.case_id,
+            case_reference=plan.case.reference,
+            object_type=PLAN_OBJECT,
+            object_id=plan.pk,
+            actor_id=by.pk,
+        )
+    return plan
+
+
+def plan_return(*, plan: Plan, by: User, comment: str) -> Plan:
+    """Send the submitted version back to its drafter with a comment; it is a draft again."""
+    _deciding(plan, by, "return plan")
+    errors: dict[str, list[str]] = {}
+    comment = _text(errors, "comment", comment, PLAN_TEXT_MAX, required=True)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        seal_values(plan, {"return_comment": comment})
+        updated = Plan.objects.filter(pk=plan.pk, status=PlanStatus.SUBMITTED).update(
+            status=PlanStatus.DRAFT, return_comment=plan.return_comment, returned_at=timezone.now()
+        )
+        if not updated:
+            raise ValidationError({"__all__": [_("This version is not awaiting approval.")]})
+        plan.refresh_from_db()
+        audit.record_write(by, plan.case_id, PLAN_OBJECT, plan.pk, ["status", "return_comment"], "return plan")
+        notify(
+            recipient_id=plan.drafted_by_id,
+            kind=NotificationKind.PLAN_RETURNED,
+            case_id=plan.case_id,
+            case_reference=plan.case.reference,
+            object_type=PLAN_OBJECT,
+            object_id=plan.pk,
+            actor_id=by.pk,
+        )
+    return plan
