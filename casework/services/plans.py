@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.models import Case, Plan, PlanGoal, PlanStatus, User
-from casework.sealing import seal_values
+from casework.sealing import Keyring, open_values, seal_values
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions import audit
@@ -33,6 +33,8 @@ PLAN_TEXT_MAX = 20_000
 GOAL_MAX = 1_000
 GOALS_MAX = 30
 PLAN_OBJECT = "casework.plan"
+#: The texts a new version takes over from the current one (not the supervisor's return comment).
+PLAN_TEXT_FIELDS = ("support_offered", "child_views", "parents_views")
 
 
 def _text(errors: dict[str, list[str]], field: str, value: str, limit: int, *, required: bool = False) -> str:
@@ -56,8 +58,9 @@ def plan_current(case: Case) -> Plan | None:
 
 
 def plan_draft_start(*, case: Case, by: User) -> Plan:
-    """The draft of the case's next plan version: the one in work if there is one, otherwise a new version based on
-    the current one (the first version has none). Only the case's lead, on an open case."""
+    """The draft of the case's next plan version: the one in work if there is one, otherwise a new version starting
+    from the current one — its texts and goals copied (the first version starts empty). Only the case's lead, on an
+    open case."""
     require_case_lead(by, case, purpose="start plan draft")
     with transaction.atomic():
         Case.objects.select_for_update().filter(pk=case.pk).first()
@@ -67,9 +70,25 @@ def plan_draft_start(*, case: Case, by: User) -> Plan:
         current = plan_current(case)
         version = (Plan.objects.filter(case=case).aggregate(last=Max("version"))["last"] or 0) + 1
         plan = Plan(case=case, version=version, based_on=current, drafted_by=by)
-        plan.save()
+        if current is not None:
+            _carry_over(current, plan)
+        else:
+            plan.save()
         audit.record_write(by, case.pk, PLAN_OBJECT, plan.pk, ["version", "status"], "start plan draft")
     return plan
+
+
+def _carry_over(current: Plan, draft: Plan) -> None:
+    """Start ``draft`` from the current version: its texts and goals, re-sealed for the new rows (an envelope is bound
+    to its row). A copy inside the service, not a disclosure: nothing reaches a user, so the gate is not involved."""
+    keyring = Keyring()
+    seal_values(draft, open_values(current, PLAN_TEXT_FIELDS, keyring), keyring)
+    draft.save()
+    goals = list(PlanGoal.objects.filter(plan=current).order_by("position", "id"))
+    copies = [PlanGoal(case_id=draft.case_id, plan=draft, position=goal.position) for goal in goals]
+    for goal, copy in zip(goals, copies, strict=True):
+        seal_values(copy, open_values(goal, ["text"], keyring), keyring)
+    PlanGoal.objects.bulk_create(copies)
 
 
 def plan_save(

@@ -12,9 +12,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from casework.management.commands.seed_demo import JOURNEY_CHILD, seed_all
 from casework.models import Case, CaseNote, TeamMembership
 from permissions.models import AuditEvent
+from workflows.management.commands.seed_demo import JOURNEY_CHILD, seed_all
 
 from .conftest import NewPage
 from .test_shell_journey import _log_in

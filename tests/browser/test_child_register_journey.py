@@ -10,9 +10,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
-from casework.management.commands.seed_demo import seed_all
 from permissions.models import AuditEvent
 from tests.factories.children import synthetic_birth_number
+from workflows.management.commands.seed_demo import seed_all
 
 from .conftest import NewPage
 from .test_shell_journey import _log_in

@@ -9,8 +9,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from casework.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PEOPLE, seed_all
 from casework.models import Role
+from workflows.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PEOPLE, seed_all
 
 from .conftest import NewPage
 

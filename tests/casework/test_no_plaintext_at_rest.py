@@ -11,9 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from casework.management.commands.seed_demo import DEMO_CHILDREN
 from casework.models import Child, User
 from tests.scan import find_in_database
+from workflows.management.commands.seed_demo import DEMO_CHILDREN
 
 
 def _needles() -> list[str]:

@@ -13,12 +13,23 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from casework.models import Case, ClosureRequest, ClosureStatus, Plan, PlanStatus, Role, TeamMembership, User
+from casework.models import (
+    Case,
+    ClosureRequest,
+    ClosureStatus,
+    Plan,
+    PlanGoal,
+    PlanStatus,
+    Role,
+    TeamMembership,
+    User,
+)
 from casework.services import plans as plan_services
 from casework.services.assessments import assessment_write
 from casework.services.lifecycle import closure_request, closure_withdraw
 from notifications.models import Kind as NotificationKind
 from notifications.models import Notification
+from permissions import gate
 from permissions.models import AuditEvent
 from tests.factories.cases import ospod_staff
 from workflows import flows, selectors, tasks
@@ -224,6 +235,12 @@ def test_approval_queue_then_review_then_next_version(
     assert draft is not None
     assert draft.version == 2
     assert draft.based_on_id == plan.pk
+    # It starts from the current version: the same texts and goals, sealed anew for the new rows.
+    copied = gate.read_case(coordinator, case, [draft], ["child_views"], purpose="test")[0]
+    assert copied.get("child_views") == CHILD_VIEWS
+    goals = list(PlanGoal.objects.filter(plan=draft).order_by("position"))
+    assert next(d.get("text") for d in gate.read_case(coordinator, case, goals, ["text"], purpose="test")) == GOAL
+    assert bytes(goals[0].text or b"") != bytes(PlanGoal.objects.filter(plan=plan).order_by("position")[0].text or b"")
     first_before = Plan.objects.values().get(pk=plan.pk)
     submit(case, coordinator, one_task(case, CaseFlow.draft_plan))
     decide(case, supervisor)

@@ -1,43 +1,60 @@
-"""seed_demo: the fictional Olomouc demo is complete, consistent and safe to run again."""
+"""seed_demo: the fictional Olomouc demo is complete, consistent and safe to run again, and it shows a case or a report
+at every stage of the flow (new report, in triage, assessment, plan overdue, review due, closed)."""
 
 from __future__ import annotations
 
+import datetime
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.http import Http404
 from django.test import Client, override_settings
+from django.utils import timezone
+from viewflow.workflow.models import Task
 
 from casework.admin import administrator_permissions
 from casework.birth_number import normalize_birth_number
 from casework.compartments import Compartment
-from casework.management.commands.seed_demo import (
-    DEMO_CASES,
-    DEMO_CHILDREN,
-    DEMO_PASSWORD,
-    DEMO_PEOPLE,
-    JOURNEY_CHILD,
-)
 from casework.models import (
+    Assessment,
+    AssessmentInput,
     Case,
     CaseNote,
     CaseStatus,
     Child,
     CloseReason,
+    InputStatus,
     MembershipEndReason,
     Municipality,
     Organisation,
+    Plan,
+    PlanStatus,
+    Report,
+    ReportStatus,
     Role,
     Sector,
     TeamMembership,
     User,
 )
 from casework.selectors import birth_number_index
+from notifications.models import Notification
 from permissions import gate
 from permissions.access import access_case_by_id, visible_cases
 from permissions.models import AuditEvent, Consent, Share
 from tests.scan import find_in_database
+from workflows import tasks
+from workflows.flows import CaseFlow, ReportFlow
+from workflows.management.commands.seed_demo import (
+    DEMO_CASES,
+    DEMO_CHILDREN,
+    DEMO_PASSWORD,
+    DEMO_PEOPLE,
+    DEMO_REPORTS,
+    JOURNEY_CHILD,
+)
+from workflows.models import AuthoritySettings, Deadline, DeadlineKind
+from workflows.services.escalation import deadlines_check
 
 EXPECTED_LOGINS = {
     "vedouci": Role.SUPERVISOR,
@@ -53,7 +70,7 @@ EXPECTED_LOGINS = {
 }
 
 
-def _counts() -> tuple[int, ...]:
+def _counts() -> tuple[object, ...]:
     return (
         Municipality.objects.count(),
         Organisation.objects.count(),
@@ -66,6 +83,15 @@ def _counts() -> tuple[int, ...]:
         Consent.objects.count(),
         Share.objects.count(),
         AuditEvent.objects.count(),
+        Report.objects.count(),
+        Task.objects.count(),
+        Deadline.objects.count(),
+        AssessmentInput.objects.count(),
+        Assessment.objects.count(),
+        Plan.objects.count(),
+        Notification.objects.count(),
+        tuple(Case.objects.order_by("reference").values_list("reference", "opened_at")),
+        tuple(Deadline.objects.order_by("pk").values_list("pk", "due_at", "done_at")),
     )
 
 
@@ -77,7 +103,7 @@ def _seed() -> str:
 
 @pytest.mark.django_db
 def test_running_twice_changes_nothing() -> None:
-    _seed()
+    first_output = _seed()
     first = _counts()
     hashes = dict(User.objects.values_list("username", "password"))
     second_output = _seed()
@@ -85,6 +111,14 @@ def test_running_twice_changes_nothing() -> None:
     assert dict(User.objects.values_list("username", "password")) == hashes
     assert "existing" in second_output
     assert Case.objects.count() == len(DEMO_CASES)
+    assert Report.objects.count() == len(DEMO_REPORTS)
+    # The stage lines (one per case and report) read the same after the second run.
+    assert _stages(second_output) == _stages(first_output)
+    assert len(_stages(first_output)) == len(DEMO_CASES) + len(DEMO_REPORTS)
+
+
+def _stages(output: str) -> list[str]:
+    return [line.strip() for line in output.split("Stages:", 1)[1].splitlines() if line.startswith("  ")]
 
 
 @pytest.mark.django_db
@@ -161,7 +195,7 @@ def _team(case: Case) -> dict[str, str]:
 @pytest.mark.django_db
 def test_the_demo_cases_have_teams_across_sectors() -> None:
     output = _seed()
-    first, second, third = (_case_of(spec.birth_number) for spec in DEMO_CASES)
+    first, second, third = (_case_of(spec.birth_number) for spec in DEMO_CASES[:3])
 
     assert (first.status, first.coordinator.username) == (CaseStatus.OPEN, "koordinator")
     assert _team(first) == {"ucitelka": Sector.SCHOOL, "pediatr": Sector.HEALTH, "sas": Sector.SERVICE}
@@ -209,13 +243,13 @@ def _sees(user: User, case: Case) -> bool:
 @pytest.mark.django_db
 def test_the_teacher_sees_her_case_only_and_reads_only_what_the_policy_allows() -> None:
     _seed()
-    first, second, third = (_case_of(spec.birth_number) for spec in DEMO_CASES)
+    first, second, third = (_case_of(spec.birth_number) for spec in DEMO_CASES[:3])
     teacher, sas = _user("ucitelka"), _user("sas")
     assert _sees(teacher, first)
     assert not _sees(teacher, second)
     assert not _sees(teacher, third)  # she was on its team until it closed
     assert set(Case.objects.filter(visible_cases(teacher))) == {first}
-    assert set(Case.objects.filter(visible_cases(_user("vedouci")))) == {first, second, third}
+    assert set(Case.objects.filter(visible_cases(_user("vedouci")))) == set(Case.objects.all())
     assert set(Case.objects.filter(visible_cases(_user("poverenec")))) == set()
 
     [health] = CaseNote.objects.filter(case=first, compartment=Compartment.HEALTH)
@@ -237,3 +271,108 @@ def test_demo_notes_and_agreements_are_sealed() -> None:
     names = [spec.consent[2] for spec in DEMO_CASES if spec.consent is not None]
     assert CaseNote.objects.count() == len(texts)
     assert find_in_database(texts + names) == []
+
+
+# --- A case or a report at every stage of the flow -------------------------------------------------------------------
+
+
+def _open_tasks(node: object, **filters: object) -> list[Task]:
+    return list(Task.objects.filter(flow_task=node, status__in=tasks.OPEN_STATUSES, **filters))
+
+
+def _report(key: str) -> Report:
+    [spec] = [spec for spec in DEMO_REPORTS if spec.key == key]
+    return Report.objects.get(recorded_by__username=spec.filed_by)
+
+
+def _check_reports(output: str) -> None:
+    new, claimed = _report("report_new"), _report("report_triage")
+    [waiting] = _open_tasks(ReportFlow.triage, process__reportprocess__report=new)
+    assert (new.status, waiting.owner_id) == (ReportStatus.RECEIVED, None)
+    [taken] = _open_tasks(ReportFlow.triage, process__reportprocess__report=claimed)
+    assert taken.owner == _user("vedouci")
+    assert (claimed.status, claimed.decided_at, claimed.case) == (ReportStatus.IN_TRIAGE, None, None)
+    assert f"{new.reference}: new" in output
+    assert f"{claimed.reference}: in triage" in output
+    # What the notifiers wrote is sealed; the children are not in the register before the triage.
+    texts = [spec.details.facts for spec in DEMO_REPORTS] + [spec.details.child_family_name for spec in DEMO_REPORTS]
+    assert find_in_database(texts) == []
+    assert Child.objects.count() == len(DEMO_CHILDREN)
+
+
+def _check_assessment(output: str) -> None:
+    case = _case_of(DEMO_CASES[3].birth_number)
+    statuses = sorted(AssessmentInput.objects.filter(case=case).values_list("member__username", "status"))
+    assert statuses == [("pediatr", InputStatus.REQUESTED), ("vychovny", InputStatus.PROVIDED)]
+    [open_input] = _open_tasks(CaseFlow.provide_input, process__caseprocess__case=case)
+    assert open_input.owner == _user("pediatr")
+    assert not Assessment.objects.filter(case=case).exists()
+    assert f"{case.reference}: assessment: inputs requested (1 of 2 provided)" in output
+
+
+def _check_plan_overdue(output: str) -> None:
+    case = _case_of(DEMO_CASES[4].birth_number)
+    assert case.opened_at < timezone.now() - datetime.timedelta(days=31)
+    assert Assessment.objects.filter(case=case).exists()
+    [draft] = _open_tasks(CaseFlow.draft_plan, process__caseprocess__case=case)
+    deadline = Deadline.objects.get(task=draft)
+    assert deadline.kind == DeadlineKind.PLAN
+    assert deadline.due_at < timezone.now() - datetime.timedelta(days=2 * _settings().escalation_grace_days)
+    assert f"{case.reference}: plan: drafting, plan deadline overdue since" in output
+
+
+def _check_review_due(output: str) -> None:
+    case = _case_of(DEMO_CASES[5].birth_number)
+    [plan] = Plan.objects.filter(case=case)
+    assert plan.status == PlanStatus.CURRENT
+    assert (plan.drafted_by, plan.approved_by) == (_user("koordinator"), _user("vedouci"))  # four eyes
+    [review] = _open_tasks(CaseFlow.review, process__caseprocess__case=case)
+    deadline = Deadline.objects.get(task=review)
+    assert deadline.kind == DeadlineKind.REVIEW
+    now = timezone.now()
+    assert now < deadline.due_at <= now + datetime.timedelta(days=_settings().due_soon_days)
+    assert f"{case.reference}: plan in force: review due" in output
+
+
+def _check_closed_and_references(output: str) -> None:
+    closed = _case_of(DEMO_CASES[2].birth_number)
+    assert closed.status == CaseStatus.CLOSED
+    assert not Task.objects.filter(process__caseprocess__case=closed, status__in=tasks.OPEN_STATUSES).exists()
+    assert f"{closed.reference}: closed" in output
+    references = [_case_of(spec.birth_number).reference for spec in DEMO_CASES]
+    year = timezone.localdate().year
+    assert references == [f"OM {year}/{number:04d}" for number in range(1, len(DEMO_CASES) + 1)]
+    # The closing lines name references and stages, never a child.
+    for child in DEMO_CHILDREN:
+        assert child.family_name not in output
+    for spec in DEMO_REPORTS:
+        assert spec.details.child_family_name not in output
+
+
+def _settings() -> AuthoritySettings:
+    return AuthoritySettings.for_municipality(Municipality.objects.get(code="OM"))
+
+
+@pytest.mark.django_db
+def test_reports_wait_new_and_in_triage_a_case_is_in_assessment_and_one_is_closed() -> None:
+    output = _seed()
+    _check_reports(output)
+    _check_assessment(output)
+    _check_closed_and_references(output)
+
+
+@pytest.mark.django_db
+def test_check_deadlines_escalates_the_overdue_plan_and_warns_of_the_review_due() -> None:
+    output = _seed()
+    _check_plan_overdue(output)
+    _check_review_due(output)
+    overdue = Deadline.objects.get(case=_case_of(DEMO_CASES[4].birth_number), kind=DeadlineKind.PLAN)
+    review = Deadline.objects.get(case=_case_of(DEMO_CASES[5].birth_number), kind=DeadlineKind.REVIEW)
+
+    deadlines_check()
+    overdue.refresh_from_db()
+    review.refresh_from_db()
+    assert overdue.overdue_notified_at is not None
+    assert overdue.escalated_to_supervisor_at is not None
+    assert review.due_soon_notified_at is not None
+    assert review.overdue_notified_at is None

@@ -12,6 +12,21 @@ Cases are made through the real services (``case_open``, ``team_member_add``, ``
 ``share_grant``, ``case_close``), so their notes are sealed, their teams indexed and every write audited as in use. A
 demo child who has any case (open or closed) is left alone on a second run. :data:`JOURNEY_CHILD` never gets a case
 here: the browser journey opens one for it.
+
+The demo shows a case at every stage of its flow, each driven through the real flows and task API
+(``workflows.flows``, ``workflows.tasks``), never by writing rows by hand:
+
+* a NEW report, filed through ``report_receive`` and waiting unclaimed in the supervisors' triage queue;
+* a report IN TRIAGE, taken from the queue by a supervisor (``task_claim``) but not decided yet;
+* a case in ASSESSMENT: inputs asked of two members, one provided, one still open;
+* a case whose PLAN IS OVERDUE: assessed, the "draft the protection plan" task open, opened more than a month ago;
+* a case whose REVIEW IS DUE: plan drafted, submitted and approved by a supervisor who did not draft it;
+* and the CLOSED case.
+
+Only the dates of the past (when a case opened, when a plan was approved, when something is due) are moved afterwards,
+with queryset updates, because the services stamp "now". The new cases open after the first three, so the references
+OM …/0001 to …/0003 stay those of the original cases. A demo report is recognised by who recorded it and how it came;
+one found is left alone on a second run. The command ends with one line per case and report: its reference and stage.
 """
 
 from __future__ import annotations
@@ -19,12 +34,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from viewflow.workflow.models import Task
 
 from casework.admin import administrator_permissions
 from casework.birth_number import normalize_birth_number
@@ -33,10 +50,15 @@ from casework.models import (
     Case,
     Child,
     CloseReason,
+    InputStatus,
     MembershipEndReason,
     Municipality,
     OpenReason,
     Organisation,
+    Plan,
+    Report,
+    ReportChannel,
+    ReportStatus,
     Role,
     Sector,
     TeamMembership,
@@ -45,6 +67,7 @@ from casework.models import (
 )
 from casework.selectors import birth_number_index
 from casework.services import (
+    ReportDetails,
     RepresentativeInput,
     case_close,
     case_note_add,
@@ -54,8 +77,19 @@ from casework.services import (
     team_member_end,
     team_roles_ensure_defaults,
 )
+from casework.services.assessments import (
+    InputRequest,
+    assessment_input_provide,
+    assessment_inputs_request,
+    assessment_write,
+)
+from casework.services.plans import plan_approve, plan_in_work, plan_save, plan_submit
 from permissions.models import ConsentGiver
 from permissions.sharing import consent_record, share_grant
+from workflows import tasks
+from workflows.deadlines import end_of_day, ipod_due
+from workflows.flows import CaseFlow, ReportFlow, report_receive
+from workflows.models import Deadline, DeadlineKind
 
 DEMO_PASSWORD = "demo-heslo-2026"  # noqa: S105 - the demo's published shared password, never used in production
 
@@ -151,6 +185,31 @@ DEMO_CHILDREN: tuple[DemoChild, ...] = (
         "Wellnerova 5, 779 00 Olomouc",
         ("mother", "Simona Havelková", "+420 601 000 104"),
     ),
+    # The children of the cases at later stages of the flow (case_4 to case_6).
+    DemoChild(
+        "Šimon",
+        "Dostál",
+        datetime.date(2012, 4, 17),
+        "120417/0319",
+        "Dělnická 21, 779 00 Olomouc",
+        ("mother", "Ilona Dostálová", "+420 601 000 105"),
+    ),
+    DemoChild(
+        "Karolína",
+        "Zemanová",
+        datetime.date(2015, 10, 5),
+        "156005/0426",
+        "Foerstrova 9, 779 00 Olomouc",
+        ("father", "Aleš Zeman", "+420 601 000 106"),
+    ),
+    DemoChild(
+        "Filip",
+        "Sedláček",
+        datetime.date(2010, 1, 28),
+        "100128/0533",
+        "Rooseveltova 40, 779 00 Olomouc",
+        ("guardian", "Jarmila Sedláčková", "+420 601 000 107"),
+    ),
 )
 
 #: The demo child with no case at all: the browser journey opens the first one (Tobiáš Havelka).
@@ -194,6 +253,34 @@ class DemoCase:
     shares: tuple[DemoShare, ...] = ()
     close_reason: CloseReason | None = None
     closed_by: str = ""
+    flow: DemoFlow | None = None  # how far the case flow goes; none: the "ask for inputs" task waits
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """The protection plan the coordinator drafts and submits; ``approved_by`` (a supervisor who did not draft it)
+    approves it, which opens the review task."""
+
+    goals: tuple[str, ...]
+    support_offered: str
+    child_views: str
+    parents_views: str
+    approved_by: str
+    approved_days_ago: int  # moved back afterwards: the plan has been in force this long
+    review_in_days: int  # the review falls due this many days from today (within the due-soon window)
+
+
+@dataclass(frozen=True)
+class DemoFlow:
+    """How far a case goes in ``CaseFlow``: inputs asked of ``asked``, provided by those in ``inputs``; then the
+    assessment (when given) and the plan (when given). ``opened_days_ago`` moves the opening back afterwards."""
+
+    asked: tuple[str, ...]
+    inputs: tuple[tuple[str, str], ...] = ()  # (member, input text)
+    assessment: tuple[str, str, str, str] | None = None  # needs, parenting capacity, environment, child's views
+    plan: DemoPlan | None = None
+    opened_days_ago: int = 0
+    input_due_days: int = 14
 
 
 # Fictional case notes: no real child, family, school or clinic is described.
@@ -283,6 +370,129 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         close_reason=CloseReason.GOALS_MET,
         closed_by="vedouci",
     ),
+    # ASSESSMENT: inputs asked of the school counsellor and the paediatrician; the school's is in, the doctor's not.
+    DemoCase(
+        key="case_4",
+        birth_number="120417/0319",
+        coordinator="koordinatorka2",
+        opened_by="vedouci",
+        open_reason=OpenReason.REPORT,
+        members=(
+            DemoMember("vychovny", "výchovný poradce / výchovná poradkyně"),
+            DemoMember("pediatr", "praktický lékař pro děti a dorost"),
+        ),
+        flow=DemoFlow(
+            asked=("vychovny", "pediatr"),
+            inputs=(
+                (
+                    "vychovny",
+                    "Od října chodí pozdě, o přestávkách sedí sám. Známky se zhoršily z matematiky a češtiny.",
+                ),
+            ),
+        ),
+    ),
+    # PLAN OVERDUE: assessed, the plan task open, the case opened more than a month ago.
+    DemoCase(
+        key="case_5",
+        birth_number="156005/0426",
+        coordinator="koordinator",
+        opened_by="vedouci",
+        open_reason=OpenReason.REPORT,
+        members=(DemoMember("sas", "sociální pracovník/pracovnice SAS"),),
+        flow=DemoFlow(
+            asked=("sas",),
+            inputs=(("sas", "Otec přijal podporu SAS, domácnost zvládá, chybí mu pomoc s přípravou do školy."),),
+            assessment=(
+                "Pravidelný režim, doučování, kontakt s matkou podle dohody rodičů.",
+                "Otec pečuje s láskou, je ale přetížený prací na směny.",
+                "Byt 2+1, babička dochází dvakrát týdně, finančně napjaté.",
+                "Chce bydlet s tatínkem a vídat maminku o víkendech.",
+            ),
+            opened_days_ago=40,
+        ),
+    ),
+    # REVIEW DUE: the plan approved by the supervisor some months ago; its review falls due tomorrow.
+    DemoCase(
+        key="case_6",
+        birth_number="100128/0533",
+        coordinator="koordinator",
+        opened_by="vedouci",
+        open_reason=OpenReason.OWN_FINDING,
+        members=(
+            DemoMember("psychiatr", "dětský psychiatr/psychiatrička"),
+            DemoMember("sas", "sociální pracovník/pracovnice SAS"),
+        ),
+        flow=DemoFlow(
+            asked=("psychiatr",),
+            inputs=(("psychiatr", "Úzkostné projevy po úmrtí matky, doporučena pravidelná psychoterapie."),),
+            assessment=(
+                "Stabilní péče babičky, psychoterapie, podpora při přechodu na střední školu.",
+                "Babička pečuje pečlivě, na dospívajícího vnuka jí chybí síly.",
+                "Vlastní pokoj v bytě babičky, pravidelný příjem z důchodu a sirotčího.",
+                "Chce zůstat u babičky a chodit na házenou.",
+            ),
+            plan=DemoPlan(
+                goals=(
+                    "Filip dochází jednou za 14 dní na psychoterapii.",
+                    "Babička má jednou týdně podporu pracovnice SAS.",
+                ),
+                support_offered="Doprovod na terapii, poradenství SAS pro babičku, kontakt se školou.",
+                child_views="Souhlasí s terapií, chce zůstat u babičky.",
+                parents_views="Babička plán podporuje, žádá pomoc s úřady.",
+                approved_by="vedouci",
+                approved_days_ago=88,
+                review_in_days=1,
+            ),
+            opened_days_ago=120,
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """A report filed through the form (a partner) or entered by OSPOD staff; ``claimed_by`` takes its triage."""
+
+    key: str
+    filed_by: str
+    details: ReportDetails
+    claimed_by: str = ""
+
+
+# Fictional reports: the children are not in the register (nobody has triaged them yet).
+DEMO_REPORTS: tuple[DemoReport, ...] = (
+    # NEW: filed by the class teacher through the form, waiting unclaimed in the supervisors' queue.
+    DemoReport(
+        key="report_new",
+        filed_by="ucitelka",
+        details=ReportDetails(
+            facts="Natálie nosí týden stejné oblečení, ve škole nesvačí a říká, že doma není nikdo do večera.",
+            child_given_name="Natálie",
+            child_family_name="Vlčková",
+            child_date_of_birth=datetime.date(2016, 2, 11),
+            child_birth_number="165211/0647",
+            child_address="Kmochova 14, 779 00 Olomouc",
+            feedback_requested=True,
+        ),
+    ),
+    # IN TRIAGE: a neighbour's phone call taken by a coordinator; the supervisor has taken it, not decided yet.
+    DemoReport(
+        key="report_triage",
+        filed_by="koordinatorka2",
+        details=ReportDetails(
+            facts="Sousedka slyší v noci opakovaně křik, chlapec sedí večer na chodbě a nechce jít domů.",
+            child_given_name="Jakub",
+            child_family_name="Holub",
+            child_date_of_birth=datetime.date(2013, 7, 30),
+            child_birth_number="130730/0753",
+            child_address="Pionýrská 6, 779 00 Olomouc",
+            channel=ReportChannel.PHONE,
+            notifier_kind="other_person",
+            notifier_name="Alena Nováčková, sousedka",
+            notifier_contact="+420 601 000 201",
+        ),
+        claimed_by="vedouci",
+    ),
 )
 
 
@@ -297,6 +507,8 @@ class DemoData:
     children: dict[str, Child] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
     created_cases: set[str] = field(default_factory=set)
+    reports: dict[str, Report] = field(default_factory=dict)
+    created_reports: set[str] = field(default_factory=set)
 
 
 def seed_municipality() -> Municipality:
@@ -415,9 +627,187 @@ def _seed_case(data: DemoData, spec: DemoCase, child: Child) -> Case:
     for member in spec.members:
         if member.ended:
             team_member_end(membership=memberships[member.username], ended_by=coordinator, reason=member.ended)
+    if spec.flow is not None:
+        _seed_flow(data, spec.flow, case)
     if spec.close_reason is not None:
         case_close(case=case, closed_by=users[spec.closed_by or spec.coordinator], reason=spec.close_reason)
     return case
+
+
+# --- The case flow: each step through workflows.tasks, as the task pages do it -------------------------------------
+
+
+def _open_task(case: Case, node: Any, owner: User | None = None) -> Any:
+    found = Task.objects.filter(process__caseprocess__case=case, flow_task=node, status__in=tasks.OPEN_STATUSES)
+    if owner is not None:
+        found = found.filter(owner=owner)
+    return found.get()
+
+
+def _seed_flow(data: DemoData, flow: DemoFlow, case: Case) -> None:
+    users = data.users
+    coordinator = case.coordinator
+    due_on = timezone.localdate() + datetime.timedelta(days=flow.input_due_days)
+    tasks.task_complete(
+        task=_open_task(case, CaseFlow.request_inputs),
+        user=coordinator,
+        work=lambda: assessment_inputs_request(
+            case=case, by=coordinator, requests=[InputRequest(member=users[name], due_on=due_on) for name in flow.asked]
+        ),
+        purpose="request assessment inputs",
+    )
+    for username, text in flow.inputs:
+        member = users[username]
+        task = _open_task(case, CaseFlow.provide_input, member)
+        tasks.task_complete(
+            task=task,
+            user=member,
+            work=partial(assessment_input_provide, assessment_input=CaseFlow.input_of(task), by=member, text=text),
+            purpose="provide assessment input",
+        )
+    if flow.assessment is not None:
+        needs, capacity, environment, views = flow.assessment
+        tasks.task_complete(
+            task=_open_task(case, CaseFlow.write_assessment),
+            user=coordinator,
+            work=lambda: assessment_write(
+                case=case,
+                by=coordinator,
+                child_needs=needs,
+                parenting_capacity=capacity,
+                family_environment=environment,
+                child_views=views,
+            ),
+            purpose="write assessment",
+        )
+    if flow.plan is not None:
+        _seed_review_due(data, flow.plan, case)
+    if flow.opened_days_ago:
+        _move_opening_back(case, flow.opened_days_ago)
+
+
+def _move_opening_back(case: Case, days: int) -> None:
+    """The services stamp "now"; a demo case at a later stage must look opened weeks ago. Only the opening moves (the
+    IPOD month runs from it, § 10(3)(d)), and with it an open PLAN deadline, recomputed by the same rule the flow used:
+    opened 40 days ago, the month has passed and ``check_deadlines`` finds the plan overdue and escalates it (to the
+    coordinator after the authority's grace, to the supervisors after twice that). Queryset updates: no service
+    changes the past, and nothing here is audited content."""
+    opened_at = timezone.now() - datetime.timedelta(days=days)
+    Case.objects.filter(pk=case.pk).update(opened_at=opened_at)
+    Deadline.objects.open().filter(case=case, kind=DeadlineKind.PLAN).update(due_at=ipod_due(opened_at))
+    case.refresh_from_db()
+
+
+def _seed_review_due(data: DemoData, spec: DemoPlan, case: Case) -> None:
+    """Draft, submit and approve the plan through the flow (the coordinator drafts; a supervisor who did not draft
+    approves from the queue: four eyes), which opens the review task. Then the past is put in place: the plan has
+    been in force ``approved_days_ago`` days and its review falls due in ``review_in_days`` days, inside the
+    authority's due-soon window, so ``check_deadlines`` warns the coordinator."""
+    coordinator = case.coordinator
+    approver = data.users[spec.approved_by]
+    draft_task = _open_task(case, CaseFlow.draft_plan)
+    plan = plan_in_work(case)
+    assert plan is not None  # the draft task starts the version in work
+    review_on = timezone.localdate() + datetime.timedelta(days=spec.review_in_days)
+    plan_save(
+        plan=plan,
+        by=coordinator,
+        goals=list(spec.goals),
+        support_offered=spec.support_offered,
+        child_views=spec.child_views,
+        parents_views=spec.parents_views,
+        next_review_on=review_on,
+    )
+    tasks.task_complete(
+        task=draft_task,
+        user=coordinator,
+        work=lambda: plan_submit(plan=plan, by=coordinator),
+        purpose="submit plan",
+    )
+    approval = _open_task(case, CaseFlow.approve_plan)
+    tasks.task_claim(task=approval, user=approver)
+    approval.refresh_from_db()
+    tasks.task_complete(
+        task=approval,
+        user=approver,
+        work=lambda: plan_approve(plan=plan, by=approver, next_review_on=review_on),
+        purpose="decide plan",
+    )
+    approved_at = timezone.now() - datetime.timedelta(days=spec.approved_days_ago)
+    Plan.objects.filter(pk=plan.pk).update(submitted_at=approved_at, approved_at=approved_at)
+    # The review deadline the flow set is the review day rolled to a working day; the demo wants it due soon
+    # whatever weekday it is seeded on: the end of the review day itself.
+    Deadline.objects.open().filter(case=case, kind=DeadlineKind.REVIEW).update(due_at=end_of_day(review_on))
+
+
+# --- Reports: filed through the report flow; the triage taken from the queue, as the triage page does it -----------
+
+
+def _triage_task(report: Report) -> Any:
+    return Task.objects.get(process__reportprocess__report=report, flow_task=ReportFlow.triage)
+
+
+def seed_reports(data: DemoData) -> None:
+    """File the demo reports through ``report_receive`` and take the triage of the one that is in triage. A report
+    recorded by the same person through the same channel already is left alone (so is its triage)."""
+    for spec in DEMO_REPORTS:
+        filed_by = data.users[spec.filed_by]
+        channel = spec.details.channel or ReportChannel.WEB_FORM
+        existing = (
+            Report.objects.filter(municipality=data.municipality, recorded_by=filed_by, channel=channel)
+            .order_by("received_at")
+            .first()
+        )
+        if existing is not None:
+            data.reports[spec.key] = existing
+            continue
+        report = report_receive(filed_by=filed_by, details=spec.details)
+        if spec.claimed_by:
+            tasks.task_claim(task=_triage_task(report), user=data.users[spec.claimed_by])
+            report.refresh_from_db()
+        data.reports[spec.key] = report
+        data.created_reports.add(spec.key)
+
+
+# --- Stages, for the closing lines: read from the flows' state, so a second run tells the truth too ----------------
+
+_CASE_STAGES = {
+    "request_inputs": "open: inputs not requested yet",
+    "provide_input": "assessment: inputs requested",
+    "write_assessment": "assessment: inputs in, assessment not written",
+    "draft_plan": "plan: drafting",
+    "approve_plan": "plan: awaiting approval",
+    "review": "plan in force: review",
+}
+
+
+def case_stage(case: Case) -> str:
+    """What stage the case is at, in words (no names): its status and open CaseFlow tasks and their deadlines."""
+    if not case.is_open:
+        return "closed"
+    open_tasks = Task.objects.filter(process__caseprocess__case=case, status__in=tasks.OPEN_STATUSES)
+    names = {task.flow_task.name for task in open_tasks}
+    stage = next((label for name, label in _CASE_STAGES.items() if name in names), "open")
+    if "provide_input" in names:
+        inputs = case.assessment_inputs.values_list("status", flat=True)
+        provided = sum(1 for status in inputs if status == InputStatus.PROVIDED)
+        stage += f" ({provided} of {len(inputs)} provided)"
+    now = timezone.now()
+    for deadline in Deadline.objects.open().filter(case=case, task__in=open_tasks).order_by("due_at"):
+        if deadline.due_at < now:
+            stage += f", {deadline.kind} deadline overdue since {timezone.localdate(deadline.due_at)}"
+        elif deadline.kind == DeadlineKind.REVIEW:
+            stage += f" due {timezone.localdate(deadline.due_at)}"
+    return stage
+
+
+def report_stage(report: Report) -> str:
+    if report.status in (ReportStatus.RECEIVED, ReportStatus.IN_TRIAGE) and report.decided_at is None:
+        task = _triage_task(report)
+        if task.owner_id is None:
+            return "new: waiting in the supervisors' triage queue"
+        return f"in triage: taken by {task.owner.username}, not decided"
+    return str(report.get_status_display())
 
 
 def seed_all() -> DemoData:
@@ -430,6 +820,7 @@ def seed_all() -> DemoData:
         seed_children(data)
         team_roles_ensure_defaults()
         seed_cases(data)
+        seed_reports(data)
     return data
 
 
@@ -444,6 +835,8 @@ class Command(BaseCommand):
         self.stdout.write(self._logins_table(data))
         self.stdout.write("")
         self.stdout.write(self._cases_table(data))
+        self.stdout.write("")
+        self.stdout.write(self._stages(data))
         self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}")
         self.stdout.write("Accounts that existed before kept their password.")
 
@@ -478,6 +871,18 @@ class Command(BaseCommand):
                 )
             )
         return _table(rows)
+
+    @staticmethod
+    def _stages(data: DemoData) -> str:
+        """One line per demo case and report: its reference and stage, never a name."""
+        lines = ["Stages:"]
+        for case in data.cases.values():
+            case.refresh_from_db()
+            lines.append(f"  {case.reference}: {case_stage(case)}")
+        for report in data.reports.values():
+            report.refresh_from_db()
+            lines.append(f"  {report.reference}: {report_stage(report)}")
+        return "\n".join(lines)
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
