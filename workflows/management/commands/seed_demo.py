@@ -69,7 +69,6 @@ from casework.selectors import birth_number_index
 from casework.services import (
     ReportDetails,
     RepresentativeInput,
-    case_close,
     case_note_add,
     case_open,
     child_create,
@@ -83,12 +82,13 @@ from casework.services.assessments import (
     assessment_inputs_request,
     assessment_write,
 )
+from casework.services.lifecycle import closure_approve, closure_request
 from casework.services.plans import plan_approve, plan_in_work, plan_save, plan_submit
 from permissions.models import ConsentGiver
 from permissions.sharing import consent_record, share_grant
 from workflows import tasks
 from workflows.deadlines import end_of_day, ipod_due
-from workflows.flows import CaseFlow, ReportFlow, report_receive
+from workflows.flows import CaseFlow, ClosureFlow, ReportFlow, report_receive
 from workflows.models import Deadline, DeadlineKind
 
 DEMO_PASSWORD = "demo-heslo-2026"  # noqa: S105 - the demo's published shared password, never used in production
@@ -630,8 +630,26 @@ def _seed_case(data: DemoData, spec: DemoCase, child: Child) -> Case:
     if spec.flow is not None:
         _seed_flow(data, spec.flow, case)
     if spec.close_reason is not None:
-        case_close(case=case, closed_by=users[spec.closed_by or spec.coordinator], reason=spec.close_reason)
+        _seed_closure(
+            case, proposer=coordinator, approver=users[spec.closed_by or spec.coordinator], reason=spec.close_reason
+        )
     return case
+
+
+def _seed_closure(case: Case, *, proposer: User, approver: User, reason: str) -> None:
+    """Close the case the way users do: the coordinator proposes, a supervisor takes the approval from the queue and
+    approves it (``ClosureFlow``)."""
+    proposal = closure_request(
+        case=case, by=proposer, reason=reason, final_evaluation="Cíle plánu splněny, rodina je stabilizovaná."
+    )
+    task = Task.objects.get(process__closureprocess__request=proposal, flow_task=ClosureFlow.approve_closure)
+    tasks.task_claim(task=task, user=approver)
+    tasks.task_complete(
+        task=task,
+        user=approver,
+        work=lambda: closure_approve(request=proposal, by=approver),
+        purpose="decide closure",
+    )
 
 
 # --- The case flow: each step through workflows.tasks, as the task pages do it -------------------------------------
