@@ -10,6 +10,15 @@ from .cases import (
     team_roles_ensure_defaults,
 )
 from .children import RepresentativeInput, child_create, child_crypto_shred
+from .conferences import (
+    ParticipantInput,
+    conference_addendum_add,
+    conference_cancel,
+    conference_decision_add,
+    conference_record,
+    conference_schedule,
+    conference_sign_off,
+)
 from .lifecycle import (
     closure_approve,
     closure_request,
@@ -31,6 +40,7 @@ from .reports import (
 
 __all__ = [
     "ChildIdentity",
+    "ParticipantInput",
     "ReportDetails",
     "RepresentativeInput",
     "case_close",
@@ -42,6 +52,12 @@ __all__ = [
     "closure_request",
     "closure_return",
     "closure_withdraw",
+    "conference_addendum_add",
+    "conference_cancel",
+    "conference_decision_add",
+    "conference_record",
+    "conference_schedule",
+    "conference_sign_off",
     "coordinator_handover",
     "court_petition_record",
     "report_case_open",

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from casework.compartments import Compartment
 from casework.models import Assessment, AssessmentInput, Case, InputStatus, TeamMembership, User
 from casework.sealing import seal_values
+from casework.services.validation import clean_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions import audit
@@ -47,17 +48,6 @@ def input_compartment(member: User) -> Compartment:
 
 def _end_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
-
-
-def _text(errors: dict[str, list[str]], field: str, value: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        errors.setdefault(field, []).append(_("This field is required."))
-    elif len(value) > limit:
-        errors.setdefault(field, []).append(
-            _("At most %(limit)d characters (it has %(count)d).") % {"limit": limit, "count": len(value)}
-        )
-    return value
 
 
 def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputRequest]) -> list[AssessmentInput]:
@@ -124,7 +114,7 @@ def assessment_input_provide(*, assessment_input: AssessmentInput, by: User, tex
     if by.pk != assessment_input.member_id or not access.visible or access.read_only:
         raise refuse(by, case, purpose="provide assessment input")
     errors: dict[str, list[str]] = {}
-    text = _text(errors, "text", text, INPUT_MAX)
+    text = clean_text(errors, "text", text, INPUT_MAX)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -181,10 +171,10 @@ def assessment_write(
     require_case_lead(by, case, purpose="write assessment")
     errors: dict[str, list[str]] = {}
     values = {
-        "child_needs": _text(errors, "child_needs", child_needs, ASSESSMENT_FIELD_MAX),
-        "parenting_capacity": _text(errors, "parenting_capacity", parenting_capacity, ASSESSMENT_FIELD_MAX),
-        "family_environment": _text(errors, "family_environment", family_environment, ASSESSMENT_FIELD_MAX),
-        "child_views": _text(errors, "child_views", child_views, ASSESSMENT_FIELD_MAX),
+        "child_needs": clean_text(errors, "child_needs", child_needs, ASSESSMENT_FIELD_MAX),
+        "parenting_capacity": clean_text(errors, "parenting_capacity", parenting_capacity, ASSESSMENT_FIELD_MAX),
+        "family_environment": clean_text(errors, "family_environment", family_environment, ASSESSMENT_FIELD_MAX),
+        "child_views": clean_text(errors, "child_views", child_views, ASSESSMENT_FIELD_MAX),
     }
     if errors:
         raise ValidationError(errors)

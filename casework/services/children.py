@@ -18,6 +18,7 @@ from casework.birth_number import parse_birth_number
 from casework.models import Child, KeyOwnerType, LegalRepresentative, Municipality, Relation, User
 from casework.sealing import Keyring, destroy_owner_keys, seal_values
 from casework.selectors import birth_number_index
+from casework.services.validation import clean_text
 from permissions import audit
 from permissions.policy import may_register_child
 
@@ -32,17 +33,6 @@ class RepresentativeInput:
     relation: str
     full_name: str
     contact: str
-
-
-def _require_text(errors: dict[str, list[str]], field: str, value: str, limit: int, *, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        errors.setdefault(field, []).append(str(_("This field is required.")))
-    elif len(value) > limit:
-        errors.setdefault(field, []).append(
-            str(_("At most %(limit)d characters (it has %(count)d).") % {"limit": limit, "count": len(value)})
-        )
-    return value
 
 
 def child_create(
@@ -73,9 +63,9 @@ def child_create(
         )
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
-    given_name = _require_text(errors, "given_name", given_name, NAME_MAX)
-    family_name = _require_text(errors, "family_name", family_name, NAME_MAX)
-    address = _require_text(errors, "address", address, ADDRESS_MAX)
+    given_name = clean_text(errors, "given_name", given_name, NAME_MAX)
+    family_name = clean_text(errors, "family_name", family_name, NAME_MAX)
+    address = clean_text(errors, "address", address, ADDRESS_MAX)
     parsed = None
     try:
         parsed = parse_birth_number(birth_number)
@@ -94,8 +84,8 @@ def child_create(
     for index, rep in enumerate(representatives):
         if rep.relation not in Relation.values:
             errors.setdefault(f"representatives-{index}-relation", []).append(str(_("Choose a relation.")))
-        _require_text(errors, f"representatives-{index}-full_name", rep.full_name, NAME_MAX)
-        _require_text(errors, f"representatives-{index}-contact", rep.contact, CONTACT_MAX, required=False)
+        clean_text(errors, f"representatives-{index}-full_name", rep.full_name, NAME_MAX)
+        clean_text(errors, f"representatives-{index}-contact", rep.contact, CONTACT_MAX, required=False)
     index_value = birth_number_index(parsed.normalized) if parsed else None
     if index_value and Child.objects.filter(birth_number_index=index_value).exists():
         errors.setdefault("birth_number", []).append(str(_("A child with this birth number is already registered.")))

@@ -36,6 +36,7 @@ from casework.models import (
 from casework.sealing import seal_values
 from casework.services import cases as case_services
 from casework.services.reports import supervisor_ids
+from casework.services.validation import clean_text
 from casework.signals import closure_requested, closure_withdrawn
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many
@@ -46,17 +47,6 @@ from permissions.policy import Subject
 FINAL_EVALUATION_MAX = 20_000
 RETURN_COMMENT_MAX = 10_000
 URGENT_REASON_MAX = 10_000
-
-
-def _text(errors: dict[str, list[str]], field: str, value: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        errors.setdefault(field, []).append(_("This field is required."))
-    elif len(value) > limit:
-        errors.setdefault(field, []).append(
-            _("At most %(limit)d characters (it has %(count)d).") % {"limit": limit, "count": len(value)}
-        )
-    return value
 
 
 def _raise(errors: dict[str, list[str]]) -> None:
@@ -75,7 +65,7 @@ def closure_request(*, case: Case, by: User, reason: str, final_evaluation: str)
     errors: dict[str, list[str]] = {}
     if reason not in CloseReason.values:
         errors.setdefault("reason", []).append(_("Choose why the case is closed."))
-    text = _text(errors, "final_evaluation", final_evaluation, FINAL_EVALUATION_MAX)
+    text = clean_text(errors, "final_evaluation", final_evaluation, FINAL_EVALUATION_MAX)
     if ClosureRequest.objects.filter(case=case, status=ClosureStatus.PENDING).exists():
         errors.setdefault("case", []).append(_("A proposal to close this case is already waiting for approval."))
     _raise(errors)
@@ -147,7 +137,7 @@ def closure_return(*, request: ClosureRequest, by: User, comment: str) -> Closur
     purpose = "return case closure"
     case = _deciding(request, by, purpose)
     errors: dict[str, list[str]] = {}
-    text = _text(errors, "comment", comment, RETURN_COMMENT_MAX)
+    text = clean_text(errors, "comment", comment, RETURN_COMMENT_MAX)
     if request.status != ClosureStatus.PENDING:
         errors.setdefault("status", []).append(_("This proposal is no longer waiting for a decision."))
     _raise(errors)
@@ -233,7 +223,7 @@ def court_petition_record(*, case: Case, by: User, kind: str, urgent_reason: str
                 _("A reason for urgency belongs to a § 16 preliminary measure only.")
             )
     elif kind == PetitionKind.URGENT:
-        reason = _text(errors, "urgent_reason", reason, URGENT_REASON_MAX)
+        reason = clean_text(errors, "urgent_reason", reason, URGENT_REASON_MAX)
     else:
         errors.setdefault("kind", []).append(_("Choose the kind of petition."))
     _raise(errors)

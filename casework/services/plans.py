@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from casework.models import Case, Plan, PlanGoal, PlanStatus, User
 from casework.sealing import Keyring, open_values, seal_values
+from casework.services.validation import clean_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions import audit
@@ -35,17 +36,6 @@ GOALS_MAX = 30
 PLAN_OBJECT = "casework.plan"
 #: The texts a new version takes over from the current one (not the supervisor's return comment).
 PLAN_TEXT_FIELDS = ("support_offered", "child_views", "parents_views")
-
-
-def _text(errors: dict[str, list[str]], field: str, value: str, limit: int, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        errors.setdefault(field, []).append(_("This field is required."))
-    elif len(value) > limit:
-        errors.setdefault(field, []).append(
-            _("At most %(limit)d characters (it has %(count)d).") % {"limit": limit, "count": len(value)}
-        )
-    return value
 
 
 def plan_in_work(case: Case) -> Plan | None:
@@ -116,9 +106,9 @@ def plan_save(
             errors.setdefault("goals", []).append(_("A goal has at most %(limit)d characters.") % {"limit": GOAL_MAX})
             break
     values = {
-        "support_offered": _text(errors, "support_offered", support_offered, PLAN_TEXT_MAX),
-        "child_views": _text(errors, "child_views", child_views, PLAN_TEXT_MAX),
-        "parents_views": _text(errors, "parents_views", parents_views, PLAN_TEXT_MAX),
+        "support_offered": clean_text(errors, "support_offered", support_offered, PLAN_TEXT_MAX, required=False),
+        "child_views": clean_text(errors, "child_views", child_views, PLAN_TEXT_MAX, required=False),
+        "parents_views": clean_text(errors, "parents_views", parents_views, PLAN_TEXT_MAX, required=False),
     }
     if next_review_on is not None and next_review_on < timezone.localdate():
         errors.setdefault("next_review_on", []).append(_("The next review cannot be in the past."))
@@ -214,7 +204,7 @@ def plan_return(*, plan: Plan, by: User, comment: str) -> Plan:
     """Send the submitted version back to its drafter with a comment; it is a draft again."""
     _deciding(plan, by, "return plan")
     errors: dict[str, list[str]] = {}
-    comment = _text(errors, "comment", comment, PLAN_TEXT_MAX, required=True)
+    comment = clean_text(errors, "comment", comment, PLAN_TEXT_MAX)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -47,6 +47,7 @@ from casework.selectors import child_find_by_birth_number
 from casework.selectors.cases import open_case_of_child
 from casework.services.cases import case_open
 from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX, child_create
+from casework.services.validation import clean_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many
 from permissions import audit
@@ -109,15 +110,6 @@ def _add(errors: dict[str, list[str]], key: str, message: str) -> None:
     errors.setdefault(key, []).append(message)
 
 
-def _text(errors: dict[str, list[str]], key: str, value: str, limit: int, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        _add(errors, key, _("This field is required."))
-    elif len(value) > limit:
-        _add(errors, key, _("At most %(limit)d characters (it has %(count)d).") % {"limit": limit, "count": len(value)})
-    return value
-
-
 def report_filing_refused(user: User) -> PermissionDenied:
     """Audit (committed) a refused filing and return the exception to raise. Call outside any transaction."""
     audit.record_committed(
@@ -146,7 +138,9 @@ def _notifier(
             if kind not in OTHER_SECTOR_NOTIFIER_KINDS:
                 _add(errors, "notifier_kind", _("Say whether you report as a state body or as another person."))
         name = f"{user.display_name()}, {organisation.name}"
-        contact = _text(errors, "notifier_contact", details.notifier_contact, CONTACT_MAX) or user.email
+        contact = (
+            clean_text(errors, "notifier_contact", details.notifier_contact, CONTACT_MAX, required=False) or user.email
+        )
         return ReportChannel.WEB_FORM, kind or "", name[:NOTIFIER_NAME_MAX], contact, now
 
     channel, kind = details.channel, details.notifier_kind
@@ -156,8 +150,8 @@ def _notifier(
         _add(errors, "notifier_kind", _("Choose who reported."))
     elif channel == ReportChannel.ANONYMOUS and kind != NotifierKind.ANONYMOUS:
         _add(errors, "notifier_kind", _("An anonymous message has an anonymous notifier."))
-    name = _text(errors, "notifier_name", details.notifier_name, NOTIFIER_NAME_MAX)
-    contact = _text(errors, "notifier_contact", details.notifier_contact, CONTACT_MAX)
+    name = clean_text(errors, "notifier_name", details.notifier_name, NOTIFIER_NAME_MAX, required=False)
+    contact = clean_text(errors, "notifier_contact", details.notifier_contact, CONTACT_MAX, required=False)
     if kind == NotifierKind.ANONYMOUS and (name or contact):
         _add(errors, "notifier_name", _("An anonymous report has no notifier's name or contact."))
     elif kind in MANDATED_NOTIFIER_KINDS and not name:
@@ -172,9 +166,9 @@ def _notifier(
 
 def _child_details(errors: dict[str, list[str]], details: ReportDetails) -> dict[str, str | None]:
     """The child's identifying details: the name, and the birth number or the date of birth (or both, agreeing)."""
-    given = _text(errors, "child_given_name", details.child_given_name, NAME_MAX, required=True)
-    family = _text(errors, "child_family_name", details.child_family_name, NAME_MAX, required=True)
-    address = _text(errors, "child_address", details.child_address, ADDRESS_MAX)
+    given = clean_text(errors, "child_given_name", details.child_given_name, NAME_MAX)
+    family = clean_text(errors, "child_family_name", details.child_family_name, NAME_MAX)
+    address = clean_text(errors, "child_address", details.child_address, ADDRESS_MAX, required=False)
     born = details.child_date_of_birth
     number = (details.child_birth_number or "").strip()
     normalized = None
@@ -239,7 +233,7 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
     errors: dict[str, list[str]] = {}
     channel, kind, name, contact, received = _notifier(errors, filed_by, details, now)
     sealed = _child_details(errors, details)
-    facts = _text(errors, "facts", details.facts, FACTS_MAX, required=True)
+    facts = clean_text(errors, "facts", details.facts, FACTS_MAX)
     hints = list(dict.fromkeys(details.urgency_hints))
     if any(hint not in UrgencyHint.values for hint in hints):
         _add(errors, "urgency_hints", _("Choose from the list."))

@@ -338,7 +338,7 @@ def test_a_placement_petition_is_refused_without_a_held_conference(case: Case, c
     with pytest.raises(ValidationError) as error:
         court_petition_record(case=case, by=coordinator, kind=PetitionKind.PLACEMENT)
     assert set(error.value.message_dict) == {"kind"}
-    assert "14(2)(b)" in error.value.message_dict["kind"][0]
+    assert "§ 14 odst. 2 písm. b)" in error.value.message_dict["kind"][0]  # the Czech catalogue's citation
     assert not CourtPetition.objects.exists()
     assert AuditEvent.objects.count() == audits
 
