@@ -25,4 +25,33 @@ urlpatterns = [
         name="case_closure_withdraw",
     ),
     path("<uuid:case_id>/petition/", case_views.case_petition, name="case_petition"),
+    # Case conferences, § 14 of Act No. 359/1999 Coll. (casework.case_views.conferences).
+    path("<uuid:case_id>/conferences/", case_views.conference_list, name="conference_list"),
+    path("<uuid:case_id>/conferences/new/", case_views.conference_schedule, name="conference_schedule"),
+    path("<uuid:case_id>/conferences/<uuid:conference_id>/", case_views.conference_detail, name="conference_detail"),
+    path(
+        "<uuid:case_id>/conferences/<uuid:conference_id>/record/",
+        case_views.conference_record,
+        name="conference_record",
+    ),
+    path(
+        "<uuid:case_id>/conferences/<uuid:conference_id>/decisions/new/",
+        case_views.conference_decision_add,
+        name="conference_decision_add",
+    ),
+    path(
+        "<uuid:case_id>/conferences/<uuid:conference_id>/sign-off/",
+        case_views.conference_sign_off,
+        name="conference_sign_off",
+    ),
+    path(
+        "<uuid:case_id>/conferences/<uuid:conference_id>/addenda/new/",
+        case_views.conference_addendum_add,
+        name="conference_addendum_add",
+    ),
+    path(
+        "<uuid:case_id>/conferences/<uuid:conference_id>/cancel/",
+        case_views.conference_cancel,
+        name="conference_cancel",
+    ),
 ]

@@ -11,6 +11,16 @@ handover and the old closing address; ``sharing`` shares and consents; ``lifecyc
 and court petitions. The views are re-exported here for ``casework.case_urls``.
 """
 
+from casework.case_views.conferences import (
+    conference_addendum_add,
+    conference_cancel,
+    conference_decision_add,
+    conference_detail,
+    conference_list,
+    conference_record,
+    conference_schedule,
+    conference_sign_off,
+)
 from casework.case_views.lifecycle import case_closure_request, case_closure_withdraw, case_petition
 from casework.case_views.pages import case_detail, case_list, case_note_add, case_open
 from casework.case_views.sharing import case_sharing, consent_add, consent_withdraw, share_revoke
@@ -28,6 +38,14 @@ __all__ = [
     "case_petition",
     "case_sharing",
     "case_team",
+    "conference_addendum_add",
+    "conference_cancel",
+    "conference_decision_add",
+    "conference_detail",
+    "conference_list",
+    "conference_record",
+    "conference_schedule",
+    "conference_sign_off",
     "consent_add",
     "consent_withdraw",
     "share_revoke",

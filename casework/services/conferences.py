@@ -14,7 +14,6 @@ reference and ids only) inside the transaction.
 from __future__ import annotations
 
 import datetime
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -198,7 +197,7 @@ def conference_record(
     *,
     conference: Conference,
     by: User,
-    attendance: Mapping[uuid.UUID | str, str],
+    attendance: Mapping[str, str],
     child_participation: str,
     minutes: str,
 ) -> Conference:

@@ -33,6 +33,7 @@ from casework.models import (
     CaseStatus,
     CloseReason,
     ClosureRequest,
+    Conference,
     CourtPetition,
     Municipality,
     Role,
@@ -41,7 +42,14 @@ from casework.models import (
     TeamRole,
     User,
 )
-from casework.services import case_close, case_note_add, case_open, closure_request, team_member_add
+from casework.services import (
+    case_close,
+    case_note_add,
+    case_open,
+    closure_request,
+    conference_schedule,
+    team_member_add,
+)
 from permissions.models import Consent, Share
 from permissions.sharing import consent_record, share_grant
 from tests.factories import MunicipalityFactory, OrganisationFactory, UserFactory
@@ -114,6 +122,16 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "case_closure_request": _LEAD,
     "case_closure_withdraw": _MANAGE_REDIRECT,
     "case_petition": _LEAD,
+    # Case conferences: the list and a conference's logistics for leads and invited members (every member is invited
+    # in the matrix world); scheduling for the lead of an open case; the action addresses send a lead back.
+    "conference_list": _READ,
+    "conference_detail": _READ,
+    "conference_schedule": _MANAGE,
+    "conference_record": _MANAGE_REDIRECT,
+    "conference_decision_add": _MANAGE_REDIRECT,
+    "conference_sign_off": _MANAGE_REDIRECT,
+    "conference_addendum_add": _MANAGE_REDIRECT,
+    "conference_cancel": _MANAGE_REDIRECT,
 }
 
 _ALL = frozenset(NOTE_PARTS)
@@ -138,6 +156,7 @@ OBJECT_KWARGS = {
     "share_id": "share",
     "consent_id": "consent",
     "request_id": "closure",
+    "conference_id": "conference",
 }
 
 
@@ -168,6 +187,7 @@ class CaseFixture:
     share: Share
     consent: Consent
     closure: ClosureRequest
+    conference: Conference
 
 
 @dataclass
@@ -254,7 +274,26 @@ def _case(
     closure = closure_request(
         case=case, by=coordinator, reason=CloseReason.GOALS_MET, final_evaluation=f"Hodnocení {markers['social']}"
     )
-    return CaseFixture(case=case, markers=markers, membership=membership, share=share, consent=consent, closure=closure)
+    # A scheduled case conference to which every member of the team is invited.
+    conference = conference_schedule(
+        case=case,
+        by=coordinator,
+        starts_at=timezone.now() + datetime.timedelta(days=3),
+        duration_minutes=60,
+        place="Zasedací místnost",
+        online_link="",
+        members=[helper, *members],
+        participants=[],
+    )
+    return CaseFixture(
+        case=case,
+        markers=markers,
+        membership=membership,
+        share=share,
+        consent=consent,
+        closure=closure,
+        conference=conference,
+    )
 
 
 @pytest.fixture
@@ -325,6 +364,7 @@ def _state() -> tuple[object, ...]:
         CaseNote.objects.count(),
         sorted(Case.objects.values_list("pk", "status", "coordinator_id")),
         sorted(ClosureRequest.objects.values_list("pk", "status")),
+        sorted(Conference.objects.values_list("pk", "status", "minutes")),
         CourtPetition.objects.count(),
     )
 

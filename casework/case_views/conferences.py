@@ -1,0 +1,358 @@
+"""Case conferences (§ 14 of Act No. 359/1999 Coll.): the list, scheduling, the conference page and its actions.
+
+Leads (coordinator, or a supervisor) see everything: invitees (participants' names through the gate), the record,
+decisions and addenda; they write on an open case only. Invited team members see the logistics (when, where) and
+nothing of the record; a member who is not invited gets an audited 403; everyone else the same 404 as for a missing
+case. Sealed text reaches the template only through gate reads.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from casework import services
+from casework.case_views.common import header, viewer
+from casework.conference_forms import (
+    ConferenceAddendumForm,
+    ConferenceDecisionForm,
+    ConferenceRecordForm,
+    ConferenceScheduleForm,
+)
+from casework.models import (
+    Case,
+    Conference,
+    ConferenceAddendum,
+    ConferenceDecision,
+    ConferenceInvitee,
+    ConferenceStatus,
+    Organisation,
+    TeamMembership,
+    User,
+)
+from permissions import gate
+from permissions.access import access_case_by_id, access_case_object, case_access_of, refuse, require_case_lead
+from permissions.policy import CaseAccess
+
+
+def _invited(user: User, conference_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    return set(
+        ConferenceInvitee.objects.filter(conference_id__in=conference_ids, user=user).values_list(
+            "conference_id", flat=True
+        )
+    )
+
+
+def _logistics(conference: Conference) -> dict[str, Any]:
+    return {
+        "id": conference.pk,
+        "starts_at": conference.starts_at,
+        "ends_at": conference.ends_at,
+        "duration_minutes": conference.duration_minutes,
+        "place": conference.place,
+        "online_link": conference.online_link,
+        "status": conference.get_status_display(),
+        "cancelled": conference.status == ConferenceStatus.CANCELLED,
+    }
+
+
+def _members(case: Case) -> list[User]:
+    return [
+        m.user for m in TeamMembership.objects.current().filter(case=case).select_related("user", "user__organisation")
+    ]
+
+
+def _owners(case: Case) -> tuple[list[tuple[str, str]], dict[str, User], dict[str, Organisation]]:
+    users: dict[str, User] = {}
+    organisations: dict[str, Organisation] = {}
+    for member in _members(case):
+        users[f"u:{member.pk}"] = member
+        if member.organisation is not None:
+            organisations[f"o:{member.organisation.pk}"] = member.organisation
+    choices = [(key, u.display_name()) for key, u in users.items()]
+    choices += [(key, o.name) for key, o in organisations.items()]
+    return choices, users, organisations
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_list(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """Leads: every conference of the case; members: those they are invited to (logistics only). A POST (nothing to
+    post here) answers like the page's access, then goes back to it."""
+    user = viewer(request)
+    case = access_case_by_id(user, case_id, purpose="case conferences")
+    access = case_access_of(user, case)
+    if request.method == "POST":
+        return redirect("conference_list", case_id=case.pk)
+    conferences = list(Conference.objects.filter(case=case).order_by("-starts_at", "-id"))
+    if not access.is_lead:
+        invited = _invited(user, [c.pk for c in conferences])
+        conferences = [c for c in conferences if c.pk in invited]
+    return render(
+        request,
+        "casework/conference_list.html",
+        {
+            "case": header(case, access),
+            "conferences": [_logistics(c) for c in conferences],
+            "may_schedule": access.may_manage,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_schedule(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    user = viewer(request)
+    case = access_case_by_id(user, case_id, purpose="schedule case conference")
+    access = require_case_lead(user, case, purpose="schedule case conference")
+    form = ConferenceScheduleForm(request.POST or None, members=_members(case))
+    if request.method == "POST" and form.is_valid():
+        try:
+            conference = services.conference_schedule(
+                case=case,
+                by=user,
+                starts_at=form.cleaned_data["starts_at"],
+                duration_minutes=form.cleaned_data["duration_minutes"],
+                place=form.cleaned_data["place"],
+                online_link=form.cleaned_data["online_link"],
+                members=form.chosen_members(),
+                participants=form.participants(),
+            )
+        except ValidationError as exc:
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("The case conference was scheduled and the team members invited."))
+            return redirect("conference_detail", case_id=case.pk, conference_id=conference.pk)
+    return render(request, "casework/conference_schedule.html", {"case": header(case, access), "form": form})
+
+
+def _conference(user: User, case_id: uuid.UUID, conference_id: uuid.UUID, purpose: str) -> tuple[Case, Conference]:
+    conference = Conference.objects.filter(pk=conference_id).first()
+    case = access_case_object(user, case_id, conference, purpose=purpose)
+    assert conference is not None
+    conference.case = case
+    return case, conference
+
+
+def _lead_detail(
+    user: User, case: Case, conference: Conference, access: CaseAccess, forms: dict[str, Any]
+) -> dict[str, Any]:
+    invitees = list(conference.invitees.select_related("user"))
+    names = gate.read_case(user, case, invitees, ["name", "email"], purpose="case conference invitees")
+    labels = [
+        (i, i.user.display_name() if i.user is not None else (d.get("name") or _("(hidden)")))
+        for i, d in zip(invitees, names, strict=True)
+    ]
+    minutes = gate.read_case(user, case, [conference], ["minutes"], purpose="case conference record")[0]
+    decisions = list(
+        ConferenceDecision.objects.filter(conference=conference).select_related("owner_user", "owner_organisation")
+    )
+    texts = gate.read_case(user, case, decisions, ["text"], purpose="case conference decisions")
+    addenda = list(ConferenceAddendum.objects.filter(conference=conference).select_related("author"))
+    addendum_texts = gate.read_case(user, case, addenda, ["text"], purpose="case conference addenda")
+    writable = access.may_manage
+    status = conference.status
+    started = conference.starts_at <= timezone.now()
+    record_form = forms.get("record")
+    if record_form is None and writable and status in (ConferenceStatus.SCHEDULED, ConferenceStatus.HELD):
+        record_form = ConferenceRecordForm(
+            initial={"child_participation": conference.child_participation, "minutes": minutes.get("minutes") or ""},
+            invitees=labels,
+        )
+    decision_form = forms.get("decision")
+    if decision_form is None and writable and status == ConferenceStatus.HELD:
+        decision_form = ConferenceDecisionForm(owners=_owners(case)[0])
+    addendum_form = forms.get("addendum")
+    if addendum_form is None and writable and status == ConferenceStatus.SIGNED_OFF:
+        addendum_form = ConferenceAddendumForm()
+    return {
+        "is_lead": True,
+        "invitees": [
+            {
+                "name": label,
+                "email": d.get("email") or "",
+                "relation": i.get_relation_display() if i.relation else "",
+                "attendance": i.get_attendance_display(),
+                "withheld": bool(d.withheld),
+            }
+            for (i, label), d in zip(labels, names, strict=True)
+        ],
+        "minutes": minutes.get("minutes"),
+        "minutes_withheld": bool(minutes.withheld),
+        "child_participation": conference.get_child_participation_display() if conference.child_participation else "",
+        "held_at": conference.held_at,
+        "signed_off_at": conference.signed_off_at,
+        "signed_off_by": conference.signed_off_by.display_name() if conference.signed_off_by else "",
+        "decisions": [
+            {
+                "text": t.get("text"),
+                "withheld": bool(t.withheld),
+                "owner": (
+                    d.owner_user.display_name()
+                    if d.owner_user is not None
+                    else (d.owner_organisation.name if d.owner_organisation is not None else "")
+                ),
+                "due_on": d.due_on,
+            }
+            for d, t in zip(decisions, texts, strict=True)
+        ],
+        "addenda": [
+            {"text": t.get("text"), "withheld": bool(t.withheld), "author": a.author.display_name(), "at": a.created_at}
+            for a, t in zip(addenda, addendum_texts, strict=True)
+        ],
+        "record_form": record_form if writable and (started or forms.get("record")) else None,
+        "decision_form": decision_form,
+        "addendum_form": addendum_form,
+        "may_sign_off": writable and status == ConferenceStatus.HELD,
+        "may_cancel": writable and status == ConferenceStatus.SCHEDULED,
+    }
+
+
+def _seeing(user: User, case: Case, conference: Conference) -> CaseAccess:
+    """A lead, or an invited member; anyone else who sees the case gets an audited 403."""
+    access = case_access_of(user, case)
+    if not access.is_lead and conference.pk not in _invited(user, [conference.pk]):
+        raise refuse(user, case, purpose="case conference")
+    return access
+
+
+def _detail(request: HttpRequest, case: Case, conference: Conference, user: User, **forms: Any) -> HttpResponse:
+    access = _seeing(user, case, conference)
+    context: dict[str, Any] = {"case": header(case, access), "conference": _logistics(conference), "is_lead": False}
+    if access.is_lead:
+        context.update(_lead_detail(user, case, conference, access, forms))
+    return render(request, "casework/conference_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_detail(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
+    """The conference: logistics for invited members, everything for leads. A POST goes back to the page."""
+    user = viewer(request)
+    case, conference = _conference(user, case_id, conference_id, "case conference")
+    if request.method == "POST":
+        _seeing(user, case, conference)
+        return _back(conference)
+    return _detail(request, case, conference, user)
+
+
+def _writing(
+    request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID, purpose: str
+) -> tuple[User, Case, Conference]:
+    user = viewer(request)
+    case, conference = _conference(user, case_id, conference_id, purpose)
+    require_case_lead(user, case, purpose=purpose)
+    return user, case, conference
+
+
+def _back(conference: Conference) -> HttpResponse:
+    return redirect("conference_detail", case_id=conference.case_id, conference_id=conference.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_record(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
+    user, case, conference = _writing(request, case_id, conference_id, "record case conference")
+    if request.method != "POST":
+        return _back(conference)
+    invitees = [(i, str(i.pk)) for i in conference.invitees.all()]
+    form = ConferenceRecordForm(request.POST, invitees=invitees)
+    if form.is_valid():
+        try:
+            services.conference_record(
+                conference=conference,
+                by=user,
+                attendance=form.attendance(),
+                child_participation=form.cleaned_data["child_participation"],
+                minutes=form.cleaned_data["minutes"],
+            )
+        except ValidationError as exc:
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("The record of the conference was saved."))
+            return _back(conference)
+    return _detail(request, case, conference, user, record=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_decision_add(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
+    user, case, conference = _writing(request, case_id, conference_id, "add case conference decision")
+    if request.method != "POST":
+        return _back(conference)
+    choices, users, organisations = _owners(case)
+    form = ConferenceDecisionForm(request.POST, owners=choices)
+    if form.is_valid():
+        owner = form.cleaned_data["owner"]
+        try:
+            services.conference_decision_add(
+                conference=conference,
+                by=user,
+                text=form.cleaned_data["text"],
+                owner_user=users.get(owner),
+                owner_organisation=organisations.get(owner),
+                due_on=form.cleaned_data["due_on"],
+            )
+        except ValidationError as exc:
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("The decision was recorded."))
+            return _back(conference)
+    return _detail(request, case, conference, user, decision=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_sign_off(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
+    user, _case, conference = _writing(request, case_id, conference_id, "sign off case conference")
+    if request.method == "POST":
+        try:
+            services.conference_sign_off(conference=conference, by=user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The record was signed off; corrections are now made as addenda."))
+    return _back(conference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_addendum_add(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
+    user, case, conference = _writing(request, case_id, conference_id, "add case conference addendum")
+    if request.method != "POST":
+        return _back(conference)
+    form = ConferenceAddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.conference_addendum_add(conference=conference, by=user, text=form.cleaned_data["text"])
+        except ValidationError as exc:
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("The addendum was added."))
+            return _back(conference)
+    return _detail(request, case, conference, user, addendum=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_cancel(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
+    user, _case, conference = _writing(request, case_id, conference_id, "cancel case conference")
+    if request.method == "POST":
+        try:
+            services.conference_cancel(conference=conference, by=user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The conference was cancelled and the invited members told."))
+    return _back(conference)
