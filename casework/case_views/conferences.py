@@ -9,6 +9,7 @@ case. Sealed text reaches the template only through gate reads.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -314,15 +315,12 @@ def conference_decision_add(request: HttpRequest, case_id: uuid.UUID, conference
 @require_http_methods(["GET", "POST"])
 def conference_sign_off(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
     user, _case, conference = _writing(request, case_id, conference_id, "sign off case conference")
-    if request.method == "POST":
-        try:
-            services.conference_sign_off(conference=conference, by=user)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("The record was signed off; corrections are now made as addenda."))
-    return _back(conference)
+    return _button(
+        request,
+        conference,
+        lambda: services.conference_sign_off(conference=conference, by=user),
+        _("The record was signed off; corrections are now made as addenda."),
+    )
 
 
 @login_required
@@ -347,12 +345,22 @@ def conference_addendum_add(request: HttpRequest, case_id: uuid.UUID, conference
 @require_http_methods(["GET", "POST"])
 def conference_cancel(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
     user, _case, conference = _writing(request, case_id, conference_id, "cancel case conference")
+    return _button(
+        request,
+        conference,
+        lambda: services.conference_cancel(conference=conference, by=user),
+        _("The conference was cancelled and the invited members told."),
+    )
+
+
+def _button(request: HttpRequest, conference: Conference, action: Callable[[], object], done: str) -> HttpResponse:
+    """A one-button action (sign off, cancel): on POST run the service; its errors become page messages."""
     if request.method == "POST":
         try:
-            services.conference_cancel(conference=conference, by=user)
+            action()
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
         else:
-            messages.success(request, _("The conference was cancelled and the invited members told."))
+            messages.success(request, done)
     return _back(conference)
