@@ -532,24 +532,28 @@ def case_flow_close(case: Case) -> int:
     process = CaseProcess.objects.filter(case_id=case.pk).first()
     if process is None:
         return 0
-    cancelled = 0
     with transaction.atomic(), CaseFlow.lock(process.pk):
         for item in AssessmentInput.objects.filter(case=case, status=InputStatus.REQUESTED).select_related("case"):
             assessment_input_withdraw(assessment_input=item)
-        open_tasks = Task.objects.filter(
-            process_id=process.pk, status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
-        )
-        for task in open_tasks.order_by("id"):
-            activation = task.flow_task.activation_class(task)
-            if not activation.cancel.can_proceed():
-                continue
-            deadline_done_for_task(task=task)
-            activation.cancel()
-            cancelled += 1
-        process.refresh_from_db()
-        process.status = PROCESS.CANCELED
-        process.finished = timezone.now()
-        process.save(update_fields=["status", "finished"])
+        return _cancel_process(process)
+
+
+def _cancel_process(process: Any) -> int:
+    """Cancel a process's open tasks (their deadlines done) and the process itself, without running any node
+    further. The caller holds the flow's lock inside a transaction. Returns how many tasks were cancelled."""
+    cancelled = 0
+    open_tasks = Task.objects.filter(process_id=process.pk, status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED])
+    for task in open_tasks.order_by("id"):
+        activation = task.flow_task.activation_class(task)
+        if not activation.cancel.can_proceed():
+            continue
+        deadline_done_for_task(task=task)
+        activation.cancel()
+        cancelled += 1
+    process.refresh_from_db()
+    process.status = PROCESS.CANCELED
+    process.finished = timezone.now()
+    process.save(update_fields=["status", "finished"])
     return cancelled
 
 
@@ -688,18 +692,5 @@ def closure_flow_withdrawn(request: ClosureRequest) -> int:
     process = ClosureProcess.objects.filter(request_id=request.pk).first()
     if process is None:
         return 0
-    cancelled = 0
     with transaction.atomic(), ClosureFlow.lock(process.pk):
-        for task in Task.objects.filter(
-            process_id=process.pk, status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
-        ):
-            activation = task.flow_task.activation_class(task)
-            if activation.cancel.can_proceed():
-                deadline_done_for_task(task=task)
-                activation.cancel()
-                cancelled += 1
-        process.refresh_from_db()
-        process.status = PROCESS.CANCELED
-        process.finished = timezone.now()
-        process.save(update_fields=["status", "finished"])
-    return cancelled
+        return _cancel_process(process)
