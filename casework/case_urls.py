@@ -25,6 +25,10 @@ urlpatterns = [
         name="case_closure_withdraw",
     ),
     path("<uuid:case_id>/petition/", case_views.case_petition, name="case_petition"),
+    # The protection plan (IPOD): the plan board, one version, its PDF (casework.case_views.plans).
+    path("<uuid:case_id>/plan/", case_views.case_plan, name="case_plan"),
+    path("<uuid:case_id>/plan/<uuid:plan_id>/", case_views.case_plan_version, name="case_plan_version"),
+    path("<uuid:case_id>/plan/<uuid:plan_id>/pdf/", case_views.case_plan_pdf, name="case_plan_pdf"),
     # Case conferences, § 14 of Act No. 359/1999 Coll. (casework.case_views.conferences).
     path("<uuid:case_id>/conferences/", case_views.conference_list, name="conference_list"),
     path("<uuid:case_id>/conferences/new/", case_views.conference_schedule, name="conference_schedule"),
@@ -53,5 +57,10 @@ urlpatterns = [
         "<uuid:case_id>/conferences/<uuid:conference_id>/cancel/",
         case_views.conference_cancel,
         name="conference_cancel",
+    ),
+    path(
+        "<uuid:case_id>/conferences/<uuid:conference_id>/reschedule/",
+        case_views.conference_reschedule,
+        name="conference_reschedule",
     ),
 ]

@@ -16,8 +16,8 @@ from casework.services.conferences import ADDENDUM_MAX, DECISION_MAX, MINUTES_MA
 PARTICIPANT_SLOTS = 3
 
 
-class ConferenceScheduleForm(CaseForm):
-    service_fields = {"participants": "participant_1_name"}
+class ConferenceLogisticsForm(CaseForm):
+    """When, how long, where: the part of a conference that travels in the invitations (rescheduling edits it)."""
 
     starts_at = forms.DateTimeField(
         label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -25,6 +25,11 @@ class ConferenceScheduleForm(CaseForm):
     duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), initial=90)
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
     online_link = forms.URLField(label=_("Online link"), max_length=500, required=False, assume_scheme="https")
+
+
+class ConferenceScheduleForm(ConferenceLogisticsForm):
+    service_fields = {"participants": "participant_1_name"}
+
     members = forms.MultipleChoiceField(
         label=_("Team members to invite"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -56,6 +61,10 @@ class ConferenceScheduleForm(CaseForm):
             if name or relation or email:
                 found.append(ParticipantInput(name=name, relation=relation, email=email))
         return found
+
+
+class ConferenceRescheduleForm(ConferenceLogisticsForm):
+    """A new time, duration, place or link for a scheduled conference; the service checks it like scheduling."""
 
 
 class ConferenceRecordForm(CaseForm):

@@ -16,6 +16,11 @@ that raises rolls the whole service call back, so a case never opens without its
   propose it approves or returns it).
 * ``closure_withdrawn(sender=ClosureRequest, request=...)`` — by ``casework.services.closure_withdraw``, after the
   proposal was withdrawn. ``workflows`` cancels its approval task.
+* ``plan_approved(sender=Plan, plan=..., by=...)`` — by ``casework.services.plan_approve``, after the version became
+  current (and the previous one superseded). ``workflows`` cancels the previous version's action tasks and gives each
+  open action of the new version a task in its owner's inbox.
+* ``plan_action_done(sender=PlanAction, action=..., by=...)`` — by ``casework.services.action_report``, after the
+  owner reported the action done. ``workflows`` completes the action's task.
 """
 
 from __future__ import annotations
@@ -28,3 +33,5 @@ case_closed = Signal()
 case_handed_over = Signal()
 closure_requested = Signal()
 closure_withdrawn = Signal()
+plan_approved = Signal()
+plan_action_done = Signal()

@@ -17,9 +17,10 @@ def _membership_ended(sender: Any, *, membership: Any, **kwargs: Any) -> None:
 
 
 def _case_closed(sender: Any, *, case: Any, **kwargs: Any) -> None:
-    from workflows.flows import case_flow_close
+    from workflows.flows import action_flows_case_closed, case_flow_close
 
     case_flow_close(case)
+    action_flows_case_closed(case)
 
 
 def _case_handed_over(sender: Any, *, case: Any, previous_coordinator_id: Any, by: Any, **kwargs: Any) -> None:
@@ -40,6 +41,18 @@ def _closure_withdrawn(sender: Any, *, request: Any, **kwargs: Any) -> None:
     closure_flow_withdrawn(request)
 
 
+def _plan_approved(sender: Any, *, plan: Any, **kwargs: Any) -> None:
+    from workflows.flows import action_flows_for_plan
+
+    action_flows_for_plan(plan)
+
+
+def _plan_action_done(sender: Any, *, action: Any, by: Any, **kwargs: Any) -> None:
+    from workflows.flows import action_flow_done
+
+    action_flow_done(action, by)
+
+
 class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "workflows"
@@ -54,6 +67,8 @@ class WorkflowsConfig(AppConfig):
             case_opened,
             closure_requested,
             closure_withdrawn,
+            plan_action_done,
+            plan_approved,
             team_membership_ended,
         )
 
@@ -63,3 +78,5 @@ class WorkflowsConfig(AppConfig):
         case_handed_over.connect(_case_handed_over, dispatch_uid="workflows.case_flow_handover")
         closure_requested.connect(_closure_requested, dispatch_uid="workflows.closure_flow_start")
         closure_withdrawn.connect(_closure_withdrawn, dispatch_uid="workflows.closure_flow_withdrawn")
+        plan_approved.connect(_plan_approved, dispatch_uid="workflows.action_flows_for_plan")
+        plan_action_done.connect(_plan_action_done, dispatch_uid="workflows.action_flow_done")

@@ -5,25 +5,33 @@ fields through ``apply_service_errors``."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+import uuid
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.utils import formats, timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from casework.case_forms import CaseForm, DateInput, PersonChoiceField, authority_staff
 from casework.models import (
     OTHER_SECTOR_NOTIFIER_KINDS,
+    Conference,
     NotifierKind,
     ReportChannel,
     ReportCloseReason,
     Sector,
+    TeamMembership,
     UrgencyHint,
     User,
 )
 from casework.services import ChildIdentity, ReportDetails
 from casework.services.assessments import ASSESSMENT_FIELD_MAX, INPUT_MAX, InputRequest
 from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX
+from casework.services.plan_actions import ACTION_TEXT_MAX, ACTIONS_MAX, ACTIONS_PREFIX, ActionInput
 from casework.services.plans import PLAN_TEXT_MAX
 from casework.services.reports import FACTS_MAX, NOTIFIER_NAME_MAX
 
@@ -351,7 +359,218 @@ class PlanForm(CaseForm):
     )
 
     def goal_lines(self) -> list[str]:
-        return [line.strip() for line in self.cleaned_data["goals"].splitlines() if line.strip()]
+        return split_goal_lines(self.cleaned_data["goals"])
+
+
+def split_goal_lines(text: str) -> list[str]:
+    """The goals of the goals field, in order: one per non-empty line (an action's goal number counts these)."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+# --- The plan's actions ---------------------------------------------------------------------------------------------
+
+#: How many empty action rows the editor offers below the draft's actions (no JavaScript: rows left empty are ignored).
+ACTION_EXTRA_ROWS = 2
+USER_OWNER = "u:"
+ORGANISATION_OWNER = "o:"
+
+
+def owner_value(user_id: int | None, organisation_id: int | None) -> str:
+    """An action's owner as the owner select's value: ``u:<user id>`` or ``o:<organisation id>``."""
+    if user_id is not None:
+        return f"{USER_OWNER}{user_id}"
+    return f"{ORGANISATION_OWNER}{organisation_id}" if organisation_id is not None else ""
+
+
+def owner_choices(
+    members: Iterable[TeamMembership], former: Iterable[tuple[str, str]] = ()
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The owner select's groups: the current members ("Name (role, organisation)"), the organisations of current
+    members ("Organisation (organisation)") and, so that a draft's action keeps its owner on screen, the owners
+    (``(value, name)``) of the draft's actions who are no longer on the team (the service refuses them with its own
+    message)."""
+    people: list[tuple[str, str]] = []
+    organisations: dict[int, str] = {}
+    for membership in members:
+        user = membership.user
+        role = str(membership.team_role)
+        if user.organisation is not None:
+            label = _("%(name)s (%(role)s, %(organisation)s)") % {
+                "name": user.display_name(),
+                "role": role,
+                "organisation": user.organisation.name,
+            }
+            organisations[user.organisation.pk] = str(
+                _("%(organisation)s (organisation)") % {"organisation": user.organisation.name}
+            )
+        else:
+            label = _("%(name)s (%(role)s)") % {"name": user.display_name(), "role": role}
+        people.append((owner_value(user.pk, None), str(label)))
+    groups: list[tuple[str, list[tuple[str, str]]]] = [
+        (str(_("Team members")), people),
+        (
+            str(_("Organisations on the team")),
+            [(owner_value(None, pk), label) for pk, label in sorted(organisations.items(), key=lambda kv: kv[1])],
+        ),
+    ]
+    listed = {value for _group, options in groups for value, _label in options}
+    gone = [(value, str(_("%(name)s (no longer on the team)") % {"name": name})) for value, name in former]
+    groups.append((str(_("No longer on the team")), [(value, label) for value, label in gone if value not in listed]))
+    return [(group, options) for group, options in groups if options]
+
+
+def goal_choices(goals: Sequence[str]) -> list[tuple[str, str]]:
+    """The goal select: "—" or a goal by its number (1-based, as the goals field lists them) and its text."""
+    return [("", "—"), *((str(n), f"{n}. {Truncator(text).chars(80)}") for n, text in enumerate(goals, start=1))]
+
+
+class ActionForm(CaseForm):
+    """One action of the draft: what, who (a current member or the organisation of one), by when, how success is
+    judged, and which goal it serves. ``decision_id`` / ``carried_from_id`` keep where a draft's action came from;
+    only the values of the draft's own actions are accepted."""
+
+    what = forms.CharField(
+        label=_("What is to be done"), max_length=ACTION_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    owner = forms.ChoiceField(label=_("Who does it"))
+    due_on = forms.DateField(label=_("Due"), widget=DateInput)
+    success_measure = forms.CharField(
+        label=_("How success is judged"),
+        max_length=ACTION_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    goal = forms.ChoiceField(
+        label=_("Goal"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose one of the plan's goals.")},
+        help_text=_(
+            "The number of the goal's line in the Goals field as saved with this form (changed goals count in their "
+            "new order); a newly added goal can be chosen after saving."
+        ),
+    )
+    decision_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    carried_from_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        owners: Sequence[tuple[str, list[tuple[str, str]]]],
+        goals: Sequence[str],
+        origins: AbstractSet[uuid.UUID],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.origins = origins
+        owner = self.fields["owner"]
+        assert isinstance(owner, forms.ChoiceField)
+        owner.choices = [("", "—"), *owners]
+        goal = self.fields["goal"]
+        assert isinstance(goal, forms.ChoiceField)
+        goal.choices = goal_choices(goals)
+
+    def _origin(self, name: str) -> uuid.UUID | None:
+        value: uuid.UUID | None = self.cleaned_data.get(name)
+        if value is not None and value not in self.origins:
+            raise forms.ValidationError(_("This action does not belong to the draft."))
+        return value
+
+    def clean_decision_id(self) -> uuid.UUID | None:
+        return self._origin("decision_id")
+
+    def clean_carried_from_id(self) -> uuid.UUID | None:
+        return self._origin("carried_from_id")
+
+    def action(self) -> ActionInput:
+        """The service's input for the cleaned row; the goal number becomes the 0-based index of the saved list."""
+        data = self.cleaned_data
+        owner: str = data["owner"]
+        owner_id = int(owner[2:])
+        goal = data.get("goal") or ""
+        return ActionInput(
+            what=data["what"],
+            owner_user_id=owner_id if owner.startswith(USER_OWNER) else None,
+            owner_organisation_id=owner_id if owner.startswith(ORGANISATION_OWNER) else None,
+            due_on=data["due_on"],
+            success_measure=data.get("success_measure") or "",
+            goal=int(goal) - 1 if goal else None,
+            decision_id=data.get("decision_id"),
+            carried_from_id=data.get("carried_from_id"),
+        )
+
+
+if TYPE_CHECKING:
+    _ActionFormSetBase = forms.BaseFormSet[ActionForm]
+else:  # Django's formsets are not subscriptable at run time
+    _ActionFormSetBase = forms.BaseFormSet
+
+
+class BaseActionFormSet(_ActionFormSetBase):
+    """The draft's actions (prefix ``actions``, as the service's error keys): the rows kept, in order, become the
+    service's list; the service's errors come back onto the row and field they name."""
+
+    def actions(self) -> list[ActionInput]:
+        """The kept rows' inputs (call after ``is_valid()``): rows marked for deletion and unused empty rows are left
+        out, so the service's index ``i`` is the ``i``-th kept row."""
+        self._sent = [
+            form
+            for index, form in enumerate(self.forms)
+            if (index < self.initial_form_count() or form.has_changed()) and not form.cleaned_data.get("DELETE")
+        ]
+        return [form.action() for form in self._sent]
+
+    def apply_service_errors(self, error: ValidationError) -> ValidationError | None:
+        """Attach ``actions-<i>-<field>`` to the row sent as the ``i``-th and ``actions`` to the formset as a whole;
+        return the errors about anything else (for the plan's form), or ``None``."""
+        if not hasattr(error, "error_dict"):
+            return error
+        sent: list[ActionForm] = getattr(self, "_sent", [])
+        rest: dict[str, list[str]] = {}
+        whole: list[str] = []
+        for key, messages in error.message_dict.items():
+            parts = key.split("-")
+            if key == ACTIONS_PREFIX:
+                whole.extend(messages)
+            elif len(parts) == 3 and parts[0] == ACTIONS_PREFIX and parts[1].isdigit() and int(parts[1]) < len(sent):
+                form, field = sent[int(parts[1])], parts[2]
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                rest[key] = messages
+        if whole:
+            self._non_form_errors = self.error_class([*self.non_form_errors(), *whole])
+        return ValidationError(rest) if rest else None
+
+
+ActionFormSet = cast(
+    type[BaseActionFormSet],
+    forms.formset_factory(
+        ActionForm, formset=BaseActionFormSet, extra=ACTION_EXTRA_ROWS, can_delete=True, max_num=ACTIONS_MAX
+    ),
+)
+
+
+def conference_label(conference: Conference) -> str:
+    """A conference as the import select names it: when, where and its state; never anything sealed."""
+    where = conference.place or str(_("online"))
+    when = formats.date_format(timezone.localtime(conference.starts_at), "SHORT_DATETIME_FORMAT")
+    return f"{when}, {where} · {conference.get_status_display()}"
+
+
+class ConferenceImportForm(CaseForm):
+    """Take over the decisions of a held (or signed-off) conference of the case as actions of the draft."""
+
+    conference = forms.ChoiceField(label=_("Conference"))
+
+    def __init__(self, *args: Any, conferences: Sequence[Conference], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conferences = {str(c.pk): c for c in conferences}
+        field = self.fields["conference"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(key, conference_label(c)) for key, c in self.conferences.items()]
+
+    def chosen(self) -> Conference:
+        return self.conferences[self.cleaned_data["conference"]]
 
 
 class DecisionForm(CaseForm):

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from casework.models import Case, Municipality
+from casework.models import Case, Municipality, Organisation
 
 # The allowed ranges of the local settings. ``check_deadlines`` relies on the minimum grace (it reads rows overdue by
 # less than a day only while their overdue notice is pending).
@@ -152,6 +152,18 @@ class Deadline(models.Model):
         null=True,
         blank=True,
         help_text=_("Empty for a shared queue: the authority's supervisors are told instead."),
+    )
+    owner_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("owning organisation"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text=_(
+            "A plan action owned by an organisation: until one of its people takes the task, its members on the "
+            "case's team are warned instead of the supervisors."
+        ),
     )
     reference = models.CharField(
         _("reference number"),

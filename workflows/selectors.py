@@ -7,7 +7,8 @@ inbox are not used: they load generic permission rows and know nothing of author
 
 * **My tasks** — open tasks assigned to the user.
 * **Team queue** — unassigned tasks the user may take: for supervisors, the triage of their authority's reports (the
-  rule of ``permissions.access.triageable_reports``, the same as ``ReportAccess.may_triage``).
+  rule of ``permissions.access.triageable_reports``, the same as ``ReportAccess.may_triage``) and the approvals of
+  plans and closures; for a member of a case's team, the plan actions owned by their organisation on that case.
 
 Rows carry ids, titles, references and dates — never a child's or a notifier's name.
 """
@@ -15,8 +16,10 @@ Rows carry ids, titles, references and dates — never a child's or a notifier's
 from __future__ import annotations
 
 import datetime
+import operator
 import uuid
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 from django.db.models import Case, F, Q, QuerySet, When
@@ -26,11 +29,21 @@ from django.utils.functional import Promise
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from casework.models import (
+    ActionStatus,
+    CaseStatus,
+    ClosureRequest,
+    ClosureStatus,
+    Plan,
+    PlanStatus,
+    Report,
+    TeamMembership,
+    User,
+)
 from casework.models import Case as CaseModel
-from casework.models import CaseStatus, ClosureRequest, ClosureStatus, Plan, PlanStatus, Report, User
 from permissions.access import triageable_reports
 from permissions.policy import Subject
-from workflows.flows import CaseFlow, ClosureFlow, ReportFlow
+from workflows.flows import ActionFlow, CaseFlow, ClosureFlow, ReportFlow
 
 #: Task types the inbox filters by: a slug in the URL → the flow node. Add the case flow's human tasks here.
 TASK_TYPES: dict[str, Any] = {
@@ -43,11 +56,14 @@ TASK_TYPES: dict[str, Any] = {
     "plan_approval": CaseFlow.approve_plan,
     "review": CaseFlow.review,
     "closure_approval": ClosureFlow.approve_closure,
+    "action": ActionFlow.do_action,
 }
-_QUEUE_TYPES = ("triage", "plan_approval", "closure_approval")
+_QUEUE_TYPES = ("triage", "plan_approval", "closure_approval", "action")
 _REPORT = "process__reportprocess__report"
 _CASE = "process__caseprocess__case"
 _CLOSURE_CASE = "process__closureprocess__request__case"
+_ACTION = "process__actionprocess__action"
+_ACTION_CASE = f"{_ACTION}__plan__case"
 
 
 @dataclass(frozen=True)
@@ -86,9 +102,14 @@ def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
             report_reference=F(f"{_REPORT}__reference"),
             report_urgent=F(f"{_REPORT}__urgent"),
             report_urgent_suggested=F(f"{_REPORT}__urgent_suggested"),
-            report_case_id=Coalesce(F(f"{_CASE}__id"), F(f"{_CLOSURE_CASE}__id"), F(f"{_REPORT}__case_id")),
+            report_case_id=Coalesce(
+                F(f"{_CASE}__id"), F(f"{_CLOSURE_CASE}__id"), F(f"{_ACTION_CASE}__id"), F(f"{_REPORT}__case_id")
+            ),
             report_case_reference=Coalesce(
-                F(f"{_CASE}__reference"), F(f"{_CLOSURE_CASE}__reference"), F(f"{_REPORT}__case__reference")
+                F(f"{_CASE}__reference"),
+                F(f"{_CLOSURE_CASE}__reference"),
+                F(f"{_ACTION_CASE}__reference"),
+                F(f"{_REPORT}__case__reference"),
             ),
             due=Case(When(deadline__done_at__isnull=True, then=F("deadline__due_at"))),
         )
@@ -138,37 +159,45 @@ def my_tasks(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
 
 
 def has_team_queue(user: User) -> bool:
-    """Whether ``user`` takes work from a shared queue at all (supervisors of an authority)."""
-    return Subject.from_user(user).is_supervisor
+    """Whether ``user`` takes work from a shared queue at all: supervisors of an authority, and the partners' people
+    (an organisation's plan actions wait in a queue for its members on the case's team). The authority's own
+    caseworkers have tasks of their own, not a queue."""
+    subject = Subject.from_user(user)
+    return subject.is_supervisor or (subject.organisation_id is not None and not subject.is_authority_staff)
 
 
 def team_queue(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
     """Unassigned tasks ``user`` may take, soonest due first. One query (none for a user without a queue).
 
     For a supervisor: the triage of their authority's reports, and the approvals of its open cases' plans and
-    closures — except those they drafted or proposed themselves (four eyes; the same rule as the flows' policy)."""
+    closures — except those they drafted or proposed themselves (four eyes; the same rule as the flows' policy).
+    For anyone on a case's team: the plan actions owned by their organisation on the open cases they are on (the
+    rule of ``casework.services.plan_actions.may_report_action``)."""
     subject = Subject.from_user(user)
     if not has_team_queue(user) or (task_type and task_type not in _QUEUE_TYPES):
         return InboxList(rows=[], truncated=False)
-    authority = {"municipality_id": subject.municipality_id, "status": CaseStatus.OPEN}
-    own_drafts = Plan.objects.filter(status=PlanStatus.SUBMITTED, drafted_by=user).values("case_id")
-    own_proposals = ClosureRequest.objects.filter(status=ClosureStatus.PENDING, requested_by=user).values("pk")
-    rows = Task.objects.filter(
-        (
+    queues: list[Q] = []
+    if subject.is_supervisor:
+        authority = {"municipality_id": subject.municipality_id, "status": CaseStatus.OPEN}
+        own_drafts = Plan.objects.filter(status=PlanStatus.SUBMITTED, drafted_by=user).values("case_id")
+        own_proposals = ClosureRequest.objects.filter(status=ClosureStatus.PENDING, requested_by=user).values("pk")
+        queues += [
             Q(flow_task=ReportFlow.triage)
-            & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")})
-        )
-        | (
+            & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")}),
             Q(flow_task=CaseFlow.approve_plan)
             & Q(**{f"{_CASE}__in": CaseModel.objects.filter(**authority).values("pk")})
-            & ~Q(**{f"{_CASE}__in": own_drafts})
-        )
-        | (
+            & ~Q(**{f"{_CASE}__in": own_drafts}),
             Q(flow_task=ClosureFlow.approve_closure)
             & Q(**{f"{_CLOSURE_CASE}__in": CaseModel.objects.filter(**authority).values("pk")})
-            & ~Q(process__closureprocess__request__in=own_proposals)
-        ),
-        status=STATUS.NEW,
-        owner__isnull=True,
-    )
+            & ~Q(process__closureprocess__request__in=own_proposals),
+        ]
+    if subject.organisation_id is not None:
+        my_cases = TeamMembership.objects.current().filter(user=user, case__status=CaseStatus.OPEN).values("case_id")
+        queues.append(
+            Q(flow_task=ActionFlow.do_action)
+            & Q(**{f"{_ACTION}__owner_organisation_id": subject.organisation_id})
+            & Q(**{f"{_ACTION}__status": ActionStatus.OPEN, f"{_ACTION}__plan__status": PlanStatus.CURRENT})
+            & Q(**{f"{_ACTION_CASE}__in": my_cases})
+        )
+    rows = Task.objects.filter(reduce(operator.or_, queues), status=STATUS.NEW, owner__isnull=True)
     return _rows(_of_type(rows, task_type), limit)

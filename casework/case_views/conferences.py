@@ -27,6 +27,7 @@ from casework.conference_forms import (
     ConferenceAddendumForm,
     ConferenceDecisionForm,
     ConferenceRecordForm,
+    ConferenceRescheduleForm,
     ConferenceScheduleForm,
 )
 from casework.models import (
@@ -40,6 +41,7 @@ from casework.models import (
     TeamMembership,
     User,
 )
+from casework.services.conferences import conference_reschedule as reschedule_service
 from permissions import gate
 from permissions.access import access_case_by_id, access_case_object, case_access_of, refuse, require_case_lead
 from permissions.policy import CaseAccess
@@ -215,6 +217,7 @@ def _lead_detail(
         "addendum_form": addendum_form,
         "may_sign_off": writable and status == ConferenceStatus.HELD,
         "may_cancel": writable and status == ConferenceStatus.SCHEDULED,
+        "may_reschedule": writable and status == ConferenceStatus.SCHEDULED,
     }
 
 
@@ -349,7 +352,47 @@ def conference_cancel(request: HttpRequest, case_id: uuid.UUID, conference_id: u
         request,
         conference,
         lambda: services.conference_cancel(conference=conference, by=user),
-        _("The conference was cancelled and the invited members told."),
+        _("The conference was cancelled and the invitees told."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conference_reschedule(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
+    """A new time, duration, place or link for a scheduled conference; the invitees get the updated invitation."""
+    purpose = "reschedule case conference"
+    user = viewer(request)
+    case, conference = _conference(user, case_id, conference_id, purpose)
+    access = require_case_lead(user, case, purpose=purpose)
+    if conference.status != ConferenceStatus.SCHEDULED:
+        messages.error(request, _("Only a scheduled conference can be rescheduled."))
+        return _back(conference)
+    initial = {
+        "starts_at": timezone.localtime(conference.starts_at),
+        "duration_minutes": conference.duration_minutes,
+        "place": conference.place,
+        "online_link": conference.online_link,
+    }
+    form = ConferenceRescheduleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reschedule_service(
+                conference=conference,
+                by=user,
+                starts_at=form.cleaned_data["starts_at"],
+                duration_minutes=form.cleaned_data["duration_minutes"],
+                place=form.cleaned_data["place"],
+                online_link=form.cleaned_data["online_link"],
+            )
+        except ValidationError as exc:
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("The conference was rescheduled and the invitees told."))
+            return _back(conference)
+    return render(
+        request,
+        "casework/conference_reschedule.html",
+        {"case": header(case, access), "conference": _logistics(conference), "form": form},
     )
 
 

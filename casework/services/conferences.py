@@ -8,7 +8,8 @@ changes: every edit is refused with a field error and nothing written; correctio
 
 Same contract as every service here: keyword-only, one transaction, field-level ``ValidationError`` with nothing
 written, ``PermissionDenied`` after a committed denial row, writes audited by field name, notifications (kind, case
-reference and ids only) inside the transaction.
+reference and ids only) inside the transaction. Invitees get e-mails with an iCalendar file after the commit
+(``casework.services.invitations``): on scheduling, rescheduling (SEQUENCE grows) and cancelling.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from casework.models import (
     User,
 )
 from casework.sealing import seal_values
+from casework.services import invitations
 from casework.services.validation import add_error, clean_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify_many
@@ -97,6 +99,31 @@ def _invited_user_ids(conference: Conference) -> list[int]:
     ]
 
 
+def _clean_logistics(
+    errors: dict[str, list[str]],
+    starts_at: datetime.datetime | None,
+    duration_minutes: int,
+    place: str,
+    online_link: str,
+) -> tuple[str, str]:
+    """When, how long, where: in the future, 15 to 480 minutes, a place or an online link; returns the cleaned place
+    and link."""
+    if starts_at is None or starts_at <= timezone.now():
+        add_error(errors, "starts_at", _("A conference can only be scheduled in the future."))
+    if not isinstance(duration_minutes, int) or not DURATION_MIN <= duration_minutes <= DURATION_MAX:
+        add_error(
+            errors,
+            "duration_minutes",
+            _("The duration must be between %(low)d and %(high)d minutes.")
+            % {"low": DURATION_MIN, "high": DURATION_MAX},
+        )
+    place = clean_text(errors, "place", place, PLACE_MAX, required=False)
+    online_link = clean_text(errors, "online_link", online_link, LINK_MAX, required=False)
+    if not place and not online_link:
+        add_error(errors, "place", _("Give a place or an online link."))
+    return place, online_link
+
+
 def conference_schedule(
     *,
     case: Case,
@@ -112,19 +139,7 @@ def conference_schedule(
     members (each notified: kind and case reference only) and participants without an account (sealed)."""
     require_case_lead(by, case, purpose="schedule case conference")
     errors: dict[str, list[str]] = {}
-    if starts_at is None or starts_at <= timezone.now():
-        add_error(errors, "starts_at", _("A conference can only be scheduled in the future."))
-    if not isinstance(duration_minutes, int) or not DURATION_MIN <= duration_minutes <= DURATION_MAX:
-        add_error(
-            errors,
-            "duration_minutes",
-            _("The duration must be between %(low)d and %(high)d minutes.")
-            % {"low": DURATION_MIN, "high": DURATION_MAX},
-        )
-    place = clean_text(errors, "place", place, PLACE_MAX, required=False)
-    online_link = clean_text(errors, "online_link", online_link, LINK_MAX, required=False)
-    if not place and not online_link:
-        add_error(errors, "place", _("Give a place or an online link."))
+    place, online_link = _clean_logistics(errors, starts_at, duration_minutes, place, online_link)
     current = _current_members(case)
     seen: set[int] = set()
     for member in members:
@@ -190,6 +205,7 @@ def conference_schedule(
             object_id=conference.pk,
             actor_id=by.pk,
         )
+        invitations.send_after_commit(conference, by=by, notice=invitations.Notice.INVITATION)
     return conference
 
 
@@ -373,5 +389,54 @@ def conference_cancel(*, conference: Conference, by: User) -> Conference:
             object_id=locked.pk,
             actor_id=by.pk,
         )
+        invitations.send_after_commit(locked, by=by, notice=invitations.Notice.CANCELLED)
+    conference.refresh_from_db()
+    return conference
+
+
+def conference_reschedule(
+    *,
+    conference: Conference,
+    by: User,
+    starts_at: datetime.datetime,
+    duration_minutes: int,
+    place: str,
+    online_link: str,
+) -> Conference:
+    """New time, duration, place or link of a scheduled conference (checked like scheduling). SEQUENCE grows, so the
+    invitees' calendars replace the event; invited members are notified (kind and case reference only) and every
+    invitee with an address gets the updated invitation after the commit."""
+    case = conference.case
+    purpose = "reschedule case conference"
+    require_case_lead(by, case, purpose=purpose)
+    _refuse_signed_off(conference)
+    if conference.status != ConferenceStatus.SCHEDULED:
+        raise ValidationError({"status": [_("Only a scheduled conference can be rescheduled.")]})
+    errors: dict[str, list[str]] = {}
+    place, online_link = _clean_logistics(errors, starts_at, duration_minutes, place, online_link)
+    _raise(errors)
+    new = {"starts_at": starts_at, "duration_minutes": duration_minutes, "place": place, "online_link": online_link}
+    changed = [name for name, value in new.items() if getattr(conference, name) != value]
+    if not changed:
+        raise ValidationError({"starts_at": [_("Change the time, the duration, the place or the link.")]})
+    with transaction.atomic():
+        locked = _locked(conference)
+        if locked.status != ConferenceStatus.SCHEDULED:
+            raise ValidationError({"status": [_("Only a scheduled conference can be rescheduled.")]})
+        for name, value in new.items():
+            setattr(locked, name, value)
+        locked.sequence += 1
+        locked.save(update_fields=[*new, "sequence"])
+        audit.record_write(by, case.pk, "casework.conference", locked.pk, changed, purpose)
+        notify_many(
+            recipient_ids=_invited_user_ids(locked),
+            kind=NotificationKind.CONFERENCE_CHANGED,
+            case_id=case.pk,
+            case_reference=case.reference,
+            object_type="casework.conference",
+            object_id=locked.pk,
+            actor_id=by.pk,
+        )
+        invitations.send_after_commit(locked, by=by, notice=invitations.Notice.CHANGED)
     conference.refresh_from_db()
     return conference

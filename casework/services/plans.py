@@ -13,6 +13,7 @@ not the drafter approves or returns it. The database refuses an approved version
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
@@ -21,9 +22,11 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casework.models import Case, Plan, PlanGoal, PlanStatus, User
+from casework.models import ActionStatus, Case, Plan, PlanAction, PlanGoal, PlanStatus, User
 from casework.sealing import Keyring, open_values, seal_values
-from casework.services.validation import clean_text
+from casework.services.plan_actions import ActionInput, CheckedAction, plan_actions_check, plan_actions_ready
+from casework.services.validation import add_error, clean_text
+from casework.signals import plan_approved
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions import audit
@@ -36,6 +39,8 @@ GOALS_MAX = 30
 PLAN_OBJECT = "casework.plan"
 #: The texts a new version takes over from the current one (not the supervisor's return comment).
 PLAN_TEXT_FIELDS = ("support_offered", "child_views", "parents_views")
+#: The texts of an action a new version takes over.
+ACTION_TEXT_FIELDS = ("what", "success_measure")
 
 
 def plan_in_work(case: Case) -> Plan | None:
@@ -69,8 +74,9 @@ def plan_draft_start(*, case: Case, by: User) -> Plan:
 
 
 def _carry_over(current: Plan, draft: Plan) -> None:
-    """Start ``draft`` from the current version: its texts and goals, re-sealed for the new rows (an envelope is bound
-    to its row). A copy inside the service, not a disclosure: nothing reaches a user, so the gate is not involved."""
+    """Start ``draft`` from the current version: its texts, goals and open actions (``carried_from`` the current
+    version's), re-sealed for the new rows (an envelope is bound to its row). A copy inside the service, not a
+    disclosure: nothing reaches a user, so the gate is not involved."""
     keyring = Keyring()
     seal_values(draft, open_values(current, PLAN_TEXT_FIELDS, keyring), keyring)
     draft.save()
@@ -79,6 +85,25 @@ def _carry_over(current: Plan, draft: Plan) -> None:
     for goal, copy in zip(goals, copies, strict=True):
         seal_values(copy, open_values(goal, ["text"], keyring), keyring)
     PlanGoal.objects.bulk_create(copies)
+    goal_copy = {goal.pk: copy for goal, copy in zip(goals, copies, strict=True)}
+    actions = list(PlanAction.objects.filter(plan=current, status=ActionStatus.OPEN).order_by("position", "id"))
+    action_copies = [
+        PlanAction(
+            case_id=draft.case_id,
+            plan=draft,
+            goal=goal_copy.get(action.goal_id) if action.goal_id is not None else None,
+            position=action.position,
+            owner_user_id=action.owner_user_id,
+            owner_organisation_id=action.owner_organisation_id,
+            due_on=action.due_on,
+            decision_id=action.decision_id,
+            carried_from=action,
+        )
+        for action in actions
+    ]
+    for action, action_copy in zip(actions, action_copies, strict=True):
+        seal_values(action_copy, open_values(action, ACTION_TEXT_FIELDS, keyring), keyring)
+    PlanAction.objects.bulk_create(action_copies)
 
 
 def plan_save(
@@ -90,20 +115,23 @@ def plan_save(
     child_views: str,
     parents_views: str,
     next_review_on: datetime.date | None,
+    actions: Sequence[ActionInput] | None = None,
 ) -> Plan:
     """Save the draft: the goals (replacing the earlier list, in order), the support offered, the child's and the
-    parents' views, and the proposed date of the next review (today or later; the approval fills the authority's
-    default when it is empty)."""
+    parents' views, the proposed date of the next review (today or later; the approval fills the authority's
+    default when it is empty) and, when ``actions`` is given, the actions (replacing the earlier list; each may point
+    at one of the goals by its index). ``actions=None`` keeps the draft's actions, each with the goal at the same
+    place in the new list."""
     require_case_lead(by, plan.case, purpose="edit plan draft")
     errors: dict[str, list[str]] = {}
     if plan.status != PlanStatus.DRAFT:
-        errors.setdefault("__all__", []).append(_("Only a draft can be changed."))
+        add_error(errors, "__all__", _("Only a draft can be changed."))
     cleaned_goals = [g.strip() for g in goals if g and g.strip()]
     if len(cleaned_goals) > GOALS_MAX:
-        errors.setdefault("goals", []).append(_("At most %(limit)d goals.") % {"limit": GOALS_MAX})
+        add_error(errors, "goals", _("At most %(limit)d goals.") % {"limit": GOALS_MAX})
     for goal in cleaned_goals:
         if len(goal) > GOAL_MAX:
-            errors.setdefault("goals", []).append(_("A goal has at most %(limit)d characters.") % {"limit": GOAL_MAX})
+            add_error(errors, "goals", _("A goal has at most %(limit)d characters.") % {"limit": GOAL_MAX})
             break
     values = {
         "support_offered": clean_text(errors, "support_offered", support_offered, PLAN_TEXT_MAX, required=False),
@@ -111,7 +139,12 @@ def plan_save(
         "parents_views": clean_text(errors, "parents_views", parents_views, PLAN_TEXT_MAX, required=False),
     }
     if next_review_on is not None and next_review_on < timezone.localdate():
-        errors.setdefault("next_review_on", []).append(_("The next review cannot be in the past."))
+        add_error(errors, "next_review_on", _("The next review cannot be in the past."))
+    checked = (
+        plan_actions_check(errors, plan=plan, actions=actions, goal_count=len(cleaned_goals))
+        if actions is not None
+        else None
+    )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -121,13 +154,53 @@ def plan_save(
         seal_values(plan, {name: value or None for name, value in values.items()})
         plan.next_review_on = next_review_on
         plan.save(update_fields=[*values, "next_review_on"])
+        kept_goal_places = dict(
+            PlanAction.objects.filter(plan=plan, goal__isnull=False).values_list("pk", "goal__position")
+        )
+        PlanAction.objects.filter(plan=plan).update(goal=None)
         PlanGoal.objects.filter(plan=plan).delete()
         rows = [PlanGoal(case_id=plan.case_id, plan=plan, position=index) for index in range(len(cleaned_goals))]
         for row, text in zip(rows, cleaned_goals, strict=True):
             seal_values(row, {"text": text})
         PlanGoal.objects.bulk_create(rows)
-        audit.record_write(by, plan.case_id, PLAN_OBJECT, plan.pk, [*values, "goals", "next_review_on"], "edit plan")
+        written = [*values, "goals", "next_review_on"]
+        if checked is None:
+            _relink_goals(kept_goal_places, rows)
+        else:
+            _replace_actions(plan, checked, rows)
+            written.append("actions")
+        audit.record_write(by, plan.case_id, PLAN_OBJECT, plan.pk, written, "edit plan")
     return plan
+
+
+def _relink_goals(places: dict[uuid.UUID, int], goals: Sequence[PlanGoal]) -> None:
+    """Point each kept action at the goal now at the place its goal had (none when the list got shorter)."""
+    by_place = {goal.position: goal for goal in goals}
+    for action_id, place in places.items():
+        if place in by_place:
+            PlanAction.objects.filter(pk=action_id).update(goal=by_place[place])
+
+
+def _replace_actions(plan: Plan, checked: Sequence[CheckedAction], goals: Sequence[PlanGoal]) -> None:
+    """The draft's actions are the editor's list from now on (a draft's actions have no reports and no tasks)."""
+    PlanAction.objects.filter(plan=plan).delete()
+    rows = []
+    for index, item in enumerate(checked):
+        source = item.source
+        row = PlanAction(
+            case_id=plan.case_id,
+            plan=plan,
+            position=index,
+            goal=goals[source.goal] if source.goal is not None else None,
+            owner_user_id=source.owner_user_id,
+            owner_organisation_id=source.owner_organisation_id,
+            due_on=source.due_on,  # type: ignore[misc]  # checked: never None here
+            decision_id=source.decision_id,
+            carried_from_id=source.carried_from_id,
+        )
+        seal_values(row, {"what": item.what, "success_measure": item.success_measure or None})
+        rows.append(row)
+    PlanAction.objects.bulk_create(rows)
 
 
 def plan_submit(*, plan: Plan, by: User) -> Plan:
@@ -136,13 +209,16 @@ def plan_submit(*, plan: Plan, by: User) -> Plan:
     require_case_lead(by, plan.case, purpose="submit plan")
     errors: dict[str, list[str]] = {}
     if plan.status != PlanStatus.DRAFT:
-        errors.setdefault("__all__", []).append(_("Only a draft can be submitted."))
+        add_error(errors, "__all__", _("Only a draft can be submitted."))
     if not PlanGoal.objects.filter(plan=plan).exists():
-        errors.setdefault("goals", []).append(_("The plan has no goal yet: an empty plan cannot be approved."))
+        add_error(errors, "goals", _("The plan has no goal yet: an empty plan cannot be approved."))
     if not plan.child_views:
-        errors.setdefault("child_views", []).append(
-            _("Write the child's views (or why the child could not be heard) before submitting.")
+        add_error(
+            errors, "child_views", _("Write the child's views (or why the child could not be heard) before submitting.")
         )
+    for field, messages in plan_actions_ready(plan).items():
+        for message in messages:
+            add_error(errors, field, message)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -188,6 +264,7 @@ def plan_approve(*, plan: Plan, by: User, next_review_on: datetime.date) -> Plan
             raise ValidationError({"__all__": [_("This version is not awaiting approval.")]})
         plan.refresh_from_db()
         audit.record_write(by, plan.case_id, PLAN_OBJECT, plan.pk, ["status"], "approve plan")
+        plan_approved.send(sender=Plan, plan=plan, by=by)
         notify(
             recipient_id=plan.drafted_by_id,
             kind=NotificationKind.PLAN_APPROVED,

@@ -29,7 +29,8 @@ LIST_QUERIES = 1
 #: The inbox page of a supervisor: session, user (with organisation), the unread-notifications badge, my tasks, the
 #: team queue.
 INBOX_QUERIES_SUPERVISOR = 6
-INBOX_QUERIES_PARTNER = 5
+#: A partner's too: their team queue holds their organisation's plan actions.
+INBOX_QUERIES_PARTNER = 6
 
 
 def _bulk_tasks(
@@ -134,11 +135,15 @@ def test_the_inbox_page_has_take_and_give_back_buttons_and_no_protected_text(
     assert reverse("task_claim", kwargs={"task_id": task.pk}) not in page
 
 
-def test_a_partner_has_no_team_queue_and_the_dpo_no_inbox(teacher: User, dpo: User) -> None:
+def test_a_partners_queue_holds_only_their_organisations_actions_and_the_dpo_has_no_inbox(
+    teacher: User, dpo: User
+) -> None:
     file_report(teacher)
     page = html(client_for(teacher).get(reverse("inbox")))
     assert "Moje úkoly" in page
-    assert "Fronta týmu" not in page
+    # The school's plan actions would wait here for its people on the team; the report's triage never does.
+    assert "Fronta týmu je prázdná." in page
+    assert selectors.team_queue(user=teacher).rows == []
     assert client_for(dpo).get(reverse("inbox")).status_code == 403
 
 

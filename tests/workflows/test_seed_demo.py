@@ -17,6 +17,7 @@ from casework.admin import administrator_permissions
 from casework.birth_number import normalize_birth_number
 from casework.compartments import Compartment
 from casework.models import (
+    ActionReport,
     Assessment,
     AssessmentInput,
     Case,
@@ -24,11 +25,14 @@ from casework.models import (
     CaseStatus,
     Child,
     CloseReason,
+    Conference,
+    ConferenceStatus,
     InputStatus,
     MembershipEndReason,
     Municipality,
     Organisation,
     Plan,
+    PlanAction,
     PlanStatus,
     Report,
     ReportStatus,
@@ -43,7 +47,7 @@ from permissions import gate
 from permissions.access import access_case_by_id, visible_cases
 from permissions.models import AuditEvent, Consent, Share
 from tests.scan import find_in_database
-from workflows import tasks
+from workflows import selectors, tasks
 from workflows.flows import CaseFlow, ReportFlow
 from workflows.management.commands.seed_demo import (
     DEMO_CASES,
@@ -241,14 +245,15 @@ def _sees(user: User, case: Case) -> bool:
 
 
 @pytest.mark.django_db
-def test_the_teacher_sees_her_case_only_and_reads_only_what_the_policy_allows() -> None:
+def test_the_teacher_sees_her_cases_only_and_reads_only_what_the_policy_allows() -> None:
     _seed()
     first, second, third = (_case_of(spec.birth_number) for spec in DEMO_CASES[:3])
+    from_conference = _case_of(DEMO_CASES[6].birth_number)
     teacher, sas = _user("ucitelka"), _user("sas")
     assert _sees(teacher, first)
     assert not _sees(teacher, second)
     assert not _sees(teacher, third)  # she was on its team until it closed
-    assert set(Case.objects.filter(visible_cases(teacher))) == {first}
+    assert set(Case.objects.filter(visible_cases(teacher))) == {first, from_conference}
     assert set(Case.objects.filter(visible_cases(_user("vedouci")))) == set(Case.objects.all())
     assert set(Case.objects.filter(visible_cases(_user("poverenec")))) == set()
 
@@ -376,3 +381,35 @@ def test_check_deadlines_escalates_the_overdue_plan_and_warns_of_the_review_due(
     assert overdue.escalated_to_supervisor_at is not None
     assert review.due_soon_notified_at is not None
     assert review.overdue_notified_at is None
+
+
+@pytest.mark.django_db
+def test_a_plan_made_at_a_signed_off_conference_has_actions_in_the_owners_inboxes_one_overdue() -> None:
+    output = _seed()
+    case = _case_of(DEMO_CASES[6].birth_number)
+    [conference] = Conference.objects.filter(case=case)
+    assert conference.status == ConferenceStatus.SIGNED_OFF
+    assert conference.starts_at < timezone.now()
+    [plan] = Plan.objects.filter(case=case)
+    assert plan.status == PlanStatus.CURRENT
+    assert plan.conference == conference
+    assert (plan.drafted_by, plan.approved_by) == (_user("koordinatorka2"), _user("vedouci"))
+    actions = list(PlanAction.objects.filter(plan=plan).order_by("position"))
+    assert [a.decision is not None for a in actions] == [True, True, True]
+    owners = [
+        a.owner_user.username if a.owner_user else a.owner_organisation and a.owner_organisation.sector for a in actions
+    ]
+    assert owners == ["ucitelka", "pediatr", Sector.SERVICE]
+    assert [a.is_overdue() for a in actions] == [False, True, False]
+    # Each action is a task: the teacher's and the paediatrician's in their inboxes, the service's in its queue.
+    assert [row.case_reference for row in selectors.my_tasks(user=_user("ucitelka"), task_type="action").rows] == [
+        case.reference
+    ]
+    [late] = selectors.my_tasks(user=_user("pediatr"), task_type="action").rows
+    assert late.overdue
+    assert [row.case_reference for row in selectors.team_queue(user=_user("sas"), task_type="action").rows] == [
+        case.reference
+    ]
+    assert ActionReport.objects.filter(action=actions[0], completes=False).count() == 1
+    assert f"{case.reference}: plan in force: review due" in output
+    assert "3 plan actions in the owners' inboxes (1 overdue)" in output

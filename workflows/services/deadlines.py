@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casework.models import Case, Municipality, User
+from casework.models import Case, Municipality, Organisation, User
 from permissions.access import load_case_access
 from permissions.policy import may_coordinate
 from workflows.models import Deadline, DeadlineKind
@@ -56,8 +56,11 @@ def deadline_set(
     task: Any = None,
     reference: str = "",
     allow_past: bool = False,
+    owner_organisation: Organisation | None = None,
 ) -> Deadline:
-    """Record that ``kind`` is due at ``due_at`` for ``owner`` (``None``: the authority's supervisors' shared queue).
+    """Record that ``kind`` is due at ``due_at`` for ``owner`` (``None``: the authority's supervisors' shared queue,
+    or — with ``owner_organisation``, a plan action's owning organisation — that organisation's people on the case's
+    team).
 
     ``task`` is the viewflow task it belongs to (at most one deadline per task); ``case`` the case, if there is one
     (it must be open and belong to ``municipality``); ``reference`` the number notifications show when there is no
@@ -84,6 +87,8 @@ def deadline_set(
         elif Deadline.objects.filter(task=task).exists():
             _add(errors, "task", _("This task already has a deadline."))
     _check_owner(errors, owner, case=case, municipality_id=municipality.pk)
+    if owner_organisation is not None and case is None:
+        _add(errors, "owner_organisation", _("An organisation owns an item only on a case."))
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -91,6 +96,7 @@ def deadline_set(
             kind=kind,
             due_at=due_at,
             owner=owner,
+            owner_organisation=owner_organisation,
             municipality=municipality,
             case=case,
             task=task,
@@ -98,7 +104,9 @@ def deadline_set(
         )
         # Field checks only: the relations and the one-per-task rule were checked above (without a query each).
         deadline.full_clean(
-            exclude=["task", "case", "municipality", "owner"], validate_unique=False, validate_constraints=False
+            exclude=["task", "case", "municipality", "owner", "owner_organisation"],
+            validate_unique=False,
+            validate_constraints=False,
         )
         deadline.save(force_insert=True)
     return deadline

@@ -11,9 +11,11 @@ For each open deadline (not done; on an open case or on no case), at the run's `
 4. **to the supervisors** — overdue by more than twice the grace: every active supervisor of the authority (OSPOD
    organisations of ``Deadline.municipality``) gets ``escalation``, urgent (e-mailed at once).
 
-A shared-queue deadline (no owner) tells the authority's supervisors at steps 1 and 2 too. Nobody is told twice
-about the same row (the owner is left out of the supervisors' list; an inactive person is told nothing). A run that
-missed earlier ones catches up: every step whose time has come goes out, once.
+A shared-queue deadline (no owner) tells the authority's supervisors at steps 1 and 2 too — unless an organisation
+owns it (a plan action of a school, a practice or a service waiting in its queue): then its people on the case's team
+are told at steps 1 and 2, and the coordinator and the supervisors at steps 3 and 4 as for an owned task. Nobody is
+told twice about the same row (the owner is left out of the supervisors' list; an inactive person is told nothing).
+A run that missed earlier ones catches up: every step whose time has come goes out, once.
 
 Exactly once: each step's stamp (``due_soon_notified_at`` …) is written in the transaction that writes its
 notifications, and the rows are read with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two schedulers never
@@ -22,7 +24,8 @@ the filter when re-checked). SQLite runs the transactions one at a time anyway (
 
 Cost: the SQL filter selects exactly the rows with a step due (one OR-branch per distinct pair of settings), so a
 run over rows that need nothing is two SELECTs whatever their number. Per batch (``batch_size`` rows, in their own
-short transaction): one SELECT of the rows, one SELECT of the supervisors if any step needs them, one INSERT per
+short transaction): one SELECT of the rows, one SELECT of the supervisors if any step needs them (and one of an
+owning organisation's team members if any step needs them), one INSERT per
 notified step and at most four UPDATEs for the stamps.
 """
 
@@ -40,7 +43,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from casework.models import CaseStatus, Role, Sector, User
+from casework.models import CaseStatus, Role, Sector, TeamMembership, User
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify_many
 from workflows.models import AuthoritySettings, Deadline
@@ -167,6 +170,7 @@ _ROW_FIELDS = (
     "municipality_id",
     "owner_id",
     "owner__is_active",
+    "owner_organisation_id",
     "case_id",
     "case__reference",
     "case__coordinator_id",
@@ -204,6 +208,24 @@ def _supervisors(municipality_ids: Iterable[int]) -> dict[int, list[int]]:
     return found
 
 
+def _organisation_members(rows: Iterable[dict[str, Any]]) -> dict[tuple[Any, int], list[int]]:
+    """The active current team members of each (case, owning organisation) pair of ``rows``: one query."""
+    pairs = {(row["case_id"], row["owner_organisation_id"]) for row in rows}
+    condition = Q()
+    for case_id, organisation_id in pairs:
+        condition |= Q(case_id=case_id, user__organisation_id=organisation_id)
+    found: dict[tuple[Any, int], list[int]] = defaultdict(list)
+    members = (
+        TeamMembership.objects.current()
+        .filter(condition, user__is_active=True)
+        .order_by("user_id")
+        .values_list("case_id", "user__organisation_id", "user_id")
+    )
+    for case_id, organisation_id, user_id in members:
+        found[(case_id, organisation_id)].append(user_id)
+    return found
+
+
 @dataclass
 class _Notice:
     row: dict[str, Any]
@@ -211,11 +233,14 @@ class _Notice:
     kind: str
     to_supervisors: bool
     recipients: list[int] = field(default_factory=list)
+    #: Steps 1 and 2 of an organisation's item: its people on the case's team.
+    to_organisation: bool = False
 
 
 def _plan(row: dict[str, Any], now: datetime.datetime, thresholds: Thresholds) -> list[_Notice]:
     owner_id = row["owner_id"] if row["owner_id"] is not None and row["owner__is_active"] else None
-    shared = row["owner_id"] is None
+    organisation = row["owner_id"] is None and row["owner_organisation_id"] is not None and row["case_id"] is not None
+    shared = row["owner_id"] is None and not organisation
     coordinator_id = row["case__coordinator_id"]
     other_coordinator = (
         coordinator_id is not None
@@ -235,7 +260,7 @@ def _plan(row: dict[str, Any], now: datetime.datetime, thresholds: Thresholds) -
     ):
         if step in (Step.DUE_SOON, Step.OVERDUE):
             kind = NotificationKind.TASK_DUE_SOON if step == Step.DUE_SOON else NotificationKind.TASK_OVERDUE
-            notice = _Notice(row, step, kind, to_supervisors=shared)
+            notice = _Notice(row, step, kind, to_supervisors=shared, to_organisation=organisation)
             if owner_id is not None:
                 notice.recipients.append(owner_id)
             notices.append(notice)
@@ -274,9 +299,13 @@ def _run_batch(
         ]
         needing_supervisors = {n.row["municipality_id"] for n in notices if n.to_supervisors}
         supervisors = _supervisors(needing_supervisors) if needing_supervisors else {}
+        owning = [n.row for n in notices if n.to_organisation]
+        organisation_members = _organisation_members(owning) if owning else {}
         stamped: dict[Step, list[int]] = defaultdict(list)
         for notice in notices:
             row = notice.row
+            if notice.to_organisation:
+                notice.recipients += organisation_members.get((row["case_id"], row["owner_organisation_id"]), [])
             if notice.to_supervisors:
                 # The owner (a supervisor with an overdue task of their own) already heard as the owner.
                 notice.recipients += [s for s in supervisors.get(row["municipality_id"], []) if s != row["owner_id"]]

@@ -21,6 +21,7 @@ TYPE_LABELS = {
     "plan_approval": _("Approve the protection plan"),
     "review": _("Review the plan"),
     "closure_approval": _("Approve the closure of the case"),
+    "action": _("Plan action"),
 }
 
 

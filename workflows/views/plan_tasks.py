@@ -17,26 +17,61 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from casework.models import Case, ClosureRequest, Plan, PlanGoal, User
+from casework.case_forms import person_label
+from casework.models import (
+    HELD_STATUSES,
+    Case,
+    ClosureRequest,
+    Conference,
+    Plan,
+    PlanAction,
+    PlanGoal,
+    TeamMembership,
+    User,
+)
 from casework.services.lifecycle import closure_approve, closure_return
+from casework.services.plan_actions import ACTIONS_PREFIX, plan_decisions_import
 from casework.services.plans import plan_approve, plan_draft_start, plan_in_work, plan_return, plan_save, plan_submit
 from permissions import gate
 from workflows import tasks
 from workflows.deadlines import prague_date, review_due
 from workflows.flows import CaseFlow, ClosureFlow
-from workflows.forms import DecisionForm, PlanForm
+from workflows.forms import (
+    ActionFormSet,
+    ConferenceImportForm,
+    DecisionForm,
+    PlanForm,
+    owner_choices,
+    owner_value,
+    split_goal_lines,
+)
 from workflows.models import AuthoritySettings
 from workflows.views.case_tasks import _common, _done
 
 PLAN_FIELDS = ["support_offered", "child_views", "parents_views", "return_comment"]
+ACTION_FIELDS = ["what", "success_measure"]
+
+
+def _owner_label(action: PlanAction) -> str:
+    if action.owner_user is not None:
+        return person_label(action.owner_user)
+    return action.owner_organisation.name if action.owner_organisation is not None else ""
 
 
 def _plan_content(user: User, case: Case, plan: Plan, purpose: str) -> dict[str, Any]:
-    """The version's texts and goals as far as the gate lets ``user`` read them."""
+    """The version's texts, goals and actions as far as the gate lets ``user`` read them."""
     goals = list(PlanGoal.objects.filter(plan=plan).order_by("position", "id"))
+    actions = list(
+        PlanAction.objects.filter(plan=plan)
+        .select_related("owner_user__organisation", "owner_organisation")
+        .order_by("position", "id")
+    )
     disclosure = gate.read_case(user, case, [plan], PLAN_FIELDS, purpose=purpose)[0]
     goal_texts = gate.read_case(user, case, goals, ["text"], purpose=purpose) if goals else []
+    action_texts = gate.read_case(user, case, actions, ACTION_FIELDS, purpose=purpose) if actions else []
+    goal_numbers = {goal.pk: number for number, goal in enumerate(goals, start=1)}
     return {
         "version": plan.version,
         "status": plan.get_status_display(),
@@ -46,15 +81,79 @@ def _plan_content(user: User, case: Case, plan: Plan, purpose: str) -> dict[str,
         "withheld": disclosure.withheld,
         "goals": [d.get("text") for d in goal_texts if d.shows("text")],
         "goals_withheld": any(not d.shows("text") for d in goal_texts),
+        "actions": [
+            {
+                "what": texts.get("what"),
+                "what_withheld": not texts.shows("what"),
+                "success_measure": texts.get("success_measure"),
+                "success_measure_withheld": not texts.shows("success_measure"),
+                "owner": _owner_label(action),
+                "owner_name": (
+                    action.owner_user.display_name() if action.owner_user is not None else _owner_label(action)
+                ),
+                "owner_value": owner_value(action.owner_user_id, action.owner_organisation_id),
+                "due_on": action.due_on,
+                "goal": goal_numbers.get(action.goal_id) if action.goal_id is not None else None,
+                "decision_id": action.decision_id,
+                "carried_from_id": action.carried_from_id,
+            }
+            for action, texts in zip(actions, action_texts, strict=True)
+        ],
     }
 
 
+def _action_initial(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The editor's rows for the draft's actions (their texts as the gate disclosed them)."""
+    return [
+        {
+            "what": action["what"] or "",
+            "owner": action["owner_value"],
+            "due_on": action["due_on"],
+            "success_measure": action["success_measure"] or "",
+            "goal": str(action["goal"]) if action["goal"] is not None else "",
+            "decision_id": action["decision_id"],
+            "carried_from_id": action["carried_from_id"],
+        }
+        for action in actions
+    ]
+
+
+def _import_decisions(request: HttpRequest, user: User, task: Any, plan: Plan, form: ConferenceImportForm) -> bool:
+    """Take over the chosen conference's decisions as the draft's actions; ``True`` when done (errors on ``form``)."""
+    if task.owner_id != user.pk:
+        raise tasks.refuse_task(user, task, "import conference decisions")
+    if not form.is_valid():
+        return False
+    try:
+        created = plan_decisions_import(plan=plan, by=user, conference=form.chosen())
+    except ValidationError as exc:
+        form.apply_service_errors(exc)
+        return False
+    if created:
+        text = ngettext(
+            "%(count)d decision was taken over as an action.",
+            "%(count)d decisions were taken over as actions.",
+            len(created),
+        ) % {"count": len(created)}
+        messages.success(request, text)
+    else:
+        messages.info(request, _("No new decision to take over: each was taken over already."))
+    return True
+
+
 def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
-    """The draft of the next version: save as often as needed, then submit it for approval (completes the task)."""
+    """The draft of the next version: goals, texts and actions saved together as often as needed (one POST, one
+    ``plan_save``), then submitted for approval (completes the task). A held conference's decisions can be taken
+    over as actions (a separate button: ``import_conference``)."""
     case = CaseFlow.case_of(task)
     plan = plan_in_work(case)
     if plan is None:  # a draft is made when the task is created; a returned or revised one is kept in work
         plan = plan_draft_start(case=case, by=user)
+    conferences = list(Conference.objects.filter(case=case, status__in=HELD_STATUSES).order_by("-starts_at", "id"))
+    importing = request.method == "POST" and "import_conference" in request.POST
+    import_form = ConferenceImportForm(request.POST if importing else None, conferences=conferences)
+    if importing and _import_decisions(request, user, task, plan, import_form):
+        return redirect("task_detail", task_id=task.pk)
     content = _plan_content(user, case, plan, "draft plan")
     values = content["values"]
     initial = {
@@ -64,23 +163,51 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
         "parents_views": values.get("parents_views") or "",
         "next_review_on": plan.next_review_on,
     }
-    form = PlanForm(request.POST or None, initial=initial)
-    if request.method == "POST":
+    editing = request.method == "POST" and not importing
+    data = request.POST if editing else None
+    form = PlanForm(data, initial=initial)
+    # The goal numbers of the actions count the goal lines as they are posted (as they will be saved).
+    goals = split_goal_lines(request.POST.get("goals", "")) if editing else content["goals"]
+    members = (
+        TeamMembership.objects.current()
+        .filter(case=case)
+        .select_related("user__organisation", "team_role")
+        .order_by("user__last_name", "user__first_name", "user_id")
+    )
+    former = [(action["owner_value"], action["owner_name"]) for action in content["actions"]]
+    origins = {
+        origin
+        for action in content["actions"]
+        for origin in (action["decision_id"], action["carried_from_id"])
+        if origin is not None
+    }
+    # A post without the action rows (no management form) keeps the draft's actions, as ``actions=None`` does.
+    with_actions = editing and f"{ACTIONS_PREFIX}-TOTAL_FORMS" in request.POST
+    formset = ActionFormSet(
+        data if with_actions else None,
+        initial=_action_initial(content["actions"]),
+        prefix=ACTIONS_PREFIX,
+        form_kwargs={"owners": owner_choices(members, former), "goals": goals, "origins": origins},
+    )
+    draft_saved = False
+    if editing:
         if task.owner_id != user.pk:
             raise tasks.refuse_task(user, task, "draft plan")
-        if form.is_valid():
-            data = form.cleaned_data
+        if form.is_valid() & (formset.is_valid() or not with_actions):
+            cleaned = form.cleaned_data
             submit = "submit" in request.POST
             try:
                 plan_save(
                     plan=plan,
                     by=user,
                     goals=form.goal_lines(),
-                    support_offered=data["support_offered"],
-                    child_views=data["child_views"],
-                    parents_views=data["parents_views"],
-                    next_review_on=data["next_review_on"],
+                    support_offered=cleaned["support_offered"],
+                    child_views=cleaned["child_views"],
+                    parents_views=cleaned["parents_views"],
+                    next_review_on=cleaned["next_review_on"],
+                    actions=formset.actions() if with_actions else None,
                 )
+                draft_saved = True  # a refused submit below keeps what was saved: the page says so
                 if submit:
                     tasks.task_complete(
                         task=task,
@@ -89,7 +216,9 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
                         purpose="submit plan",
                     )
             except ValidationError as exc:
-                form.apply_service_errors(exc)
+                rest = formset.apply_service_errors(exc)
+                if rest is not None:
+                    form.apply_service_errors(rest)
             else:
                 if submit:
                     return _done(
@@ -101,7 +230,15 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     return render(
         request,
         "workflows/draft_plan.html",
-        {**_common(task, user, case), "form": form, "plan": content, "returned": plan.returned_at},
+        {
+            **_common(task, user, case),
+            "form": form,
+            "formset": formset,
+            "import_form": import_form,
+            "plan": content,
+            "returned": plan.returned_at,
+            "draft_saved": draft_saved,
+        },
     )
 
 

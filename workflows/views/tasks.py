@@ -26,9 +26,9 @@ from casework.services import report_feedback_record, report_triage
 from permissions import gate
 from permissions.access import access_report_by_id, load_case_access
 from workflows import tasks
-from workflows.flows import CaseFlow, ClosureFlow, ReportFlow
+from workflows.flows import ActionFlow, CaseFlow, ClosureFlow, ReportFlow
 from workflows.forms import FeedbackForm, TriageForm
-from workflows.views import case_tasks, plan_tasks
+from workflows.views import action_tasks, case_tasks, plan_tasks
 from workflows.views.common import answer_text, report_content, report_header
 
 
@@ -84,6 +84,8 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         return plan_tasks.CASE_PAGES[name](request, user, task)
     if task.flow_task.flow_class is ClosureFlow and name in plan_tasks.CLOSURE_PAGES:
         return plan_tasks.CLOSURE_PAGES[name](request, user, task)
+    if task.flow_task.flow_class is ActionFlow and name in action_tasks.PAGES:
+        return action_tasks.PAGES[name](request, user, task)
     raise Http404
 
 

@@ -47,15 +47,22 @@ from casework.admin import administrator_permissions
 from casework.birth_number import normalize_birth_number
 from casework.compartments import Compartment
 from casework.models import (
+    Attendance,
     Case,
     Child,
+    ChildParticipation,
     CloseReason,
+    Conference,
+    ConferenceInvitee,
     InputStatus,
     MembershipEndReason,
     Municipality,
     OpenReason,
     Organisation,
+    ParticipantRelation,
     Plan,
+    PlanAction,
+    PlanStatus,
     Report,
     ReportChannel,
     ReportStatus,
@@ -82,14 +89,22 @@ from casework.services.assessments import (
     assessment_inputs_request,
     assessment_write,
 )
+from casework.services.conferences import (
+    ParticipantInput,
+    conference_decision_add,
+    conference_record,
+    conference_schedule,
+    conference_sign_off,
+)
 from casework.services.lifecycle import closure_approve, closure_request
+from casework.services.plan_actions import ActionInput, action_report, plan_decisions_import
 from casework.services.plans import plan_approve, plan_in_work, plan_save, plan_submit
 from permissions.models import ConsentGiver
 from permissions.sharing import consent_record, share_grant
 from workflows import tasks
-from workflows.deadlines import end_of_day, ipod_due
+from workflows.deadlines import add_months, end_of_day, ipod_due
 from workflows.flows import CaseFlow, ClosureFlow, ReportFlow, report_receive
-from workflows.models import Deadline, DeadlineKind
+from workflows.models import AuthoritySettings, Deadline, DeadlineKind
 
 DEMO_PASSWORD = "demo-heslo-2026"  # noqa: S105 - the demo's published shared password, never used in production
 
@@ -210,6 +225,15 @@ DEMO_CHILDREN: tuple[DemoChild, ...] = (
         "Rooseveltova 40, 779 00 Olomouc",
         ("guardian", "Jarmila Sedláčková", "+420 601 000 107"),
     ),
+    # The child of the case whose plan came out of a case conference (case_7).
+    DemoChild(
+        "Adéla",
+        "Vlčková",
+        datetime.date(2013, 2, 11),
+        "135211/0023",
+        "Polská 14, 779 00 Olomouc",
+        ("mother", "Petra Vlčková", "+420 601 000 108"),
+    ),
 )
 
 #: The demo child with no case at all: the browser journey opens the first one (Tobiáš Havelka).
@@ -271,6 +295,40 @@ class DemoPlan:
 
 
 @dataclass(frozen=True)
+class DemoDecision:
+    """A conference decision that becomes a plan action: ``owner`` is a login or an organisation key (``org:sas``);
+    ``goal`` the index of the plan goal it serves."""
+
+    text: str
+    owner: str
+    due_in_days: int
+    goal: int
+    success_measure: str = ""
+
+
+@dataclass(frozen=True)
+class DemoConference:
+    """A case conference held ``held_days_ago`` days ago and signed off; its decisions become the actions of the
+    plan, which ``approved_by`` approves. Afterwards the action at ``overdue_action`` is made ``overdue_days`` late,
+    and ``progress`` holds (owner login, text) progress reports."""
+
+    place: str
+    held_days_ago: int
+    minutes: str
+    child_participation: str
+    participant: tuple[str, str]  # name, relation (no e-mail: the demo sends no mail outside)
+    decisions: tuple[DemoDecision, ...]
+    goals: tuple[str, ...]
+    support_offered: str
+    child_views: str
+    parents_views: str
+    approved_by: str
+    overdue_action: int
+    overdue_days: int
+    progress: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class DemoFlow:
     """How far a case goes in ``CaseFlow``: inputs asked of ``asked``, provided by those in ``inputs``; then the
     assessment (when given) and the plan (when given). ``opened_days_ago`` moves the opening back afterwards."""
@@ -279,6 +337,7 @@ class DemoFlow:
     inputs: tuple[tuple[str, str], ...] = ()  # (member, input text)
     assessment: tuple[str, str, str, str] | None = None  # needs, parenting capacity, environment, child's views
     plan: DemoPlan | None = None
+    conference: DemoConference | None = None  # instead of ``plan``: the plan comes out of a case conference
     opened_days_ago: int = 0
     input_due_days: int = 14
 
@@ -444,6 +503,72 @@ DEMO_CASES: tuple[DemoCase, ...] = (
                 review_in_days=1,
             ),
             opened_days_ago=120,
+        ),
+    ),
+    # PLAN FROM A CONFERENCE: a signed-off case conference whose decisions became the actions of the approved plan;
+    # the actions wait in the teacher's and the paediatrician's inboxes and in the SAS service's queue, one overdue.
+    DemoCase(
+        key="case_7",
+        birth_number="135211/0023",
+        coordinator="koordinatorka2",
+        opened_by="vedouci",
+        open_reason=OpenReason.REPORT,
+        members=(
+            DemoMember("ucitelka", "třídní učitel/ka"),
+            DemoMember("pediatr", "praktický lékař pro děti a dorost"),
+            DemoMember("sas", "sociální pracovník/pracovnice SAS"),
+        ),
+        flow=DemoFlow(
+            asked=("ucitelka",),
+            inputs=(("ucitelka", "Chybí často v pondělí, učivo dohání s obtížemi, ve třídě má dvě kamarádky."),),
+            assessment=(
+                "Pravidelná docházka, kontrola zdraví po opakovaných nemocech, pomoc matce s režimem.",
+                "Matka se snaží, po nástupu na noční směny nestíhá ranní režim.",
+                "Byt 3+1 s babičkou, příjem stabilní, dluh na nájemném splácen.",
+                "Chce chodit do své školy a mít víc času s mámou.",
+            ),
+            conference=DemoConference(
+                place="OSPOD Olomouc, Hynaisova 10, zasedací místnost 2.12",
+                held_days_ago=20,
+                minutes="Dohodnut ranní režim, škola hlásí absence týdně, lékařka zkontroluje zdravotní stav.",
+                child_participation=ChildParticipation.PART,
+                participant=("Petra Vlčková", ParticipantRelation.PARENT),
+                decisions=(
+                    DemoDecision(
+                        "Škola každý pátek pošle koordinátorce přehled docházky.",
+                        "ucitelka",
+                        40,
+                        0,
+                        "Přehled dorazí každý týden.",
+                    ),
+                    DemoDecision(
+                        "Preventivní prohlídka a kontrola očkování.",
+                        "pediatr",
+                        25,
+                        1,
+                        "Zpráva z prohlídky je v kartě.",
+                    ),
+                    DemoDecision(
+                        "Pracovnice SAS pomůže matce nastavit ranní režim (dvakrát týdně).",
+                        "org:sas",
+                        60,
+                        0,
+                        "Dcera chodí do školy včas.",
+                    ),
+                ),
+                goals=(
+                    "Adéla chodí do školy pravidelně a včas.",
+                    "Zdravotní stav Adély je pravidelně sledován.",
+                ),
+                support_offered="Podpora SAS v rodině, týdenní kontakt se školou, doprovod k lékařce.",
+                child_views="Chce zůstat ve své třídě; ráno jí pomáhá, když ji budí babička.",
+                parents_views="Matka s plánem souhlasí a žádá pomoc s ranním režimem.",
+                approved_by="vedouci",
+                overdue_action=1,
+                overdue_days=3,
+                progress=(("ucitelka", "Přehled docházky za první dva týdny odeslán, absence klesly."),),
+            ),
+            opened_days_ago=45,
         ),
     ),
 )
@@ -700,6 +825,8 @@ def _seed_flow(data: DemoData, flow: DemoFlow, case: Case) -> None:
         )
     if flow.plan is not None:
         _seed_review_due(data, flow.plan, case)
+    if flow.conference is not None:
+        _seed_conference_plan(data, flow.conference, case)
     if flow.opened_days_ago:
         _move_opening_back(case, flow.opened_days_ago)
 
@@ -761,6 +888,108 @@ def _seed_review_due(data: DemoData, spec: DemoPlan, case: Case) -> None:
 # --- Reports: filed through the report flow; the triage taken from the queue, as the triage page does it -----------
 
 
+def _seed_conference_plan(data: DemoData, spec: DemoConference, case: Case) -> None:
+    """Schedule the conference, record it, its decisions and the sign-off; draft the plan from its decisions, submit
+    it and have a supervisor approve it from the queue — all through the services and the flow, as the pages do.
+    The conference is scheduled in the future (the only way the service allows) and moved to the past before it is
+    recorded; after the approval one action's due date is moved into the past (with its task's deadline), so the
+    board and ``check_deadlines`` show an overdue action. Queryset updates change dates only, nothing audited."""
+    users = data.users
+    coordinator = case.coordinator
+    members = [m.user for m in TeamMembership.objects.current().filter(case=case).select_related("user")]
+    conference = conference_schedule(
+        case=case,
+        by=coordinator,
+        starts_at=timezone.now() + datetime.timedelta(hours=1),
+        duration_minutes=90,
+        place=spec.place,
+        online_link="",
+        members=members,
+        participants=[ParticipantInput(name=spec.participant[0], relation=spec.participant[1])],
+    )
+    held_at = timezone.now() - datetime.timedelta(days=spec.held_days_ago)
+    Conference.objects.filter(pk=conference.pk).update(starts_at=held_at)
+    conference.refresh_from_db()
+    invitees = ConferenceInvitee.objects.filter(conference=conference).values_list("pk", flat=True)
+    conference_record(
+        conference=conference,
+        by=coordinator,
+        attendance={str(pk): Attendance.ATTENDED for pk in invitees},
+        child_participation=spec.child_participation,
+        minutes=spec.minutes,
+    )
+    today = timezone.localdate()
+    for decision in spec.decisions:
+        owner_user, owner_organisation = _demo_owner(data, decision.owner)
+        conference_decision_add(
+            conference=conference,
+            by=coordinator,
+            text=decision.text,
+            owner_user=owner_user,
+            owner_organisation=owner_organisation,
+            due_on=today + datetime.timedelta(days=decision.due_in_days),
+        )
+    conference_sign_off(conference=conference, by=coordinator)
+    draft_task = _open_task(case, CaseFlow.draft_plan)
+    plan = plan_in_work(case)
+    assert plan is not None  # the draft task starts the version in work
+    imported = plan_decisions_import(plan=plan, by=coordinator, conference=conference)
+    plan_save(
+        plan=plan,
+        by=coordinator,
+        goals=list(spec.goals),
+        support_offered=spec.support_offered,
+        child_views=spec.child_views,
+        parents_views=spec.parents_views,
+        next_review_on=None,
+        actions=[
+            ActionInput(
+                what=decision.text,
+                owner_user_id=action.owner_user_id,
+                owner_organisation_id=action.owner_organisation_id,
+                due_on=action.due_on,
+                success_measure=decision.success_measure,
+                goal=decision.goal,
+                decision_id=action.decision_id,
+            )
+            for decision, action in zip(spec.decisions, imported, strict=True)
+        ],
+    )
+    tasks.task_complete(
+        task=draft_task, user=coordinator, work=lambda: plan_submit(plan=plan, by=coordinator), purpose="submit plan"
+    )
+    approver = users[spec.approved_by]
+    approval = _open_task(case, CaseFlow.approve_plan)
+    tasks.task_claim(task=approval, user=approver)
+    approval.refresh_from_db()
+    months = AuthoritySettings.for_municipality(case.municipality_id).review_months
+    review_on = add_months(today, months)
+    tasks.task_complete(
+        task=approval,
+        user=approver,
+        work=lambda: plan_approve(plan=plan, by=approver, next_review_on=review_on),
+        purpose="decide plan",
+    )
+    for username, text in spec.progress:
+        owner = users[username]
+        action = PlanAction.objects.get(plan=plan, owner_user=owner)
+        action_report(action=action, by=owner, text=text)
+    late = PlanAction.objects.filter(plan=plan).order_by("position", "id")[spec.overdue_action]
+    late_on = today - datetime.timedelta(days=spec.overdue_days)
+    PlanAction.objects.filter(pk=late.pk).update(due_on=late_on)
+    Deadline.objects.open().filter(kind=DeadlineKind.PLAN_ACTION, task__process__actionprocess__action=late).update(
+        due_at=end_of_day(late_on)
+    )
+
+
+def _demo_owner(data: DemoData, owner: str) -> tuple[User | None, Organisation | None]:
+    """A decision's owner: a login, or ``org:<key>`` for an organisation of the demo."""
+    if owner.startswith("org:"):
+        name = next(o.name for o in DEMO_ORGANISATIONS if o.key == owner.removeprefix("org:"))
+        return None, Organisation.objects.get(name=name)
+    return data.users[owner], None
+
+
 def _triage_task(report: Report) -> Any:
     return Task.objects.get(process__reportprocess__report=report, flow_task=ReportFlow.triage)
 
@@ -816,6 +1045,10 @@ def case_stage(case: Case) -> str:
             stage += f", {deadline.kind} deadline overdue since {timezone.localdate(deadline.due_at)}"
         elif deadline.kind == DeadlineKind.REVIEW:
             stage += f" due {timezone.localdate(deadline.due_at)}"
+    actions = PlanAction.objects.filter(plan__case=case, plan__status=PlanStatus.CURRENT)
+    if actions:
+        late = sum(1 for action in actions if action.is_overdue())
+        stage += f"; {len(actions)} plan actions in the owners' inboxes ({late} overdue)"
     return stage
 
 
