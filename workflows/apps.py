@@ -11,9 +11,10 @@ def _case_opened(sender: Any, *, case: Any, **kwargs: Any) -> None:
 
 
 def _membership_ended(sender: Any, *, membership: Any, **kwargs: Any) -> None:
-    from workflows.flows import case_flow_member_left
+    from workflows.flows import action_flows_member_left, case_flow_member_left
 
     case_flow_member_left(membership)
+    action_flows_member_left(membership)
 
 
 def _case_closed(sender: Any, *, case: Any, **kwargs: Any) -> None:

@@ -94,7 +94,7 @@ from casework.services import (
     report_triage_take,
 )
 from casework.services.assessments import assessment_input_withdraw
-from casework.services.plan_actions import may_report_action
+from casework.services.plan_actions import may_report_action, team_owners
 from casework.services.plans import may_approve_plan as plan_approver_allowed
 from casework.services.plans import plan_draft_start, plan_in_work
 from casework.services.reports import report_filing_refused, supervisor_ids
@@ -839,6 +839,40 @@ def _cancel_action_processes(processes: Any) -> int:
     for process in processes.filter(status=PROCESS.NEW).order_by("pk"):
         with ActionFlow.lock(process.pk):
             cancelled += _cancel_process(process)
+    return cancelled
+
+
+def action_flows_member_left(membership: TeamMembership) -> int:
+    """A member left the team (receiver of ``casework.signals.team_membership_ended``, in its transaction): the
+    tasks of the open actions nobody on the team can do any more leave the inboxes — the member's own actions, and
+    an organisation's when none of its people is left on the team; an organisation's action the member had taken
+    goes back to the queue of its remaining members. The actions stay open in the approved plan: its next version
+    gives them a new owner (submitting refuses an owner who is not on the team). Returns how many tasks were
+    cancelled."""
+    organisation_id = membership.user.organisation_id
+    _users, organisations = team_owners(membership.case)
+    open_processes = ActionProcess.objects.filter(
+        action__plan__case_id=membership.case_id, action__status=ActionStatus.OPEN
+    )
+    with transaction.atomic():
+        cancelled = _cancel_action_processes(open_processes.filter(action__owner_user_id=membership.user_id))
+        if organisation_id is None:
+            return cancelled
+        theirs = open_processes.filter(action__owner_organisation_id=organisation_id)
+        if organisation_id not in organisations:
+            return cancelled + _cancel_action_processes(theirs)
+        taken = Task.objects.filter(
+            process__in=theirs.filter(status=PROCESS.NEW),
+            flow_task=ActionFlow.do_action,
+            owner_id=membership.user_id,
+            status=STATUS.ASSIGNED,
+        )
+        for task in taken.order_by("pk"):
+            with ActionFlow.lock(task.process_id):
+                task.flow_task.activation_class(task).unassign()
+                deadline = Deadline.objects.filter(task=task, done_at__isnull=True).first()
+                if deadline is not None:
+                    deadline_reassign(deadline=deadline, owner=None)
     return cancelled
 
 

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from casework import services
@@ -23,6 +24,7 @@ from casework.case_forms import HandoverForm, TeamMemberAddForm, TeamMemberEndFo
 from casework.case_views.common import header, member_row, member_rows, viewer
 from casework.models import TeamMembership
 from casework.selectors.cases import case_memberships, coordinator_history
+from casework.services.plan_actions import ownerless_actions
 from permissions.access import access_case_by_id, access_case_object, load_case_access, require_case_lead
 
 # --- The team -----------------------------------------------------------------------------------------------------
@@ -77,6 +79,19 @@ def team_member_end(request: HttpRequest, case_id: uuid.UUID, membership_id: uui
             form.apply_service_errors(exc)
         else:
             messages.success(request, _("The membership was ended; the member's access to the case has ended."))
+            ownerless = ownerless_actions(case)
+            if ownerless:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "%(count)d open action of the current plan has no owner on the team any more: give it a new "
+                        "owner in the plan's next version.",
+                        "%(count)d open actions of the current plan have no owner on the team any more: give them "
+                        "a new owner in the plan's next version.",
+                        ownerless,
+                    )
+                    % {"count": ownerless},
+                )
             return redirect("case_team", case_id=case.pk)
     return render(
         request,

@@ -99,6 +99,23 @@ def _invited_user_ids(conference: Conference) -> list[int]:
     ]
 
 
+def _tell_invitees(
+    conference: Conference, case: Case, by: User, kind: NotificationKind, notice: invitations.Notice
+) -> None:
+    """A scheduled conference changed or was cancelled: the invited users get a notification (kind, reference and
+    ids only) and every invitee with an address an e-mail with the calendar update, after the commit."""
+    notify_many(
+        recipient_ids=_invited_user_ids(conference),
+        kind=kind,
+        case_id=case.pk,
+        case_reference=case.reference,
+        object_type="casework.conference",
+        object_id=conference.pk,
+        actor_id=by.pk,
+    )
+    invitations.send_after_commit(conference, by=by, notice=notice)
+
+
 def _clean_logistics(
     errors: dict[str, list[str]],
     starts_at: datetime.datetime | None,
@@ -380,16 +397,7 @@ def conference_cancel(*, conference: Conference, by: User) -> Conference:
         locked.sequence += 1
         locked.save(update_fields=["status", "cancelled_at", "sequence"])
         audit.record_write(by, case.pk, "casework.conference", locked.pk, ["status"], purpose)
-        notify_many(
-            recipient_ids=_invited_user_ids(locked),
-            kind=NotificationKind.CONFERENCE_CANCELLED,
-            case_id=case.pk,
-            case_reference=case.reference,
-            object_type="casework.conference",
-            object_id=locked.pk,
-            actor_id=by.pk,
-        )
-        invitations.send_after_commit(locked, by=by, notice=invitations.Notice.CANCELLED)
+        _tell_invitees(locked, case, by, NotificationKind.CONFERENCE_CANCELLED, invitations.Notice.CANCELLED)
     conference.refresh_from_db()
     return conference
 
@@ -428,15 +436,6 @@ def conference_reschedule(
         locked.sequence += 1
         locked.save(update_fields=[*new, "sequence"])
         audit.record_write(by, case.pk, "casework.conference", locked.pk, changed, purpose)
-        notify_many(
-            recipient_ids=_invited_user_ids(locked),
-            kind=NotificationKind.CONFERENCE_CHANGED,
-            case_id=case.pk,
-            case_reference=case.reference,
-            object_type="casework.conference",
-            object_id=locked.pk,
-            actor_id=by.pk,
-        )
-        invitations.send_after_commit(locked, by=by, notice=invitations.Notice.CHANGED)
+        _tell_invitees(locked, case, by, NotificationKind.CONFERENCE_CHANGED, invitations.Notice.CHANGED)
     conference.refresh_from_db()
     return conference

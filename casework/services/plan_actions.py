@@ -91,6 +91,21 @@ def team_owners(case: Case) -> tuple[set[int], set[int]]:
     return users, organisations
 
 
+def ownerless_actions(case: Case) -> int:
+    """How many open actions of the case's current plan have an owner nobody on the team stands for any more (the
+    person left, or every member from the organisation did): the next version gives them a new owner."""
+    users, organisations = team_owners(case)
+    rows = PlanAction.objects.filter(
+        plan__case=case, plan__status=PlanStatus.CURRENT, status=ActionStatus.OPEN
+    ).values_list("owner_user_id", "owner_organisation_id")
+    return sum(
+        1
+        for user_id, organisation_id in rows
+        if (user_id is not None and user_id not in users)
+        or (organisation_id is not None and organisation_id not in organisations)
+    )
+
+
 def _earliest_due(plan: Plan) -> datetime.date | None:
     """An action of a draft made from a conference cannot be due before that conference."""
     if plan.conference_id is None:

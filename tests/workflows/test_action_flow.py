@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import ngettext
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
@@ -23,19 +25,22 @@ from casework.models import (
     ActionStatus,
     Case,
     CloseReason,
+    MembershipEndReason,
     Municipality,
     Organisation,
     Plan,
     PlanAction,
     PlanStatus,
+    TeamMembership,
     User,
 )
-from casework.services import case_close
+from casework.services import case_close, team_member_end
 from casework.services import plans as plan_services
-from casework.services.plan_actions import ActionInput, action_report
+from casework.services.plan_actions import ActionInput, action_report, ownerless_actions
 from notifications.models import Kind, Notification
+from tests.casework import test_plan_action_services as cast
 from tests.factories import add_member, open_case
-from tests.factories.cases import health_partner, service_partner
+from tests.factories.cases import service_partner
 from workflows import selectors, tasks
 from workflows.deadlines import PRAGUE, working_deadline
 from workflows.flows import ActionFlow, CaseFlow
@@ -43,11 +48,18 @@ from workflows.models import AuthoritySettings, Deadline, DeadlineKind
 from workflows.processes import ActionProcess
 
 from . import test_plan_stage as plan_stage_tests
+from .conftest import client_for
 from .test_case_flow import one_task
 from .test_plan_stage import CHILD_VIEWS, GOAL, decide, to_plan_stage
 
 # A fixture of test_plan_stage: another supervisor of the authority.
 second_supervisor = plan_stage_tests.second_supervisor
+# The plan-action services' cast: a case with a teacher, a paediatrician and two workers of a social service.
+case = cast.case
+doctor = cast.doctor
+sas = cast.sas
+sas_worker = cast.sas_worker
+sas_colleague = cast.sas_colleague
 
 SCHOOL_ACTION = "Škola zajistí doučování; zkušební úkol AFL-W1."
 DOCTOR_ACTION = "Kontrola váhy jednou měsíčně; zkušební úkol AFL-W2."
@@ -55,46 +67,16 @@ SAS_ACTION = "SAS navštíví rodinu dvakrát týdně; zkušební úkol AFL-W3."
 REPORT_TEXT = "Hotovo, doučování proběhlo; zkušební zpráva AFL-R1."
 
 
-def in_days(days: int) -> datetime.date:
-    return timezone.localdate() + datetime.timedelta(days=days)
+in_days = cast.in_days
 
 
 # --- The cast -----------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def doctor(olomouc: Municipality) -> User:
-    return health_partner(municipality=olomouc)
-
-
-@pytest.fixture
-def sas_worker(olomouc: Municipality) -> User:
-    return service_partner(municipality=olomouc)
-
-
-@pytest.fixture
-def sas(sas_worker: User) -> Organisation:
-    assert sas_worker.organisation is not None
-    return sas_worker.organisation
-
-
-@pytest.fixture
-def sas_colleague(sas: Organisation) -> User:
-    return service_partner(org=sas)
-
-
-@pytest.fixture
 def sas_off_team(sas: Organisation) -> User:
     """A worker of the same service who is on no team: never told, never queued."""
     return service_partner(org=sas)
-
-
-@pytest.fixture
-def case(coordinator: User, teacher: User, doctor: User, sas_worker: User, sas_colleague: User) -> Case:
-    opened = open_case(coordinator=coordinator)
-    for member in (teacher, doctor, sas_worker, sas_colleague):
-        add_member(opened, member, coordinator)
-    return opened
 
 
 def plan_actions(teacher: User, doctor: User, sas: Organisation) -> list[ActionInput]:
@@ -358,6 +340,78 @@ def test_closing_the_case_cancels_the_action_tasks(
     assert selectors.my_tasks(user=teacher).rows == []
     assert selectors.my_tasks(user=doctor).rows == []
     assert selectors.team_queue(user=sas_worker).rows == []
+
+
+# --- A member leaves the team --------------------------------------------------------------------------------------
+
+
+def end(case: Case, member: User, coordinator: User) -> None:
+    membership = TeamMembership.objects.current().get(case=case, user=member)
+    team_member_end(membership=membership, ended_by=coordinator, reason=MembershipEndReason.CHANGED_JOB)
+
+
+def test_an_owner_who_leaves_loses_the_task_and_the_action_waits_for_a_new_owner(
+    case: Case, approved: Plan, coordinator: User, teacher: User, doctor: User
+) -> None:
+    school, medical, _service = actions_of(approved)
+    school_task, medical_task = action_task(school), action_task(medical)
+    assert ownerless_actions(case) == 0
+    end(case, teacher, coordinator)
+    school_task.refresh_from_db()
+    assert school_task.status == STATUS.CANCELED
+    assert Deadline.objects.get(task=school_task).done_at is not None
+    assert process_of(school).status == PROCESS.CANCELED
+    assert selectors.my_tasks(user=teacher).rows == []
+    # The action itself stays open in the approved plan; the others are untouched.
+    school.refresh_from_db()
+    assert school.status == ActionStatus.OPEN
+    medical_task.refresh_from_db()
+    assert (medical_task.owner_id, medical_task.status) == (doctor.pk, STATUS.ASSIGNED)
+    assert ownerless_actions(case) == 1
+
+
+def test_the_coordinator_ending_the_membership_is_told_the_action_needs_a_new_owner(
+    case: Case, approved: Plan, coordinator: User, teacher: User
+) -> None:
+    membership = TeamMembership.objects.current().get(case=case, user=teacher)
+    url = reverse("team_member_end", kwargs={"case_id": case.pk, "membership_id": membership.pk})
+    response = client_for(coordinator).post(url, {"reason": MembershipEndReason.CHANGED_JOB}, follow=True)
+    assert response.redirect_chain[-1][1] == 302
+    with translation.override("cs"):
+        expected = ngettext(
+            "%(count)d open action of the current plan has no owner on the team any more: give it a new "
+            "owner in the plan's next version.",
+            "%(count)d open actions of the current plan have no owner on the team any more: give them "
+            "a new owner in the plan's next version.",
+            1,
+        ) % {"count": 1}
+    assert [str(m) for m in response.context["messages"]][-1] == expected
+
+
+def test_an_organisations_action_goes_back_to_the_queue_then_away_with_its_last_member(
+    case: Case, approved: Plan, coordinator: User, sas_worker: User, sas_colleague: User
+) -> None:
+    service = actions_of(approved)[2]
+    task = action_task(service)
+    tasks.task_claim(task=task, user=sas_worker)
+    end(case, sas_worker, coordinator)
+    task.refresh_from_db()
+    # The colleague still on the team finds it in the queue again, with its deadline the organisation's.
+    assert (task.owner_id, task.status) == (None, STATUS.NEW)
+    deadline = Deadline.objects.get(task=task)
+    assert (deadline.owner_id, deadline.owner_organisation_id, deadline.done_at) == (
+        None,
+        service.owner_organisation_id,
+        None,
+    )
+    assert [r.task_id for r in selectors.team_queue(user=sas_colleague).rows] == [task.pk]
+    assert ownerless_actions(case) == 0
+    # The organisation's last member leaves: nobody on the team can do it any more.
+    end(case, sas_colleague, coordinator)
+    task.refresh_from_db()
+    assert task.status == STATUS.CANCELED
+    assert Deadline.objects.get(task=task).done_at is not None
+    assert ownerless_actions(case) == 1
 
 
 # --- Overdue actions escalate ------------------------------------------------------------------------------------
