@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from casework.compartments import Compartment
@@ -514,23 +513,6 @@ def test_the_next_version_carries_open_actions_and_the_old_one_stays_unchanged(
     assert goal_rows == before[1]
     assert action_rows == before[2]
     assert list(Plan.objects.filter(case=case, status=PlanStatus.CURRENT).values_list("pk", flat=True)) == [second.pk]
-
-
-def test_at_most_one_current_version(case: Case, draft: Plan, coordinator: User, supervisor: User) -> None:
-    save(draft, coordinator, None)
-    current = approve(draft, coordinator, supervisor)
-    assert current.status == PlanStatus.CURRENT
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Plan.objects.create(
-            case=case,
-            version=2,
-            drafted_by=coordinator,
-            status=PlanStatus.CURRENT,
-            approved_by=supervisor,
-            approved_at=timezone.now(),
-            next_review_on=in_days(90),
-        )
-    assert Plan.objects.filter(case=case, status=PlanStatus.CURRENT).count() == 1
 
 
 # --- Reports -----------------------------------------------------------------------------------------------------

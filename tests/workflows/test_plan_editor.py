@@ -21,7 +21,6 @@ from casework.models import (
     ChildParticipation,
     Conference,
     MembershipEndReason,
-    ParticipantRelation,
     Plan,
     PlanAction,
     PlanGoal,
@@ -29,7 +28,6 @@ from casework.models import (
     User,
 )
 from casework.services import (
-    ParticipantInput,
     conference_decision_add,
     conference_record,
     conference_schedule,
@@ -39,6 +37,7 @@ from casework.services import plans as plan_services
 from casework.services.plan_actions import ActionInput, plan_decisions_import
 from permissions import gate
 from permissions.models import AuditEvent
+from tests.casework.test_conference_services import schedule
 from tests.factories import UserFactory
 from workflows import tasks
 from workflows.flows import CaseFlow
@@ -125,16 +124,7 @@ def snapshot(plan: Plan) -> tuple[Any, ...]:
 
 def held_conference(case: Case, coordinator: User, members: list[User], *, days_ago: int = 10) -> Conference:
     """A conference of the case that took place ``days_ago`` days ago, its record written (HELD)."""
-    conference = conference_schedule(
-        case=case,
-        by=coordinator,
-        starts_at=timezone.now() + datetime.timedelta(days=2),
-        duration_minutes=90,
-        place="OSPOD, zasedací místnost 2",
-        online_link="",
-        members=members,
-        participants=[ParticipantInput(name="Rodič Zkušebný", relation=ParticipantRelation.PARENT, email="")],
-    )
+    conference = schedule(case, coordinator, members)
     Conference.objects.filter(pk=conference.pk).update(starts_at=timezone.now() - datetime.timedelta(days=days_ago))
     conference.refresh_from_db()
     return conference_record(
