@@ -31,9 +31,13 @@ logger = logging.getLogger("notifications.email")
 EMAIL_LANGUAGES = ("cs", "en")
 
 
+def site_url() -> str:
+    """The product's address as e-mails link to it (``NOTIFICATIONS_SITE_URL``), without a trailing slash."""
+    return str(getattr(settings, "NOTIFICATIONS_SITE_URL", "")).rstrip("/")
+
+
 def notifications_page_url() -> str:
-    base = str(getattr(settings, "NOTIFICATIONS_SITE_URL", "")).rstrip("/")
-    return f"{base}{reverse('notification_list')}"
+    return f"{site_url()}{reverse('notification_list')}"
 
 
 def render_email(*, count: int, urgent: bool) -> tuple[str, str]:

@@ -94,7 +94,7 @@ from casework.services import (
     report_triage_take,
 )
 from casework.services.assessments import assessment_input_withdraw
-from casework.services.plan_actions import may_report_action, team_owners
+from casework.services.plan_actions import may_report_action, organisation_member_ids, team_owners
 from casework.services.plans import may_approve_plan as plan_approver_allowed
 from casework.services.plans import plan_draft_start, plan_in_work
 from casework.services.reports import report_filing_refused, supervisor_ids
@@ -106,7 +106,12 @@ from workflows.deadlines import feedback_due, ipod_due, triage_due, working_dead
 from workflows.models import AuthoritySettings, Deadline, DeadlineKind
 from workflows.nodes import AllBranchesJoin, EachSplit, PolicyView, branch_cancelled
 from workflows.processes import ActionProcess, CaseProcess, ClosureProcess, ReportProcess
-from workflows.services.deadlines import deadline_done_for_task, deadline_reassign, deadline_set
+from workflows.services.deadlines import (
+    deadline_done_for_task,
+    deadline_reassign,
+    deadline_reassign_for_task,
+    deadline_set,
+)
 
 #: Statuses of a task somebody still has to work on.
 OPEN_TASK = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -771,11 +776,7 @@ class ActionFlow(Flow):
         if action.owner_user_id is not None:
             recipients = [action.owner_user_id]
         elif action.owner_organisation_id is not None:
-            recipients = list(
-                TeamMembership.objects.current()
-                .filter(case=case, user__organisation_id=action.owner_organisation_id)
-                .values_list("user_id", flat=True)
-            )
+            recipients = organisation_member_ids(case, action.owner_organisation_id)
         notify_many(
             recipient_ids=recipients,
             kind=NotificationKind.TASK_ASSIGNED,
@@ -870,9 +871,7 @@ def action_flows_member_left(membership: TeamMembership) -> int:
         for task in taken.order_by("pk"):
             with ActionFlow.lock(task.process_id):
                 task.flow_task.activation_class(task).unassign()
-                deadline = Deadline.objects.filter(task=task, done_at__isnull=True).first()
-                if deadline is not None:
-                    deadline_reassign(deadline=deadline, owner=None)
+                deadline_reassign_for_task(task=task, owner=None)
     return cancelled
 
 

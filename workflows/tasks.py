@@ -28,9 +28,8 @@ from viewflow.workflow.status import STATUS
 
 from casework.models import User
 from permissions.access import record_denial
-from workflows.models import Deadline
 from workflows.nodes import PolicyView
-from workflows.services import deadline_done_for_task, deadline_reassign
+from workflows.services import deadline_done_for_task, deadline_reassign_for_task
 
 #: The object type of tasks in the audit log (viewflow's app label is "viewflow").
 TASK_OBJECT_TYPE = "viewflow.task"
@@ -97,12 +96,6 @@ def _hook(task: Any, name: str, user: User) -> None:
         hook(task, user)
 
 
-def _deadline_owner(task: Any, owner: User | None) -> None:
-    deadline = Deadline.objects.filter(task=task, done_at__isnull=True).first()
-    if deadline is not None:
-        deadline_reassign(deadline=deadline, owner=owner)
-
-
 def task_claim(*, task: Any, user: User) -> Any:
     """Take a task from the team queue. Refused (audited) unless the node's policy allows; a task someone took a
     moment earlier is a field error ("task")."""
@@ -115,7 +108,7 @@ def task_claim(*, task: Any, user: User) -> Any:
         if task.status != STATUS.NEW or not node.can_assign(user, task) or not activation.assign.can_proceed():
             raise ValidationError({"task": [_("Someone else has taken this task in the meantime.")]})
         activation.assign(user)
-        _deadline_owner(task, user)
+        deadline_reassign_for_task(task=task, owner=user)
         _hook(task, "task_taken", user)
     return task
 
@@ -131,7 +124,7 @@ def task_unassign(*, task: Any, user: User) -> Any:
         if task.status != STATUS.ASSIGNED or not node.can_unassign(user, task) or not activation.unassign.can_proceed():
             raise ValidationError({"task": [_("This task is no longer taken.")]})
         activation.unassign()
-        _deadline_owner(task, None)
+        deadline_reassign_for_task(task=task, owner=None)
         _hook(task, "task_released", user)
     return task
 

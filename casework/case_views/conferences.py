@@ -41,7 +41,6 @@ from casework.models import (
     TeamMembership,
     User,
 )
-from casework.services.conferences import conference_reschedule as reschedule_service
 from permissions import gate
 from permissions.access import access_case_by_id, access_case_object, case_access_of, refuse, require_case_lead
 from permissions.policy import CaseAccess
@@ -376,7 +375,7 @@ def conference_reschedule(request: HttpRequest, case_id: uuid.UUID, conference_i
     form = ConferenceRescheduleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            reschedule_service(
+            services.conference_reschedule(
                 conference=conference,
                 by=user,
                 starts_at=form.cleaned_data["starts_at"],

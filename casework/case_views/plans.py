@@ -49,13 +49,11 @@ from casework.models import (
     PlanStatus,
     User,
 )
+from casework.services.plans import ACTION_TEXT_FIELDS, PLAN_OBJECT, PLAN_TEXT_FIELDS
 from permissions import audit, gate
 from permissions.access import access_case_by_id, access_case_object, case_access_of, refuse
 from permissions.policy import CaseAccess
 
-PLAN_FIELDS = ["support_offered", "child_views", "parents_views"]
-ACTION_FIELDS = ["what", "success_measure"]
-PLAN_OBJECT = "casework.plan"
 BOARD_PURPOSE = "case plan"
 VERSION_PURPOSE = "case plan version"
 EXPORT_PURPOSE = "export plan pdf"
@@ -131,7 +129,7 @@ class PlanView:
     @property
     def exported_fields(self) -> list[str]:
         """Names of what a copy of this view holds, for the export's audit row (names, never values)."""
-        names = [name for name in PLAN_FIELDS if name in self.values]
+        names = [name for name in PLAN_TEXT_FIELDS if name in self.values]
         if any(g.text is not None for g in self.goals):
             names.append("goals")
         if self.all_actions:
@@ -147,12 +145,6 @@ class VersionRow:
     approved_by: str
     approved_at: datetime.datetime | None
     shown: bool
-
-
-def _owner(action: PlanAction) -> str:
-    if action.owner_user is not None:
-        return action.owner_user.display_name()
-    return action.owner_organisation.name if action.owner_organisation is not None else ""
 
 
 def _latest_reports(plan: Plan, action_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ActionReport]:
@@ -177,9 +169,9 @@ def plan_view(user: User, case: Case, plan: Plan, access: CaseAccess, *, purpose
         .annotate(report_count=Count("reports"), last_report_at=Max("reports__created_at"))
         .order_by("position", "due_on", "id")
     )
-    disclosure = gate.read_case(user, case, [plan], PLAN_FIELDS, purpose=purpose)[0]
+    disclosure = gate.read_case(user, case, [plan], PLAN_TEXT_FIELDS, purpose=purpose)[0]
     goal_texts = gate.read_case(user, case, goals, ["text"], purpose=purpose) if goals else []
-    action_texts = gate.read_case(user, case, actions, ACTION_FIELDS, purpose=purpose) if actions else []
+    action_texts = gate.read_case(user, case, actions, ACTION_TEXT_FIELDS, purpose=purpose) if actions else []
     readable = [(a, d) for a, d in zip(actions, action_texts, strict=True) if d.shows("what")]
     reports: dict[uuid.UUID, gate.Disclosure] = {}
     if access.is_lead:
@@ -199,7 +191,7 @@ def plan_view(user: User, case: Case, plan: Plan, access: CaseAccess, *, purpose
             id=action.pk,
             what=d.get("what") or "",
             success_measure=d.get("success_measure") or "",
-            owner=_owner(action),
+            owner=action.owner_name(),
             due_on=action.due_on,
             status=action.status,
             status_label=action.get_status_display(),

@@ -171,6 +171,12 @@ class PlanAction(_CaseSealed):
     def __str__(self) -> str:
         return f"plan action {self.pk}"
 
+    def owner_name(self) -> str:
+        """Who does it, as the pages show it: the person's name, or the organisation's (staff, never the family)."""
+        if self.owner_user is not None:
+            return self.owner_user.display_name()
+        return self.owner_organisation.name if self.owner_organisation is not None else ""
+
     # Read by permissions.policy: the action's owner reads it (case basics: "plan actions assigned to them").
     @property
     def assignee_user_id(self) -> int | None:

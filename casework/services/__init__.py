@@ -16,6 +16,7 @@ from .conferences import (
     conference_cancel,
     conference_decision_add,
     conference_record,
+    conference_reschedule,
     conference_schedule,
     conference_sign_off,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "conference_cancel",
     "conference_decision_add",
     "conference_record",
+    "conference_reschedule",
     "conference_schedule",
     "conference_sign_off",
     "coordinator_handover",

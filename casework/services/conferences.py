@@ -41,7 +41,6 @@ from casework.models import (
 from casework.sealing import seal_values
 from casework.services import invitations
 from casework.services.validation import add_error, clean_text
-from notifications.models import Kind as NotificationKind
 from notifications.services import notify_many
 from permissions import audit
 from permissions.access import require_case_lead
@@ -99,14 +98,12 @@ def _invited_user_ids(conference: Conference) -> list[int]:
     ]
 
 
-def _tell_invitees(
-    conference: Conference, case: Case, by: User, kind: NotificationKind, notice: invitations.Notice
-) -> None:
-    """A scheduled conference changed or was cancelled: the invited users get a notification (kind, reference and
-    ids only) and every invitee with an address an e-mail with the calendar update, after the commit."""
+def _tell_invitees(conference: Conference, case: Case, by: User, notice: invitations.Notice) -> None:
+    """The invited users get a notification of the news (kind, reference and ids only) and every invitee with an
+    address an e-mail with the calendar invitation, update or cancellation, after the commit."""
     notify_many(
         recipient_ids=_invited_user_ids(conference),
-        kind=kind,
+        kind=notice.kind,
         case_id=case.pk,
         case_reference=case.reference,
         object_type="casework.conference",
@@ -213,16 +210,7 @@ def conference_schedule(
             audit.record_write(
                 by, case.pk, "casework.conferenceinvitee", invitee.pk, ["relation", "name", "email"], purpose
             )
-        notify_many(
-            recipient_ids=[m.pk for m in members],
-            kind=NotificationKind.CONFERENCE_INVITATION,
-            case_id=case.pk,
-            case_reference=case.reference,
-            object_type="casework.conference",
-            object_id=conference.pk,
-            actor_id=by.pk,
-        )
-        invitations.send_after_commit(conference, by=by, notice=invitations.Notice.INVITATION)
+        _tell_invitees(conference, case, by, invitations.Notice.INVITATION)
     return conference
 
 
@@ -397,7 +385,7 @@ def conference_cancel(*, conference: Conference, by: User) -> Conference:
         locked.sequence += 1
         locked.save(update_fields=["status", "cancelled_at", "sequence"])
         audit.record_write(by, case.pk, "casework.conference", locked.pk, ["status"], purpose)
-        _tell_invitees(locked, case, by, NotificationKind.CONFERENCE_CANCELLED, invitations.Notice.CANCELLED)
+        _tell_invitees(locked, case, by, invitations.Notice.CANCELLED)
     conference.refresh_from_db()
     return conference
 
@@ -436,6 +424,6 @@ def conference_reschedule(
         locked.sequence += 1
         locked.save(update_fields=[*new, "sequence"])
         audit.record_write(by, case.pk, "casework.conference", locked.pk, changed, purpose)
-        _tell_invitees(locked, case, by, NotificationKind.CONFERENCE_CHANGED, invitations.Notice.CHANGED)
+        _tell_invitees(locked, case, by, invitations.Notice.CHANGED)
     conference.refresh_from_db()
     return conference

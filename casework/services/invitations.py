@@ -38,14 +38,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from casework.models import Case, Conference, ConferenceInvitee, ConferenceStatus, User
+from notifications.emails import EMAIL_LANGUAGES, site_url
 from notifications.models import KIND_TEXTS
 from notifications.models import Kind as NotificationKind
 from permissions import gate
 
 logger = logging.getLogger("casework.invitations")
 
-#: The languages of every invitation, in this order (Czech first, English below).
-LANGUAGES = ("cs", "en")
 #: Why the participants' sealed addresses are read (the audit row's purpose).
 PURPOSE = "send case conference invitations"
 PRODID = "-//OSPOD case coordination//Case conference//CS"
@@ -89,10 +88,6 @@ class Invitation:
     method: str
 
 
-def site_url() -> str:
-    return str(getattr(settings, "NOTIFICATIONS_SITE_URL", "")).rstrip("/")
-
-
 def uid_domain() -> str:
     """The right-hand side of every UID: the site's host name, or ``spod.local`` when the site has none."""
     return urlsplit(site_url()).hostname or DEFAULT_DOMAIN
@@ -110,7 +105,7 @@ def organiser_address(case: Case) -> str:
 
 def summary(case: Case) -> str:
     """The event's title: the case reference and nothing else."""
-    return " / ".join(dict.fromkeys(_summary_in(language, case.reference) for language in LANGUAGES))
+    return " / ".join(dict.fromkeys(_summary_in(language, case.reference) for language in EMAIL_LANGUAGES))
 
 
 def _summary_in(language: str, reference: str) -> str:
@@ -184,7 +179,7 @@ def render_message(conference: Conference, *, case: Case, notice: Notice, page_u
         "cancelled": notice is Notice.CANCELLED,
     }
     with timezone.override(settings.TIME_ZONE):
-        for language in LANGUAGES:
+        for language in EMAIL_LANGUAGES:
             with translation.override(language):
                 label = str(NotificationKind(notice.kind).label)
                 subjects.append(f"{label} {case.reference}")
@@ -198,10 +193,10 @@ def _page_url(conference: Conference) -> str:
     return f"{site_url()}{path}"
 
 
-def build_invitations(conference: Conference, *, by: User, notice: Notice) -> list[Invitation]:
+def build_invitations(conference: Conference, *, case: Case, by: User, notice: Notice) -> list[Invitation]:
     """One :class:`Invitation` per invitee with an address: a team member's account address, or a participant's sealed
-    address read through the gate as ``by`` (audited; withheld addresses are skipped). Call outside a transaction."""
-    case = Case.objects.select_related("coordinator").get(pk=conference.case_id)
+    address read through the gate as ``by`` (audited; withheld addresses are skipped). ``case`` is the conference's,
+    loaded with its coordinator. Call outside a transaction."""
     invitees = list(ConferenceInvitee.objects.filter(conference=conference).select_related("user"))
     participants = [i for i in invitees if i.user is None and i.email is not None]
     addresses: dict[uuid.UUID, str] = {
@@ -270,8 +265,9 @@ def send_invitations(conference_id: uuid.UUID, *, by_id: int, notice: Notice) ->
             logger.info("conference %s: %s invitations skipped (status changed)", conference_id, notice.value)
             return 0
         by = User.objects.get(pk=by_id)
-        invitations = build_invitations(conference, by=by, notice=notice)
-        organiser = organiser_address(Case.objects.select_related("coordinator").get(pk=conference.case_id))
+        case = Case.objects.select_related("coordinator").get(pk=conference.case_id)
+        invitations = build_invitations(conference, case=case, by=by, notice=notice)
+        organiser = organiser_address(case)
         connection = get_connection()
     except Exception as exc:
         logger.error("conference %s: invitations not sent (%s)", conference_id, type(exc).__name__)

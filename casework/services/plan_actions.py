@@ -34,7 +34,6 @@ from casework.models import (
     Case,
     Conference,
     ConferenceDecision,
-    ConferenceStatus,
     Plan,
     PlanAction,
     PlanStatus,
@@ -91,19 +90,32 @@ def team_owners(case: Case) -> tuple[set[int], set[int]]:
     return users, organisations
 
 
-def ownerless_actions(case: Case) -> int:
-    """How many open actions of the case's current plan have an owner nobody on the team stands for any more (the
-    person left, or every member from the organisation did): the next version gives them a new owner."""
-    users, organisations = team_owners(case)
-    rows = PlanAction.objects.filter(
-        plan__case=case, plan__status=PlanStatus.CURRENT, status=ActionStatus.OPEN
-    ).values_list("owner_user_id", "owner_organisation_id")
-    return sum(
-        1
-        for user_id, organisation_id in rows
-        if (user_id is not None and user_id not in users)
-        or (organisation_id is not None and organisation_id not in organisations)
+def organisation_member_ids(case: Case, organisation_id: int) -> list[int]:
+    """The current team members of ``case`` from the organisation: the people of an organisation's action."""
+    return list(
+        TeamMembership.objects.current()
+        .filter(case=case, user__organisation_id=organisation_id)
+        .values_list("user_id", flat=True)
     )
+
+
+def _owner_gone(action: PlanAction, owners: tuple[set[int], set[int]]) -> bool:
+    """Nobody on the team stands for the action's owner any more (``owners``: :func:`team_owners`): the person
+    left, or every member from the organisation did."""
+    users, organisations = owners
+    if action.owner_user_id is not None:
+        return action.owner_user_id not in users
+    return action.owner_organisation_id is not None and action.owner_organisation_id not in organisations
+
+
+def ownerless_actions(case: Case) -> int:
+    """How many open actions of the case's current plan have an owner nobody on the team stands for any more: the
+    next version gives them a new owner."""
+    owners = team_owners(case)
+    rows = PlanAction.objects.filter(plan__case=case, plan__status=PlanStatus.CURRENT, status=ActionStatus.OPEN).only(
+        "owner_user_id", "owner_organisation_id"
+    )
+    return sum(1 for action in rows if _owner_gone(action, owners))
 
 
 def _earliest_due(plan: Plan) -> datetime.date | None:
@@ -181,13 +193,11 @@ def _check_origins(errors: dict[str, list[str]], *, plan: Plan, actions: Sequenc
 def plan_actions_ready(plan: Plan) -> dict[str, list[str]]:
     """What stops the draft's actions from going to approval: an owner who left the team, a date already past."""
     errors: dict[str, list[str]] = {}
-    users, organisations = team_owners(plan.case)
+    owners = team_owners(plan.case)
     today = timezone.localdate()
     rows = PlanAction.objects.filter(plan=plan).order_by("position", "id")
     for number, action in enumerate(rows, start=1):
-        if (action.owner_user_id is not None and action.owner_user_id not in users) or (
-            action.owner_organisation_id is not None and action.owner_organisation_id not in organisations
-        ):
+        if _owner_gone(action, owners):
             add_error(
                 errors,
                 ACTIONS_PREFIX,
@@ -211,7 +221,7 @@ def plan_decisions_import(*, plan: Plan, by: User, conference: Conference) -> li
         add_error(errors, "__all__", _("Only a draft can be changed."))
     if conference.case_id != plan.case_id:
         add_error(errors, "conference", _("Choose a conference of this case."))
-    elif conference.status not in (ConferenceStatus.HELD, ConferenceStatus.SIGNED_OFF):
+    elif conference.status not in HELD_STATUSES:
         add_error(errors, "conference", _("Decisions can be taken over once the conference was held."))
     if errors:
         raise ValidationError(errors)

@@ -176,9 +176,8 @@ def plan_save(
 def _relink_goals(places: dict[uuid.UUID, int], goals: Sequence[PlanGoal]) -> None:
     """Point each kept action at the goal now at the place its goal had (none when the list got shorter)."""
     by_place = {goal.position: goal for goal in goals}
-    for action_id, place in places.items():
-        if place in by_place:
-            PlanAction.objects.filter(pk=action_id).update(goal=by_place[place])
+    relinked = [PlanAction(pk=pk, goal=by_place[place]) for pk, place in places.items() if place in by_place]
+    PlanAction.objects.bulk_update(relinked, ["goal"])
 
 
 def _replace_actions(plan: Plan, checked: Sequence[CheckedAction], goals: Sequence[PlanGoal]) -> None:

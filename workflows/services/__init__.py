@@ -4,7 +4,13 @@
 ``check_deadlines`` gives.
 """
 
-from .deadlines import deadline_done, deadline_done_for_task, deadline_reassign, deadline_set
+from .deadlines import (
+    deadline_done,
+    deadline_done_for_task,
+    deadline_reassign,
+    deadline_reassign_for_task,
+    deadline_set,
+)
 from .escalation import CheckResult, deadlines_check
 
 __all__ = [
@@ -12,6 +18,7 @@ __all__ = [
     "deadline_done",
     "deadline_done_for_task",
     "deadline_reassign",
+    "deadline_reassign_for_task",
     "deadline_set",
     "deadlines_check",
 ]

@@ -131,6 +131,13 @@ def deadline_done_for_task(*, task: Any) -> Deadline | None:
     return deadline_done(deadline=deadline) if deadline is not None else None
 
 
+def deadline_reassign_for_task(*, task: Any, owner: User | None) -> Deadline | None:
+    """``deadline_reassign`` for the open deadline of a viewflow task, if it has one (call it when the task is taken
+    or given back to its queue): the deadline follows the task. Returns the deadline, or ``None``."""
+    deadline = Deadline.objects.filter(task=task, done_at__isnull=True).first()
+    return deadline_reassign(deadline=deadline, owner=owner) if deadline is not None else None
+
+
 def deadline_reassign(*, deadline: Deadline, owner: User | None) -> Deadline:
     """Give the item to ``owner`` (``None``: back to the shared queue). The new owner has not been warned yet, so
     the due-soon and overdue notices are sent again, to them, on the next ``check_deadlines`` run; escalations that

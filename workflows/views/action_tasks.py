@@ -28,13 +28,6 @@ from workflows.views.case_tasks import _common, _done
 PURPOSE = "plan action"
 
 
-def owner_label(action: PlanAction) -> str:
-    """Who does it: the person's name, or the organisation's (staff and organisations, never the family)."""
-    if action.owner_user is not None:
-        return action.owner_user.display_name()
-    return str(action.owner_organisation) if action.owner_organisation is not None else ""
-
-
 def _action_content(user: User, action: PlanAction) -> dict[str, Any]:
     case = action.plan.case
     disclosure = gate.read_case(user, case, [action], ["what", "success_measure"], purpose=PURPOSE)[0]
@@ -49,7 +42,7 @@ def _action_content(user: User, action: PlanAction) -> dict[str, Any]:
         "success_measure": disclosure.get("success_measure"),
         "withheld": disclosure.withheld,
         "goal": goal_text,
-        "owner": owner_label(action),
+        "owner": action.owner_name(),
         "due_on": action.due_on,
         "overdue": action.is_overdue(),
         "status": action.get_status_display(),

@@ -33,7 +33,16 @@ from casework.models import (
 )
 from casework.services.lifecycle import closure_approve, closure_return
 from casework.services.plan_actions import ACTIONS_PREFIX, plan_decisions_import
-from casework.services.plans import plan_approve, plan_draft_start, plan_in_work, plan_return, plan_save, plan_submit
+from casework.services.plans import (
+    ACTION_TEXT_FIELDS,
+    PLAN_TEXT_FIELDS,
+    plan_approve,
+    plan_draft_start,
+    plan_in_work,
+    plan_return,
+    plan_save,
+    plan_submit,
+)
 from permissions import gate
 from workflows import tasks
 from workflows.deadlines import prague_date, review_due
@@ -50,14 +59,12 @@ from workflows.forms import (
 from workflows.models import AuthoritySettings
 from workflows.views.case_tasks import _common, _done
 
-PLAN_FIELDS = ["support_offered", "child_views", "parents_views", "return_comment"]
-ACTION_FIELDS = ["what", "success_measure"]
+PLAN_FIELDS = [*PLAN_TEXT_FIELDS, "return_comment"]
 
 
 def _owner_label(action: PlanAction) -> str:
-    if action.owner_user is not None:
-        return person_label(action.owner_user)
-    return action.owner_organisation.name if action.owner_organisation is not None else ""
+    """The owner with their role and organisation (the editor's and the approver's view)."""
+    return person_label(action.owner_user) if action.owner_user is not None else action.owner_name()
 
 
 def _plan_content(user: User, case: Case, plan: Plan, purpose: str) -> dict[str, Any]:
@@ -70,7 +77,7 @@ def _plan_content(user: User, case: Case, plan: Plan, purpose: str) -> dict[str,
     )
     disclosure = gate.read_case(user, case, [plan], PLAN_FIELDS, purpose=purpose)[0]
     goal_texts = gate.read_case(user, case, goals, ["text"], purpose=purpose) if goals else []
-    action_texts = gate.read_case(user, case, actions, ACTION_FIELDS, purpose=purpose) if actions else []
+    action_texts = gate.read_case(user, case, actions, ACTION_TEXT_FIELDS, purpose=purpose) if actions else []
     goal_numbers = {goal.pk: number for number, goal in enumerate(goals, start=1)}
     return {
         "version": plan.version,
@@ -88,9 +95,7 @@ def _plan_content(user: User, case: Case, plan: Plan, purpose: str) -> dict[str,
                 "success_measure": texts.get("success_measure"),
                 "success_measure_withheld": not texts.shows("success_measure"),
                 "owner": _owner_label(action),
-                "owner_name": (
-                    action.owner_user.display_name() if action.owner_user is not None else _owner_label(action)
-                ),
+                "owner_name": action.owner_name(),
                 "owner_value": owner_value(action.owner_user_id, action.owner_organisation_id),
                 "due_on": action.due_on,
                 "goal": goal_numbers.get(action.goal_id) if action.goal_id is not None else None,
