@@ -25,6 +25,9 @@ from viewflow.workflow.status import STATUS
 
 from casework.models import User
 
+#: Statuses of a task somebody still has to work on (the one definition: transitions, flows, pages and the demo).
+OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
 MayWork = Callable[[User, Any], bool]
 
 

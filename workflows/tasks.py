@@ -28,13 +28,12 @@ from viewflow.workflow.status import STATUS
 
 from casework.models import User
 from permissions.access import record_denial
+from workflows.nodes import OPEN_STATUSES as OPEN_STATUSES  # defined with the nodes; task pages ask here
 from workflows.nodes import PolicyView
 from workflows.services import deadline_done_for_task, deadline_reassign_for_task
 
 #: The object type of tasks in the audit log (viewflow's app label is "viewflow").
 TASK_OBJECT_TYPE = "viewflow.task"
-#: Statuses of a task somebody still has to work on.
-OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
 def _node(task: Any) -> PolicyView:

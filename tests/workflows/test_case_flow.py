@@ -556,7 +556,7 @@ def test_a_failing_task_move_rolls_the_handover_back(
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("notifications down")
 
-    monkeypatch.setattr("workflows.flows.notify", broken)
+    monkeypatch.setattr("workflows.flows.case.notify", broken)
     successor = ospod_staff(ospod)
     task = one_task(case, CaseFlow.request_inputs)
     with pytest.raises(RuntimeError):

@@ -28,6 +28,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 from casework.case_views.common import viewer
 from permissions.access import access_case_by_id, case_access_of, refuse
 from workflows.flows import CaseFlow
+from workflows.nodes import OPEN_STATUSES
 from workflows.processes import CaseProcess
 
 PURPOSE = "case process"
@@ -60,7 +61,6 @@ STATE_LABELS: dict[str, Promise] = {
     WAITING: _("waiting"),
     CANCELLED: _("cancelled"),
 }
-_OPEN = {STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED}
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def _steps(tasks: list[Any], process_cancelled: bool) -> list[Step]:
     steps = []
     for shown, done_by in STEPS:
         own = by_node.get(shown, [])
-        if any(t.status in _OPEN for t in own):
+        if any(t.status in OPEN_STATUSES for t in own):
             state = CURRENT
         elif any(t.status == STATUS.DONE for t in by_node.get(done_by, [])):
             state = DONE

@@ -1,0 +1,398 @@
+"""``CaseFlow`` — a case from its opening through the assessment, the protection plan and its reviews (DOMAIN.md,
+"The case's life", 5 to 9; docs/adr/0007-case-flow-assessment.md, docs/adr/0008-plan-approval-review-closure.md)::
+
+    start ─► request inputs ─► one "provide input" per chosen member ═► join ─► write assessment ─► draft plan
+                                                                                                     ▲      │
+                                                        ┌──────── returned ◄── approved? ◄── approve plan ◄┘
+                                                        │                        │ yes
+                                                        └─► draft plan           └─► review (due on the plan's date)
+                                                                                        └─► draft plan (next version)
+
+* ``start`` — started from code when the case opens (``casework.signals.case_opened`` → :func:`case_flow_start`).
+* ``request_inputs`` — the coordinator chooses current team members, each with a due date
+  (``casework.services.assessment_inputs_request``).
+* ``split_inputs`` / ``provide_input`` — one task per chosen member, assigned to them with an "input" deadline; the
+  member writes their input (``casework.services.assessment_input_provide``), sealed in their sector's compartment.
+  Ending a membership cancels the member's open input (:func:`case_flow_member_left`) and the join still fires.
+* ``join_inputs`` — waits for every input (done or cancelled), under the process's row lock.
+* ``write_assessment`` — the coordinator's assessment (``casework.services.assessment_write``), due by the plan's
+  statutory date (the plan is made from it).
+* ``draft_plan`` — the version in work (``casework.services.plan_draft_start``): the first due one month after
+  opening (``workflows.deadlines.ipod_due``), a revision within ``REVISION_TIME``. Completed by submitting it.
+* ``approve_plan`` — the authority's supervisors' queue; never the drafter (four eyes, ``may_approve_plan``).
+  Approved: the version becomes current. Returned with a comment: back to ``draft_plan``.
+* ``review`` — the coordinator's task due on the current plan's next review date (the authority's interval,
+  ``AuthoritySettings.review_months``, unless the draft proposed a date); it starts the next version.
+
+The case leaves this flow only by closing: ``ClosureFlow`` (below) approves a proposal, the case closes, and this
+process is cancelled with its open tasks.
+
+Closing the case cancels the flow's open tasks (:func:`case_flow_close`, on ``casework.signals.case_closed``).
+Handing the case over moves the previous coordinator's open tasks to the new one (:func:`case_flow_handover`, on
+``casework.signals.case_handed_over``).
+
+Flow classes are stored by dotted name in the database: renaming or moving one needs a data migration
+(``workflows.flows``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import nodes
+from viewflow.workflow.base import Flow
+from viewflow.workflow.lock import SelectForUpdateLock
+from viewflow.workflow.models import Task
+
+from casework.models import (
+    APPROVED_STATUSES,
+    AssessmentInput,
+    Case,
+    InputStatus,
+    Plan,
+    PlanStatus,
+    TeamMembership,
+    User,
+)
+from casework.services.assessments import assessment_input_withdraw
+from casework.services.plans import may_approve_plan as plan_approver_allowed
+from casework.services.plans import plan_draft_start, plan_in_work
+from casework.services.reports import supervisor_ids
+from notifications.models import Kind as NotificationKind
+from notifications.services import notify, notify_many
+from permissions.access import load_case_access
+from workflows.deadlines import ipod_due, working_deadline
+from workflows.flows.common import APPROVAL_TIME, cancel_process
+from workflows.models import Deadline, DeadlineKind
+from workflows.nodes import OPEN_STATUSES, AllBranchesJoin, EachSplit, PolicyView, branch_cancelled
+from workflows.processes import CaseProcess
+from workflows.services.deadlines import (
+    deadline_done_for_task,
+    deadline_reassign,
+    deadline_set,
+)
+
+#: Where a task's case sits on the task instance once loaded.
+_CASE_ATTR = "_case"
+#: A revised plan (after a review or a return) is due within this time (local practice, not law).
+REVISION_TIME = datetime.timedelta(days=14)
+
+
+def _fresh_case(activation: Any) -> Case:
+    return Case.objects.select_related("municipality", "coordinator").get(pk=activation.process.case_id)
+
+
+class CaseFlow(Flow):
+    """Case (spis Om)
+
+    From the opening of a case through the assessment of the child's situation to the protection plan (IPOD).
+    """
+
+    process_class = CaseProcess
+    lock_impl = SelectForUpdateLock(nowait=False)
+    process_title = _("Case")
+
+    start = nodes.StartHandle(this.start_process).Annotation(title=_("Case opened")).Next(this.request_inputs)
+    request_inputs = (
+        PolicyView(may_work=this.may_lead)
+        .Annotation(title=_("Ask the team for inputs to the assessment"))
+        .Assign(this.coordinator_of)
+        .Next(this.split_inputs)
+    )
+    split_inputs = (
+        EachSplit(items=this.requested_inputs)
+        .Annotation(title=_("One input per chosen member"))
+        .Next(this.provide_input)
+    )
+    provide_input = (
+        PolicyView(may_work=this.may_provide_input)
+        .Annotation(title=_("Input to the assessment"))
+        .Assign(this.input_member)
+        .onCreate(this.input_created)
+        .Next(this.join_inputs)
+    )
+    join_inputs = AllBranchesJoin().Annotation(title=_("All inputs in")).Next(this.write_assessment)
+    write_assessment = (
+        PolicyView(may_work=this.may_lead)
+        .Annotation(title=_("Write the assessment"))
+        .Assign(this.coordinator_of)
+        .onCreate(this.assessment_task_created)
+        .Next(this.draft_plan)
+    )
+    draft_plan = (
+        PolicyView(may_work=this.may_lead)
+        .Annotation(title=_("Draft the protection plan (IPOD)"))
+        .Assign(this.coordinator_of)
+        .onCreate(this.plan_created)
+        .Next(this.approve_plan)
+    )
+    approve_plan = (
+        PolicyView(may_work=this.may_approve_plan, queue=True)
+        .Annotation(title=_("Approve the protection plan"))
+        .onCreate(this.approval_created)
+        .Next(this.plan_approved)
+    )
+    plan_approved = (
+        nodes.If(this.is_plan_approved).Annotation(title=_("Approved?")).Then(this.review).Else(this.draft_plan)
+    )
+    review = (
+        PolicyView(may_work=this.may_lead)
+        .Annotation(title=_("Review the plan"))
+        .Assign(this.coordinator_of)
+        .onCreate(this.review_created)
+        .Next(this.draft_plan)
+    )
+    # Reached only by closing the case (a closure approved in ``ClosureFlow`` cancels this process).
+    end = nodes.End().Annotation(title=_("Case closed"))
+
+    # --- Who may work on the human tasks ---------------------------------------------------------------------------
+
+    @staticmethod
+    def case_of(task: Any) -> Case:
+        """The case a task of this flow is about (one query, kept on the task)."""
+        cached: Case | None = getattr(task, _CASE_ATTR, None)
+        if cached is None:
+            cached = Case.objects.select_related("municipality", "coordinator").get(
+                pk=CaseProcess.objects.filter(pk=task.process_id).values("case_id")[:1]
+            )
+            setattr(task, _CASE_ATTR, cached)
+        return cached
+
+    @staticmethod
+    def input_of(task: Any) -> AssessmentInput:
+        """The input request a ``provide_input`` task is for (its id is the task's data)."""
+        return AssessmentInput.objects.select_related("case", "member").get(pk=task.data["input"])
+
+    def may_lead(self, user: User, task: Any) -> bool:
+        return load_case_access(user, self.case_of(task)).may_manage
+
+    def may_approve_plan(self, user: User, task: Any) -> bool:
+        """A supervisor of the case's authority who did not draft the version (four eyes), on an open case."""
+        case = self.case_of(task)
+        plan = plan_in_work(case)
+        return case.is_open and plan is not None and plan_approver_allowed(user, plan)
+
+    def may_provide_input(self, user: User, task: Any) -> bool:
+        """Only the member asked, while they are on the team and the case is open."""
+        if task.owner_id != user.pk:
+            return False
+        access = load_case_access(user, self.case_of(task))
+        return access.visible and not access.read_only
+
+    # --- Node bodies -----------------------------------------------------------------------------------------------
+
+    def start_process(self, activation: Any, case: Case) -> Any:
+        activation.process.case = case
+        return activation.process
+
+    def coordinator_of(self, activation: Any) -> User:
+        return _fresh_case(activation).coordinator
+
+    def requested_inputs(self, activation: Any) -> list[dict[str, Any]]:
+        """The requests ``request_inputs`` just wrote: one branch each."""
+        ids = AssessmentInput.objects.filter(
+            case_id=activation.process.case_id, status=InputStatus.REQUESTED
+        ).values_list("pk", "member_id")
+        return [{"input": str(pk), "member": member_id} for pk, member_id in ids]
+
+    def input_member(self, activation: Any) -> User:
+        return User.objects.get(pk=activation.task.data["member"])
+
+    def input_created(self, activation: Any) -> None:
+        task = activation.task
+        item = AssessmentInput.objects.select_related("case", "case__municipality").get(pk=task.data["input"])
+        case = item.case
+        deadline_set(
+            kind=DeadlineKind.INPUT,
+            due_at=item.due_at,
+            owner=task.owner,
+            municipality=case.municipality,
+            case=case,
+            task=task,
+        )
+        self._notify_assigned(task, case)
+
+    def assessment_task_created(self, activation: Any) -> None:
+        """The assessment: the plan is made "from the assessment" (Decree § 2), so it is due by the plan's statutory
+        date, one month after the opening (no earlier date is law)."""
+        case = _fresh_case(activation)
+        task = activation.task
+        deadline_set(
+            kind=DeadlineKind.ASSESSMENT,
+            due_at=ipod_due(case.opened_at),
+            owner=task.owner,
+            municipality=case.municipality,
+            case=case,
+            task=task,
+            allow_past=True,
+        )
+        self._notify_assigned(task, case)
+
+    def plan_created(self, activation: Any) -> None:
+        """The draft task: the version in work (a new one after a review), due one month after the opening until a
+        first version is approved, then within the authority's days for a revision."""
+        case = _fresh_case(activation)
+        task = activation.task
+        plan_draft_start(case=case, by=case.coordinator)
+        first = not Plan.objects.filter(case=case, status__in=APPROVED_STATUSES).exists()
+        deadline_set(
+            kind=DeadlineKind.PLAN,
+            due_at=ipod_due(case.opened_at) if first else working_deadline(timezone.localdate() + REVISION_TIME),
+            owner=task.owner,
+            municipality=case.municipality,
+            case=case,
+            task=task,
+            # The statutory month runs from the opening, whenever the assessment ends: it may have passed already.
+            allow_past=True,
+        )
+        self._notify_assigned(task, case)
+
+    def approval_created(self, activation: Any) -> None:
+        """The supervisors' queue: a submitted version waits for one of them who did not draft it."""
+        case = _fresh_case(activation)
+        deadline_set(
+            kind=DeadlineKind.PLAN_APPROVAL,
+            due_at=working_deadline(timezone.localdate() + APPROVAL_TIME),
+            owner=None,
+            municipality=case.municipality,
+            case=case,
+            task=activation.task,
+        )
+        plan = plan_in_work(case)
+        notify_many(
+            recipient_ids=[
+                pk for pk in supervisor_ids(case.municipality_id) if plan is None or pk != plan.drafted_by_id
+            ],
+            kind=NotificationKind.TASK_ASSIGNED,
+            case_id=case.pk,
+            case_reference=case.reference,
+            object_type="viewflow.task",
+            object_id=activation.task.pk,
+            actor_id=plan.drafted_by_id if plan is not None else None,
+        )
+
+    def is_plan_approved(self, activation: Any) -> bool:
+        return plan_in_work(_fresh_case(activation)) is None
+
+    def review_created(self, activation: Any) -> None:
+        """The review of the current plan, due on its next review date (the authority's interval by default)."""
+        case = _fresh_case(activation)
+        task = activation.task
+        current = Plan.objects.filter(case=case, status=PlanStatus.CURRENT).values_list("next_review_on", flat=True)
+        review_on = current.first() or timezone.localdate()
+        deadline_set(
+            kind=DeadlineKind.REVIEW,
+            due_at=working_deadline(review_on),
+            owner=task.owner,
+            municipality=case.municipality,
+            case=case,
+            task=task,
+            allow_past=True,
+        )
+        self._notify_assigned(task, case)
+
+    @staticmethod
+    def _notify_assigned(task: Any, case: Case) -> None:
+        notify(
+            recipient_id=task.owner_id,
+            kind=NotificationKind.TASK_ASSIGNED,
+            case_id=case.pk,
+            case_reference=case.reference,
+            object_type="viewflow.task",
+            object_id=task.pk,
+            actor_id=case.coordinator_id,
+        )
+
+
+def case_flow_start(case: Case) -> Any:
+    """Start the case's ``CaseFlow`` in the caller's transaction (receiver of ``casework.signals.case_opened``)."""
+    return CaseFlow.start.run(case=case)
+
+
+def case_flow_member_left(membership: TeamMembership) -> int:
+    """Cancel the open input task of a member whose membership ended, withdraw its request, and let the join fire
+    when it was the last open input (receiver of ``casework.signals.team_membership_ended``, in its transaction).
+    Returns how many tasks were cancelled."""
+    process_id = CaseProcess.objects.filter(case_id=membership.case_id).values_list("pk", flat=True).first()
+    if process_id is None:
+        return 0
+    cancelled = 0
+    with transaction.atomic(), CaseFlow.lock(process_id):
+        requests = AssessmentInput.objects.filter(membership=membership, status=InputStatus.REQUESTED)
+        for item in requests.select_related("case"):
+            for task in Task.objects.filter(
+                process_id=process_id,
+                flow_task=CaseFlow.provide_input,
+                data__input=str(item.pk),
+                status__in=OPEN_STATUSES,
+            ):
+                assessment_input_withdraw(assessment_input=item)
+                deadline_done_for_task(task=task)
+                task.flow_task.activation_class(task).cancel()
+                task.refresh_from_db()
+                branch_cancelled(CaseFlow.join_inputs, task)
+                cancelled += 1
+    return cancelled
+
+
+def case_flow_close(case: Case) -> int:
+    """The case closed: cancel its flow's open tasks (their deadlines done, open input requests withdrawn) and mark
+    the process cancelled, without running any node further (receiver of ``casework.signals.case_closed``, in its
+    transaction). Returns how many tasks were cancelled."""
+    process = CaseProcess.objects.filter(case_id=case.pk).first()
+    if process is None:
+        return 0
+    with transaction.atomic(), CaseFlow.lock(process.pk):
+        for item in AssessmentInput.objects.filter(case=case, status=InputStatus.REQUESTED).select_related("case"):
+            assessment_input_withdraw(assessment_input=item)
+        return cancel_process(process)
+
+
+#: The case flow's tasks that belong to whoever coordinates the case (``CaseFlow.coordinator_of``).
+COORDINATOR_NODES = ("request_inputs", "write_assessment", "draft_plan", "review")
+
+
+def case_flow_handover(case: Case, previous_coordinator_id: int | None, by: User) -> int:
+    """The case has a new coordinator: give them the previous coordinator's open coordinator tasks (asking for
+    inputs, the assessment, the plan), move those tasks' deadlines to them and notify them (receiver of
+    ``casework.signals.case_handed_over``, in the handover's transaction: a failure here rolls the handover back).
+    Returns how many tasks moved."""
+    process_id = CaseProcess.objects.filter(case_id=case.pk).values_list("pk", flat=True).first()
+    if process_id is None or previous_coordinator_id is None:
+        return 0
+    new_coordinator = User.objects.get(pk=case.coordinator_id)
+    moved = 0
+    with transaction.atomic(), CaseFlow.lock(process_id):
+        open_tasks = Task.objects.filter(
+            process_id=process_id,
+            owner_id=previous_coordinator_id,
+            status__in=OPEN_STATUSES,
+        )
+        for task in open_tasks.order_by("id"):
+            if task.flow_task is None or task.flow_task.name not in COORDINATOR_NODES:
+                continue
+            activation = task.flow_task.activation_class(task)
+            if activation.reassign.can_proceed():
+                activation.reassign(user=new_coordinator)
+            else:
+                task.owner = new_coordinator
+                task.save(update_fields=["owner"])
+            deadline = Deadline.objects.filter(task=task, done_at__isnull=True).first()
+            if deadline is not None:
+                deadline_reassign(deadline=deadline, owner=new_coordinator)
+            notify(
+                recipient_id=new_coordinator.pk,
+                kind=NotificationKind.TASK_ASSIGNED,
+                case_id=case.pk,
+                case_reference=case.reference,
+                object_type="viewflow.task",
+                object_id=task.pk,
+                actor_id=by.pk,
+            )
+            moved += 1
+    return moved

@@ -1,0 +1,130 @@
+"""``ClosureFlow`` — the coordinator's proposal to close a case and a supervisor's decision on it (four eyes: never the
+proposer; docs/adr/0008-plan-approval-review-closure.md)::
+
+    start (closure proposed) ─► approve closure (the supervisors' queue) ─► end
+
+Started from code when the proposal is written (``casework.services.closure_request``), in its transaction;
+withdrawing the proposal cancels the approval task (:func:`closure_flow_withdrawn`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import nodes
+from viewflow.workflow.base import Flow
+from viewflow.workflow.lock import SelectForUpdateLock
+
+from casework.models import (
+    Case,
+    ClosureRequest,
+    ClosureStatus,
+    User,
+)
+from casework.services.reports import supervisor_ids
+from notifications.models import Kind as NotificationKind
+from notifications.services import notify_many
+from permissions.access import load_case_access
+from workflows.deadlines import working_deadline
+from workflows.flows.common import APPROVAL_TIME, cancel_process
+from workflows.models import DeadlineKind
+from workflows.nodes import PolicyView
+from workflows.processes import ClosureProcess
+from workflows.services.deadlines import (
+    deadline_set,
+)
+
+
+class ClosureFlow(Flow):
+    """Closure (ukončení)
+
+    The coordinator's proposal to close the case, and a supervisor's decision: four eyes, never the proposer.
+    """
+
+    process_class = ClosureProcess
+    lock_impl = SelectForUpdateLock(nowait=False)
+    process_title = _("Closure of the case")
+
+    start = nodes.StartHandle(this.start_process).Annotation(title=_("Closure proposed")).Next(this.approve_closure)
+    approve_closure = (
+        PolicyView(may_work=this.may_decide, queue=True)
+        .Annotation(title=_("Approve the closure of the case"))
+        .onCreate(this.approval_created)
+        .Next(this.end)
+    )
+    end = nodes.End().Annotation(title=_("Decided"))
+
+    @staticmethod
+    def request_of(task: Any) -> ClosureRequest:
+        """The closure request a task is about, with its case (one query, kept on the task)."""
+        cached: ClosureRequest | None = getattr(task, _CLOSURE_ATTR, None)
+        if cached is None:
+            cached = ClosureRequest.objects.select_related("case", "case__municipality", "requested_by").get(
+                pk=ClosureProcess.objects.filter(pk=task.process_id).values("request_id")[:1]
+            )
+            setattr(task, _CLOSURE_ATTR, cached)
+        return cached
+
+    def case_of(self, task: Any) -> Case:
+        return self.request_of(task).case
+
+    def may_decide(self, user: User, task: Any) -> bool:
+        """A supervisor of the case's authority who did not propose the closure, on an open case."""
+        request = self.request_of(task)
+        return (
+            request.case.is_open
+            and request.status == ClosureStatus.PENDING
+            and request.requested_by_id != user.pk
+            and load_case_access(user, request.case).subject.supervises(request.case.municipality_id)
+        )
+
+    def start_process(self, activation: Any, request: ClosureRequest) -> Any:
+        activation.process.request = request
+        return activation.process
+
+    def approval_created(self, activation: Any) -> None:
+        request = ClosureRequest.objects.select_related("case", "case__municipality").get(
+            pk=activation.process.request_id
+        )
+        case = request.case
+        deadline_set(
+            kind=DeadlineKind.CLOSURE_APPROVAL,
+            due_at=working_deadline(timezone.localdate() + APPROVAL_TIME),
+            owner=None,
+            municipality=case.municipality,
+            case=case,
+            task=activation.task,
+        )
+        notify_many(
+            recipient_ids=[pk for pk in supervisor_ids(case.municipality_id) if pk != request.requested_by_id],
+            kind=NotificationKind.TASK_ASSIGNED,
+            case_id=case.pk,
+            case_reference=case.reference,
+            object_type="viewflow.task",
+            object_id=activation.task.pk,
+            actor_id=request.requested_by_id,
+        )
+
+
+#: Where a task's closure request sits on the task instance once loaded.
+_CLOSURE_ATTR = "_closure_request"
+
+
+def closure_flow_start(request: ClosureRequest) -> Any:
+    """Start the approval of a closure request in the caller's transaction (receiver of
+    ``casework.signals.closure_requested``)."""
+    return ClosureFlow.start.run(request=request)
+
+
+def closure_flow_withdrawn(request: ClosureRequest) -> int:
+    """A pending closure request was withdrawn: cancel its approval task (receiver of
+    ``casework.signals.closure_withdrawn``, in its transaction). Returns how many tasks were cancelled."""
+    process = ClosureProcess.objects.filter(request_id=request.pk).first()
+    if process is None:
+        return 0
+    with transaction.atomic(), ClosureFlow.lock(process.pk):
+        return cancel_process(process)
