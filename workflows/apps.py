@@ -60,6 +60,11 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Workflows")
 
     def ready(self) -> None:
+        from django.core import checks
+
+        from workflows.checks import flow_nodes_check
+
+        checks.register(flow_nodes_check)
         # casework never imports workflows: it sends these hooks inside its services' transactions and we start
         # and adjust the case's flow there (docs/adr/0007-case-flow-assessment.md).
         from casework.signals import (

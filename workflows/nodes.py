@@ -1,5 +1,6 @@
-"""Flow nodes of our own: a human task whose claim and completion rules come from our policy, a split with one
-branch per chosen item (a team member asked for an input), and a join that counts cancelled branches as arrived.
+"""Flow nodes of our own: a human task whose claim and completion rules come from our policy and which declares its
+page, a split with one branch per chosen item (a team member asked for an input), and a join that counts cancelled
+branches as arrived.
 
 viewflow's transitions check nothing when called from code (``activation.assign(user)`` succeeds for anyone), and its
 own rules ask django's generic permissions, which know nothing of authorities, cases or reports. ``PolicyView`` asks
@@ -7,32 +8,49 @@ the flow instead: ``may_work(user, task)`` is a method of the flow that consults
 the process is about. ``workflows.tasks`` calls these checks before every transition, outside the transaction (so a
 refusal is audited and committed), and again under the process lock.
 
+A ``PolicyView`` is also the one place that says what its task *is* for the rest of the application: its page, its
+label, its type in the inbox's filter and its deadline. The task router, the inbox, the case's process page and the
+demo read them from the flow classes (``workflows.graph``), so renaming or adding a node cannot leave a page behind.
+
 Only viewflow's plain engine nodes are used (``viewflow.workflow.nodes``): none of its stock views or URLs are mounted.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from viewflow import this
 from viewflow.workflow import nodes
 from viewflow.workflow.activation import Activation
+from viewflow.workflow.base import Node
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes.join import JoinActivation
 from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.status import STATUS
 
 from casework.models import User
+from workflows.services.tasks import TaskDue, task_opened
 
 #: Statuses of a task somebody still has to work on (the one definition: transitions, flows, pages and the demo).
 OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 MayWork = Callable[[User, Any], bool]
+#: A task page: renders the task (GET) and completes it (POST), given the viewer and the task ``access_task_by_id``
+#: returned.
+TaskPage = Callable[[HttpRequest, User, Any], HttpResponse]
+#: When a task that just opened is due (a method of the flow, given the activation).
+DueDate = Callable[[Any], TaskDue]
 
 
 class PolicyView(nodes.View):
     """A human task (a page of ours in ``workflows.views``), claimable from a team queue when ``queue`` is set.
+
+    Who may work on it:
 
     * ``may_work(user, task)``: whether ``user`` may see, take and complete the task at all (e.g. a supervisor of the
       report's authority). Resolved from a ``this.`` reference on the flow.
@@ -40,16 +58,66 @@ class PolicyView(nodes.View):
     * Giving back (unassign): a queue task that is taken; by its owner, or by another who ``may_work`` (a supervisor
       covering for an absent colleague).
     * Completing (execute): the owner, and still ``may_work`` (a supervisor who moved away no longer completes it).
+
+    What it is (all required, checked by ``workflows.graph.node_problems`` and a test that walks every flow):
+
+    * ``label``: what people call the task (``gettext_lazy``, sentence case): its title in the inbox, on its page, in
+      the process page's steps and in the chart.
+    * ``page``: the dotted path of the view function that renders and completes it (a :data:`TaskPage`), resolved
+      when a task is opened — a path, so that flows never import views.
+    * ``inbox_type``: its slug in the inbox's task-type filter (``?type=…``; a URL contract, so not the node's name).
+    * ``deadline`` and ``due``: the kind of deadline (``workflows.models.DeadlineKind``) and the flow's method that
+      says when the new task is due (a :class:`~workflows.services.tasks.TaskDue`). The node's body is then one
+      call, ``workflows.services.tasks.task_opened``, when viewflow creates the task. A task with no deadline
+      declares neither.
+
+    Its place on the case's process page is its place in the graph (:func:`walk`): nothing to number by hand.
     """
 
-    def __init__(self, *, may_work: MayWork | Any, queue: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        may_work: MayWork | Any,
+        label: str | Promise,
+        page: str,
+        inbox_type: str,
+        queue: bool = False,
+        deadline: str | None = None,
+        due: DueDate | Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(view=None, **kwargs)
         self._may_work = may_work
         self.queue = queue
+        self.label = label
+        self.page = page
+        self.inbox_type = inbox_type
+        self.deadline = deadline
+        self._due = due
+        self.Annotation(title=label)
 
     def _resolve(self, instance: Any) -> None:
         super()._resolve(instance)
         self._may_work = this.resolve(instance, self._may_work)
+        self._due = this.resolve(instance, self._due)
+        # Set here, on the flow's own copy of the node (viewflow copies class attributes when it builds the flow).
+        self._on_create = self._opened if self.deadline is not None else None
+
+    def onCreate(self, ref: Any) -> PolicyView:
+        """Not used: the body of a ``PolicyView`` is ``task_opened``, driven by its ``deadline`` and ``due``."""
+        raise TypeError(f"{self.name}: declare deadline= and due= instead of onCreate")
+
+    def _opened(self, activation: Any) -> None:
+        task_opened(task=activation.task, kind=str(self.deadline), due=self._due(activation))
+
+    def page_view(self) -> TaskPage:
+        """The view function of the task's page (``page`` imported; Python caches the module)."""
+        view: TaskPage = import_string(self.page)
+        return view
+
+    def assigned_with(self, rule: Any) -> bool:
+        """Whether the task is assigned on creation by ``rule`` (a method of the flow, e.g. ``coordinator_of``)."""
+        return bool(this.resolve(self.flow_class.instance, self._owner) == rule)
 
     def may_work(self, user: User, task: Any) -> bool:
         return bool(user.is_authenticated and user.is_active and self._may_work(user, task))
@@ -62,6 +130,27 @@ class PolicyView(nodes.View):
 
     def can_execute(self, user: User, task: Any) -> bool:
         return task.owner_id is not None and task.owner_id == user.pk and self.may_work(user, task)
+
+
+def walk(flow_class: Any) -> list[Node]:
+    """The flow's nodes in the order of its graph: breadth first from its start along the outgoing edges (an ``If``
+    its "then" before its "else"), then any node nothing leads to (an end reached only by cancelling) by name.
+    viewflow itself keeps nodes in alphabetical order."""
+    every = sorted(flow_class.instance.nodes(), key=lambda node: node.name)
+    queue = deque(node for node in every if isinstance(node, (nodes.Start, nodes.StartHandle)))
+    seen: dict[Node, None] = {}
+    while queue:
+        node = queue.popleft()
+        if node in seen:
+            continue
+        seen[node] = None
+        queue.extend(edge.dst for edge in node._outgoing())
+    return [*seen, *(node for node in every if node not in seen)]
+
+
+def human_nodes(flow_class: Any) -> list[PolicyView]:
+    """The flow's human tasks (``PolicyView`` nodes) in the order of its graph."""
+    return [node for node in walk(flow_class) if isinstance(node, PolicyView)]
 
 
 Items = Callable[[Any], list[dict[str, Any]]]

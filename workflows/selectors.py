@@ -44,21 +44,11 @@ from casework.models import Case as CaseModel
 from permissions.access import triageable_reports
 from permissions.policy import Subject
 from workflows.flows import ActionFlow, CaseFlow, ClosureFlow, ReportFlow
+from workflows.graph import queue_task_types, task_type_of, task_types
 
-#: Task types the inbox filters by: a slug in the URL → the flow node. Add the case flow's human tasks here.
-TASK_TYPES: dict[str, Any] = {
-    "triage": ReportFlow.triage,
-    "feedback": ReportFlow.send_feedback,
-    "request_inputs": CaseFlow.request_inputs,
-    "input": CaseFlow.provide_input,
-    "assessment": CaseFlow.write_assessment,
-    "plan": CaseFlow.draft_plan,
-    "plan_approval": CaseFlow.approve_plan,
-    "review": CaseFlow.review,
-    "closure_approval": ClosureFlow.approve_closure,
-    "action": ActionFlow.do_action,
-}
-_QUEUE_TYPES = ("triage", "plan_approval", "closure_approval", "action")
+#: Task types the inbox filters by: a slug in the URL → the flow node, as each human node declares it.
+TASK_TYPES = task_types()
+_QUEUE_TYPES = queue_task_types()
 _REPORT = "process__reportprocess__report"
 _CASE = "process__caseprocess__case"
 _CLOSURE_CASE = "process__closureprocess__request__case"
@@ -87,13 +77,6 @@ class InboxList:
     rows: list[InboxRow]
     #: More rows exist than were loaded (the page says so instead of loading them all).
     truncated: bool
-
-
-def _type_of(node: Any) -> str:
-    for slug, known in TASK_TYPES.items():
-        if node is not None and node.name == known.name and node.flow_class is known.flow_class:
-            return slug
-    return ""
 
 
 def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
@@ -131,7 +114,7 @@ def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
     rows = [
         InboxRow(
             task_id=v["id"],
-            task_type=_type_of(v["flow_task"]),
+            task_type=task_type_of(v["flow_task"]),
             title=v["flow_task"].task_title if v["flow_task"] is not None else "",
             created=v["created"],
             status=v["status"],

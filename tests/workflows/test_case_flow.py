@@ -44,6 +44,7 @@ from workflows.deadlines import ipod_due
 from workflows.flows import CaseFlow
 from workflows.models import Deadline, DeadlineKind
 from workflows.processes import CaseProcess
+from workflows.services import tasks as task_services
 
 from .conftest import client_for, field_errors, html
 
@@ -314,7 +315,7 @@ def test_a_failing_node_after_the_join_rolls_the_input_back(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("notifications down")
 
-    monkeypatch.setattr(CaseFlow, "_notify_assigned", staticmethod(broken))
+    monkeypatch.setattr(task_services, "notify_many", broken)  # the assessment task opening after the join
     with pytest.raises(RuntimeError):
         provide(case, teacher, TEACHER_INPUT)
     assert AssessmentInput.objects.get(case=case, member=teacher).status == InputStatus.REQUESTED

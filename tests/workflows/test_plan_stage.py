@@ -35,8 +35,8 @@ from tests.factories.cases import ospod_staff
 from workflows import selectors, tasks
 from workflows.deadlines import ipod_due, working_deadline
 from workflows.flows import CaseFlow, ClosureFlow
-from workflows.flows import case as case_flow_module
 from workflows.models import Deadline, DeadlineKind
+from workflows.services import tasks as task_services
 
 from . import test_case_flow as flow_tests
 from .conftest import client_for, field_errors, html
@@ -279,14 +279,14 @@ def test_a_failing_approval_rolls_back_whole(
     plan = plan_services.plan_in_work(case)
     assert plan is not None
 
-    real_deadline_set = case_flow_module.deadline_set
+    real_deadline_set = task_services.deadline_set
 
     def broken(**kwargs: Any) -> Any:
         if kwargs["kind"] == DeadlineKind.REVIEW:
             raise RuntimeError("review deadline store is down")
         return real_deadline_set(**kwargs)
 
-    monkeypatch.setattr(case_flow_module, "deadline_set", broken)
+    monkeypatch.setattr(task_services, "deadline_set", broken)
     with pytest.raises(RuntimeError):
         tasks.task_complete(
             task=task,

@@ -30,8 +30,6 @@ from casework.models import (
     User,
 )
 from casework.services.plan_actions import may_report_action, organisation_member_ids, team_owners
-from notifications.models import Kind as NotificationKind
-from notifications.services import notify_many
 from workflows.deadlines import working_deadline
 from workflows.flows.common import cancel_process
 from workflows.models import DeadlineKind
@@ -40,8 +38,8 @@ from workflows.processes import ActionProcess
 from workflows.services.deadlines import (
     deadline_done_for_task,
     deadline_reassign_for_task,
-    deadline_set,
 )
+from workflows.services.tasks import TaskDue
 
 
 class ActionFlow(Flow):
@@ -57,10 +55,16 @@ class ActionFlow(Flow):
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Plan approved")).Next(this.do_action)
     # A person's action is assigned to them; an organisation's waits in the queue of its members on the team.
     do_action = (
-        PolicyView(may_work=this.may_report, queue=True)
-        .Annotation(title=_("Plan action"))
+        PolicyView(
+            may_work=this.may_report,
+            queue=True,
+            label=_("Plan action"),
+            page="workflows.views.action_tasks.do_action",
+            inbox_type="action",
+            deadline=DeadlineKind.PLAN_ACTION,
+            due=this.action_due,
+        )
         .Assign(this.owner_of)
-        .onCreate(this.action_task_created)
         .Next(this.end)
     )
     end = nodes.End().Annotation(title=_("Done"))
@@ -89,36 +93,25 @@ class ActionFlow(Flow):
     def owner_of(self, activation: Any) -> User | None:
         return PlanAction.objects.get(pk=activation.process.action_id).owner_user
 
-    def action_task_created(self, activation: Any) -> None:
+    def action_due(self, activation: Any) -> TaskDue:
         """Due at the end of the action's day (rolled to a working day); the owner — or, for an organisation's
         action, its members on the team — are told there is a task (kind, reference and ids only)."""
         action = PlanAction.objects.select_related("plan__case", "plan__case__municipality", "owner_organisation").get(
             pk=activation.process.action_id
         )
         case = action.plan.case
-        task = activation.task
-        deadline_set(
-            kind=DeadlineKind.PLAN_ACTION,
-            due_at=working_deadline(action.due_on),
-            owner=task.owner,
+        told: list[int] = []
+        if action.owner_user_id is not None:
+            told = [action.owner_user_id]
+        elif action.owner_organisation_id is not None:
+            told = organisation_member_ids(case, action.owner_organisation_id)
+        return TaskDue(
+            at=working_deadline(action.due_on),
             municipality=case.municipality,
             case=case,
-            task=task,
             allow_past=True,  # an action carried into a new version may already be late
-            owner_organisation=action.owner_organisation if task.owner is None else None,
-        )
-        recipients: list[int] = []
-        if action.owner_user_id is not None:
-            recipients = [action.owner_user_id]
-        elif action.owner_organisation_id is not None:
-            recipients = organisation_member_ids(case, action.owner_organisation_id)
-        notify_many(
-            recipient_ids=recipients,
-            kind=NotificationKind.TASK_ASSIGNED,
-            case_id=case.pk,
-            case_reference=case.reference,
-            object_type="viewflow.task",
-            object_id=task.pk,
+            owner_organisation=action.owner_organisation if activation.task.owner is None else None,
+            told=told,
             actor_id=action.plan.approved_by_id,
         )
 

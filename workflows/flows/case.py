@@ -1,12 +1,14 @@
 """``CaseFlow`` — a case from its opening through the assessment, the protection plan and its reviews (DOMAIN.md,
 "The case's life", 5 to 9; docs/adr/0007-case-flow-assessment.md, docs/adr/0008-plan-approval-review-closure.md)::
 
-    start ─► request inputs ─► one "provide input" per chosen member ═► join ─► write assessment ─► draft plan
-                                                                                                     ▲      │
-                                                        ┌──────── returned ◄── approved? ◄── approve plan ◄┘
-                                                        │                        │ yes
-                                                        └─► draft plan           └─► review (due on the plan's date)
-                                                                                        └─► draft plan (next version)
+    start ─► request inputs ─► one "provide input" per chosen member ═► join ─► write assessment ─► start draft
+                                                                                                          │
+                                                                                          draft plan ◄────┘
+                                                                                              │
+                                                    ┌──────── returned ◄── approved? ◄── approve plan
+                                                    │                        │ yes
+                                                    └─► start draft          └─► review (due on the plan's date)
+                                                                                        └─► start draft (next version)
 
 * ``start`` — started from code when the case opens (``casework.signals.case_opened`` → :func:`case_flow_start`).
 * ``request_inputs`` — the coordinator chooses current team members, each with a due date
@@ -17,10 +19,11 @@
 * ``join_inputs`` — waits for every input (done or cancelled), under the process's row lock.
 * ``write_assessment`` — the coordinator's assessment (``casework.services.assessment_write``), due by the plan's
   statutory date (the plan is made from it).
-* ``draft_plan`` — the version in work (``casework.services.plan_draft_start``): the first due one month after
-  opening (``workflows.deadlines.ipod_due``), a revision within ``REVISION_TIME``. Completed by submitting it.
+* ``start_draft`` — the version in work (``casework.services.plan_draft_start``): the returned one, or a new one.
+* ``draft_plan`` — the coordinator works on it: the first due one month after opening
+  (``workflows.deadlines.ipod_due``), a revision within ``REVISION_TIME``. Completed by submitting it.
 * ``approve_plan`` — the authority's supervisors' queue; never the drafter (four eyes, ``may_approve_plan``).
-  Approved: the version becomes current. Returned with a comment: back to ``draft_plan``.
+  Approved: the version becomes current. Returned with a comment: back to the draft.
 * ``review`` — the coordinator's task due on the current plan's next review date (the authority's interval,
   ``AuthoritySettings.review_months``, unless the draft proposed a date); it starts the next version.
 
@@ -64,18 +67,18 @@ from casework.services.plans import may_approve_plan as plan_approver_allowed
 from casework.services.plans import plan_draft_start, plan_in_work
 from casework.services.reports import supervisor_ids
 from notifications.models import Kind as NotificationKind
-from notifications.services import notify, notify_many
+from notifications.services import notify
 from permissions.access import load_case_access
 from workflows.deadlines import ipod_due, working_deadline
 from workflows.flows.common import APPROVAL_TIME, cancel_process
 from workflows.models import Deadline, DeadlineKind
-from workflows.nodes import OPEN_STATUSES, AllBranchesJoin, EachSplit, PolicyView, branch_cancelled
+from workflows.nodes import OPEN_STATUSES, AllBranchesJoin, EachSplit, PolicyView, branch_cancelled, human_nodes
 from workflows.processes import CaseProcess
 from workflows.services.deadlines import (
     deadline_done_for_task,
     deadline_reassign,
-    deadline_set,
 )
+from workflows.services.tasks import TaskDue
 
 #: Where a task's case sits on the task instance once loaded.
 _CASE_ATTR = "_case"
@@ -99,8 +102,12 @@ class CaseFlow(Flow):
 
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Case opened")).Next(this.request_inputs)
     request_inputs = (
-        PolicyView(may_work=this.may_lead)
-        .Annotation(title=_("Ask the team for inputs to the assessment"))
+        PolicyView(
+            may_work=this.may_lead,
+            label=_("Ask the team for inputs to the assessment"),
+            page="workflows.views.case_tasks.request_inputs",
+            inbox_type="request_inputs",
+        )
         .Assign(this.coordinator_of)
         .Next(this.split_inputs)
     )
@@ -110,42 +117,68 @@ class CaseFlow(Flow):
         .Next(this.provide_input)
     )
     provide_input = (
-        PolicyView(may_work=this.may_provide_input)
-        .Annotation(title=_("Input to the assessment"))
+        PolicyView(
+            may_work=this.may_provide_input,
+            label=_("Input to the assessment"),
+            page="workflows.views.case_tasks.provide_input",
+            inbox_type="input",
+            deadline=DeadlineKind.INPUT,
+            due=this.input_due,
+        )
         .Assign(this.input_member)
-        .onCreate(this.input_created)
         .Next(this.join_inputs)
     )
     join_inputs = AllBranchesJoin().Annotation(title=_("All inputs in")).Next(this.write_assessment)
     write_assessment = (
-        PolicyView(may_work=this.may_lead)
-        .Annotation(title=_("Write the assessment"))
+        PolicyView(
+            may_work=this.may_lead,
+            label=_("Write the assessment"),
+            page="workflows.views.case_tasks.write_assessment",
+            inbox_type="assessment",
+            deadline=DeadlineKind.ASSESSMENT,
+            due=this.assessment_due,
+        )
         .Assign(this.coordinator_of)
-        .onCreate(this.assessment_task_created)
-        .Next(this.draft_plan)
+        .Next(this.start_draft)
+    )
+    start_draft = (
+        nodes.Function(this.draft_start).Annotation(title=_("Start a draft of the plan")).Next(this.draft_plan)
     )
     draft_plan = (
-        PolicyView(may_work=this.may_lead)
-        .Annotation(title=_("Draft the protection plan (IPOD)"))
+        PolicyView(
+            may_work=this.may_lead,
+            label=_("Draft the protection plan (IPOD)"),
+            page="workflows.views.plan_tasks.draft_plan",
+            inbox_type="plan",
+            deadline=DeadlineKind.PLAN,
+            due=this.plan_due,
+        )
         .Assign(this.coordinator_of)
-        .onCreate(this.plan_created)
         .Next(this.approve_plan)
     )
-    approve_plan = (
-        PolicyView(may_work=this.may_approve_plan, queue=True)
-        .Annotation(title=_("Approve the protection plan"))
-        .onCreate(this.approval_created)
-        .Next(this.plan_approved)
-    )
+    approve_plan = PolicyView(
+        may_work=this.may_approve_plan,
+        queue=True,
+        label=_("Approve the protection plan"),
+        page="workflows.views.plan_tasks.approve_plan",
+        inbox_type="plan_approval",
+        deadline=DeadlineKind.PLAN_APPROVAL,
+        due=this.approval_due,
+    ).Next(this.plan_approved)
     plan_approved = (
-        nodes.If(this.is_plan_approved).Annotation(title=_("Approved?")).Then(this.review).Else(this.draft_plan)
+        nodes.If(this.is_plan_approved).Annotation(title=_("Approved?")).Then(this.review).Else(this.start_draft)
     )
     review = (
-        PolicyView(may_work=this.may_lead)
-        .Annotation(title=_("Review the plan"))
+        PolicyView(
+            may_work=this.may_lead,
+            label=_("Review the plan"),
+            page="workflows.views.plan_tasks.review",
+            inbox_type="review",
+            deadline=DeadlineKind.REVIEW,
+            due=this.review_due,
+        )
         .Assign(this.coordinator_of)
-        .onCreate(this.review_created)
-        .Next(this.draft_plan)
+        .Next(this.start_draft)
     )
     # Reached only by closing the case (a closure approved in ``ClosureFlow`` cancels this process).
     end = nodes.End().Annotation(title=_("Case closed"))
@@ -203,108 +236,69 @@ class CaseFlow(Flow):
     def input_member(self, activation: Any) -> User:
         return User.objects.get(pk=activation.task.data["member"])
 
-    def input_created(self, activation: Any) -> None:
-        task = activation.task
-        item = AssessmentInput.objects.select_related("case", "case__municipality").get(pk=task.data["input"])
+    def input_due(self, activation: Any) -> TaskDue:
+        """By the date the coordinator chose for the member's input (not in the past: the request refused that)."""
+        item = AssessmentInput.objects.select_related("case", "case__municipality").get(
+            pk=activation.task.data["input"]
+        )
         case = item.case
-        deadline_set(
-            kind=DeadlineKind.INPUT,
-            due_at=item.due_at,
-            owner=task.owner,
-            municipality=case.municipality,
-            case=case,
-            task=task,
-        )
-        self._notify_assigned(task, case)
+        return TaskDue(at=item.due_at, municipality=case.municipality, case=case, actor_id=case.coordinator_id)
 
-    def assessment_task_created(self, activation: Any) -> None:
-        """The assessment: the plan is made "from the assessment" (Decree § 2), so it is due by the plan's statutory
-        date, one month after the opening (no earlier date is law)."""
+    def assessment_due(self, activation: Any) -> TaskDue:
+        """The plan is made "from the assessment" (Decree § 2), so it is due by the plan's statutory date, one month
+        after the opening (no earlier date is law)."""
         case = _fresh_case(activation)
-        task = activation.task
-        deadline_set(
-            kind=DeadlineKind.ASSESSMENT,
-            due_at=ipod_due(case.opened_at),
-            owner=task.owner,
+        return TaskDue(
+            at=ipod_due(case.opened_at),
             municipality=case.municipality,
             case=case,
-            task=task,
             allow_past=True,
+            actor_id=case.coordinator_id,
         )
-        self._notify_assigned(task, case)
 
-    def plan_created(self, activation: Any) -> None:
-        """The draft task: the version in work (a new one after a review), due one month after the opening until a
-        first version is approved, then within the authority's days for a revision."""
+    def draft_start(self, activation: Any) -> None:
+        """The version in work: the returned one, or a new one (after a review, or the first)."""
         case = _fresh_case(activation)
-        task = activation.task
         plan_draft_start(case=case, by=case.coordinator)
+
+    def plan_due(self, activation: Any) -> TaskDue:
+        """One month after the opening until a first version is approved, then within ``REVISION_TIME``."""
+        case = _fresh_case(activation)
         first = not Plan.objects.filter(case=case, status__in=APPROVED_STATUSES).exists()
-        deadline_set(
-            kind=DeadlineKind.PLAN,
-            due_at=ipod_due(case.opened_at) if first else working_deadline(timezone.localdate() + REVISION_TIME),
-            owner=task.owner,
+        return TaskDue(
+            at=ipod_due(case.opened_at) if first else working_deadline(timezone.localdate() + REVISION_TIME),
             municipality=case.municipality,
             case=case,
-            task=task,
             # The statutory month runs from the opening, whenever the assessment ends: it may have passed already.
             allow_past=True,
+            actor_id=case.coordinator_id,
         )
-        self._notify_assigned(task, case)
 
-    def approval_created(self, activation: Any) -> None:
-        """The supervisors' queue: a submitted version waits for one of them who did not draft it."""
+    def approval_due(self, activation: Any) -> TaskDue:
+        """The supervisors' queue: a submitted version waits for one of them who did not draft it, who are told."""
         case = _fresh_case(activation)
-        deadline_set(
-            kind=DeadlineKind.PLAN_APPROVAL,
-            due_at=working_deadline(timezone.localdate() + APPROVAL_TIME),
-            owner=None,
+        plan = plan_in_work(case)
+        drafter = plan.drafted_by_id if plan is not None else None
+        return TaskDue(
+            at=working_deadline(timezone.localdate() + APPROVAL_TIME),
             municipality=case.municipality,
             case=case,
-            task=activation.task,
-        )
-        plan = plan_in_work(case)
-        notify_many(
-            recipient_ids=[
-                pk for pk in supervisor_ids(case.municipality_id) if plan is None or pk != plan.drafted_by_id
-            ],
-            kind=NotificationKind.TASK_ASSIGNED,
-            case_id=case.pk,
-            case_reference=case.reference,
-            object_type="viewflow.task",
-            object_id=activation.task.pk,
-            actor_id=plan.drafted_by_id if plan is not None else None,
+            told=[pk for pk in supervisor_ids(case.municipality_id) if plan is None or pk != drafter],
+            actor_id=drafter,
         )
 
     def is_plan_approved(self, activation: Any) -> bool:
         return plan_in_work(_fresh_case(activation)) is None
 
-    def review_created(self, activation: Any) -> None:
-        """The review of the current plan, due on its next review date (the authority's interval by default)."""
+    def review_due(self, activation: Any) -> TaskDue:
+        """On the current plan's next review date (the authority's interval by default)."""
         case = _fresh_case(activation)
-        task = activation.task
         current = Plan.objects.filter(case=case, status=PlanStatus.CURRENT).values_list("next_review_on", flat=True)
-        review_on = current.first() or timezone.localdate()
-        deadline_set(
-            kind=DeadlineKind.REVIEW,
-            due_at=working_deadline(review_on),
-            owner=task.owner,
+        return TaskDue(
+            at=working_deadline(current.first() or timezone.localdate()),
             municipality=case.municipality,
             case=case,
-            task=task,
             allow_past=True,
-        )
-        self._notify_assigned(task, case)
-
-    @staticmethod
-    def _notify_assigned(task: Any, case: Case) -> None:
-        notify(
-            recipient_id=task.owner_id,
-            kind=NotificationKind.TASK_ASSIGNED,
-            case_id=case.pk,
-            case_reference=case.reference,
-            object_type="viewflow.task",
-            object_id=task.pk,
             actor_id=case.coordinator_id,
         )
 
@@ -353,8 +347,10 @@ def case_flow_close(case: Case) -> int:
         return cancel_process(process)
 
 
-#: The case flow's tasks that belong to whoever coordinates the case (``CaseFlow.coordinator_of``).
-COORDINATOR_NODES = ("request_inputs", "write_assessment", "draft_plan", "review")
+#: The case flow's tasks that belong to whoever coordinates the case: those it assigns with ``coordinator_of``.
+COORDINATOR_NODES = frozenset(
+    node for node in human_nodes(CaseFlow) if node.assigned_with(CaseFlow.instance.coordinator_of)
+)
 
 
 def case_flow_handover(case: Case, previous_coordinator_id: int | None, by: User) -> int:
@@ -374,7 +370,7 @@ def case_flow_handover(case: Case, previous_coordinator_id: int | None, by: User
             status__in=OPEN_STATUSES,
         )
         for task in open_tasks.order_by("id"):
-            if task.flow_task is None or task.flow_task.name not in COORDINATOR_NODES:
+            if task.flow_task not in COORDINATOR_NODES:
                 continue
             activation = task.flow_task.activation_class(task)
             if activation.reassign.can_proceed():

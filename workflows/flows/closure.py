@@ -26,17 +26,13 @@ from casework.models import (
     User,
 )
 from casework.services.reports import supervisor_ids
-from notifications.models import Kind as NotificationKind
-from notifications.services import notify_many
 from permissions.access import load_case_access
 from workflows.deadlines import working_deadline
 from workflows.flows.common import APPROVAL_TIME, cancel_process
 from workflows.models import DeadlineKind
 from workflows.nodes import PolicyView
 from workflows.processes import ClosureProcess
-from workflows.services.deadlines import (
-    deadline_set,
-)
+from workflows.services.tasks import TaskDue
 
 
 class ClosureFlow(Flow):
@@ -50,12 +46,15 @@ class ClosureFlow(Flow):
     process_title = _("Closure of the case")
 
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Closure proposed")).Next(this.approve_closure)
-    approve_closure = (
-        PolicyView(may_work=this.may_decide, queue=True)
-        .Annotation(title=_("Approve the closure of the case"))
-        .onCreate(this.approval_created)
-        .Next(this.end)
-    )
+    approve_closure = PolicyView(
+        may_work=this.may_decide,
+        queue=True,
+        label=_("Approve the closure of the case"),
+        page="workflows.views.plan_tasks.approve_closure",
+        inbox_type="closure_approval",
+        deadline=DeadlineKind.CLOSURE_APPROVAL,
+        due=this.approval_due,
+    ).Next(this.end)
     end = nodes.End().Annotation(title=_("Decided"))
 
     @staticmethod
@@ -86,26 +85,17 @@ class ClosureFlow(Flow):
         activation.process.request = request
         return activation.process
 
-    def approval_created(self, activation: Any) -> None:
+    def approval_due(self, activation: Any) -> TaskDue:
+        """The supervisors' queue: within ``APPROVAL_TIME``; every supervisor but the proposer is told."""
         request = ClosureRequest.objects.select_related("case", "case__municipality").get(
             pk=activation.process.request_id
         )
         case = request.case
-        deadline_set(
-            kind=DeadlineKind.CLOSURE_APPROVAL,
-            due_at=working_deadline(timezone.localdate() + APPROVAL_TIME),
-            owner=None,
+        return TaskDue(
+            at=working_deadline(timezone.localdate() + APPROVAL_TIME),
             municipality=case.municipality,
             case=case,
-            task=activation.task,
-        )
-        notify_many(
-            recipient_ids=[pk for pk in supervisor_ids(case.municipality_id) if pk != request.requested_by_id],
-            kind=NotificationKind.TASK_ASSIGNED,
-            case_id=case.pk,
-            case_reference=case.reference,
-            object_type="viewflow.task",
-            object_id=activation.task.pk,
+            told=[pk for pk in supervisor_ids(case.municipality_id) if pk != request.requested_by_id],
             actor_id=request.requested_by_id,
         )
 

@@ -42,17 +42,13 @@ from casework.services import (
     report_triage_take,
 )
 from casework.services.reports import report_filing_refused
-from notifications.models import Kind as NotificationKind
-from notifications.services import notify
 from permissions.access import load_report_access
 from permissions.policy import may_file_report
-from workflows.deadlines import feedback_due, triage_due
+from workflows import deadlines as due_dates
 from workflows.models import AuthoritySettings, DeadlineKind
 from workflows.nodes import PolicyView
 from workflows.processes import ReportProcess
-from workflows.services.deadlines import (
-    deadline_set,
-)
+from workflows.services.tasks import TaskDue
 
 #: Where a task's object sits on the task instance once loaded (one query per task, not per check).
 _REPORT_ATTR = "_report"
@@ -74,12 +70,15 @@ class ReportFlow(Flow):
     process_title = _("Report (oznámení)")
 
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Report received")).Next(this.triage)
-    triage = (
-        PolicyView(may_work=this.may_triage, queue=True)
-        .Annotation(title=_("Urgency triage"))
-        .onCreate(this.triage_created)
-        .Next(this.child_at_risk)
-    )
+    triage = PolicyView(
+        may_work=this.may_triage,
+        queue=True,
+        label=_("Urgency triage"),
+        page="workflows.views.tasks.triage",
+        inbox_type="triage",
+        deadline=DeadlineKind.TRIAGE,
+        due=this.triage_due,
+    ).Next(this.child_at_risk)
     child_at_risk = (
         nodes.If(this.is_at_risk)
         .Annotation(title=_("Is the child at risk under § 6?"))
@@ -98,10 +97,15 @@ class ReportFlow(Flow):
         .Else(this.end)
     )
     send_feedback = (
-        PolicyView(may_work=this.may_send_feedback)
-        .Annotation(title=_("Feedback to the notifier"))
+        PolicyView(
+            may_work=this.may_send_feedback,
+            label=_("Feedback to the notifier"),
+            page="workflows.views.tasks.feedback",
+            inbox_type="feedback",
+            deadline=DeadlineKind.FEEDBACK,
+            due=this.feedback_due,
+        )
         .Assign(this.feedback_owner)
-        .onCreate(this.feedback_created)
         .Next(this.end)
     )
     end = nodes.End().Annotation(title=_("Done"))
@@ -131,19 +135,17 @@ class ReportFlow(Flow):
         activation.process.report = report
         return activation.process
 
-    def triage_created(self, activation: Any) -> None:
+    def triage_due(self, activation: Any) -> TaskDue:
+        """By the authority's urgency times from the receipt; nobody is told (filing told the supervisors)."""
         report = _fresh_report(activation)
-        deadline_set(
-            kind=DeadlineKind.TRIAGE,
-            due_at=triage_due(
-                report.received_at, report.urgent_suggested, AuthoritySettings.for_municipality(report.municipality_id)
-            ),
-            owner=None,
+        settings = AuthoritySettings.for_municipality(report.municipality_id)
+        return TaskDue(
+            at=due_dates.triage_due(report.received_at, report.urgent_suggested, settings),
             municipality=report.municipality,
-            task=activation.task,
             reference=report.reference,
             # A letter opened late is still due when the rules say: the deadline may already have passed.
             allow_past=True,
+            told=(),
         )
 
     def is_at_risk(self, activation: Any) -> bool:
@@ -160,38 +162,27 @@ class ReportFlow(Flow):
     def feedback_owner(self, activation: Any) -> User:
         return report_feedback_owner(_fresh_report(activation))
 
-    def feedback_created(self, activation: Any) -> None:
+    def feedback_due(self, activation: Any) -> TaskDue:
+        """30 days from the receipt, for its owner; on the case when the report led to an open one."""
         report = _fresh_report(activation)
-        task = activation.task
         case = report.case if report.case is not None and report.case.is_open else None
-        deadline_set(
-            kind=DeadlineKind.FEEDBACK,
-            due_at=feedback_due(report.received_at),
-            owner=task.owner,
+        return TaskDue(
+            at=due_dates.feedback_due(report.received_at),
             municipality=report.municipality,
             case=case,
-            task=task,
             reference=report.reference,
             allow_past=True,
-        )
-        notify(
-            recipient_id=task.owner_id,
-            kind=NotificationKind.TASK_ASSIGNED,
-            case_id=case.pk if case is not None else None,
-            case_reference=case.reference if case is not None else report.reference,
-            object_type="viewflow.task",
-            object_id=task.pk,
             actor_id=report.decided_by_id,
         )
 
     # --- Hooks of workflows.tasks: taking a queue task and giving it back ----------------------------------------
 
     def task_taken(self, task: Any, user: User) -> None:
-        if task.flow_task.name == "triage":
+        if task.flow_task is self.triage:
             report_triage_take(report=self.report_of(task), by=user)
 
     def task_released(self, task: Any, user: User) -> None:
-        if task.flow_task.name == "triage":
+        if task.flow_task is self.triage:
             report_triage_release(report=self.report_of(task), by=user)
 
 

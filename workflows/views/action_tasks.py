@@ -86,6 +86,3 @@ def do_action(request: HttpRequest, user: User, task: Any) -> HttpResponse:
         "workflows/do_action.html",
         {**_common(task, user, case), "form": form, "action": _action_content(user, action)},
     )
-
-
-PAGES = {"do_action": do_action}

@@ -155,10 +155,3 @@ def write_assessment(request: HttpRequest, user: User, task: Any) -> HttpRespons
             "withdrawn": withdrawn,
         },
     )
-
-
-PAGES = {
-    "request_inputs": request_inputs,
-    "provide_input": provide_input,
-    "write_assessment": write_assessment,
-}

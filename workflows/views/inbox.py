@@ -4,25 +4,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from casework.case_views.common import viewer
 from casework.views import shell_page
 from workflows import selectors
-
-TYPE_LABELS = {
-    "triage": _("Urgency triage"),
-    "feedback": _("Feedback to the notifier"),
-    "request_inputs": _("Ask the team for inputs to the assessment"),
-    "input": _("Input to the assessment"),
-    "assessment": _("Write the assessment"),
-    "plan": _("Draft the protection plan (IPOD)"),
-    "plan_approval": _("Approve the protection plan"),
-    "review": _("Review the plan"),
-    "closure_approval": _("Approve the closure of the case"),
-    "action": _("Plan action"),
-}
 
 
 @shell_page("inbox")
@@ -40,6 +26,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "mine": selectors.my_tasks(user=user, task_type=task_type),
             "queue": selectors.team_queue(user=user, task_type=task_type) if queue else None,
             "task_type": task_type,
-            "types": [(slug, TYPE_LABELS[slug]) for slug in selectors.TASK_TYPES],
+            "types": [(slug, node.label) for slug, node in selectors.TASK_TYPES.items()],
         },
     )

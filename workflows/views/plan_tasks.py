@@ -334,7 +334,3 @@ def approve_closure(request: HttpRequest, user: User, task: Any) -> HttpResponse
             },
         },
     )
-
-
-CASE_PAGES = {"draft_plan": draft_plan, "approve_plan": approve_plan, "review": review}
-CLOSURE_PAGES = {"approve_closure": approve_closure}

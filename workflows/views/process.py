@@ -21,38 +21,24 @@ from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
-from viewflow.workflow import chart
+from viewflow.workflow import chart, nodes
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from casework.case_views.common import viewer
 from permissions.access import access_case_by_id, case_access_of, refuse
 from workflows.flows import CaseFlow
+from workflows.graph import process_steps
 from workflows.nodes import OPEN_STATUSES
 from workflows.processes import CaseProcess
 
 PURPOSE = "case process"
 
-#: Node name → what the page calls it. Nodes not named here (gateways) are not shown on their own.
-STEP_LABELS: dict[str, Promise] = {
-    "start": _("Case opened"),
-    "request_inputs": _("Ask the team for inputs to the assessment"),
-    "provide_input": _("Input to the assessment"),
-    "write_assessment": _("Write the assessment"),
-    "draft_plan": _("Draft the protection plan (IPOD)"),
-    "end": _("Done"),
-}
-
-#: The steps in the flow's order: (node shown, node whose finished task marks the step done).
-#: The inputs are done when the join fired (every input provided or withdrawn).
-STEPS: tuple[tuple[str, str], ...] = (
-    ("start", "start"),
-    ("request_inputs", "request_inputs"),
-    ("provide_input", "join_inputs"),
-    ("write_assessment", "write_assessment"),
-    ("draft_plan", "draft_plan"),
-    ("end", "end"),
-)
+#: The steps in the flow's order, read from the graph: the start, each human task (labelled as the node declares;
+#: the inputs are done when the join fired — every input provided or withdrawn), the end. Gateways are not shown.
+STEPS = process_steps(CaseFlow)
+#: The nodes whose finished tasks the history lists: every step but the end.
+_HISTORY = frozenset(step.node for step in STEPS if not isinstance(step.node, nodes.End))
 
 DONE, CURRENT, WAITING, CANCELLED = "done", "current", "waiting", "cancelled"
 STATE_LABELS: dict[str, Promise] = {
@@ -79,21 +65,21 @@ class HistoryRow:
 
 
 def _steps(tasks: list[Any], process_cancelled: bool) -> list[Step]:
-    by_node: dict[str, list[Any]] = {}
+    by_node: dict[Any, list[Any]] = {}
     for task in tasks:
-        by_node.setdefault(task.flow_task.name, []).append(task)
+        by_node.setdefault(task.flow_task, []).append(task)
     steps = []
-    for shown, done_by in STEPS:
-        own = by_node.get(shown, [])
+    for step in STEPS:
+        own = by_node.get(step.node, [])
         if any(t.status in OPEN_STATUSES for t in own):
             state = CURRENT
-        elif any(t.status == STATUS.DONE for t in by_node.get(done_by, [])):
+        elif any(t.status == STATUS.DONE for t in by_node.get(step.done_by, [])):
             state = DONE
         elif process_cancelled:
             state = CANCELLED
         else:
             state = WAITING
-        steps.append(Step(label=STEP_LABELS[shown], state=state, state_label=STATE_LABELS[state]))
+        steps.append(Step(label=step.label, state=state, state_label=STATE_LABELS[state]))
     return steps
 
 
@@ -101,15 +87,12 @@ def _history(tasks: list[Any]) -> list[HistoryRow]:
     finished = [
         t
         for t in tasks
-        if t.finished is not None
-        and t.status in (STATUS.DONE, STATUS.CANCELED)
-        and t.flow_task.name in STEP_LABELS
-        and t.flow_task.name != "end"
+        if t.finished is not None and t.status in (STATUS.DONE, STATUS.CANCELED) and t.flow_task in _HISTORY
     ]
     finished.sort(key=lambda t: (t.finished, t.pk))
     return [
         HistoryRow(
-            label=STEP_LABELS[t.flow_task.name],
+            label=t.flow_task.task_title,
             who=t.owner.display_name() if t.owner is not None else "",
             finished=t.finished,
             cancelled=t.status == STATUS.CANCELED,

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,10 +25,9 @@ from casework.selectors.cases import open_case_of_child
 from casework.services import report_feedback_record, report_triage
 from permissions import gate
 from permissions.access import access_report_by_id, load_case_access
-from workflows import tasks
-from workflows.flows import ActionFlow, CaseFlow, ClosureFlow, ReportFlow
+from workflows import graph, tasks
+from workflows.flows import ReportFlow
 from workflows.forms import FeedbackForm, TriageForm
-from workflows.views import action_tasks, case_tasks, plan_tasks
 from workflows.views.common import answer_text, report_content, report_header
 
 
@@ -73,20 +72,8 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         if request.method != "GET":
             raise tasks.refuse_task(user, task, "complete task")
         return render(request, "workflows/task_done.html", {"title": task.flow_task.task_title})
-    name = task.flow_task.name
-    if name == "triage":
-        return _triage(request, user, task)
-    if name == "send_feedback":
-        return _feedback(request, user, task)
-    if task.flow_task.flow_class is CaseFlow and name in case_tasks.PAGES:
-        return case_tasks.PAGES[name](request, user, task)
-    if task.flow_task.flow_class is CaseFlow and name in plan_tasks.CASE_PAGES:
-        return plan_tasks.CASE_PAGES[name](request, user, task)
-    if task.flow_task.flow_class is ClosureFlow and name in plan_tasks.CLOSURE_PAGES:
-        return plan_tasks.CLOSURE_PAGES[name](request, user, task)
-    if task.flow_task.flow_class is ActionFlow and name in action_tasks.PAGES:
-        return action_tasks.PAGES[name](request, user, task)
-    raise Http404
+    # The page the task's node declares (``workflows.nodes.PolicyView``; access_task_by_id let only those through).
+    return graph.task_page(task.flow_task)(request, user, task)
 
 
 def _common(task: Any, user: User, report: Report) -> dict[str, Any]:
@@ -133,7 +120,7 @@ def _register_match(user: User, birth_number: str) -> dict[str, Any] | None:
     }
 
 
-def _triage(request: HttpRequest, user: User, task: Any) -> HttpResponse:
+def triage(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     report = ReportFlow.report_of(task)
     form = None
     if request.method == "POST":
@@ -188,7 +175,7 @@ def _triaged(request: HttpRequest, user: User, report: Report) -> HttpResponse:
     return redirect("inbox")
 
 
-def _feedback(request: HttpRequest, user: User, task: Any) -> HttpResponse:
+def feedback(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     report = ReportFlow.report_of(task)
     form = FeedbackForm(request.POST or None)
     if request.method == "POST":

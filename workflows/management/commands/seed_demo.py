@@ -1018,13 +1018,14 @@ def seed_reports(data: DemoData) -> None:
 
 # --- Stages, for the closing lines: read from the flows' state, so a second run tells the truth too ----------------
 
+#: The case flow's human nodes → the stage an open task of theirs puts the case in (the first one open wins).
 _CASE_STAGES = {
-    "request_inputs": "open: inputs not requested yet",
-    "provide_input": "assessment: inputs requested",
-    "write_assessment": "assessment: inputs in, assessment not written",
-    "draft_plan": "plan: drafting",
-    "approve_plan": "plan: awaiting approval",
-    "review": "plan in force: review",
+    CaseFlow.request_inputs: "open: inputs not requested yet",
+    CaseFlow.provide_input: "assessment: inputs requested",
+    CaseFlow.write_assessment: "assessment: inputs in, assessment not written",
+    CaseFlow.draft_plan: "plan: drafting",
+    CaseFlow.approve_plan: "plan: awaiting approval",
+    CaseFlow.review: "plan in force: review",
 }
 
 
@@ -1033,9 +1034,9 @@ def case_stage(case: Case) -> str:
     if not case.is_open:
         return "closed"
     open_tasks = Task.objects.filter(process__caseprocess__case=case, status__in=tasks.OPEN_STATUSES)
-    names = {task.flow_task.name for task in open_tasks}
-    stage = next((label for name, label in _CASE_STAGES.items() if name in names), "open")
-    if "provide_input" in names:
+    open_nodes = {task.flow_task for task in open_tasks}
+    stage = next((label for node, label in _CASE_STAGES.items() if node in open_nodes), "open")
+    if CaseFlow.provide_input in open_nodes:
         inputs = case.assessment_inputs.values_list("status", flat=True)
         provided = sum(1 for status in inputs if status == InputStatus.PROVIDED)
         stage += f" ({provided} of {len(inputs)} provided)"
