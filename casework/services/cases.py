@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework.lifecycle_hooks import hooks
 from casework.models import (
     DEFAULT_TEAM_ROLES,
     Case,
@@ -34,7 +35,6 @@ from casework.models import (
 )
 from casework.sealing import seal_values
 from casework.selectors.cases import open_case_of_child
-from casework.signals import case_closed, case_handed_over, case_opened, team_membership_ended
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many, revoke_case
 from permissions import audit
@@ -126,7 +126,7 @@ def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) 
                 case_reference=case.reference,
                 actor_id=opened_by.pk,
             )
-            case_opened.send(sender=Case, case=case)
+            hooks.case_opened(case=case)
     except IntegrityError as exc:
         # Two workers opening a case for the same child at the same moment: the constraint decides.
         raise ValidationError({"child": [_("This child already has an open case.")]}) from exc
@@ -160,7 +160,7 @@ def case_close(*, case: Case, closed_by: User, reason: str) -> Case:
         )
         for member_id in ended_members:
             revoke_case(member_id, case.pk)
-        case_closed.send(sender=Case, case=case)
+        hooks.case_closed(case=case)
     return case
 
 
@@ -193,7 +193,7 @@ def coordinator_handover(*, case: Case, to: User, by: User, reason: str) -> Case
         )
         sync_case_permissions(locked)
         # workflows moves the previous coordinator's open flow tasks here; a failure there rolls the handover back.
-        case_handed_over.send(sender=Case, case=locked, previous_coordinator_id=previous_coordinator_id, by=by)
+        hooks.case_handed_over(case=locked, previous_coordinator_id=previous_coordinator_id, by=by)
         audit.record_write(by, locked.pk, "casework.case", locked.pk, ["coordinator"], "hand over case")
         notify(
             recipient_id=to.pk,
@@ -299,7 +299,7 @@ def team_member_end(*, membership: TeamMembership, ended_by: User, reason: str) 
         )
         revoke_case(membership.user_id, case.pk)
         membership.refresh_from_db()
-        team_membership_ended.send(sender=TeamMembership, membership=membership)
+        hooks.team_membership_ended(membership=membership)
     return membership
 
 

@@ -3,8 +3,8 @@ recording a petition to a court (DOMAIN.md, "The case's life" 6 and 10).
 
 Closure: the case's lead proposes it (reason and final evaluation, sealed); a supervisor of the authority who did not
 propose it approves (the case closes through ``case_close``, so team access ends in the same transaction) or returns
-it with a comment. The proposal sends ``casework.signals.closure_requested`` inside its transaction, so the approval
-flow starts with it or not at all.
+it with a comment. The proposal calls the ``closure_requested`` hook (``casework.lifecycle_hooks``) inside its
+transaction, so the approval flow starts with it or not at all.
 
 Court petitions: a § 14(1) petition (placement outside the family, other measures in parental responsibility) is
 refused unless a case conference was held on the case (§ 14(2)(b)); a § 16 preliminary measure needs none but needs
@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework.lifecycle_hooks import hooks
 from casework.models import (
     HELD_STATUSES,
     Case,
@@ -37,7 +38,6 @@ from casework.sealing import seal_values
 from casework.services import cases as case_services
 from casework.services.reports import supervisor_ids
 from casework.services.validation import clean_text
-from casework.signals import closure_requested, closure_withdrawn
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many
 from permissions import audit
@@ -80,7 +80,7 @@ def closure_request(*, case: Case, by: User, reason: str, final_evaluation: str)
         audit.record_write(
             by, case.pk, "casework.closurerequest", request.pk, ["reason", "final_evaluation"], "request case closure"
         )
-        closure_requested.send(sender=ClosureRequest, request=request)
+        hooks.closure_requested(request=request)
     return request
 
 
@@ -166,7 +166,7 @@ def closure_return(*, request: ClosureRequest, by: User, comment: str) -> Closur
 
 def closure_withdraw(*, request: ClosureRequest, by: User) -> ClosureRequest:
     """Withdraw a pending proposal: its proposer or the case's lead, on an open case. Nobody is notified; the approval
-    task is cancelled (``casework.signals.closure_withdrawn``, in this transaction)."""
+    task is cancelled (the ``closure_withdrawn`` hook of ``casework.lifecycle_hooks``, in this transaction)."""
     purpose = "withdraw case closure"
     case = request.case
     access = load_case_access(by, case)
@@ -180,7 +180,7 @@ def closure_withdraw(*, request: ClosureRequest, by: User) -> ClosureRequest:
         locked.status = ClosureStatus.WITHDRAWN
         locked.save(update_fields=["status"])
         audit.record_write(by, case.pk, "casework.closurerequest", locked.pk, ["status"], purpose)
-        closure_withdrawn.send(sender=ClosureRequest, request=locked)
+        hooks.closure_withdrawn(request=locked)
     request.refresh_from_db()
     return request
 

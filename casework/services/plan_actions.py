@@ -8,7 +8,7 @@ into the next version, and reported on by their owners once the version is appro
 * :func:`action_report` — the owner (the person, or a current member from the owning organisation) reports progress,
   or that the action is done; the report is sealed in the author's sector's compartment, the case's coordinator is
   notified (kind, reference and ids only). Done closes the action's task in the owner's inbox
-  (``casework.signals.plan_action_done`` → ``workflows.flows.ActionFlow``).
+  (the ``plan_action_done`` hook of ``casework.lifecycle_hooks`` → ``workflows.flows.ActionFlow``).
 
 Same contract as every service here: keyword-only, one transaction, field-level ``ValidationError`` with nothing
 written, ``PermissionDenied`` after a committed denial row, writes audited by field name.
@@ -27,6 +27,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework.lifecycle_hooks import hooks
 from casework.models import (
     HELD_STATUSES,
     ActionReport,
@@ -43,7 +44,6 @@ from casework.models import (
 from casework.sealing import Keyring, open_values, seal_values
 from casework.services.assessments import input_compartment
 from casework.services.validation import add_error, clean_text
-from casework.signals import plan_action_done
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions import audit
@@ -329,5 +329,5 @@ def action_report(*, action: PlanAction, by: User, text: str, completes: bool = 
                 actor_id=by.pk,
             )
         if completes:
-            plan_action_done.send(sender=PlanAction, action=locked, by=by)
+            hooks.plan_action_done(action=locked, by=by)
     return report

@@ -22,11 +22,11 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework.lifecycle_hooks import hooks
 from casework.models import ActionStatus, Case, Plan, PlanAction, PlanGoal, PlanStatus, User
 from casework.sealing import Keyring, open_values, seal_values
 from casework.services.plan_actions import ActionInput, CheckedAction, plan_actions_check, plan_actions_ready
 from casework.services.validation import add_error, clean_text
-from casework.signals import plan_approved
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions import audit
@@ -263,7 +263,7 @@ def plan_approve(*, plan: Plan, by: User, next_review_on: datetime.date) -> Plan
             raise ValidationError({"__all__": [_("This version is not awaiting approval.")]})
         plan.refresh_from_db()
         audit.record_write(by, plan.case_id, PLAN_OBJECT, plan.pk, ["status"], "approve plan")
-        plan_approved.send(sender=Plan, plan=plan, by=by)
+        hooks.plan_approved(plan=plan, by=by)
         notify(
             recipient_id=plan.drafted_by_id,
             kind=NotificationKind.PLAN_APPROVED,

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from casework.lifecycle_hooks import NoOpListener, hooks
 from casework.models import (
     Case,
     CaseStatus,
@@ -40,7 +41,6 @@ from casework.services import (
     court_petition_record,
     lifecycle,
 )
-from casework.signals import closure_requested
 from notifications.models import Kind, Notification
 from permissions.access import access_case_by_id
 from permissions.models import AuditEvent
@@ -113,14 +113,16 @@ def case(coordinator: User, teacher: User) -> Case:
 def test_the_coordinator_proposes_closure_sealed_audited_and_signalled(case: Case, coordinator: User) -> None:
     received: list[ClosureRequest] = []
 
-    def receiver(sender: object, request: ClosureRequest, **kwargs: object) -> None:
-        received.append(request)
+    class Recorder(NoOpListener):
+        def closure_requested(self, *, request: ClosureRequest) -> None:
+            received.append(request)
 
-    closure_requested.connect(receiver, weak=False)
+    recorder = Recorder()
+    hooks.register(recorder)
     try:
         request = propose(case, coordinator)
     finally:
-        closure_requested.disconnect(receiver)
+        hooks.unregister(recorder)
     assert [r.pk for r in received] == [request.pk]
     row = fresh(request)
     assert (row.status, row.reason, row.requested_by_id) == (

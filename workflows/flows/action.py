@@ -125,7 +125,7 @@ _ACTION_ATTR = "_plan_action"
 
 def action_flows_for_plan(plan: Plan) -> int:
     """A version was approved: cancel the action tasks of the case's other versions and give each open action of
-    this one a task in its owner's inbox (receiver of ``casework.signals.plan_approved``, in the approval's
+    this one a task in its owner's inbox (on the ``plan_approved`` hook, in the approval's
     transaction). Returns how many tasks were started."""
     _cancel_action_processes(
         ActionProcess.objects.filter(action__plan__case_id=plan.case_id).exclude(action__plan=plan)
@@ -139,7 +139,7 @@ def action_flows_for_plan(plan: Plan) -> int:
 
 def action_flow_done(action: PlanAction, by: User) -> None:
     """The owner reported the action done: complete its task — taking it first for a member of the owning
-    organisation when it still waits in the queue (receiver of ``casework.signals.plan_action_done``, in the
+    organisation when it still waits in the queue (on the ``plan_action_done`` hook, in the
     report's transaction)."""
     process = ActionProcess.objects.filter(action_id=action.pk, status=PROCESS.NEW).first()
     if process is None:
@@ -174,7 +174,7 @@ def _cancel_action_processes(processes: Any) -> int:
 
 
 def action_flows_member_left(membership: TeamMembership) -> int:
-    """A member left the team (receiver of ``casework.signals.team_membership_ended``, in its transaction): the
+    """A member left the team (on the ``team_membership_ended`` hook, in its transaction): the
     tasks of the open actions nobody on the team can do any more leave the inboxes — the member's own actions, and
     an organisation's when none of its people is left on the team; an organisation's action the member had taken
     goes back to the queue of its remaining members. The actions stay open in the approved plan: its next version

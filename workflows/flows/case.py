@@ -10,7 +10,8 @@
                                                     └─► start draft          └─► review (due on the plan's date)
                                                                                         └─► start draft (next version)
 
-* ``start`` — started from code when the case opens (``casework.signals.case_opened`` → :func:`case_flow_start`).
+* ``start`` — started from code when the case opens (the ``case_opened`` hook of ``casework.lifecycle_hooks`` →
+  :func:`case_flow_start`).
 * ``request_inputs`` — the coordinator chooses current team members, each with a due date
   (``casework.services.assessment_inputs_request``).
 * ``split_inputs`` / ``provide_input`` — one task per chosen member, assigned to them with an "input" deadline; the
@@ -30,9 +31,9 @@
 The case leaves this flow only by closing: ``ClosureFlow`` (below) approves a proposal, the case closes, and this
 process is cancelled with its open tasks.
 
-Closing the case cancels the flow's open tasks (:func:`case_flow_close`, on ``casework.signals.case_closed``).
+Closing the case cancels the flow's open tasks (:func:`case_flow_close`, on the ``case_closed`` hook).
 Handing the case over moves the previous coordinator's open tasks to the new one (:func:`case_flow_handover`, on
-``casework.signals.case_handed_over``).
+the ``case_handed_over`` hook).
 
 Flow classes are stored by dotted name in the database: renaming or moving one needs a data migration
 (``workflows.flows``).
@@ -304,13 +305,13 @@ class CaseFlow(Flow):
 
 
 def case_flow_start(case: Case) -> Any:
-    """Start the case's ``CaseFlow`` in the caller's transaction (receiver of ``casework.signals.case_opened``)."""
+    """Start the case's ``CaseFlow`` in the caller's transaction (on the ``case_opened`` hook)."""
     return CaseFlow.start.run(case=case)
 
 
 def case_flow_member_left(membership: TeamMembership) -> int:
     """Cancel the open input task of a member whose membership ended, withdraw its request, and let the join fire
-    when it was the last open input (receiver of ``casework.signals.team_membership_ended``, in its transaction).
+    when it was the last open input (on the ``team_membership_ended`` hook, in its transaction).
     Returns how many tasks were cancelled."""
     process_id = CaseProcess.objects.filter(case_id=membership.case_id).values_list("pk", flat=True).first()
     if process_id is None:
@@ -336,7 +337,7 @@ def case_flow_member_left(membership: TeamMembership) -> int:
 
 def case_flow_close(case: Case) -> int:
     """The case closed: cancel its flow's open tasks (their deadlines done, open input requests withdrawn) and mark
-    the process cancelled, without running any node further (receiver of ``casework.signals.case_closed``, in its
+    the process cancelled, without running any node further (on the ``case_closed`` hook, in its
     transaction). Returns how many tasks were cancelled."""
     process = CaseProcess.objects.filter(case_id=case.pk).first()
     if process is None:
@@ -355,8 +356,8 @@ COORDINATOR_NODES = frozenset(
 
 def case_flow_handover(case: Case, previous_coordinator_id: int | None, by: User) -> int:
     """The case has a new coordinator: give them the previous coordinator's open coordinator tasks (asking for
-    inputs, the assessment, the plan), move those tasks' deadlines to them and notify them (receiver of
-    ``casework.signals.case_handed_over``, in the handover's transaction: a failure here rolls the handover back).
+    inputs, the assessment, the plan), move those tasks' deadlines to them and notify them (on
+    the ``case_handed_over`` hook, in the handover's transaction: a failure here rolls the handover back).
     Returns how many tasks moved."""
     process_id = CaseProcess.objects.filter(case_id=case.pk).values_list("pk", flat=True).first()
     if process_id is None or previous_coordinator_id is None:

@@ -105,14 +105,14 @@ _CLOSURE_ATTR = "_closure_request"
 
 
 def closure_flow_start(request: ClosureRequest) -> Any:
-    """Start the approval of a closure request in the caller's transaction (receiver of
-    ``casework.signals.closure_requested``)."""
+    """Start the approval of a closure request in the caller's transaction (on
+    the ``closure_requested`` hook)."""
     return ClosureFlow.start.run(request=request)
 
 
 def closure_flow_withdrawn(request: ClosureRequest) -> int:
-    """A pending closure request was withdrawn: cancel its approval task (receiver of
-    ``casework.signals.closure_withdrawn``, in its transaction). Returns how many tasks were cancelled."""
+    """A pending closure request was withdrawn: cancel its approval task (on
+    the ``closure_withdrawn`` hook, in its transaction). Returns how many tasks were cancelled."""
     process = ClosureProcess.objects.filter(request_id=request.pk).first()
     if process is None:
         return 0

@@ -4,7 +4,7 @@ reports — progress, or that it is done.
 The action and the reports pass the gate with the purpose "plan action": the owner reads the action (it is assigned
 to them) and the reports of their own sector; the case's lead reads everything. Reporting goes through
 ``casework.services.plan_actions.action_report``: a "done" report completes the task in the same transaction
-(``casework.signals.plan_action_done``).
+(the ``plan_action_done`` hook).
 """
 
 from __future__ import annotations
