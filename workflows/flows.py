@@ -94,14 +94,19 @@ from casework.services import (
     report_triage_take,
 )
 from casework.services.assessments import assessment_input_withdraw
-from casework.services.plan_actions import may_report_action, organisation_member_ids, team_owners
-from casework.services.plans import may_approve_plan as plan_approver_allowed
+from casework.services.plan_actions import organisation_member_ids, team_owners
 from casework.services.plans import plan_draft_start, plan_in_work
 from casework.services.reports import report_filing_refused, supervisor_ids
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many
-from permissions.access import load_case_access, load_report_access
-from permissions.policy import may_file_report
+from permissions.access import load_action_facts, load_case_access, load_report_access
+from permissions.policy import (
+    Subject,
+    may_approve_plan,
+    may_decide_closure,
+    may_file_report,
+    may_report_on_action,
+)
 from workflows.deadlines import feedback_due, ipod_due, triage_due, working_deadline
 from workflows.models import AuthoritySettings, Deadline, DeadlineKind
 from workflows.nodes import AllBranchesJoin, EachSplit, PolicyView, branch_cancelled
@@ -370,7 +375,13 @@ class CaseFlow(Flow):
         """A supervisor of the case's authority who did not draft the version (four eyes), on an open case."""
         case = self.case_of(task)
         plan = plan_in_work(case)
-        return case.is_open and plan is not None and plan_approver_allowed(user, plan)
+        return (
+            case.is_open
+            and plan is not None
+            and may_approve_plan(
+                Subject.from_user(user), municipality_id=case.municipality_id, drafted_by_id=plan.drafted_by_id
+            )
+        )
 
     def may_provide_input(self, user: User, task: Any) -> bool:
         """Only the member asked, while they are on the team and the case is open."""
@@ -654,8 +665,11 @@ class ClosureFlow(Flow):
         return (
             request.case.is_open
             and request.status == ClosureStatus.PENDING
-            and request.requested_by_id != user.pk
-            and load_case_access(user, request.case).subject.supervises(request.case.municipality_id)
+            and may_decide_closure(
+                Subject.from_user(user),
+                municipality_id=request.case.municipality_id,
+                proposed_by_id=request.requested_by_id,
+            )
         )
 
     def start_process(self, activation: Any, request: ClosureRequest) -> Any:
@@ -745,7 +759,8 @@ class ActionFlow(Flow):
         return self.action_of(task).plan.case
 
     def may_report(self, user: User, task: Any) -> bool:
-        return may_report_action(user, self.action_of(task))
+        action = self.action_of(task)
+        return may_report_on_action(Subject.from_user(user), load_action_facts(user, action))
 
     def start_process(self, activation: Any, action: PlanAction) -> Any:
         activation.process.action = action

@@ -58,8 +58,7 @@ def request_inputs(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     members = [(m.user, str(m.team_role)) for m in memberships]
     form = InputRequestForm(request.POST or None, members=members)
     if request.method == "POST":
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "request assessment inputs")
+        tasks.require_task_holder(user, task, purpose="request assessment inputs")
         if form.is_valid():
             requests = form.requests()
             try:
@@ -130,8 +129,7 @@ def write_assessment(request: HttpRequest, user: User, task: Any) -> HttpRespons
     case = CaseFlow.case_of(task)
     form = AssessmentForm(request.POST or None)
     if request.method == "POST":
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "write assessment")
+        tasks.require_task_holder(user, task, purpose="write assessment")
         if form.is_valid():
             try:
                 tasks.task_complete(

@@ -40,7 +40,7 @@ def _first_message(error: ValidationError) -> str:
 @require_POST
 def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
     user = viewer(request)
-    task = tasks.access_task_by_id(user, task_id, purpose="take task")
+    task = tasks.access_task_by_id(user, task_id, purpose="take task", for_work=False)
     try:
         tasks.task_claim(task=task, user=user)
     except ValidationError as exc:
@@ -54,7 +54,7 @@ def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def task_unassign(request: HttpRequest, task_id: int) -> HttpResponse:
     user = viewer(request)
-    task = tasks.access_task_by_id(user, task_id, purpose="give task back")
+    task = tasks.access_task_by_id(user, task_id, purpose="give task back", for_work=False)
     try:
         tasks.task_unassign(task=task, user=user)
     except ValidationError as exc:
@@ -68,11 +68,10 @@ def task_unassign(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     user = viewer(request)
-    task = tasks.access_task_by_id(user, task_id, purpose="task page")
-    if task.status not in tasks.OPEN_STATUSES:
-        if request.method != "GET":
-            raise tasks.refuse_task(user, task, "complete task")
-        return render(request, "workflows/task_done.html", {"title": task.flow_task.task_title})
+    try:
+        task = tasks.access_task_by_id(user, task_id, purpose="task page")
+    except tasks.TaskAlreadyDone as done:
+        return _already_done(request, user, done.task)
     name = task.flow_task.name
     if name == "triage":
         return _triage(request, user, task)
@@ -87,6 +86,18 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     if task.flow_task.flow_class is ActionFlow and name in action_tasks.PAGES:
         return action_tasks.PAGES[name](request, user, task)
     raise Http404
+
+
+def _already_done(request: HttpRequest, user: User, task: Any) -> HttpResponse:
+    """The user completed this task themselves and came back to it (a retry after a lost response, an old tab): no
+    refusal, no denial in the audit log; they go where the completed task led — a triage to the case it opened or
+    joined when they may open it, every other task to the inbox."""
+    messages.info(request, _("You have already completed this task."))
+    if task.flow_task == ReportFlow.triage:
+        case = ReportFlow.report_of(task).case
+        if case is not None and load_case_access(user, case).visible:
+            return redirect("case_detail", case_id=case.pk)
+    return redirect("inbox")
 
 
 def _common(task: Any, user: User, report: Report) -> dict[str, Any]:
@@ -137,8 +148,7 @@ def _triage(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     report = ReportFlow.report_of(task)
     form = None
     if request.method == "POST":
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "triage report")
+        tasks.require_task_holder(user, task, purpose="triage report")
         form = TriageForm(request.POST, municipality_id=report.municipality_id)
         if form.is_valid():
             decision = form.decision()
@@ -192,8 +202,7 @@ def _feedback(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     report = ReportFlow.report_of(task)
     form = FeedbackForm(request.POST or None)
     if request.method == "POST":
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "send report feedback")
+        tasks.require_task_holder(user, task, purpose="send report feedback")
         if form.is_valid():
             try:
                 tasks.task_complete(
