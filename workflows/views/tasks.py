@@ -239,7 +239,8 @@ def _feedback(request: HttpRequest, user: User, task: Any) -> HttpResponse:
 def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     """The whole report, for its handlers (supervisors of the authority, the coordinator of its case)."""
     user = viewer(request)
-    report = access_report_by_id(user, report_id, purpose="report page")
+    accessed = access_report_by_id(user, report_id, purpose="report page")
+    report = accessed.report
     header = report_header(report)
     case_visible = report.case is not None and load_case_access(user, report.case).visible
     return render(
@@ -247,7 +248,7 @@ def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         "workflows/report_detail.html",
         {
             "report": header,
-            "content": report_content(user, report, purpose="report page"),
+            "content": report_content(user, accessed, purpose="report page"),
             "case_visible": case_visible,
             "answer": answer_text(bool(report.at_risk)) if report.feedback_sent_at else None,
         },
