@@ -339,6 +339,11 @@ def may_withdraw_closure(access: CaseAccess, *, proposed_by_id: int) -> bool:
     return access.may_manage or proposer
 
 
+def may_see_conference(access: CaseAccess, *, invited: bool) -> bool:
+    """A case conference (its logistics): the case's lead, or a member of its team who was invited to it."""
+    return access.is_lead or (invited and access.visible)
+
+
 def may_approve_plan(subject: Subject, *, municipality_id: int, drafted_by_id: int | None) -> bool:
     """Approving (or returning) a plan version: a supervisor of the case's authority who did not draft it (four
     eyes). Whether the version is submitted and the case open is the caller's state check."""

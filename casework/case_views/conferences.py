@@ -43,7 +43,7 @@ from casework.models import (
 )
 from permissions import gate
 from permissions.access import AccessedCase, access_case_by_id, access_case_object, refuse, require_case_lead
-from permissions.policy import CaseAccess
+from permissions.policy import CaseAccess, may_see_conference
 
 
 def _invited(user: User, conference_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -95,9 +95,8 @@ def conference_list(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
         return redirect("conference_list", case_id=case.pk)
     conferences = list(Conference.objects.filter(case=case).order_by("-starts_at", "-id"))
-    if not access.is_lead:
-        invited = _invited(user, [c.pk for c in conferences])
-        conferences = [c for c in conferences if c.pk in invited]
+    invited = set() if access.is_lead else _invited(user, [c.pk for c in conferences])  # no query for a lead
+    conferences = [c for c in conferences if may_see_conference(access, invited=c.pk in invited)]
     return render(
         request,
         "casework/conference_list.html",
@@ -223,7 +222,8 @@ def _lead_detail(user: User, accessed: AccessedCase, conference: Conference, for
 def _seeing(user: User, accessed: AccessedCase, conference: Conference) -> CaseAccess:
     """A lead, or an invited member; anyone else who sees the case gets an audited 403."""
     case, access = accessed
-    if not access.is_lead and conference.pk not in _invited(user, [conference.pk]):
+    invited = not access.is_lead and conference.pk in _invited(user, [conference.pk])  # no query for a lead
+    if not may_see_conference(access, invited=invited):
         raise refuse(user, case, purpose="case conference")
     return access
 

@@ -25,6 +25,7 @@ from permissions.policy import (
     may_decide_closure,
     may_open_task_for_work,
     may_report_on_action,
+    may_see_conference,
     may_see_task,
     may_withdraw_closure,
     owns_action,
@@ -102,6 +103,35 @@ def test_who_withdraws_a_closure_proposal(
         is_current_member=member,
     )
     assert may_withdraw_closure(case_access(subject, facts), proposed_by_id=proposer_id) is expected
+
+
+CONFERENCES = [
+    # who, subject, on the team?, invited?, case open?, may see the conference
+    ("the coordinator", COORDINATOR, False, False, True, True),
+    ("a supervisor", SUPERVISOR, False, False, True, True),
+    ("the coordinator, on a closed case", COORDINATOR, False, False, False, True),
+    ("an invited member", TEACHER, True, True, True, True),
+    ("a member not invited", TEACHER, True, False, True, False),
+    ("invited, but off the team now", TEACHER, False, True, True, False),
+    ("invited, the case closed", TEACHER, True, True, False, False),
+    ("another authority's supervisor", FOREIGN_SUPERVISOR, False, True, True, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("who", "subject", "member", "invited", "is_open", "expected"), CONFERENCES, ids=[r[0] for r in CONFERENCES]
+)
+def test_who_sees_a_case_conference(
+    who: str, subject: Subject, member: bool, invited: bool, is_open: bool, expected: bool
+) -> None:
+    facts = CaseFacts(
+        case_id=uuid.uuid4(),
+        municipality_id=OLOMOUC,
+        coordinator_id=COORDINATOR_ID,
+        is_open=is_open,
+        is_current_member=member,
+    )
+    assert may_see_conference(case_access(subject, facts), invited=invited) is expected
 
 
 # --- Plan actions: their owner reports ----------------------------------------------------------------------------
