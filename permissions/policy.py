@@ -339,6 +339,11 @@ def may_withdraw_closure(access: CaseAccess, *, proposed_by_id: int) -> bool:
     return access.may_manage or proposer
 
 
+def may_provide_input(access: CaseAccess, *, asked_id: int | None) -> bool:
+    """An assessment input: only the member asked, while they are on the team (or lead it) and the case is open."""
+    return access.subject.user_id == asked_id and access.visible and not access.read_only
+
+
 def may_see_conference(access: CaseAccess, *, invited: bool) -> bool:
     """A case conference (its logistics): the case's lead, or a member of its team who was invited to it."""
     return access.is_lead or (invited and access.visible)

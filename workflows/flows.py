@@ -105,6 +105,7 @@ from permissions.policy import (
     may_approve_plan,
     may_decide_closure,
     may_file_report,
+    may_provide_input,
     may_report_on_action,
 )
 from workflows.deadlines import feedback_due, ipod_due, triage_due, working_deadline
@@ -384,11 +385,8 @@ class CaseFlow(Flow):
         )
 
     def may_provide_input(self, user: User, task: Any) -> bool:
-        """Only the member asked, while they are on the team and the case is open."""
-        if task.owner_id != user.pk:
-            return False
-        access = load_case_access(user, self.case_of(task))
-        return access.visible and not access.read_only
+        """Only the member asked (the task's owner), while they are on the team and the case is open."""
+        return may_provide_input(load_case_access(user, self.case_of(task)), asked_id=task.owner_id)
 
     # --- Node bodies -----------------------------------------------------------------------------------------------
 

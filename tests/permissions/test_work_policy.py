@@ -24,6 +24,7 @@ from permissions.policy import (
     may_complete_task,
     may_decide_closure,
     may_open_task_for_work,
+    may_provide_input,
     may_report_on_action,
     may_see_conference,
     may_see_task,
@@ -103,6 +104,33 @@ def test_who_withdraws_a_closure_proposal(
         is_current_member=member,
     )
     assert may_withdraw_closure(case_access(subject, facts), proposed_by_id=proposer_id) is expected
+
+
+INPUTS = [
+    # who, subject, asked, on the team?, case open?, may provide the input
+    ("the member asked", TEACHER, TEACHER, True, True, True),
+    ("the member asked, off the team now", TEACHER, TEACHER, False, True, False),
+    ("the member asked, the case closed", TEACHER, TEACHER, True, False, False),
+    ("another member", SAS_WORKER, TEACHER, True, True, False),
+    ("the coordinator, for a member", COORDINATOR, TEACHER, False, True, False),
+    ("the coordinator, asked themselves", COORDINATOR, COORDINATOR, False, True, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("who", "subject", "asked", "member", "is_open", "expected"), INPUTS, ids=[r[0] for r in INPUTS]
+)
+def test_who_provides_an_assessment_input(
+    who: str, subject: Subject, asked: Subject, member: bool, is_open: bool, expected: bool
+) -> None:
+    facts = CaseFacts(
+        case_id=uuid.uuid4(),
+        municipality_id=OLOMOUC,
+        coordinator_id=COORDINATOR_ID,
+        is_open=is_open,
+        is_current_member=member,
+    )
+    assert may_provide_input(case_access(subject, facts), asked_id=asked.user_id) is expected
 
 
 CONFERENCES = [
