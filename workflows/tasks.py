@@ -149,7 +149,7 @@ def task_claim(*, task: Any, user: User) -> Any:
     """Take a task from the team queue. Refused (audited) unless the node's policy allows; a task someone took a
     moment earlier is a field error ("task")."""
     node = _node(task)
-    if not node.may_work(user, task) or not node.queue:
+    if not may_see_task(Subject.from_user(user), task_facts(user, task)) or not node.queue:
         _refuse(user, task, "take task")
         raise PermissionDenied
     with transaction.atomic(), node.flow_class.lock(task.process_id):
@@ -165,7 +165,7 @@ def task_claim(*, task: Any, user: User) -> Any:
 def task_unassign(*, task: Any, user: User) -> Any:
     """Give a taken task back to the team queue (its owner, or a colleague covering who may work on it)."""
     node = _node(task)
-    if not node.may_work(user, task) or not node.queue:
+    if not may_see_task(Subject.from_user(user), task_facts(user, task)) or not node.queue:
         _refuse(user, task, "give task back")
         raise PermissionDenied
     with transaction.atomic(), node.flow_class.lock(task.process_id):

@@ -20,6 +20,7 @@ from casework.compartments import Compartment
 from casework.models import AssessmentInput, Case, InputStatus, TeamMembership, User
 from casework.services.assessments import assessment_input_provide, assessment_inputs_request, assessment_write
 from permissions import gate
+from permissions.policy import Subject, holds_task
 from workflows import tasks
 from workflows.flows import CaseFlow
 from workflows.forms import AssessmentForm, InputRequestForm, ProvideInputForm
@@ -32,7 +33,7 @@ def _common(task: Any, user: User, case: Case) -> dict[str, Any]:
         "task": {
             "id": task.pk,
             "title": task.flow_task.task_title,
-            "mine": task.owner_id == user.pk,
+            "mine": holds_task(Subject.from_user(user), owner_id=task.owner_id),
             "free": task.owner_id is None,
             "owner": task.owner.display_name() if task.owner is not None else "",
             "created": task.created,

@@ -25,6 +25,7 @@ from casework.selectors.cases import open_case_of_child
 from casework.services import report_feedback_record, report_triage
 from permissions import gate
 from permissions.access import access_report_by_id, load_case_access
+from permissions.policy import Subject, holds_task
 from workflows import tasks
 from workflows.flows import ActionFlow, CaseFlow, ClosureFlow, ReportFlow
 from workflows.forms import FeedbackForm, TriageForm
@@ -105,7 +106,7 @@ def _common(task: Any, user: User, report: Report) -> dict[str, Any]:
         "task": {
             "id": task.pk,
             "title": task.flow_task.task_title,
-            "mine": task.owner_id == user.pk,
+            "mine": holds_task(Subject.from_user(user), owner_id=task.owner_id),
             "free": task.owner_id is None,
             "owner": task.owner.display_name() if task.owner is not None else "",
             "created": task.created,
