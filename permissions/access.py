@@ -4,11 +4,13 @@ A refused attempt on an existing object is audited (committed before the 404 is 
 probed what; a lookup of a missing id is not, since there is nothing to protect and nothing to name.
 
 ``access_case_by_id`` is the only way views fetch a case. It decides the user's standing on the case once per
-request (``CaseAccess``) and keeps it on the instance for the gate and the views; it is recomputed from the database
-on every request, so an ended membership, an expired share or a withdrawn consent stops working at once.
+request and returns what it decided beside the case (:class:`AccessedCase`, as Zulip's ``access_stream_by_id``
+returns the stream and the subscription); the view hands that to the gate (``gate.read_case``) and asks it the
+page's questions. Nothing travels on the model instance. The decision is recomputed from the database on every
+request, so an ended membership, an expired share or a withdrawn consent stops working at once.
 
-``access_report_by_id`` does the same for reports (oznámení): only their handlers (``Relationship.REPORT_HANDLER``)
-get one; the partner who filed a report gets the same 404 as anyone else.
+``access_report_by_id`` does the same for reports (oznámení), returning :class:`AccessedReport`: only their
+handlers (``Relationship.REPORT_HANDLER``) get one; the partner who filed a report gets the same 404 as anyone else.
 """
 
 from __future__ import annotations
@@ -16,19 +18,31 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
-from casework.models import Case, CaseStatus, Child, Report, Sector, TeamMembership, User
+from casework.models import (
+    ActionStatus,
+    Case,
+    CaseStatus,
+    Child,
+    PlanAction,
+    PlanStatus,
+    Report,
+    Sector,
+    TeamMembership,
+    User,
+)
 from casework.selectors import case_get, child_get, report_get
 from permissions import audit
 from permissions.models import CaseUserObjectPermission, Share
 from permissions.object_perms import VIEW
 from permissions.policy import (
     TEAM_ROLES,
+    ActionFacts,
     CaseAccess,
     CaseFacts,
     Relationship,
@@ -40,8 +54,21 @@ from permissions.policy import (
     report_access,
 )
 
-_ACCESS_ATTR = "_case_access"
-_REPORT_ACCESS_ATTR = "_report_access"
+
+class AccessedCase(NamedTuple):
+    """A case fetched for a user and the user's standing on it, decided together (``access_case_by_id``).
+
+    Immutable and typed; unpack it (``case, access = access_case_by_id(...)``) and pass ``access`` to the gate."""
+
+    case: Case
+    access: CaseAccess
+
+
+class AccessedReport(NamedTuple):
+    """A report fetched for a user and the user's standing on it (``access_report_by_id``)."""
+
+    report: Report
+    access: ReportAccess
 
 
 def record_denial(user: User | None, object_type: str, object_id: Any, purpose: str, case_id: Any = None) -> None:
@@ -146,11 +173,9 @@ def load_case_accesses(user: User | None, cases: Sequence[Case]) -> list[CaseAcc
     ]
 
 
-def access_case_by_id(user: User, case_id: uuid.UUID | str, *, purpose: str) -> Case:
-    """The case, if ``user`` may see it today; otherwise the same 404 as for a case that does not exist.
-
-    A refusal on an existing case is audited. The returned instance carries the decision (``case_access_of``).
-    """
+def access_case_by_id(user: User, case_id: uuid.UUID | str, *, purpose: str) -> AccessedCase:
+    """The case and the user's standing on it, if ``user`` may see it today; otherwise the same 404 as for a case
+    that does not exist. A refusal on an existing case is audited."""
     case = case_get(case_id=case_id)
     if case is None:
         raise Http404
@@ -158,8 +183,16 @@ def access_case_by_id(user: User, case_id: uuid.UUID | str, *, purpose: str) -> 
     if not access.visible:
         record_denial(user, "casework.case", case.pk, purpose, case_id=case.pk)
         raise Http404
-    setattr(case, _ACCESS_ATTR, access)
-    return case
+    return AccessedCase(case, access)
+
+
+def access_case_as_lead(user: User, case_id: uuid.UUID | str, *, purpose: str) -> AccessedCase:
+    """:func:`access_case_by_id` for the pages only the case's lead reads (the coordinator or a supervisor, closed
+    cases too, read-only): a member of its team who may see the case gets an audited refusal (PermissionDenied)."""
+    accessed = access_case_by_id(user, case_id, purpose=purpose)
+    if not accessed.access.is_lead:
+        raise refuse(user, accessed.case, purpose=purpose)
+    return accessed
 
 
 def user_may_see_case(user: User, case_id: uuid.UUID | str) -> bool:
@@ -190,38 +223,40 @@ def refuse(user: User | None, case: Case, *, purpose: str) -> PermissionDenied:
     return PermissionDenied()
 
 
-def case_access_of(user: User | None, case: Case) -> CaseAccess:
-    """The decision ``access_case_by_id`` made for this instance, or a fresh one (e.g. for a case from a list)."""
-    access: CaseAccess | None = getattr(case, _ACCESS_ATTR, None)
-    if access is not None and access.subject.user_id == (user.pk if user is not None else None):
-        return access
-    return load_case_access(user, case)
+def accessed_cases(user: User | None, cases: Sequence[Case]) -> list[AccessedCase]:
+    """Each of ``cases`` (a list page, already filtered by :func:`visible_cases`) with the user's standing on it,
+    decided in a fixed number of queries (:func:`load_case_accesses`)."""
+    return [AccessedCase(case, access) for case, access in zip(cases, load_case_accesses(user, cases), strict=True)]
 
 
-def case_accesses_of(user: User | None, cases: Sequence[Case]) -> list[CaseAccess]:
-    """:func:`case_access_of` for many cases (a list page): the decisions they carry, the rest loaded in a fixed number
-    of queries and kept on the instances, so later ``case_access_of`` calls for them cost nothing."""
-    user_id = user.pk if user is not None else None
-    carried: list[CaseAccess | None] = []
-    for case in cases:
-        access: CaseAccess | None = getattr(case, _ACCESS_ATTR, None)
-        carried.append(access if access is not None and access.subject.user_id == user_id else None)
-    missing = [case for case, access in zip(cases, carried, strict=True) if access is None]
-    for case, access in zip(missing, load_case_accesses(user, missing), strict=True):
-        setattr(case, _ACCESS_ATTR, access)
-    return [getattr(case, _ACCESS_ATTR) for case in cases]
-
-
-def access_case_object(user: User, case_id: uuid.UUID | str, obj: Any, *, purpose: str) -> Case:
-    """For URLs naming an object of a case (a membership, a share): the case, or 404 if the object isn't the case's.
+def access_case_object(user: User, case_id: uuid.UUID | str, obj: Any, *, purpose: str) -> AccessedCase:
+    """For URLs naming an object of a case (a membership, a share): the case and the user's standing on it, or 404
+    if the object isn't the case's.
 
     ``obj`` is the looked-up object or None. A tampered id (another case's object) is audited like a refusal.
     """
-    case = access_case_by_id(user, case_id, purpose=purpose)
+    accessed = access_case_by_id(user, case_id, purpose=purpose)
+    case = accessed.case
     if obj is None or getattr(obj, "case_id", None) != case.pk:
         record_denial(user, "casework.case", case.pk, purpose, case_id=case.pk)
         raise Http404
-    return case
+    return accessed
+
+
+def load_action_facts(user: User, action: PlanAction) -> ActionFacts:
+    """What ``permissions.policy.owns_action`` and ``may_report_on_action`` decide from, for ``action`` loaded with its
+    plan and case (one query, the user's current membership, not asked when the answer cannot be yes)."""
+    plan = action.plan
+    case_open = plan.case.is_open
+    return ActionFacts(
+        case_open=case_open,
+        is_current_member=user.is_active
+        and case_open
+        and TeamMembership.objects.current().filter(case_id=plan.case_id, user=user).exists(),
+        owner_user_id=action.owner_user_id,
+        owner_organisation_id=action.owner_organisation_id,
+        action_open=action.status == ActionStatus.OPEN and plan.status == PlanStatus.CURRENT,
+    )
 
 
 def visible_cases(user: User) -> Q:
@@ -264,18 +299,11 @@ def load_report_access(user: User | None, report: Report) -> ReportAccess:
     return report_access(Subject.from_user(user), facts)
 
 
-def report_access_of(user: User | None, report: Report) -> ReportAccess:
-    """The decision ``access_report_by_id`` made for this instance, or a fresh one."""
-    access: ReportAccess | None = getattr(report, _REPORT_ACCESS_ATTR, None)
-    if access is not None and access.subject.user_id == (user.pk if user is not None else None):
-        return access
-    return load_report_access(user, report)
-
-
-def access_report_by_id(user: User, report_id: uuid.UUID | str, *, purpose: str) -> Report:
-    """The report, if ``user`` handles it (a supervisor of the receiving authority, the coordinator of its case);
-    otherwise the same 404 as for a report that does not exist — for the partner who filed it too, who sees its
-    date and status in their own list only. A refusal on an existing report is audited (committed before the 404).
+def access_report_by_id(user: User, report_id: uuid.UUID | str, *, purpose: str) -> AccessedReport:
+    """The report and the user's standing on it, if ``user`` handles it (a supervisor of the receiving authority, the
+    coordinator of its case); otherwise the same 404 as for a report that does not exist — for the partner who filed
+    it too, who sees its date and status in their own list only. A refusal on an existing report is audited
+    (committed before the 404).
     """
     report = report_get(report_id=report_id)
     if report is None:
@@ -284,8 +312,7 @@ def access_report_by_id(user: User, report_id: uuid.UUID | str, *, purpose: str)
     if not access.visible:
         record_denial(user, "casework.report", report.pk, purpose, case_id=report.case_id)
         raise Http404
-    setattr(report, _REPORT_ACCESS_ATTR, access)
-    return report
+    return AccessedReport(report, access)
 
 
 def refuse_report(user: User | None, report: Report, *, purpose: str) -> PermissionDenied:

@@ -15,14 +15,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from casework.crypto import envelope_key_id
 from casework.crypto.errors import CryptoError
 from casework.models import Case, Child, Report, User
 from casework.sealing import Keyring, SealedModel, open_values
 from permissions import audit
-from permissions.access import case_access_of, case_accesses_of, report_access_of
-from permissions.policy import CaseAccess, Item, Subject, readable_compartments, relationship_to_child
+from permissions.access import AccessedCase, AccessedReport, load_case_access, load_case_accesses, load_report_access
+from permissions.policy import (
+    CaseAccess,
+    Item,
+    ReportAccess,
+    Subject,
+    readable_compartments,
+    relationship_to_child,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +52,7 @@ class Disclosure:
 
 
 Decide = Callable[[SealedModel, str], bool]
+_Decision = TypeVar("_Decision", CaseAccess, ReportAccess)
 
 
 @dataclass(frozen=True)
@@ -67,17 +76,26 @@ def _register_decision(user: User | None, anchor: SealedModel) -> Decide:
     return lambda row, name: row.row_compartment(name) in visible
 
 
-def _report_decision(user: User | None, anchor: Report) -> Decide:
+def _report_decision(access: ReportAccess) -> Decide:
     """A report (oznámení): its handlers read the notifier compartment; nobody else reads anything of it."""
-    access = report_access_of(user, anchor)
     return lambda row, name: access.may_read_compartment(row.row_compartment(name))
 
 
-def _row_decision(user: User | None, anchor: SealedModel) -> Decide:
-    """The rule for rows read on their own: a report by its own policy, a child (and its rows) by the register's."""
+def _row_decision(user: User | None, anchor: SealedModel | AccessedReport) -> tuple[SealedModel, Decide]:
+    """The rule for rows read on their own: a report by the decision ``access_report_by_id`` returned (a bare report
+    is decided afresh), a child (and its rows) by the register's."""
+    if isinstance(anchor, AccessedReport):
+        return anchor.report, _report_decision(_own(user, anchor.access))
     if isinstance(anchor, Report):
-        return _report_decision(user, anchor)
-    return _register_decision(user, anchor)
+        return anchor, _report_decision(load_report_access(user, anchor))
+    return anchor, _register_decision(user, anchor)
+
+
+def _own(user: User | None, access: _Decision) -> _Decision:
+    """A decision is only ever used for the user it was made for (a view passing another's would be a leak)."""
+    if access.subject.user_id != (user.pk if user is not None else None):
+        raise ValueError("an access decision was made for another user")
+    return access
 
 
 def _case_decision(access: CaseAccess) -> Decide:
@@ -96,13 +114,14 @@ def _case_decision(access: CaseAccess) -> Decide:
     return decide
 
 
-def read(user: User | None, obj: SealedModel, fields: Sequence[str], *, purpose: str) -> Disclosure:
+def read(user: User | None, obj: SealedModel | AccessedReport, fields: Sequence[str], *, purpose: str) -> Disclosure:
     """Disclose ``fields`` of a register row (a child) or of a report to ``user`` as far as the policy allows; audited.
 
-    A report is decided by ``ReportAccess`` (pass the instance ``access_report_by_id`` returned); its read is audited
-    with the case it led to, if any, so it shows in "who accessed this case".
+    A report is decided by ``ReportAccess``: pass what ``access_report_by_id`` returned (a bare report is decided
+    afresh). Its read is audited with the case it led to, if any, so it shows in "who accessed this case".
     """
-    return read_rows(user, obj, [obj], fields, purpose=purpose)[0]
+    anchor, decide = _row_decision(user, obj)
+    return _disclose(user, [_Batch(anchor=anchor, rows=[anchor], fields=fields, decide=decide)], purpose=purpose)[0][0]
 
 
 def read_rows(
@@ -117,33 +136,51 @@ def read_rows(
 
     Used for a child's legal representatives. With no rows nothing is read and nothing audited.
     """
-    batch = _Batch(anchor=anchor, rows=rows, fields=fields, decide=_row_decision(user, anchor))
+    anchor, decide = _row_decision(user, anchor)
+    batch = _Batch(anchor=anchor, rows=rows, fields=fields, decide=decide)
     return _disclose(user, [batch], purpose=purpose)[0]
 
 
+def _case_and_access(user: User | None, case: AccessedCase | Case) -> tuple[Case, CaseAccess]:
+    if isinstance(case, AccessedCase):
+        return case.case, _own(user, case.access)
+    return case, load_case_access(user, case)
+
+
 def read_case(
-    user: User | None, case: Case, rows: Sequence[SealedModel], fields: Sequence[str], *, purpose: str
+    user: User | None,
+    case: AccessedCase | Case,
+    rows: Sequence[SealedModel],
+    fields: Sequence[str],
+    *,
+    purpose: str,
 ) -> list[Disclosure]:
     """Disclose ``fields`` of rows belonging to ``case`` (its child, its notes, its consents), row by row.
 
-    ``case`` must come from ``permissions.access`` (the decision travels with it). Each row's compartment, author and
-    any share of it decide per field; withheld fields are named in the disclosure and in one denial audit row.
+    Pages pass what ``access_case_by_id`` returned: the decision it made, used as it is. A bare ``Case`` (a service's
+    system read, a test) is decided afresh for ``user``. Each row's compartment, author and any share of it decide
+    per field; withheld fields are named in the disclosure and in one denial audit row.
     """
-    return _disclose(user, [_Batch(case, rows, fields, _case_decision(case_access_of(user, case)))], purpose=purpose)[0]
+    anchor, access = _case_and_access(user, case)
+    return _disclose(user, [_Batch(anchor, rows, fields, _case_decision(access))], purpose=purpose)[0]
 
 
 def read_case_children(
-    user: User | None, cases: Sequence[Case], fields: Sequence[str], *, purpose: str
+    user: User | None, cases: Sequence[AccessedCase] | Sequence[Case], fields: Sequence[str], *, purpose: str
 ) -> list[Disclosure]:
     """The child's ``fields`` for each of ``cases`` (a case list): one audit row per case, written in one go.
 
-    The user's standing on the cases is loaded for all of them at once, so a partner's list costs the same number of
-    queries as a coordinator's, whatever its length (DESIGN invariant 8).
+    Pass the list ``permissions.access.accessed_cases`` returned; bare cases are decided here, all at once, so a
+    partner's list costs the same number of queries as a coordinator's, whatever its length (DESIGN invariant 8).
     """
-    accesses = case_accesses_of(user, cases)
+    bare = [case for case in cases if not isinstance(case, AccessedCase)]
+    loaded = iter(load_case_accesses(user, bare))
+    decided = [
+        (case.case, _own(user, case.access)) if isinstance(case, AccessedCase) else (case, next(loaded))
+        for case in cases
+    ]
     batches = [
-        _Batch(case, [case.child], fields, _case_decision(access), object_id=case.child_id)
-        for case, access in zip(cases, accesses, strict=True)
+        _Batch(case, [case.child], fields, _case_decision(access), object_id=case.child_id) for case, access in decided
     ]
     return [found[0] for found in _disclose(user, batches, purpose=purpose)]
 

@@ -323,6 +323,107 @@ def may_join_team(user: User, municipality_id: int) -> bool:
     return True
 
 
+# --- Decisions on a case (four eyes) and the work on it ------------------------------------------------------------
+
+
+def may_decide_closure(subject: Subject, *, municipality_id: int, proposed_by_id: int) -> bool:
+    """Approving or returning a closure proposal: a supervisor of the case's authority who did not propose it (four
+    eyes, standard 13). Whether the proposal still waits and the case is open is the caller's state check."""
+    return subject.supervises(municipality_id) and subject.user_id != proposed_by_id
+
+
+def may_withdraw_closure(access: CaseAccess, *, proposed_by_id: int) -> bool:
+    """Withdrawing a pending closure proposal: the case's lead, or its proposer while they may still see the open
+    case."""
+    proposer = access.subject.user_id == proposed_by_id and access.visible and not access.read_only
+    return access.may_manage or proposer
+
+
+def may_provide_input(access: CaseAccess, *, asked_id: int | None) -> bool:
+    """An assessment input: only the member asked, while they are on the team (or lead it) and the case is open."""
+    return access.subject.user_id == asked_id and access.visible and not access.read_only
+
+
+def may_see_conference(access: CaseAccess, *, invited: bool) -> bool:
+    """A case conference (its logistics): the case's lead, or a member of its team who was invited to it."""
+    return access.is_lead or (invited and access.visible)
+
+
+def may_approve_plan(subject: Subject, *, municipality_id: int, drafted_by_id: int | None) -> bool:
+    """Approving (or returning) a plan version: a supervisor of the case's authority who did not draft it (four
+    eyes). Whether the version is submitted and the case open is the caller's state check."""
+    return subject.supervises(municipality_id) and subject.user_id != drafted_by_id
+
+
+@dataclass(frozen=True)
+class ActionFacts:
+    """What the policy needs to know about a plan action and the user's place on its case (``permissions.access``)."""
+
+    case_open: bool
+    #: The user holds a team membership of the action's case valid today.
+    is_current_member: bool
+    owner_user_id: int | None
+    owner_organisation_id: int | None
+    #: The action is open and belongs to the plan's current version.
+    action_open: bool
+
+
+def owns_action(subject: Subject, facts: ActionFacts) -> bool:
+    """The action's owner: the person it is assigned to, or anyone of the owning organisation, while they are on the
+    team of an open case. (Not owning it is a refusal; owning a finished action is only a plain answer.)"""
+    if not subject.active or not facts.case_open or not facts.is_current_member:
+        return False
+    if facts.owner_user_id is not None:
+        return facts.owner_user_id == subject.user_id
+    return subject.organisation_id is not None and facts.owner_organisation_id == subject.organisation_id
+
+
+def may_report_on_action(subject: Subject, facts: ActionFacts) -> bool:
+    """Progress and "done" on a plan action: its owner, while the action is open in the current version."""
+    return facts.action_open and owns_action(subject, facts)
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """What the policy needs to know about a workflow task (loaded by ``workflows.tasks``; ``permissions`` knows no
+    workflow steps, so the step's own rule arrives as a fact)."""
+
+    owner_id: int | None
+    is_open: bool
+    is_done: bool
+    #: The step's rule for this user (``workflows.nodes.PolicyView.may_work``: e.g. a supervisor of the report's
+    #: authority for a triage, the member asked for an input).
+    step_allows: bool
+
+
+def may_see_task(subject: Subject, facts: TaskFacts) -> bool:
+    """Whether the task's page exists for the user at all (anything else is the same 404 as a missing task)."""
+    return subject.active and facts.step_allows
+
+
+def may_open_task_for_work(subject: Subject, facts: TaskFacts) -> bool:
+    """Opening a task to work on it (its page, taking it, giving it back): one the user may see that is still open."""
+    return facts.is_open and may_see_task(subject, facts)
+
+
+def holds_task(subject: Subject, *, owner_id: int | None) -> bool:
+    """The user holds the task (it is assigned to them)."""
+    return subject.active and owner_id is not None and owner_id == subject.user_id
+
+
+def may_complete_task(subject: Subject, facts: TaskFacts) -> bool:
+    """Submitting a task's work: only its holder, while the step's rule still allows them (a colleague who may see it
+    reads the page, but the form is not theirs: take it from the queue first). A task finished a moment earlier is
+    the transition's plain answer, not a refusal."""
+    return may_see_task(subject, facts) and holds_task(subject, owner_id=facts.owner_id)
+
+
+def completed_own_task(subject: Subject, facts: TaskFacts) -> bool:
+    """The user completed this task themselves (a browser retry after a lost response): not a refusal, the work is
+    done — they are sent on as the completed task would have sent them."""
+    return facts.is_done and holds_task(subject, owner_id=facts.owner_id)
+
+
 # --- Reports (oznámení, § 10(4)) -----------------------------------------------------------------------------------
 
 

@@ -155,7 +155,7 @@ def team_queue(*, user: User, task_type: str = "", limit: int = 100) -> InboxLis
     For a supervisor: the triage of their authority's reports, and the approvals of its open cases' plans and
     closures — except those they drafted or proposed themselves (four eyes; the same rule as the flows' policy).
     For anyone on a case's team: the plan actions owned by their organisation on the open cases they are on (the
-    rule of ``casework.services.plan_actions.may_report_action``)."""
+    rule of ``permissions.policy.may_report_on_action``)."""
     subject = Subject.from_user(user)
     if not has_team_queue(user) or (task_type and task_type not in _QUEUE_TYPES):
         return InboxList(rows=[], truncated=False)

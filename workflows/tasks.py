@@ -11,7 +11,11 @@ viewflow's transitions check nothing when called from code (STACK.md). Here ever
    whole step back, the task included.
 
 Views fetch tasks with :func:`access_task_by_id`: the same 404 for a task that does not exist and for one the user
-may not work on (a refusal on an existing task is audited), like ``access_case_by_id`` for cases.
+may not work on (a refusal on an existing task is audited), like ``access_case_by_id`` for cases. Who may see, open,
+complete a task is decided by ``permissions.policy`` (``may_see_task``, ``may_open_task_for_work``,
+``may_complete_task``) from :class:`~permissions.policy.TaskFacts`; the step's own rule (the node's ``may_work``) is one
+of those facts. A task the user completed themselves is not a refusal when they come back to it (a browser retry
+after the response was lost): :class:`TaskAlreadyDone` sends them on.
 """
 
 from __future__ import annotations
@@ -29,6 +33,15 @@ from viewflow.workflow.status import STATUS
 from casework.models import User
 from permissions.access import record_denial
 from workflows.nodes import OPEN_STATUSES as OPEN_STATUSES  # defined with the nodes; task pages ask here
+from permissions.policy import (
+    Subject,
+    TaskFacts,
+    completed_own_task,
+    holds_task,
+    may_complete_task,
+    may_open_task_for_work,
+    may_see_task,
+)
 from workflows.nodes import PolicyView
 from workflows.services import deadline_done_for_task, deadline_reassign_for_task
 
@@ -71,16 +84,52 @@ def task_get(*, task_id: int | str) -> Any | None:
         return None
 
 
-def access_task_by_id(user: User, task_id: int | str, *, purpose: str) -> Any:
-    """The human task, if ``user`` may work on it (its owner, or someone who may take it from the queue); otherwise
-    the same 404 as for a task that does not exist. A refusal on an existing task is audited."""
+class TaskAlreadyDone(Exception):
+    """``user`` came back to a task they completed themselves (the response was lost, the write committed): nothing
+    to refuse and nothing to audit; the view sends them where the completed task led."""
+
+    def __init__(self, task: Any) -> None:
+        super().__init__("task already done")
+        self.task = task
+
+
+def task_facts(user: User, task: Any) -> TaskFacts:
+    """What the policy decides a task from; the step's rule is asked here (the node's ``may_work``)."""
+    return TaskFacts(
+        owner_id=task.owner_id,
+        is_open=task.status in OPEN_STATUSES,
+        is_done=task.status == STATUS.DONE,
+        step_allows=_node(task).may_work(user, task),
+    )
+
+
+def access_task_by_id(user: User, task_id: int | str, *, purpose: str, for_work: bool = True) -> Any:
+    """The human task, if ``user`` may work on it (its holder, or someone who may take it from the queue); otherwise
+    the same 404 as for a task that does not exist. A refusal on an existing task is audited.
+
+    ``for_work``: the task must still be open (its page, its form); one the user completed themselves raises
+    :class:`TaskAlreadyDone` instead (not audited). Without it (taking a task, giving it back) the step's rule alone
+    decides and the transition itself answers for the task's state.
+    """
     task = task_get(task_id=task_id)
     if task is None or not isinstance(task.flow_task, PolicyView):
         raise Http404
-    if not _node(task).may_work(user, task):
+    subject = Subject.from_user(user)
+    facts = task_facts(user, task)
+    if for_work and completed_own_task(subject, facts):
+        raise TaskAlreadyDone(task)
+    if not (may_open_task_for_work(subject, facts) if for_work else may_see_task(subject, facts)):
         _refuse(user, task, purpose)
         raise Http404
     return task
+
+
+def require_task_holder(user: User, task: Any, *, purpose: str) -> None:
+    """Before a task's form is acted on: only its holder submits it. A colleague who may read the page (a supervisor
+    of the authority) gets an audited refusal (PermissionDenied), committed first: call outside any transaction.
+    ``task`` comes from :func:`access_task_by_id`, which has already asked the step's rule."""
+    if not holds_task(Subject.from_user(user), owner_id=task.owner_id):
+        raise refuse_task(user, task, purpose)
 
 
 def _locked(task: Any) -> tuple[Any, Any]:
@@ -99,7 +148,7 @@ def task_claim(*, task: Any, user: User) -> Any:
     """Take a task from the team queue. Refused (audited) unless the node's policy allows; a task someone took a
     moment earlier is a field error ("task")."""
     node = _node(task)
-    if not node.may_work(user, task) or not node.queue:
+    if not may_see_task(Subject.from_user(user), task_facts(user, task)) or not node.queue:
         _refuse(user, task, "take task")
         raise PermissionDenied
     with transaction.atomic(), node.flow_class.lock(task.process_id):
@@ -115,7 +164,7 @@ def task_claim(*, task: Any, user: User) -> Any:
 def task_unassign(*, task: Any, user: User) -> Any:
     """Give a taken task back to the team queue (its owner, or a colleague covering who may work on it)."""
     node = _node(task)
-    if not node.may_work(user, task) or not node.queue:
+    if not may_see_task(Subject.from_user(user), task_facts(user, task)) or not node.queue:
         _refuse(user, task, "give task back")
         raise PermissionDenied
     with transaction.atomic(), node.flow_class.lock(task.process_id):
@@ -136,7 +185,7 @@ def task_complete(*, task: Any, user: User, work: Callable[[], object], purpose:
     A user who may not work on the task at all, or who does not hold it, is refused (audited) before anything runs.
     """
     node = _node(task)
-    if not node.may_work(user, task) or task.owner_id != user.pk:
+    if not may_complete_task(Subject.from_user(user), task_facts(user, task)):
         _refuse(user, task, purpose)
         raise PermissionDenied
     with transaction.atomic(), node.flow_class.lock(task.process_id):

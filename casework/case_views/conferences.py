@@ -42,8 +42,8 @@ from casework.models import (
     User,
 )
 from permissions import gate
-from permissions.access import access_case_by_id, access_case_object, case_access_of, refuse, require_case_lead
-from permissions.policy import CaseAccess
+from permissions.access import AccessedCase, access_case_by_id, access_case_object, refuse, require_case_lead
+from permissions.policy import CaseAccess, may_see_conference
 
 
 def _invited(user: User, conference_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -91,14 +91,12 @@ def conference_list(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """Leads: every conference of the case; members: those they are invited to (logistics only). A POST (nothing to
     post here) answers like the page's access, then goes back to it."""
     user = viewer(request)
-    case = access_case_by_id(user, case_id, purpose="case conferences")
-    access = case_access_of(user, case)
+    case, access = access_case_by_id(user, case_id, purpose="case conferences")
     if request.method == "POST":
         return redirect("conference_list", case_id=case.pk)
     conferences = list(Conference.objects.filter(case=case).order_by("-starts_at", "-id"))
-    if not access.is_lead:
-        invited = _invited(user, [c.pk for c in conferences])
-        conferences = [c for c in conferences if c.pk in invited]
+    invited = set() if access.is_lead else _invited(user, [c.pk for c in conferences])  # no query for a lead
+    conferences = [c for c in conferences if may_see_conference(access, invited=c.pk in invited)]
     return render(
         request,
         "casework/conference_list.html",
@@ -114,7 +112,7 @@ def conference_list(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def conference_schedule(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
-    case = access_case_by_id(user, case_id, purpose="schedule case conference")
+    case = access_case_by_id(user, case_id, purpose="schedule case conference").case
     access = require_case_lead(user, case, purpose="schedule case conference")
     form = ConferenceScheduleForm(request.POST or None, members=_members(case))
     if request.method == "POST" and form.is_valid():
@@ -137,30 +135,31 @@ def conference_schedule(request: HttpRequest, case_id: uuid.UUID) -> HttpRespons
     return render(request, "casework/conference_schedule.html", {"case": header(case, access), "form": form})
 
 
-def _conference(user: User, case_id: uuid.UUID, conference_id: uuid.UUID, purpose: str) -> tuple[Case, Conference]:
+def _conference(
+    user: User, case_id: uuid.UUID, conference_id: uuid.UUID, purpose: str
+) -> tuple[AccessedCase, Conference]:
     conference = Conference.objects.filter(pk=conference_id).first()
-    case = access_case_object(user, case_id, conference, purpose=purpose)
+    accessed = access_case_object(user, case_id, conference, purpose=purpose)
     assert conference is not None
-    conference.case = case
-    return case, conference
+    conference.case = accessed.case
+    return accessed, conference
 
 
-def _lead_detail(
-    user: User, case: Case, conference: Conference, access: CaseAccess, forms: dict[str, Any]
-) -> dict[str, Any]:
+def _lead_detail(user: User, accessed: AccessedCase, conference: Conference, forms: dict[str, Any]) -> dict[str, Any]:
+    case, access = accessed
     invitees = list(conference.invitees.select_related("user"))
-    names = gate.read_case(user, case, invitees, ["name", "email"], purpose="case conference invitees")
+    names = gate.read_case(user, accessed, invitees, ["name", "email"], purpose="case conference invitees")
     labels = [
         (i, i.user.display_name() if i.user is not None else (d.get("name") or _("(hidden)")))
         for i, d in zip(invitees, names, strict=True)
     ]
-    minutes = gate.read_case(user, case, [conference], ["minutes"], purpose="case conference record")[0]
+    minutes = gate.read_case(user, accessed, [conference], ["minutes"], purpose="case conference record")[0]
     decisions = list(
         ConferenceDecision.objects.filter(conference=conference).select_related("owner_user", "owner_organisation")
     )
-    texts = gate.read_case(user, case, decisions, ["text"], purpose="case conference decisions")
+    texts = gate.read_case(user, accessed, decisions, ["text"], purpose="case conference decisions")
     addenda = list(ConferenceAddendum.objects.filter(conference=conference).select_related("author"))
-    addendum_texts = gate.read_case(user, case, addenda, ["text"], purpose="case conference addenda")
+    addendum_texts = gate.read_case(user, accessed, addenda, ["text"], purpose="case conference addenda")
     writable = access.may_manage
     status = conference.status
     started = conference.starts_at <= timezone.now()
@@ -220,19 +219,26 @@ def _lead_detail(
     }
 
 
-def _seeing(user: User, case: Case, conference: Conference) -> CaseAccess:
+def _seeing(user: User, accessed: AccessedCase, conference: Conference) -> CaseAccess:
     """A lead, or an invited member; anyone else who sees the case gets an audited 403."""
-    access = case_access_of(user, case)
-    if not access.is_lead and conference.pk not in _invited(user, [conference.pk]):
+    case, access = accessed
+    invited = not access.is_lead and conference.pk in _invited(user, [conference.pk])  # no query for a lead
+    if not may_see_conference(access, invited=invited):
         raise refuse(user, case, purpose="case conference")
     return access
 
 
-def _detail(request: HttpRequest, case: Case, conference: Conference, user: User, **forms: Any) -> HttpResponse:
-    access = _seeing(user, case, conference)
-    context: dict[str, Any] = {"case": header(case, access), "conference": _logistics(conference), "is_lead": False}
+def _detail(
+    request: HttpRequest, accessed: AccessedCase, conference: Conference, user: User, **forms: Any
+) -> HttpResponse:
+    access = _seeing(user, accessed, conference)
+    context: dict[str, Any] = {
+        "case": header(accessed.case, access),
+        "conference": _logistics(conference),
+        "is_lead": False,
+    }
     if access.is_lead:
-        context.update(_lead_detail(user, case, conference, access, forms))
+        context.update(_lead_detail(user, accessed, conference, forms))
     return render(request, "casework/conference_detail.html", context)
 
 
@@ -241,20 +247,22 @@ def _detail(request: HttpRequest, case: Case, conference: Conference, user: User
 def conference_detail(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
     """The conference: logistics for invited members, everything for leads. A POST goes back to the page."""
     user = viewer(request)
-    case, conference = _conference(user, case_id, conference_id, "case conference")
+    accessed, conference = _conference(user, case_id, conference_id, "case conference")
     if request.method == "POST":
-        _seeing(user, case, conference)
+        _seeing(user, accessed, conference)
         return _back(conference)
-    return _detail(request, case, conference, user)
+    return _detail(request, accessed, conference, user)
 
 
 def _writing(
     request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID, purpose: str
-) -> tuple[User, Case, Conference]:
+) -> tuple[User, AccessedCase, Conference]:
+    """The lead's writes: the case with the standing ``require_case_lead`` decided afresh (the page shown again
+    after a refused form uses it)."""
     user = viewer(request)
-    case, conference = _conference(user, case_id, conference_id, purpose)
-    require_case_lead(user, case, purpose=purpose)
-    return user, case, conference
+    accessed, conference = _conference(user, case_id, conference_id, purpose)
+    access = require_case_lead(user, accessed.case, purpose=purpose)
+    return user, AccessedCase(accessed.case, access), conference
 
 
 def _back(conference: Conference) -> HttpResponse:
@@ -264,7 +272,7 @@ def _back(conference: Conference) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def conference_record(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
-    user, case, conference = _writing(request, case_id, conference_id, "record case conference")
+    user, accessed, conference = _writing(request, case_id, conference_id, "record case conference")
     if request.method != "POST":
         return _back(conference)
     invitees = [(i, str(i.pk)) for i in conference.invitees.all()]
@@ -283,16 +291,16 @@ def conference_record(request: HttpRequest, case_id: uuid.UUID, conference_id: u
         else:
             messages.success(request, _("The record of the conference was saved."))
             return _back(conference)
-    return _detail(request, case, conference, user, record=form)
+    return _detail(request, accessed, conference, user, record=form)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def conference_decision_add(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
-    user, case, conference = _writing(request, case_id, conference_id, "add case conference decision")
+    user, accessed, conference = _writing(request, case_id, conference_id, "add case conference decision")
     if request.method != "POST":
         return _back(conference)
-    choices, users, organisations = _owners(case)
+    choices, users, organisations = _owners(accessed.case)
     form = ConferenceDecisionForm(request.POST, owners=choices)
     if form.is_valid():
         owner = form.cleaned_data["owner"]
@@ -310,7 +318,7 @@ def conference_decision_add(request: HttpRequest, case_id: uuid.UUID, conference
         else:
             messages.success(request, _("The decision was recorded."))
             return _back(conference)
-    return _detail(request, case, conference, user, decision=form)
+    return _detail(request, accessed, conference, user, decision=form)
 
 
 @login_required
@@ -328,7 +336,7 @@ def conference_sign_off(request: HttpRequest, case_id: uuid.UUID, conference_id:
 @login_required
 @require_http_methods(["GET", "POST"])
 def conference_addendum_add(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
-    user, case, conference = _writing(request, case_id, conference_id, "add case conference addendum")
+    user, accessed, conference = _writing(request, case_id, conference_id, "add case conference addendum")
     if request.method != "POST":
         return _back(conference)
     form = ConferenceAddendumForm(request.POST)
@@ -340,7 +348,7 @@ def conference_addendum_add(request: HttpRequest, case_id: uuid.UUID, conference
         else:
             messages.success(request, _("The addendum was added."))
             return _back(conference)
-    return _detail(request, case, conference, user, addendum=form)
+    return _detail(request, accessed, conference, user, addendum=form)
 
 
 @login_required
@@ -361,7 +369,8 @@ def conference_reschedule(request: HttpRequest, case_id: uuid.UUID, conference_i
     """A new time, duration, place or link for a scheduled conference; the invitees get the updated invitation."""
     purpose = "reschedule case conference"
     user = viewer(request)
-    case, conference = _conference(user, case_id, conference_id, purpose)
+    accessed, conference = _conference(user, case_id, conference_id, purpose)
+    case = accessed.case
     access = require_case_lead(user, case, purpose=purpose)
     if conference.status != ConferenceStatus.SCHEDULED:
         messages.error(request, _("Only a scheduled conference can be rescheduled."))

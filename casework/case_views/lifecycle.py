@@ -24,33 +24,16 @@ from django.views.decorators.http import require_http_methods
 from casework import services
 from casework.case_views.common import header, viewer
 from casework.lifecycle_forms import ClosureRequestForm, CourtPetitionForm
-from casework.models import Case, ClosureRequest, ClosureStatus, CourtPetition, PetitionKind, User
+from casework.models import ClosureRequest, ClosureStatus, CourtPetition, PetitionKind, User
 from casework.services.lifecycle import latest_held_conference
 from permissions import gate
-from permissions.access import (
-    access_case_by_id,
-    access_case_object,
-    case_access_of,
-    refuse,
-    require_case_lead,
-)
-from permissions.policy import CaseAccess
-
-
-def _lead(user: User, case_id: uuid.UUID, purpose: str) -> tuple[Case, CaseAccess]:
-    """The case and the viewer's access if they lead it (closed cases too); 404 / audited 403 otherwise."""
-    case = access_case_by_id(user, case_id, purpose=purpose)
-    access = case_access_of(user, case)
-    if not access.is_lead:
-        raise refuse(user, case, purpose=purpose)
-    return case, access
-
+from permissions.access import AccessedCase, access_case_as_lead, access_case_object, require_case_lead
 
 # --- Closure ------------------------------------------------------------------------------------------------------
 
 
-def _closure_rows(user: User, case: Case, requests: Sequence[ClosureRequest]) -> list[dict[str, Any]]:
-    texts = gate.read_case(user, case, requests, ["final_evaluation", "return_comment"], purpose="case closure")
+def _closure_rows(user: User, accessed: AccessedCase, requests: Sequence[ClosureRequest]) -> list[dict[str, Any]]:
+    texts = gate.read_case(user, accessed, requests, ["final_evaluation", "return_comment"], purpose="case closure")
     return [
         {
             "id": r.pk,
@@ -74,7 +57,8 @@ def _closure_rows(user: User, case: Case, requests: Sequence[ClosureRequest]) ->
 def case_closure_request(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """The proposal form (open case, nothing pending), the pending proposal with a withdraw button, earlier ones."""
     user = viewer(request)
-    case, access = _lead(user, case_id, "case closure")
+    accessed = access_case_as_lead(user, case_id, purpose="case closure")
+    case, access = accessed
     form = ClosureRequestForm(request.POST or None)
     if request.method == "POST":
         require_case_lead(user, case, purpose="request case closure", closing=True)
@@ -96,7 +80,7 @@ def case_closure_request(request: HttpRequest, case_id: uuid.UUID) -> HttpRespon
         .select_related("requested_by", "decided_by")
         .order_by("-requested_at", "-id")
     )
-    rows = _closure_rows(user, case, requests)
+    rows = _closure_rows(user, accessed, requests)
     pending = next((row for row in rows if row["pending"]), None)
     return render(
         request,
@@ -118,7 +102,7 @@ def case_closure_withdraw(request: HttpRequest, case_id: uuid.UUID, request_id: 
     """POST withdraws the pending proposal; GET (a bookmark, a reload) goes back to the closure page."""
     user = viewer(request)
     closure = ClosureRequest.objects.filter(pk=request_id).first()
-    case = access_case_object(user, case_id, closure, purpose="withdraw case closure")
+    case = access_case_object(user, case_id, closure, purpose="withdraw case closure").case
     assert closure is not None
     require_case_lead(user, case, purpose="withdraw case closure")
     if request.method == "POST":
@@ -135,8 +119,8 @@ def case_closure_withdraw(request: HttpRequest, case_id: uuid.UUID, request_id: 
 # --- Court petitions ----------------------------------------------------------------------------------------------
 
 
-def _petition_rows(user: User, case: Case, petitions: Sequence[CourtPetition]) -> list[dict[str, Any]]:
-    texts = gate.read_case(user, case, petitions, ["urgent_reason"], purpose="court petitions")
+def _petition_rows(user: User, accessed: AccessedCase, petitions: Sequence[CourtPetition]) -> list[dict[str, Any]]:
+    texts = gate.read_case(user, accessed, petitions, ["urgent_reason"], purpose="court petitions")
     return [
         {
             "kind": p.get_kind_display(),
@@ -157,7 +141,8 @@ def case_petition(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """Record a petition (open case) and list those recorded. A § 14(1) petition without a held case conference is
     refused by the service with an explanation on the ``kind`` field; nothing is written."""
     user = viewer(request)
-    case, access = _lead(user, case_id, "court petitions")
+    accessed = access_case_as_lead(user, case_id, purpose="court petitions")
+    case, access = accessed
     form = CourtPetitionForm(request.POST or None)
     if request.method == "POST":
         require_case_lead(user, case, purpose="record court petition")
@@ -186,7 +171,7 @@ def case_petition(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         {
             "case": header(case, access),
             "form": form if access.may_manage else None,
-            "petitions": _petition_rows(user, case, petitions),
+            "petitions": _petition_rows(user, accessed, petitions),
             "conference_held_at": conference.held_at if conference is not None else None,
         },
     )

@@ -51,7 +51,7 @@ from casework.models import (
 )
 from casework.services.plans import ACTION_TEXT_FIELDS, PLAN_OBJECT, PLAN_TEXT_FIELDS
 from permissions import audit, gate
-from permissions.access import access_case_by_id, access_case_object, case_access_of, refuse
+from permissions.access import AccessedCase, access_case_by_id, access_case_object, refuse
 from permissions.policy import CaseAccess
 
 BOARD_PURPOSE = "case plan"
@@ -162,6 +162,7 @@ def plan_view(user: User, case: Case, plan: Plan, access: CaseAccess, *, purpose
     ``plan`` must be an object of ``case`` (``access_case_object``), loaded with ``drafted_by`` and ``approved_by``.
     """
     today = timezone.localdate()
+    accessed = AccessedCase(case, access)
     goals = list(PlanGoal.objects.filter(plan=plan).order_by("position", "id"))
     actions = list(
         PlanAction.objects.filter(plan=plan)
@@ -169,15 +170,15 @@ def plan_view(user: User, case: Case, plan: Plan, access: CaseAccess, *, purpose
         .annotate(report_count=Count("reports"), last_report_at=Max("reports__created_at"))
         .order_by("position", "due_on", "id")
     )
-    disclosure = gate.read_case(user, case, [plan], PLAN_TEXT_FIELDS, purpose=purpose)[0]
-    goal_texts = gate.read_case(user, case, goals, ["text"], purpose=purpose) if goals else []
-    action_texts = gate.read_case(user, case, actions, ACTION_TEXT_FIELDS, purpose=purpose) if actions else []
+    disclosure = gate.read_case(user, accessed, [plan], PLAN_TEXT_FIELDS, purpose=purpose)[0]
+    goal_texts = gate.read_case(user, accessed, goals, ["text"], purpose=purpose) if goals else []
+    action_texts = gate.read_case(user, accessed, actions, ACTION_TEXT_FIELDS, purpose=purpose) if actions else []
     readable = [(a, d) for a, d in zip(actions, action_texts, strict=True) if d.shows("what")]
     reports: dict[uuid.UUID, gate.Disclosure] = {}
     if access.is_lead:
         latest = _latest_reports(plan, [a.pk for a, _d in readable])
         rows = list(latest.values())
-        texts = gate.read_case(user, case, rows, ["text"], purpose=purpose) if rows else []
+        texts = gate.read_case(user, accessed, rows, ["text"], purpose=purpose) if rows else []
         reports = {row.action_id: text for row, text in zip(rows, texts, strict=True)}
 
     groups = {
@@ -260,10 +261,9 @@ def _version(user: User, case_id: uuid.UUID, plan_id: uuid.UUID, purpose: str) -
     """The version named in the URL: 404 for whoever may not see the case and for another case's version; an
     audited 403 for a member asking for a version that was never approved."""
     plan = Plan.objects.select_related("drafted_by", "approved_by").filter(pk=plan_id).first()
-    case = access_case_object(user, case_id, plan, purpose=purpose)
+    case, access = access_case_object(user, case_id, plan, purpose=purpose)
     assert plan is not None
     plan.case = case
-    access = case_access_of(user, case)
     if not _may_see_version(access, plan):
         raise refuse(user, case, purpose=purpose)
     return case, plan, access
@@ -278,10 +278,9 @@ def case_plan(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """The plan board: the current version (or the version in work, for the lead) and the list of versions. POST is
     refused only after the access check, so the page answers 404 to whoever may not see the case."""
     user = viewer(request)
-    case = access_case_by_id(user, case_id, purpose=BOARD_PURPOSE)
+    case, access = access_case_by_id(user, case_id, purpose=BOARD_PURPOSE)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    access = case_access_of(user, case)
     plans = _versions(case, access)
     shown = _board_plan(plans, access)
     return render(

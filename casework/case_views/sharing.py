@@ -22,10 +22,10 @@ from django.views.decorators.http import require_http_methods
 from casework.case_forms import ConsentForm, ConsentWithdrawForm, ShareForm, consent_label, note_label, person_label
 from casework.case_views.common import header, viewer
 from casework.compartments import Compartment
-from casework.models import Case, CaseNote, User
+from casework.models import CaseNote, User
 from casework.selectors.cases import case_memberships, case_notes
 from permissions import gate, sharing
-from permissions.access import access_case_by_id, access_case_object, require_case_lead
+from permissions.access import AccessedCase, access_case_by_id, access_case_object, require_case_lead
 from permissions.models import Consent, Share
 
 #: The rows ``_share_rows`` reads with each share: load them with it.
@@ -81,9 +81,9 @@ def _consent_row(consent: Consent, name: str = "") -> dict[str, Any]:
     }
 
 
-def _consent_rows(user: User, case: Case, consents: Sequence[Consent]) -> list[dict[str, Any]]:
+def _consent_rows(user: User, accessed: AccessedCase, consents: Sequence[Consent]) -> list[dict[str, Any]]:
     """Consents with the sealed name of who agreed, disclosed through the gate (one audited read)."""
-    names = gate.read_case(user, case, consents, ["given_by_name"], purpose="case sharing")
+    names = gate.read_case(user, accessed, consents, ["given_by_name"], purpose="case sharing")
     return [
         _consent_row(consent, disclosure.get("given_by_name") or "")
         for consent, disclosure in zip(consents, names, strict=True)
@@ -97,7 +97,7 @@ def _consent_rows(user: User, case: Case, consents: Sequence[Consent]) -> list[d
 @require_http_methods(["GET", "POST"])
 def case_sharing(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
-    case = access_case_by_id(user, case_id, purpose="case sharing")
+    case = access_case_by_id(user, case_id, purpose="case sharing").case
     access = require_case_lead(user, case, purpose="case sharing")
     members = [m for m in case_memberships(case=case, include_ended=False) if m.is_current()]
     notes = case_notes(case=case)
@@ -119,7 +119,7 @@ def case_sharing(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             "case": header(case, access),
             "form": form,
             "shares": _share_rows(shares, {str(n.pk): n for n in notes}),
-            "consents": _consent_rows(user, case, consents),
+            "consents": _consent_rows(user, AccessedCase(case, access), consents),
         },
     )
 
@@ -129,7 +129,7 @@ def case_sharing(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 def share_revoke(request: HttpRequest, case_id: uuid.UUID, share_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
     share = Share.objects.select_related(*SHARE_ROW_RELATED).filter(pk=share_id).first()
-    case = access_case_object(user, case_id, share, purpose="revoke share")
+    case = access_case_object(user, case_id, share, purpose="revoke share").case
     assert share is not None
     access = require_case_lead(user, case, purpose="revoke share")
     share.case = case
@@ -157,7 +157,7 @@ def share_revoke(request: HttpRequest, case_id: uuid.UUID, share_id: uuid.UUID) 
 @require_http_methods(["GET", "POST"])
 def consent_add(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
-    case = access_case_by_id(user, case_id, purpose="record consent")
+    case = access_case_by_id(user, case_id, purpose="record consent").case
     access = require_case_lead(user, case, purpose="record consent")
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -185,7 +185,7 @@ def consent_add(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 def consent_withdraw(request: HttpRequest, case_id: uuid.UUID, consent_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
     consent = Consent.objects.filter(pk=consent_id).first()
-    case = access_case_object(user, case_id, consent, purpose="withdraw consent")
+    case = access_case_object(user, case_id, consent, purpose="withdraw consent").case
     assert consent is not None
     access = require_case_lead(user, case, purpose="withdraw consent")
     consent.case = case

@@ -34,7 +34,7 @@ from permissions.access import access_case_by_id, access_case_object, load_case_
 @require_http_methods(["GET", "POST"])
 def case_team(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
-    case = access_case_by_id(user, case_id, purpose="case team")
+    case = access_case_by_id(user, case_id, purpose="case team").case
     access = require_case_lead(user, case, purpose="case team")
     form = TeamMemberAddForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
@@ -67,7 +67,7 @@ def team_member_end(request: HttpRequest, case_id: uuid.UUID, membership_id: uui
     membership = (
         TeamMembership.objects.select_related("user__organisation", "team_role").filter(pk=membership_id).first()
     )
-    case = access_case_object(user, case_id, membership, purpose="end team membership")
+    case = access_case_object(user, case_id, membership, purpose="end team membership").case
     assert membership is not None
     access = require_case_lead(user, case, purpose="end team membership")
     membership.case = case
@@ -112,7 +112,7 @@ def team_member_end(request: HttpRequest, case_id: uuid.UUID, membership_id: uui
 @require_http_methods(["GET", "POST"])
 def case_handover(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
-    case = access_case_by_id(user, case_id, purpose="hand over case")
+    case = access_case_by_id(user, case_id, purpose="hand over case").case
     access = require_case_lead(user, case, purpose="hand over case")
     form = HandoverForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
@@ -152,6 +152,6 @@ def case_close(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     the lead is sent to the proposal page; whatever was posted here closes nothing. The access answers stay those of
     a managing page (404 to whoever may not see the case, an audited 403 to whoever may not close it)."""
     user = viewer(request)
-    case = access_case_by_id(user, case_id, purpose="close case")
+    case = access_case_by_id(user, case_id, purpose="close case").case
     require_case_lead(user, case, purpose="close case", closing=True)
     return redirect("case_closure_request", case_id=case.pk)

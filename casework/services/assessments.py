@@ -25,7 +25,7 @@ from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions import audit
 from permissions.access import load_case_access, refuse, require_case_lead
-from permissions.policy import PARTNER_NOTE_COMPARTMENT
+from permissions.policy import PARTNER_NOTE_COMPARTMENT, may_provide_input
 
 INPUT_MAX = 10_000
 ASSESSMENT_FIELD_MAX = 20_000
@@ -110,8 +110,7 @@ def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputR
 def assessment_input_provide(*, assessment_input: AssessmentInput, by: User, text: str) -> AssessmentInput:
     """The member writes their input: sealed in their compartment with the case's key; the coordinator is told."""
     case = assessment_input.case
-    access = load_case_access(by, case)
-    if by.pk != assessment_input.member_id or not access.visible or access.read_only:
+    if not may_provide_input(load_case_access(by, case), asked_id=assessment_input.member_id):
         raise refuse(by, case, purpose="provide assessment input")
     errors: dict[str, list[str]] = {}
     text = clean_text(errors, "text", text, INPUT_MAX)

@@ -42,7 +42,7 @@ from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many
 from permissions import audit
 from permissions.access import load_case_access, refuse, require_case_lead
-from permissions.policy import Subject
+from permissions.policy import Subject, may_decide_closure, may_withdraw_closure
 
 FINAL_EVALUATION_MAX = 20_000
 RETURN_COMMENT_MAX = 10_000
@@ -87,8 +87,9 @@ def closure_request(*, case: Case, by: User, reason: str, final_evaluation: str)
 def _deciding(request: ClosureRequest, by: User, purpose: str) -> Case:
     """Four eyes: a supervisor of the case's authority who did not propose it. Refusal audited and committed."""
     case = request.case
-    subject = Subject.from_user(by)
-    if not subject.supervises(case.municipality_id) or by.pk == request.requested_by_id:
+    if not may_decide_closure(
+        Subject.from_user(by), municipality_id=case.municipality_id, proposed_by_id=request.requested_by_id
+    ):
         raise refuse(by, case, purpose=purpose)
     return case
 
@@ -170,8 +171,7 @@ def closure_withdraw(*, request: ClosureRequest, by: User) -> ClosureRequest:
     purpose = "withdraw case closure"
     case = request.case
     access = load_case_access(by, case)
-    requester = by.pk == request.requested_by_id and access.visible and not access.read_only
-    if not (access.may_manage or requester):
+    if not may_withdraw_closure(access, proposed_by_id=request.requested_by_id):
         raise refuse(by, case, purpose=purpose)
     if request.status != ClosureStatus.PENDING:
         raise ValidationError({"status": [_("This proposal is no longer waiting for a decision.")]})

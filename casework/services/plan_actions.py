@@ -47,7 +47,8 @@ from casework.services.validation import add_error, clean_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions import audit
-from permissions.access import refuse, require_case_lead
+from permissions.access import load_action_facts, refuse, require_case_lead
+from permissions.policy import Subject, owns_action
 
 ACTION_TEXT_MAX = 2_000
 ACTIONS_MAX = 60
@@ -260,38 +261,17 @@ def plan_decisions_import(*, plan: Plan, by: User, conference: Conference) -> li
     return created
 
 
-def _owns(user: User, action: PlanAction) -> bool:
-    """The action's owner — the person, or a current member from the owning organisation — on an open case."""
-    plan = action.plan
-    if not user.is_active or not plan.case.is_open:
-        return False
-    if not TeamMembership.objects.current().filter(case_id=plan.case_id, user=user).exists():
-        return False
-    if action.owner_user_id is not None:
-        return action.owner_user_id == user.pk
-    return user.organisation_id is not None and action.owner_organisation_id == user.organisation_id
-
-
-def _open(action: PlanAction) -> bool:
-    return action.status == ActionStatus.OPEN and action.plan.status == PlanStatus.CURRENT
-
-
-def may_report_action(user: User, action: PlanAction) -> bool:
-    """The action's owner — the person, or a current member from the owning organisation — while the action is
-    open in the current version of an open case's plan."""
-    return _open(action) and _owns(user, action)
-
-
 def action_report(*, action: PlanAction, by: User, text: str, completes: bool = False) -> ActionReport:
     """The owner's report on an action: progress, or (``completes``) that it is done. Sealed in the author's
     sector's compartment; the case's coordinator is notified. Done marks the action done and ends its task."""
     action = PlanAction.objects.select_related("plan", "plan__case").get(pk=action.pk)
     case = action.plan.case
     purpose = "report on plan action"
-    if not _owns(by, action):
+    facts = load_action_facts(by, action)
+    if not owns_action(Subject.from_user(by), facts):
         raise refuse(by, case, purpose=purpose)
     errors: dict[str, list[str]] = {}
-    if not _open(action):
+    if not facts.action_open:
         # The owner sent a second "done" (a double click, another tab): a plain answer, not a refusal.
         add_error(errors, "__all__", _("This action is no longer open."))
     text = clean_text(errors, "text", text, REPORT_MAX)

@@ -31,7 +31,7 @@ from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions import audit
 from permissions.access import refuse, require_case_lead
-from permissions.policy import Subject
+from permissions.policy import Subject, may_approve_plan
 
 PLAN_TEXT_MAX = 20_000
 GOAL_MAX = 1_000
@@ -231,14 +231,10 @@ def plan_submit(*, plan: Plan, by: User) -> Plan:
     return plan
 
 
-def may_approve_plan(user: User, plan: Plan) -> bool:
-    """A supervisor of the case's authority, active, who did not draft this version (four eyes)."""
-    subject = Subject.from_user(user)
-    return subject.active and subject.supervises(plan.case.municipality_id) and plan.drafted_by_id != user.pk
-
-
 def _deciding(plan: Plan, by: User, purpose: str) -> None:
-    if not may_approve_plan(by, plan):
+    if not may_approve_plan(
+        Subject.from_user(by), municipality_id=plan.case.municipality_id, drafted_by_id=plan.drafted_by_id
+    ):
         raise refuse(by, plan.case, purpose=purpose)
     if plan.status != PlanStatus.SUBMITTED:
         raise ValidationError({"__all__": [_("This version is not awaiting approval.")]})

@@ -32,10 +32,12 @@ from casework.models import (
 )
 from casework.services import conference_decision_add, team_member_end
 from casework.services import plans as plan_services
-from casework.services.plan_actions import ActionInput, action_report, may_report_action, plan_decisions_import
+from casework.services.plan_actions import ActionInput, action_report, plan_decisions_import
 from notifications.models import Kind, Notification
 from permissions import gate
+from permissions.access import load_action_facts
 from permissions.models import AuditEvent
+from permissions.policy import Subject, may_report_on_action
 from tests.casework.test_conference_services import held, schedule
 from tests.factories import add_member, open_case
 from tests.factories.cases import health_partner, school_partner, service_partner
@@ -55,6 +57,11 @@ ORG_DECISION_TEXT = "SAS zahájí spolupráci; zkušební rozhodnutí AKC-D2."
 PLAIN_DECISION_TEXT = "Rodina bude spolupracovat; zkušební rozhodnutí AKC-D3."
 
 LEAVE = MembershipEndReason.CHANGED_JOB
+
+
+def may_report_action(user: User, action: PlanAction) -> bool:
+    """The policy's answer (``may_report_on_action``) on the facts ``permissions.access`` loads for the action."""
+    return may_report_on_action(Subject.from_user(user), load_action_facts(user, action))
 
 
 def in_days(days: int) -> datetime.date:

@@ -37,7 +37,7 @@ from casework.models import (
 from casework.selectors.lists import CaseFilters, case_list_for_user
 from casework.services import case_close, team_member_end
 from permissions import gate
-from permissions.access import access_case_by_id, case_access_of, load_case_access, visible_cases
+from permissions.access import access_case_by_id, accessed_cases, load_case_access, visible_cases
 from permissions.models import AuditEvent, CaseUserObjectPermission
 from permissions.object_perms import VIEW, case_permissions
 from permissions.sharing import consent_withdraw, share_revoke
@@ -450,6 +450,31 @@ def test_the_coordinator_reads_every_note_in_one_read_row(case: Case, coordinato
     assert (row.action, row.field_names) == ("read", ["text"])
 
 
+def test_the_case_comes_back_with_the_decision_and_the_gate_uses_it_as_it_is(
+    case: Case, teacher: User, notes: list[CaseNote]
+) -> None:
+    fetched = access_case_by_id(teacher, case.pk, purpose="case page")
+    assert fetched.case.pk == case.pk
+    assert fetched.access == load_case_access(teacher, Case.objects.get(pk=case.pk))
+    assert not [name for name in vars(fetched.case) if "access" in name]  # nothing travels on the instance
+    with CaptureQueriesContext(connection) as decided_afresh:
+        gate.read_case(teacher, case, notes, ["text"], purpose="case notes")
+    with CaptureQueriesContext(connection) as decision_passed:
+        gate.read_case(teacher, fetched, notes, ["text"], purpose="case notes")
+    # A team member's standing costs two queries (membership, shares); the page pays them once, in access_case_by_id.
+    assert len(decision_passed) == len(decided_afresh) - 2
+
+
+def test_the_gate_refuses_a_decision_made_for_someone_else(
+    case: Case, coordinator: User, teacher: User, notes: list[CaseNote]
+) -> None:
+    coordinators = access_case_by_id(coordinator, case.pk, purpose="case page")
+    before = AuditEvent.objects.count()
+    with pytest.raises(ValueError, match="another user"):
+        gate.read_case(teacher, coordinators, notes, ["text"], purpose="case notes")
+    assert AuditEvent.objects.count() == before
+
+
 def test_read_case_children_audits_one_row_per_case_in_a_fixed_number_of_queries(
     coordinator: User, teacher: User, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
@@ -459,7 +484,7 @@ def test_read_case_children_audits_one_row_per_case_in_a_fixed_number_of_queries
         cases = list(case_list_for_user(user=user))
         before = AuditEvent.objects.count()
         with CaptureQueriesContext(connection) as queries:
-            disclosures = gate.read_case_children(user, cases, fields, purpose="case list")
+            disclosures = gate.read_case_children(user, accessed_cases(user, cases), fields, purpose="case list")
         return len(queries), AuditEvent.objects.count() - before, disclosures
 
     first = open_case(coordinator=coordinator, given_name="Ondřej")
@@ -478,7 +503,8 @@ def test_read_case_children_audits_one_row_per_case_in_a_fixed_number_of_queries
         assert len({d.get("given_name") for d in shown_ten}) == 10
     cases = list(case_list_for_user(user=teacher))
     with django_assert_num_queries(one["ucitelka"][0]):
-        gate.read_case_children(teacher, cases, fields, purpose="case list")
-    # The decisions stay on the listed cases: asking again for each row (its badge, its links) costs nothing.
+        accessed = accessed_cases(teacher, cases)
+        gate.read_case_children(teacher, accessed, fields, purpose="case list")
+    # The decisions come back with the listed cases: asking again for each row (its badge, its links) costs nothing.
     with django_assert_num_queries(0):
-        assert all(case_access_of(teacher, c).visible for c in cases)
+        assert all(access.visible for _case, access in accessed)

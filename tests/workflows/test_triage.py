@@ -11,6 +11,8 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -236,6 +238,46 @@ def test_at_risk_opens_the_case_with_the_chosen_coordinator_and_registers_the_ch
     assert Deadline.objects.get(task=task).done_at is not None
 
 
+def test_a_retried_triage_post_goes_to_the_case_without_a_denial(
+    teacher: User, supervisor: User, coordinator: User
+) -> None:
+    """Issue 16, finding 11: the triage committed but its response was lost, so the browser posts it again."""
+    report = file_report(teacher)
+    task = triage_task(report)
+    client = client_for(supervisor)
+    client.post(reverse("task_claim", kwargs={"task_id": task.pk}))
+    client.post(reverse("task_detail", kwargs={"task_id": task.pk}), _triage_post(coordinator))
+    case = Case.objects.get()
+
+    retry = client.post(reverse("task_detail", kwargs={"task_id": task.pk}), _triage_post(coordinator), follow=True)
+
+    assert retry.redirect_chain[0] == (reverse("case_detail", kwargs={"case_id": case.pk}), 302)
+    with translation.override("cs"):  # the page's language; English until the catalogue has it
+        assert gettext("You have already completed this task.") in html(retry)
+    assert not AuditEvent.objects.filter(actor=supervisor, outcome="denied").exists()
+    assert Case.objects.count() == 1
+    reopened = client.get(reverse("task_detail", kwargs={"task_id": task.pk}))
+    assert reopened["Location"] == reverse("case_detail", kwargs={"case_id": case.pk})
+    assert not AuditEvent.objects.filter(actor=supervisor, outcome="denied").exists()
+
+
+def test_a_completed_triage_is_a_404_and_an_audited_refusal_for_anyone_else(
+    teacher: User, supervisor: User, second_supervisor: User, coordinator: User
+) -> None:
+    report = file_report(teacher)
+    task = triage(report, supervisor, coordinator=coordinator)
+    for method in ("get", "post"):
+        response = getattr(client_for(second_supervisor), method)(
+            reverse("task_detail", kwargs={"task_id": task.pk}), _triage_post(coordinator)
+        )
+        assert response.status_code == 404
+    denials = AuditEvent.objects.filter(
+        actor=second_supervisor, outcome="denied", object_type="viewflow.task", object_id=str(task.pk)
+    )
+    assert denials.count() == 2
+    assert Case.objects.count() == 1
+
+
 def test_the_child_is_matched_by_birth_number_when_registered(
     teacher: User, supervisor: User, coordinator: User
 ) -> None:
@@ -362,6 +404,25 @@ def test_the_coordinator_sends_the_feedback_and_the_partner_learns_only_the_answ
     assert CHILD_GIVEN not in listing
     assert report.case is not None
     assert report.case.reference not in listing
+
+
+def test_a_retried_feedback_post_goes_to_the_inbox_and_is_recorded_once(
+    teacher: User, supervisor: User, coordinator: User
+) -> None:
+    report = file_report(teacher, feedback_requested=True)
+    triage(report, supervisor, coordinator=coordinator)
+    task = feedback_task(report)
+    client = client_for(coordinator)
+    assert client.post(reverse("task_detail", kwargs={"task_id": task.pk}), {"confirm": "on"}).status_code == 302
+    report.refresh_from_db()
+    sent_at = report.feedback_sent_at
+
+    retry = client.post(reverse("task_detail", kwargs={"task_id": task.pk}), {"confirm": "on"})
+
+    assert (retry.status_code, retry["Location"]) == (302, reverse("inbox"))
+    assert not AuditEvent.objects.filter(actor=coordinator, outcome="denied").exists()
+    report.refresh_from_db()
+    assert report.feedback_sent_at == sent_at
 
 
 def test_only_the_holder_records_the_feedback(teacher: User, supervisor: User, coordinator: User) -> None:

@@ -29,7 +29,9 @@ from casework.models import (
     TeamMembership,
     User,
 )
-from casework.services.plan_actions import may_report_action, organisation_member_ids, team_owners
+from casework.services.plan_actions import organisation_member_ids, team_owners
+from permissions.access import load_action_facts
+from permissions.policy import Subject, may_report_on_action
 from workflows.deadlines import working_deadline
 from workflows.flows.common import cancel_process
 from workflows.models import DeadlineKind
@@ -84,7 +86,8 @@ class ActionFlow(Flow):
         return self.action_of(task).plan.case
 
     def may_report(self, user: User, task: Any) -> bool:
-        return may_report_action(user, self.action_of(task))
+        action = self.action_of(task)
+        return may_report_on_action(Subject.from_user(user), load_action_facts(user, action))
 
     def start_process(self, activation: Any, action: PlanAction) -> Any:
         activation.process.action = action

@@ -64,12 +64,12 @@ from casework.models import (
     User,
 )
 from casework.services.assessments import assessment_input_withdraw
-from casework.services.plans import may_approve_plan as plan_approver_allowed
 from casework.services.plans import plan_draft_start, plan_in_work
 from casework.services.reports import supervisor_ids
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions.access import load_case_access
+from permissions.policy import Subject, may_approve_plan, may_provide_input
 from workflows.deadlines import ipod_due, working_deadline
 from workflows.flows.common import APPROVAL_TIME, cancel_process
 from workflows.models import Deadline, DeadlineKind
@@ -209,14 +209,17 @@ class CaseFlow(Flow):
         """A supervisor of the case's authority who did not draft the version (four eyes), on an open case."""
         case = self.case_of(task)
         plan = plan_in_work(case)
-        return case.is_open and plan is not None and plan_approver_allowed(user, plan)
+        return (
+            case.is_open
+            and plan is not None
+            and may_approve_plan(
+                Subject.from_user(user), municipality_id=case.municipality_id, drafted_by_id=plan.drafted_by_id
+            )
+        )
 
     def may_provide_input(self, user: User, task: Any) -> bool:
-        """Only the member asked, while they are on the team and the case is open."""
-        if task.owner_id != user.pk:
-            return False
-        access = load_case_access(user, self.case_of(task))
-        return access.visible and not access.read_only
+        """Only the member asked (the task's owner), while they are on the team and the case is open."""
+        return may_provide_input(load_case_access(user, self.case_of(task)), asked_id=task.owner_id)
 
     # --- Node bodies -----------------------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from casework.models import (
     User,
 )
 from casework.services.reports import supervisor_ids
-from permissions.access import load_case_access
+from permissions.policy import Subject, may_decide_closure
 from workflows.deadlines import working_deadline
 from workflows.flows.common import APPROVAL_TIME, cancel_process
 from workflows.models import DeadlineKind
@@ -77,8 +77,11 @@ class ClosureFlow(Flow):
         return (
             request.case.is_open
             and request.status == ClosureStatus.PENDING
-            and request.requested_by_id != user.pk
-            and load_case_access(user, request.case).subject.supervises(request.case.municipality_id)
+            and may_decide_closure(
+                Subject.from_user(user),
+                municipality_id=request.case.municipality_id,
+                proposed_by_id=request.requested_by_id,
+            )
         )
 
     def start_process(self, activation: Any, request: ClosureRequest) -> Any:

@@ -65,8 +65,7 @@ def do_action(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     case = action.plan.case
     form = ActionReportForm(request.POST or None)
     if request.method == "POST":
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "report on plan action")
+        tasks.require_task_holder(user, task, purpose="report on plan action")
         if form.is_valid():
             completes = form.cleaned_data["completes"]
             try:

@@ -20,6 +20,7 @@ from casework.compartments import Compartment
 from casework.models import AssessmentInput, Case, InputStatus, TeamMembership, User
 from casework.services.assessments import assessment_input_provide, assessment_inputs_request, assessment_write
 from permissions import gate
+from permissions.policy import Subject, holds_task
 from workflows import tasks
 from workflows.flows import CaseFlow
 from workflows.forms import AssessmentForm, InputRequestForm, ProvideInputForm
@@ -32,7 +33,7 @@ def _common(task: Any, user: User, case: Case) -> dict[str, Any]:
         "task": {
             "id": task.pk,
             "title": task.flow_task.task_title,
-            "mine": task.owner_id == user.pk,
+            "mine": holds_task(Subject.from_user(user), owner_id=task.owner_id),
             "free": task.owner_id is None,
             "owner": task.owner.display_name() if task.owner is not None else "",
             "created": task.created,
@@ -58,8 +59,7 @@ def request_inputs(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     members = [(m.user, str(m.team_role)) for m in memberships]
     form = InputRequestForm(request.POST or None, members=members)
     if request.method == "POST":
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "request assessment inputs")
+        tasks.require_task_holder(user, task, purpose="request assessment inputs")
         if form.is_valid():
             requests = form.requests()
             try:
@@ -130,8 +130,7 @@ def write_assessment(request: HttpRequest, user: User, task: Any) -> HttpRespons
     case = CaseFlow.case_of(task)
     form = AssessmentForm(request.POST or None)
     if request.method == "POST":
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "write assessment")
+        tasks.require_task_holder(user, task, purpose="write assessment")
         if form.is_valid():
             try:
                 tasks.task_complete(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from casework.models import Report, ReportStatus, UrgencyHint
 from casework.services.reports import REPORT_SEALED_FIELDS
 from permissions import gate
+from permissions.access import AccessedReport
 
 #: What a filer is told about their report: that it arrived, is being assessed, or was assessed. Not the outcome:
 #: that is the § 10(4) answer, for a mandated notifier who asked, once it is sent.
@@ -73,8 +74,9 @@ def _date(value: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
 
-def report_content(user: Any, report: Report, *, purpose: str) -> dict[str, Any]:
-    """The report's sealed fields through the gate (audited): what the notifier wrote, as plain values."""
+def report_content(user: Any, report: AccessedReport | Report, *, purpose: str) -> dict[str, Any]:
+    """The report's sealed fields through the gate (audited): what the notifier wrote, as plain values. ``report`` is
+    what ``access_report_by_id`` returned, or a task's report (decided afresh by the gate)."""
     disclosure = gate.read(user, report, REPORT_SEALED_FIELDS, purpose=purpose)
     values = dict(disclosure.values)
     return {

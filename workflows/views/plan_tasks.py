@@ -125,8 +125,7 @@ def _action_initial(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _import_decisions(request: HttpRequest, user: User, task: Any, plan: Plan, form: ConferenceImportForm) -> bool:
     """Take over the chosen conference's decisions as the draft's actions; ``True`` when done (errors on ``form``)."""
-    if task.owner_id != user.pk:
-        raise tasks.refuse_task(user, task, "import conference decisions")
+    tasks.require_task_holder(user, task, purpose="import conference decisions")
     if not form.is_valid():
         return False
     try:
@@ -196,8 +195,7 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     )
     draft_saved = False
     if editing:
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "draft plan")
+        tasks.require_task_holder(user, task, purpose="draft plan")
         if form.is_valid() & (formset.is_valid() or not with_actions):
             cleaned = form.cleaned_data
             submit = "submit" in request.POST
@@ -253,8 +251,7 @@ def approve_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     plan = plan_in_work(case)
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and plan is not None:
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "decide plan")
+        tasks.require_task_holder(user, task, purpose="decide plan")
         if form.is_valid():
             approve = form.cleaned_data["decision"] == DecisionForm.APPROVE
             months = AuthoritySettings.for_municipality(case.municipality_id).review_months
@@ -284,8 +281,7 @@ def review(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     """The regular review: the coordinator starts the next version of the plan from the current one."""
     case = CaseFlow.case_of(task)
     if request.method == "POST":
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "review plan")
+        tasks.require_task_holder(user, task, purpose="review plan")
         tasks.task_complete(task=task, user=user, work=lambda: None, purpose="review plan")
         return _done(request, _("Case %(case)s: a new version of the plan was started.") % {"case": case.reference})
     current = Plan.objects.filter(case=case, status="current").select_related("drafted_by").first()
@@ -299,8 +295,7 @@ def approve_closure(request: HttpRequest, user: User, task: Any) -> HttpResponse
     case = closure.case
     form = DecisionForm(request.POST or None)
     if request.method == "POST":
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "decide closure")
+        tasks.require_task_holder(user, task, purpose="decide closure")
         if form.is_valid():
             approve = form.cleaned_data["decision"] == DecisionForm.APPROVE
 

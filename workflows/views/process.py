@@ -1,6 +1,6 @@
 """The case's process page: where the case flow (``workflows.flows.CaseFlow``) stands, for the case's leads.
 
-Reached through ``permissions.access.access_case_by_id`` (the same 404 as for a case that does not exist); only the
+Reached through ``permissions.access.access_case_as_lead`` (the same 404 as for a case that does not exist); only the
 coordinator and the authority's supervisors (``is_lead``, also on a closed case) see it, anyone else who sees the case
 gets an audited 403. It shows the steps in order with their state, the finished tasks (which step, who, when) and
 viewflow's chart of the graph with this process's state, rendered here from ``viewflow.workflow.chart`` — viewflow's
@@ -26,7 +26,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from casework.case_views.common import viewer
-from permissions.access import access_case_by_id, case_access_of, refuse
+from permissions.access import access_case_as_lead
 from workflows.flows import CaseFlow
 from workflows.graph import process_steps
 from workflows.nodes import OPEN_STATUSES
@@ -115,9 +115,7 @@ def case_process(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """The case flow's steps, history and chart. POST is refused only after the access checks, so whoever may not
     see the page gets the same answer whatever the method."""
     user = viewer(request)
-    case = access_case_by_id(user, case_id, purpose=PURPOSE)
-    if not case_access_of(user, case).is_lead:
-        raise refuse(user, case, purpose=PURPOSE)
+    case = access_case_as_lead(user, case_id, purpose=PURPOSE).case
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     process = CaseProcess.objects.filter(case_id=case.pk).first()

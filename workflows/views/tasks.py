@@ -25,6 +25,7 @@ from casework.selectors.cases import open_case_of_child
 from casework.services import report_feedback_record, report_triage
 from permissions import gate
 from permissions.access import access_report_by_id, load_case_access
+from permissions.policy import Subject, holds_task
 from workflows import graph, tasks
 from workflows.flows import ReportFlow
 from workflows.forms import FeedbackForm, TriageForm
@@ -39,7 +40,7 @@ def _first_message(error: ValidationError) -> str:
 @require_POST
 def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
     user = viewer(request)
-    task = tasks.access_task_by_id(user, task_id, purpose="take task")
+    task = tasks.access_task_by_id(user, task_id, purpose="take task", for_work=False)
     try:
         tasks.task_claim(task=task, user=user)
     except ValidationError as exc:
@@ -53,7 +54,7 @@ def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def task_unassign(request: HttpRequest, task_id: int) -> HttpResponse:
     user = viewer(request)
-    task = tasks.access_task_by_id(user, task_id, purpose="give task back")
+    task = tasks.access_task_by_id(user, task_id, purpose="give task back", for_work=False)
     try:
         tasks.task_unassign(task=task, user=user)
     except ValidationError as exc:
@@ -67,13 +68,24 @@ def task_unassign(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     user = viewer(request)
-    task = tasks.access_task_by_id(user, task_id, purpose="task page")
-    if task.status not in tasks.OPEN_STATUSES:
-        if request.method != "GET":
-            raise tasks.refuse_task(user, task, "complete task")
-        return render(request, "workflows/task_done.html", {"title": task.flow_task.task_title})
+    try:
+        task = tasks.access_task_by_id(user, task_id, purpose="task page")
+    except tasks.TaskAlreadyDone as done:
+        return _already_done(request, user, done.task)
     # The page the task's node declares (``workflows.nodes.PolicyView``; access_task_by_id let only those through).
     return graph.task_page(task.flow_task)(request, user, task)
+
+
+def _already_done(request: HttpRequest, user: User, task: Any) -> HttpResponse:
+    """The user completed this task themselves and came back to it (a retry after a lost response, an old tab): no
+    refusal, no denial in the audit log; they go where the completed task led — a triage to the case it opened or
+    joined when they may open it, every other task to the inbox."""
+    messages.info(request, _("You have already completed this task."))
+    if task.flow_task == ReportFlow.triage:
+        case = ReportFlow.report_of(task).case
+        if case is not None and load_case_access(user, case).visible:
+            return redirect("case_detail", case_id=case.pk)
+    return redirect("inbox")
 
 
 def _common(task: Any, user: User, report: Report) -> dict[str, Any]:
@@ -81,7 +93,7 @@ def _common(task: Any, user: User, report: Report) -> dict[str, Any]:
         "task": {
             "id": task.pk,
             "title": task.flow_task.task_title,
-            "mine": task.owner_id == user.pk,
+            "mine": holds_task(Subject.from_user(user), owner_id=task.owner_id),
             "free": task.owner_id is None,
             "owner": task.owner.display_name() if task.owner is not None else "",
             "created": task.created,
@@ -124,8 +136,7 @@ def triage(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     report = ReportFlow.report_of(task)
     form = None
     if request.method == "POST":
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "triage report")
+        tasks.require_task_holder(user, task, purpose="triage report")
         form = TriageForm(request.POST, municipality_id=report.municipality_id)
         if form.is_valid():
             decision = form.decision()
@@ -179,8 +190,7 @@ def feedback(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     report = ReportFlow.report_of(task)
     form = FeedbackForm(request.POST or None)
     if request.method == "POST":
-        if task.owner_id != user.pk:
-            raise tasks.refuse_task(user, task, "send report feedback")
+        tasks.require_task_holder(user, task, purpose="send report feedback")
         if form.is_valid():
             try:
                 tasks.task_complete(
@@ -217,7 +227,8 @@ def feedback(request: HttpRequest, user: User, task: Any) -> HttpResponse:
 def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     """The whole report, for its handlers (supervisors of the authority, the coordinator of its case)."""
     user = viewer(request)
-    report = access_report_by_id(user, report_id, purpose="report page")
+    accessed = access_report_by_id(user, report_id, purpose="report page")
+    report = accessed.report
     header = report_header(report)
     case_visible = report.case is not None and load_case_access(user, report.case).visible
     return render(
@@ -225,7 +236,7 @@ def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         "workflows/report_detail.html",
         {
             "report": header,
-            "content": report_content(user, report, purpose="report page"),
+            "content": report_content(user, accessed, purpose="report page"),
             "case_visible": case_visible,
             "answer": answer_text(bool(report.at_risk)) if report.feedback_sent_at else None,
         },
