@@ -297,7 +297,3 @@ class Share(models.Model):
 
     def __str__(self) -> str:
         return f"share {self.pk}"
-
-    @property
-    def is_item(self) -> bool:
-        return self.item_id is not None

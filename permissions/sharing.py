@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from casework.models import Case, CaseNote, Organisation, TeamMembership, User
 from casework.sealing import seal_values
+from casework.services.validation import add_error
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify_many
 from permissions import audit
@@ -70,42 +71,42 @@ def share_grant(
     errors: dict[str, list[str]] = {}
     today = timezone.localdate()
     if (recipient_user is None) == (recipient_organisation is None):
-        errors.setdefault("recipient", []).append(_("Choose one team member or one organisation."))
+        add_error(errors, "recipient", _("Choose one team member or one organisation."))
     elif recipient_user is not None:
         recipient_access = load_case_access(recipient_user, case)
         if recipient_access.relationship is Relationship.CASE_LEAD:
-            errors.setdefault("recipient", []).append(_("This person sees the whole case already."))
+            add_error(errors, "recipient", _("This person sees the whole case already."))
         elif recipient_access.relationship is not Relationship.TEAM_MEMBER:
-            errors.setdefault("recipient", []).append(_("Share only with a current member of the team."))
+            add_error(errors, "recipient", _("Share only with a current member of the team."))
     elif recipient_organisation is not None:
         on_team = TeamMembership.objects.current().filter(case=case, user__organisation=recipient_organisation)
         if not on_team.exists():
-            errors.setdefault("recipient", []).append(_("Nobody from this organisation is on the team now."))
+            add_error(errors, "recipient", _("Nobody from this organisation is on the team now."))
     if note is not None:
         if note.case_id != case.pk:
-            errors.setdefault("note", []).append(_("This note is not part of this case."))
+            add_error(errors, "note", _("This note is not part of this case."))
         elif note.compartment not in SHAREABLE_ITEM_COMPARTMENTS:
-            errors.setdefault("note", []).append(_("This kind of note cannot be shared."))
+            add_error(errors, "note", _("This kind of note cannot be shared."))
         else:
             compartment = note.compartment
     elif compartment not in SHAREABLE_COMPARTMENTS:
-        errors.setdefault("compartment", []).append(_("Choose what to share."))
+        add_error(errors, "compartment", _("Choose what to share."))
     if compartment in CONSENT_REQUIRED:
         if consent is None:
-            errors.setdefault("consent", []).append(_("Sharing this needs a recorded agreement."))
+            add_error(errors, "consent", _("Sharing this needs a recorded agreement."))
         elif consent.case_id != case.pk or consent.compartment != compartment or consent.is_withdrawn:
-            errors.setdefault("consent", []).append(_("Choose an agreement of this case that covers this and stands."))
+            add_error(errors, "consent", _("Choose an agreement of this case that covers this and stands."))
     else:
         consent = None
     purpose = " ".join((purpose or "").split())
     if not purpose:
-        errors.setdefault("purpose", []).append(_("Say why it is shared."))
+        add_error(errors, "purpose", _("Say why it is shared."))
     elif len(purpose) > PURPOSE_MAX:
-        errors.setdefault("purpose", []).append(_("At most %(limit)d characters.") % {"limit": PURPOSE_MAX})
+        add_error(errors, "purpose", _("At most %(limit)d characters.") % {"limit": PURPOSE_MAX})
     if valid_until is None:
-        errors.setdefault("valid_until", []).append(_("Give the last day of the share."))
+        add_error(errors, "valid_until", _("Give the last day of the share."))
     elif valid_until < today:
-        errors.setdefault("valid_until", []).append(_("The last day cannot be in the past."))
+        add_error(errors, "valid_until", _("The last day cannot be in the past."))
     if errors:
         raise ValidationError(errors)
     assert valid_until is not None
@@ -156,18 +157,18 @@ def consent_record(
     require_case_lead(recorded_by, case, purpose="record consent")
     errors: dict[str, list[str]] = {}
     if compartment not in CONSENT_REQUIRED:
-        errors.setdefault("compartment", []).append(_("Agreements are recorded for health and the child's voice."))
+        add_error(errors, "compartment", _("Agreements are recorded for health and the child's voice."))
     if given_by not in ConsentGiver.values:
-        errors.setdefault("given_by", []).append(_("Choose who agreed."))
+        add_error(errors, "given_by", _("Choose who agreed."))
     name = " ".join((given_by_name or "").split())
     if not name:
-        errors.setdefault("given_by_name", []).append(_("This field is required."))
+        add_error(errors, "given_by_name", _("This field is required."))
     elif len(name) > NAME_MAX:
-        errors.setdefault("given_by_name", []).append(_("At most %(limit)d characters.") % {"limit": NAME_MAX})
+        add_error(errors, "given_by_name", _("At most %(limit)d characters.") % {"limit": NAME_MAX})
     if given_on is None:
-        errors.setdefault("given_on", []).append(_("This field is required."))
+        add_error(errors, "given_on", _("This field is required."))
     elif given_on > timezone.localdate():
-        errors.setdefault("given_on", []).append(_("The date cannot be in the future."))
+        add_error(errors, "given_on", _("The date cannot be in the future."))
     if errors:
         raise ValidationError(errors)
     assert given_on is not None
