@@ -2,8 +2,9 @@
 
 A share is for a stated purpose and until a day; it never makes a case visible to someone off the team. Sharing
 health or child's-voice items rests on a recorded agreement (``Consent``) and stops the moment that agreement is
-withdrawn (``Share.objects.in_force``). Same service rules as ``casework.services``: keyword-only, one transaction,
-field-level errors, refusals audited, writes audited by field name.
+withdrawn (``Share.objects.in_force``). The purpose is sealed under the case's key, in the shared compartment: only the
+gate shows it back. Same service rules as ``casework.services``: keyword-only, one transaction, field-level errors,
+refusals audited, writes audited by field name.
 """
 
 from __future__ import annotations
@@ -111,19 +112,22 @@ def share_grant(
         raise ValidationError(errors)
     assert valid_until is not None
     with transaction.atomic():
-        share = Share.objects.create(
+        share = Share(
             case=case,
             compartment=compartment,
             item_type=note._meta.label_lower if note is not None else "",
             item_id=note.pk if note is not None else None,
             recipient_user=recipient_user,
             recipient_organisation=recipient_organisation,
-            purpose=purpose,
             valid_until=valid_until,
             consent=consent,
             granted_by=granted_by,
         )
-        audit.record_write(granted_by, case.pk, "permissions.share", share.pk, ["compartment", "valid_until"], "share")
+        seal_values(share, {"purpose": purpose})
+        share.save(force_insert=True)
+        audit.record_write(
+            granted_by, case.pk, "permissions.share", share.pk, ["compartment", "purpose", "valid_until"], "share"
+        )
         _notify_share(share, _share_recipients(share), NotificationKind.SHARE_GRANTED, granted_by)
     return share
 
