@@ -30,9 +30,10 @@ demo: install keys ## Set up SQLite + demo data and serve on http://127.0.0.1:80
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py serve_demo --host $(HOST) --port $(PORT)
 
-lint: install ## Ruff lint and format check
+lint: install ## Ruff lint and format check, and the import contracts of pyproject.toml (DESIGN.md layering)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install ## mypy with django-stubs
 	$(BIN)/mypy .

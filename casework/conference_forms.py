@@ -5,12 +5,13 @@ the fields."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from casework.case_forms import CaseForm
-from casework.models import Attendance, ChildParticipation, ConferenceInvitee, ParticipantRelation, User
+from casework.models import Attendance, ChildParticipation, ParticipantRelation, User
 from casework.services.conferences import ADDENDUM_MAX, DECISION_MAX, MINUTES_MAX, ParticipantInput
 
 PARTICIPANT_SLOTS = 3
@@ -67,13 +68,23 @@ class ConferenceRescheduleForm(ConferenceLogisticsForm):
     """A new time, duration, place or link for a scheduled conference; the service checks it like scheduling."""
 
 
+class InviteeAttendance(Protocol):
+    """An invitee as the record form needs it: an invitee row, or the read model's ``InviteeRow``."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def attendance(self) -> str: ...
+
+
 class ConferenceRecordForm(CaseForm):
     child_participation = forms.ChoiceField(
         label=_("The child's participation"), choices=[("", "—"), *ChildParticipation.choices]
     )
     minutes = forms.CharField(label=_("Minutes"), max_length=MINUTES_MAX, widget=forms.Textarea(attrs={"rows": 12}))
 
-    def __init__(self, *args: object, invitees: Sequence[tuple[ConferenceInvitee, str]], **kwargs: object) -> None:
+    def __init__(self, *args: object, invitees: Sequence[tuple[InviteeAttendance, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.invitee_ids = [str(invitee.pk) for invitee, _label in invitees]
         for invitee, label in invitees:

@@ -223,6 +223,14 @@ def refuse(user: User | None, case: Case, *, purpose: str) -> PermissionDenied:
     return PermissionDenied()
 
 
+def accessed_case(user: User | None, case: AccessedCase | Case) -> AccessedCase:
+    """``case`` with the decision for ``user``: an ``AccessedCase`` as it came (from ``access_case_by_id``), a bare
+    case (a task's own case) decided now. Read models take either and hand the decision to the gate."""
+    if isinstance(case, AccessedCase):
+        return case
+    return AccessedCase(case, load_case_access(user, case))
+
+
 def accessed_cases(user: User | None, cases: Sequence[Case]) -> list[AccessedCase]:
     """Each of ``cases`` (a list page, already filtered by :func:`visible_cases`) with the user's standing on it,
     decided in a fixed number of queries (:func:`load_case_accesses`)."""

@@ -18,7 +18,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from casework.compartments import Compartment
 from casework.models.keys import KeyOwnerType
-from casework.sealing import SealedField, SealedModel
+from casework.sealing import PER_ROW, SealedField, SealedModel
 
 #: Sharing these needs a recorded agreement (DOMAIN.md: health information and what the child said).
 CONSENT_COMPARTMENTS = (Compartment.HEALTH, Compartment.CHILD_VOICE)
@@ -229,15 +229,19 @@ class ShareQuerySet(models.QuerySet["Share"]):
         )
 
 
-class Share(models.Model):
+class Share(SealedModel):
     """The coordinator shares one item, or one whole compartment, of a case with a member or an organisation.
 
     A share widens what a current team member reads; it never makes a case visible to someone outside the team. An
     organisation share reaches the organisation's current team members. Until a day (inclusive), for a stated purpose;
     health and child's-voice shares name the consent they rest on and stop when it is withdrawn.
+
+    The purpose says why a part of the child's file is shared, often what it is about: it is sealed under the case's
+    key in the shared compartment (a health share's purpose is health information), like a note's text.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    SEAL_OWNER_TYPE = KeyOwnerType.CASE
+
     case = models.ForeignKey("casework.Case", on_delete=models.PROTECT, related_name="shares")
     compartment = models.CharField(_("compartment"), max_length=16, choices=Compartment.choices)
     item_type = models.CharField(_("item type"), max_length=64, blank=True)
@@ -258,7 +262,7 @@ class Share(models.Model):
         null=True,
         blank=True,
     )
-    purpose = models.CharField(_("purpose"), max_length=200)
+    purpose = SealedField(compartment=PER_ROW, verbose_name=_("purpose"))
     valid_until = models.DateField(_("shared until (last day)"))
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="shares", null=True, blank=True)
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -298,6 +302,9 @@ class Share(models.Model):
     def __str__(self) -> str:
         return f"share {self.pk}"
 
-    @property
-    def is_item(self) -> bool:
-        return self.item_id is not None
+    def seal_owner_id(self) -> uuid.UUID:
+        return self.case_id
+
+    @classmethod
+    def owner_filter(cls, owner_id: uuid.UUID) -> models.Q:
+        return models.Q(case_id=owner_id)

@@ -159,10 +159,6 @@ class Item:
     assignee_user_id: int | None = None
     assignee_organisation_id: int | None = None
 
-    @property
-    def is_assigned(self) -> bool:
-        return self.assignee_user_id is not None or self.assignee_organisation_id is not None
-
 
 @dataclass(frozen=True)
 class CaseAccess:

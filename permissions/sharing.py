@@ -2,8 +2,9 @@
 
 A share is for a stated purpose and until a day; it never makes a case visible to someone off the team. Sharing
 health or child's-voice items rests on a recorded agreement (``Consent``) and stops the moment that agreement is
-withdrawn (``Share.objects.in_force``). Same service rules as ``casework.services``: keyword-only, one transaction,
-field-level errors, refusals audited, writes audited by field name.
+withdrawn (``Share.objects.in_force``). The purpose is sealed under the case's key, in the shared compartment: only the
+gate shows it back. Same service rules as ``casework.services``: keyword-only, one transaction, field-level errors,
+refusals audited, writes audited by field name.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from casework.models import Case, CaseNote, Organisation, TeamMembership, User
 from casework.sealing import seal_values
+from casework.services.validation import add_error
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify_many
 from permissions import audit
@@ -70,59 +72,62 @@ def share_grant(
     errors: dict[str, list[str]] = {}
     today = timezone.localdate()
     if (recipient_user is None) == (recipient_organisation is None):
-        errors.setdefault("recipient", []).append(_("Choose one team member or one organisation."))
+        add_error(errors, "recipient", _("Choose one team member or one organisation."))
     elif recipient_user is not None:
         recipient_access = load_case_access(recipient_user, case)
         if recipient_access.relationship is Relationship.CASE_LEAD:
-            errors.setdefault("recipient", []).append(_("This person sees the whole case already."))
+            add_error(errors, "recipient", _("This person sees the whole case already."))
         elif recipient_access.relationship is not Relationship.TEAM_MEMBER:
-            errors.setdefault("recipient", []).append(_("Share only with a current member of the team."))
+            add_error(errors, "recipient", _("Share only with a current member of the team."))
     elif recipient_organisation is not None:
         on_team = TeamMembership.objects.current().filter(case=case, user__organisation=recipient_organisation)
         if not on_team.exists():
-            errors.setdefault("recipient", []).append(_("Nobody from this organisation is on the team now."))
+            add_error(errors, "recipient", _("Nobody from this organisation is on the team now."))
     if note is not None:
         if note.case_id != case.pk:
-            errors.setdefault("note", []).append(_("This note is not part of this case."))
+            add_error(errors, "note", _("This note is not part of this case."))
         elif note.compartment not in SHAREABLE_ITEM_COMPARTMENTS:
-            errors.setdefault("note", []).append(_("This kind of note cannot be shared."))
+            add_error(errors, "note", _("This kind of note cannot be shared."))
         else:
             compartment = note.compartment
     elif compartment not in SHAREABLE_COMPARTMENTS:
-        errors.setdefault("compartment", []).append(_("Choose what to share."))
+        add_error(errors, "compartment", _("Choose what to share."))
     if compartment in CONSENT_REQUIRED:
         if consent is None:
-            errors.setdefault("consent", []).append(_("Sharing this needs a recorded agreement."))
+            add_error(errors, "consent", _("Sharing this needs a recorded agreement."))
         elif consent.case_id != case.pk or consent.compartment != compartment or consent.is_withdrawn:
-            errors.setdefault("consent", []).append(_("Choose an agreement of this case that covers this and stands."))
+            add_error(errors, "consent", _("Choose an agreement of this case that covers this and stands."))
     else:
         consent = None
     purpose = " ".join((purpose or "").split())
     if not purpose:
-        errors.setdefault("purpose", []).append(_("Say why it is shared."))
+        add_error(errors, "purpose", _("Say why it is shared."))
     elif len(purpose) > PURPOSE_MAX:
-        errors.setdefault("purpose", []).append(_("At most %(limit)d characters.") % {"limit": PURPOSE_MAX})
+        add_error(errors, "purpose", _("At most %(limit)d characters.") % {"limit": PURPOSE_MAX})
     if valid_until is None:
-        errors.setdefault("valid_until", []).append(_("Give the last day of the share."))
+        add_error(errors, "valid_until", _("Give the last day of the share."))
     elif valid_until < today:
-        errors.setdefault("valid_until", []).append(_("The last day cannot be in the past."))
+        add_error(errors, "valid_until", _("The last day cannot be in the past."))
     if errors:
         raise ValidationError(errors)
     assert valid_until is not None
     with transaction.atomic():
-        share = Share.objects.create(
+        share = Share(
             case=case,
             compartment=compartment,
             item_type=note._meta.label_lower if note is not None else "",
             item_id=note.pk if note is not None else None,
             recipient_user=recipient_user,
             recipient_organisation=recipient_organisation,
-            purpose=purpose,
             valid_until=valid_until,
             consent=consent,
             granted_by=granted_by,
         )
-        audit.record_write(granted_by, case.pk, "permissions.share", share.pk, ["compartment", "valid_until"], "share")
+        seal_values(share, {"purpose": purpose})
+        share.save(force_insert=True)
+        audit.record_write(
+            granted_by, case.pk, "permissions.share", share.pk, ["compartment", "purpose", "valid_until"], "share"
+        )
         _notify_share(share, _share_recipients(share), NotificationKind.SHARE_GRANTED, granted_by)
     return share
 
@@ -156,18 +161,18 @@ def consent_record(
     require_case_lead(recorded_by, case, purpose="record consent")
     errors: dict[str, list[str]] = {}
     if compartment not in CONSENT_REQUIRED:
-        errors.setdefault("compartment", []).append(_("Agreements are recorded for health and the child's voice."))
+        add_error(errors, "compartment", _("Agreements are recorded for health and the child's voice."))
     if given_by not in ConsentGiver.values:
-        errors.setdefault("given_by", []).append(_("Choose who agreed."))
+        add_error(errors, "given_by", _("Choose who agreed."))
     name = " ".join((given_by_name or "").split())
     if not name:
-        errors.setdefault("given_by_name", []).append(_("This field is required."))
+        add_error(errors, "given_by_name", _("This field is required."))
     elif len(name) > NAME_MAX:
-        errors.setdefault("given_by_name", []).append(_("At most %(limit)d characters.") % {"limit": NAME_MAX})
+        add_error(errors, "given_by_name", _("At most %(limit)d characters.") % {"limit": NAME_MAX})
     if given_on is None:
-        errors.setdefault("given_on", []).append(_("This field is required."))
+        add_error(errors, "given_on", _("This field is required."))
     elif given_on > timezone.localdate():
-        errors.setdefault("given_on", []).append(_("The date cannot be in the future."))
+        add_error(errors, "given_on", _("The date cannot be in the future."))
     if errors:
         raise ValidationError(errors)
     assert given_on is not None

@@ -198,10 +198,6 @@ class Deadline(models.Model):
     def __str__(self) -> str:
         return f"deadline {self.pk} ({self.kind})"
 
-    @property
-    def is_done(self) -> bool:
-        return self.done_at is not None
-
 
 # The report flow's process lives in its own module (the intake slice); imported here so that Django registers it.
 from workflows.processes import CaseProcess, ReportProcess  # noqa: E402, F401

@@ -32,7 +32,6 @@ from viewflow.workflow.status import STATUS
 
 from casework.models import User
 from permissions.access import record_denial
-from workflows.nodes import OPEN_STATUSES as OPEN_STATUSES  # defined with the nodes; task pages ask here
 from permissions.policy import (
     Subject,
     TaskFacts,
@@ -42,6 +41,7 @@ from permissions.policy import (
     may_open_task_for_work,
     may_see_task,
 )
+from workflows.nodes import OPEN_STATUSES as OPEN_STATUSES  # defined with the nodes; task pages ask here
 from workflows.nodes import PolicyView
 from workflows.services import deadline_done_for_task, deadline_reassign_for_task
 

@@ -1,9 +1,8 @@
 """Case conferences (§ 14 of Act No. 359/1999 Coll.): the list, scheduling, the conference page and its actions.
 
-Leads (coordinator, or a supervisor) see everything: invitees (participants' names through the gate), the record,
-decisions and addenda; they write on an open case only. Invited team members see the logistics (when, where) and
-nothing of the record; a member who is not invited gets an audited 403; everyone else the same 404 as for a missing
-case. Sealed text reaches the template only through gate reads.
+What a viewer sees of a conference is its read model (``casework.selectors.conferences``): leads see everything and
+write on an open case only; invited team members see the logistics; a member who is not invited gets an audited 403;
+everyone else the same 404 as for a missing case. Sealed text reaches the template only through gate reads.
 """
 
 from __future__ import annotations
@@ -33,38 +32,18 @@ from casework.conference_forms import (
 from casework.models import (
     Case,
     Conference,
-    ConferenceAddendum,
-    ConferenceDecision,
-    ConferenceInvitee,
     ConferenceStatus,
     Organisation,
     TeamMembership,
     User,
 )
-from permissions import gate
-from permissions.access import AccessedCase, access_case_by_id, access_case_object, refuse, require_case_lead
-from permissions.policy import CaseAccess, may_see_conference
-
-
-def _invited(user: User, conference_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    return set(
-        ConferenceInvitee.objects.filter(conference_id__in=conference_ids, user=user).values_list(
-            "conference_id", flat=True
-        )
-    )
-
-
-def _logistics(conference: Conference) -> dict[str, Any]:
-    return {
-        "id": conference.pk,
-        "starts_at": conference.starts_at,
-        "ends_at": conference.ends_at,
-        "duration_minutes": conference.duration_minutes,
-        "place": conference.place,
-        "online_link": conference.online_link,
-        "status": conference.get_status_display(),
-        "cancelled": conference.status == ConferenceStatus.CANCELLED,
-    }
+from casework.selectors.conferences import (
+    conference_access,
+    conference_disclosed,
+    conference_logistics,
+    conferences_visible,
+)
+from permissions.access import AccessedCase, access_case_by_id, access_case_object, require_case_lead
 
 
 def _members(case: Case) -> list[User]:
@@ -94,15 +73,12 @@ def conference_list(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case, access = access_case_by_id(user, case_id, purpose="case conferences")
     if request.method == "POST":
         return redirect("conference_list", case_id=case.pk)
-    conferences = list(Conference.objects.filter(case=case).order_by("-starts_at", "-id"))
-    invited = set() if access.is_lead else _invited(user, [c.pk for c in conferences])  # no query for a lead
-    conferences = [c for c in conferences if may_see_conference(access, invited=c.pk in invited)]
     return render(
         request,
         "casework/conference_list.html",
         {
             "case": header(case, access),
-            "conferences": [_logistics(c) for c in conferences],
+            "conferences": conferences_visible(user=user, case=AccessedCase(case, access)),
             "may_schedule": access.may_manage,
         },
     )
@@ -145,100 +121,50 @@ def _conference(
     return accessed, conference
 
 
-def _lead_detail(user: User, accessed: AccessedCase, conference: Conference, forms: dict[str, Any]) -> dict[str, Any]:
-    case, access = accessed
-    invitees = list(conference.invitees.select_related("user"))
-    names = gate.read_case(user, accessed, invitees, ["name", "email"], purpose="case conference invitees")
-    labels = [
-        (i, i.user.display_name() if i.user is not None else (d.get("name") or _("(hidden)")))
-        for i, d in zip(invitees, names, strict=True)
-    ]
-    minutes = gate.read_case(user, accessed, [conference], ["minutes"], purpose="case conference record")[0]
-    decisions = list(
-        ConferenceDecision.objects.filter(conference=conference).select_related("owner_user", "owner_organisation")
-    )
-    texts = gate.read_case(user, accessed, decisions, ["text"], purpose="case conference decisions")
-    addenda = list(ConferenceAddendum.objects.filter(conference=conference).select_related("author"))
-    addendum_texts = gate.read_case(user, accessed, addenda, ["text"], purpose="case conference addenda")
-    writable = access.may_manage
-    status = conference.status
-    started = conference.starts_at <= timezone.now()
-    record_form = forms.get("record")
-    if record_form is None and writable and status in (ConferenceStatus.SCHEDULED, ConferenceStatus.HELD):
-        record_form = ConferenceRecordForm(
-            initial={"child_participation": conference.child_participation, "minutes": minutes.get("minutes") or ""},
-            invitees=labels,
-        )
-    decision_form = forms.get("decision")
-    if decision_form is None and writable and status == ConferenceStatus.HELD:
-        decision_form = ConferenceDecisionForm(owners=_owners(case)[0])
-    addendum_form = forms.get("addendum")
-    if addendum_form is None and writable and status == ConferenceStatus.SIGNED_OFF:
-        addendum_form = ConferenceAddendumForm()
-    return {
-        "is_lead": True,
-        "invitees": [
-            {
-                "name": label,
-                "email": d.get("email") or "",
-                "relation": i.get_relation_display() if i.relation else "",
-                "attendance": i.get_attendance_display(),
-                "withheld": bool(d.withheld),
-            }
-            for (i, label), d in zip(labels, names, strict=True)
-        ],
-        "minutes": minutes.get("minutes"),
-        "minutes_withheld": bool(minutes.withheld),
-        "child_participation": conference.get_child_participation_display() if conference.child_participation else "",
-        "held_at": conference.held_at,
-        "signed_off_at": conference.signed_off_at,
-        "signed_off_by": conference.signed_off_by.display_name() if conference.signed_off_by else "",
-        "decisions": [
-            {
-                "text": t.get("text"),
-                "withheld": bool(t.withheld),
-                "owner": (
-                    d.owner_user.display_name()
-                    if d.owner_user is not None
-                    else (d.owner_organisation.name if d.owner_organisation is not None else "")
-                ),
-                "due_on": d.due_on,
-            }
-            for d, t in zip(decisions, texts, strict=True)
-        ],
-        "addenda": [
-            {"text": t.get("text"), "withheld": bool(t.withheld), "author": a.author.display_name(), "at": a.created_at}
-            for a, t in zip(addenda, addendum_texts, strict=True)
-        ],
-        "record_form": record_form if writable and (started or forms.get("record")) else None,
-        "decision_form": decision_form,
-        "addendum_form": addendum_form,
-        "may_sign_off": writable and status == ConferenceStatus.HELD,
-        "may_cancel": writable and status == ConferenceStatus.SCHEDULED,
-        "may_reschedule": writable and status == ConferenceStatus.SCHEDULED,
-    }
-
-
-def _seeing(user: User, accessed: AccessedCase, conference: Conference) -> CaseAccess:
-    """A lead, or an invited member; anyone else who sees the case gets an audited 403."""
-    case, access = accessed
-    invited = not access.is_lead and conference.pk in _invited(user, [conference.pk])  # no query for a lead
-    if not may_see_conference(access, invited=invited):
-        raise refuse(user, case, purpose="case conference")
-    return access
-
-
 def _detail(
     request: HttpRequest, accessed: AccessedCase, conference: Conference, user: User, **forms: Any
 ) -> HttpResponse:
-    access = _seeing(user, accessed, conference)
+    """The conference's read model rendered, with the lead's forms on top (a posted form keeps its errors)."""
+    case = accessed.case
+    view = conference_disclosed(user=user, case=accessed, conference=conference)
     context: dict[str, Any] = {
-        "case": header(accessed.case, access),
-        "conference": _logistics(conference),
-        "is_lead": False,
+        "case": view.header,
+        "conference": view.logistics,
+        "is_lead": view.is_lead,
     }
-    if access.is_lead:
-        context.update(_lead_detail(user, accessed, conference, forms))
+    record = view.record
+    if record is not None:
+        record_form = forms.get("record")
+        if record_form is None and view.may_record:
+            record_form = ConferenceRecordForm(
+                initial={"child_participation": record.child_participation_value, "minutes": record.minutes or ""},
+                invitees=[(invitee, invitee.name) for invitee in record.invitees],
+            )
+        decision_form = forms.get("decision")
+        if decision_form is None and view.may_decide:
+            decision_form = ConferenceDecisionForm(owners=_owners(case)[0])
+        addendum_form = forms.get("addendum")
+        if addendum_form is None and view.may_add_addendum:
+            addendum_form = ConferenceAddendumForm()
+        context.update(
+            {
+                "invitees": record.invitees,
+                "minutes": record.minutes,
+                "minutes_withheld": record.minutes_withheld,
+                "child_participation": record.child_participation,
+                "held_at": record.held_at,
+                "signed_off_at": record.signed_off_at,
+                "signed_off_by": record.signed_off_by,
+                "decisions": record.decisions,
+                "addenda": record.addenda,
+                "record_form": record_form,
+                "decision_form": decision_form,
+                "addendum_form": addendum_form,
+                "may_sign_off": view.may_sign_off,
+                "may_cancel": view.may_cancel,
+                "may_reschedule": view.may_reschedule,
+            }
+        )
     return render(request, "casework/conference_detail.html", context)
 
 
@@ -249,7 +175,7 @@ def conference_detail(request: HttpRequest, case_id: uuid.UUID, conference_id: u
     user = viewer(request)
     accessed, conference = _conference(user, case_id, conference_id, "case conference")
     if request.method == "POST":
-        _seeing(user, accessed, conference)
+        conference_access(user=user, case=accessed, conference=conference, purpose="case conference")
         return _back(conference)
     return _detail(request, accessed, conference, user)
 
@@ -400,7 +326,7 @@ def conference_reschedule(request: HttpRequest, case_id: uuid.UUID, conference_i
     return render(
         request,
         "casework/conference_reschedule.html",
-        {"case": header(case, access), "conference": _logistics(conference), "form": form},
+        {"case": header(case, access), "conference": conference_logistics(conference), "form": form},
     )
 
 

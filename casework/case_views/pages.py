@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,10 +16,10 @@ from django.views.decorators.http import require_http_methods
 
 from casework import services
 from casework.case_forms import CaseNoteForm, CaseOpenForm
-from casework.case_views.common import CHILD_BASICS, child_basics, child_name, header, member_rows, relation, viewer
-from casework.models import NOTE_COMPARTMENTS, CaseNote, User
-from casework.selectors.cases import case_memberships, case_notes, open_case_of_child
-from casework.selectors.lists import CaseFilters, Scope, case_list_for_user
+from casework.case_views.common import CHILD_BASICS, child_basics, child_name, header, relation, viewer
+from casework.selectors.case_file import case_disclosed
+from casework.selectors.cases import open_case_of_child
+from casework.selectors.lists import CaseFilters, Scope, case_list_for_user, case_list_scopes
 from casework.views import shell_page
 from permissions import gate
 from permissions.access import (
@@ -32,7 +29,6 @@ from permissions.access import (
     load_case_access,
     refuse,
 )
-from permissions.policy import CaseAccess, Subject
 
 # --- The list -----------------------------------------------------------------------------------------------------
 
@@ -48,24 +44,13 @@ STATUS_CHOICES = [
 ]
 
 
-def _scopes(user: User) -> tuple[list[Scope], Scope]:
-    """The list's tabs for the viewer's system role, and the default tab. Tabs only filter: which cases are listed
-    at all is ``visible_cases``."""
-    subject = Subject.from_user(user)
-    if subject.is_supervisor:
-        return [Scope.ALL, Scope.COORDINATING, Scope.MEMBER], Scope.ALL
-    if subject.is_authority_staff:
-        return [Scope.COORDINATING, Scope.MEMBER], Scope.COORDINATING
-    return [Scope.MEMBER], Scope.MEMBER
-
-
 @shell_page("case_list")
 @require_http_methods(["GET"])
 def case_list(request: HttpRequest) -> HttpResponse:
     """One selector query, the viewer's standing on all rows decided at once, one batched gate read: a fixed number
     of queries."""
     user = viewer(request)
-    scopes, default = _scopes(user)
+    scopes, default = case_list_scopes(user=user)
     scope = next((s for s in scopes if s.value == request.GET.get("scope")), default)
     status = request.GET.get("status", "open")
     if status not in {value for value, _label in STATUS_CHOICES}:
@@ -144,78 +129,31 @@ def case_open(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
 # --- The case page ------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class NoteSection:
-    compartment: str
-    label: str
-    #: The viewer reads the compartment as a whole; otherwise the page says it is hidden (never how much).
-    whole: bool
-    shared_whole: bool
-    notes: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _note_sections(
-    access: CaseAccess, notes: Sequence[CaseNote], texts: Sequence[gate.Disclosure]
-) -> list[NoteSection]:
-    """The file's compartments in order, each with the notes the viewer reads; a compartment the viewer does not read
-    as a whole keeps only notes shared with them (or of their organisation) and says it is hidden."""
-    shared_items = access.facts.shared_items
-    sections = {
-        c.value: NoteSection(
-            compartment=c.value,
-            label=str(c.label),
-            whole=access.may_read_compartment(c),
-            shared_whole=not access.is_lead and c in access.facts.shared_compartments,
-        )
-        for c in NOTE_COMPARTMENTS
-    }
-    for note, disclosure in zip(notes, texts, strict=True):
-        if not disclosure.shows("text"):
-            continue  # withheld: neither its text nor that it exists
-        section = sections[note.compartment]
-        section.notes.append(
-            {
-                "id": note.pk,
-                "created_at": note.created_at,
-                "author": note.author.display_name(),
-                "organisation": note.author_organisation.name if note.author_organisation else "",
-                "text": disclosure.get("text") or "",
-                "shared": not section.whole and (note._meta.label_lower, str(note.pk)) in shared_items,
-            }
-        )
-    return list(sections.values())
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    """A fixed number of queries whatever the size of the team and the file: each list is one query, each gate read
-    one audit write. POST is refused only after the access check, so every case URL answers 404 to whoever may not
-    see the case, whatever the method."""
+    """The case's read model (``case_disclosed``) rendered. POST is refused only after the access check, so every case
+    URL answers 404 to whoever may not see the case, whatever the method."""
     user = viewer(request)
     accessed = access_case_by_id(user, case_id, purpose="case page")
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    case, access = accessed
-    child = gate.read_case(user, accessed, [case.child], CHILD_BASICS, purpose="case page")[0]
-    current, past = member_rows(case_memberships(case=case))
-    notes = case_notes(case=case)
-    texts = gate.read_case(user, accessed, notes, ["text"], purpose="case page")
+    view = case_disclosed(user=user, case=accessed, purpose="case page")
     return render(
         request,
         "casework/case_detail.html",
         {
-            "case": header(case, access),
-            "child": child_basics(child),
-            "child_id": case.child_id if access.is_lead else None,
-            "members": current,
-            "past_members": past if access.is_lead else [],
-            "sections": _note_sections(access, notes, texts),
-            "may_write": bool(access.note_compartments()),
-            "may_manage": access.may_manage,
-            "may_close": access.may_close,
-            "is_lead": access.is_lead,
-            "read_only": access.read_only,
+            "case": view.header,
+            "child": view.child,
+            "child_id": view.child_id,
+            "members": view.members,
+            "past_members": view.past_members,
+            "sections": view.sections,
+            "may_write": view.may_write,
+            "may_manage": view.may_manage,
+            "may_close": view.may_close,
+            "is_lead": view.is_lead,
+            "read_only": view.read_only,
         },
     )
 

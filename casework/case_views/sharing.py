@@ -1,6 +1,7 @@
 """Sharing: granting and revoking shares (a part of the file or one note), recording and withdrawing consents.
 
-The names of who agreed are sealed: only the sharing page discloses them, through one audited gate read.
+The names of who agreed and the shares' purposes are sealed: the sharing page discloses them, and the revoke page the
+one share's purpose, each through one audited gate read.
 """
 
 from __future__ import annotations
@@ -42,10 +43,14 @@ def _share_state(share: Share, today: datetime.date) -> tuple[str, str]:
     return "in_force", _("in force")
 
 
-def _share_rows(shares: Sequence[Share], notes: dict[str, CaseNote]) -> list[dict[str, Any]]:
+def _share_rows(
+    user: User, case: AccessedCase, shares: Sequence[Share], notes: dict[str, CaseNote], *, purpose: str
+) -> list[dict[str, Any]]:
+    """The shares with their purposes disclosed through the gate (one audited read, with the page's ``purpose``)."""
     today = timezone.localdate()
+    texts = gate.read_case(user, case, shares, ["purpose"], purpose=purpose) if shares else []
     rows = []
-    for share in shares:
+    for share, text in zip(shares, texts, strict=True):
         state, state_label = _share_state(share, today)
         if share.recipient_user is not None:
             recipient = person_label(share.recipient_user)
@@ -58,7 +63,7 @@ def _share_rows(shares: Sequence[Share], notes: dict[str, CaseNote]) -> list[dic
                 "id": share.pk,
                 "recipient": recipient,
                 "what": what,
-                "purpose": share.purpose,
+                "purpose": text.get("purpose") or "",
                 "valid_until": share.valid_until,
                 "consent": consent_label(share.consent) if share.consent else "",
                 "state": state,
@@ -118,7 +123,9 @@ def case_sharing(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         {
             "case": header(case, access),
             "form": form,
-            "shares": _share_rows(shares, {str(n.pk): n for n in notes}),
+            "shares": _share_rows(
+                user, AccessedCase(case, access), shares, {str(n.pk): n for n in notes}, purpose="case sharing"
+            ),
             "consents": _consent_rows(user, AccessedCase(case, access), consents),
         },
     )
@@ -146,7 +153,10 @@ def share_revoke(request: HttpRequest, case_id: uuid.UUID, share_id: uuid.UUID) 
     return render(
         request,
         "casework/case_share_revoke.html",
-        {"case": header(case, access), "share": _share_rows([share], notes)[0]},
+        {
+            "case": header(case, access),
+            "share": _share_rows(user, AccessedCase(case, access), [share], notes, purpose="revoke share")[0],
+        },
     )
 
 

@@ -141,14 +141,6 @@ class Conference(_CaseSealed):
         return f"conference {self.pk}"
 
     @property
-    def is_held(self) -> bool:
-        return self.status in HELD_STATUSES
-
-    @property
-    def is_signed_off(self) -> bool:
-        return self.status == ConferenceStatus.SIGNED_OFF
-
-    @property
     def ends_at(self) -> datetime.datetime:
         return self.starts_at + datetime.timedelta(minutes=self.duration_minutes)
 

@@ -100,10 +100,6 @@ class Plan(_CaseSealed):
     def is_in_work(self) -> bool:
         return self.status in IN_WORK_STATUSES
 
-    @property
-    def is_editable(self) -> bool:
-        return self.status == PlanStatus.DRAFT
-
 
 class PlanGoal(_CaseSealed):
     """A goal of one plan version."""

@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from casework.models import Case, CaseStatus, TeamMembership, User
 from permissions.access import visible_cases
+from permissions.policy import Subject
 
 
 class Scope(StrEnum):
@@ -22,6 +23,18 @@ class Scope(StrEnum):
     MEMBER = "member"
     #: Every case the user may see (for supervisors: the whole authority).
     ALL = "all"
+
+
+def case_list_scopes(*, user: User) -> tuple[list[Scope], Scope]:
+    """The list's tabs for the viewer's system role, and the default tab: a supervisor sees the whole authority
+    first, other OSPOD staff the cases they coordinate, a partner the cases they are on. Tabs only filter: which cases
+    are listed at all is ``visible_cases``."""
+    subject = Subject.from_user(user)
+    if subject.is_supervisor:
+        return [Scope.ALL, Scope.COORDINATING, Scope.MEMBER], Scope.ALL
+    if subject.is_authority_staff:
+        return [Scope.COORDINATING, Scope.MEMBER], Scope.COORDINATING
+    return [Scope.MEMBER], Scope.MEMBER
 
 
 @dataclass(frozen=True)

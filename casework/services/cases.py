@@ -35,6 +35,7 @@ from casework.models import (
 )
 from casework.sealing import seal_values
 from casework.selectors.cases import open_case_of_child
+from casework.services.validation import add_error as _add
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many, revoke_case
 from permissions import audit
@@ -60,10 +61,6 @@ def team_roles_ensure_defaults() -> int:
 def _errors(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationError(errors)
-
-
-def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
 
 
 def _next_number(municipality: Municipality, year: int) -> int:

@@ -47,6 +47,7 @@ from casework.selectors import child_find_by_birth_number
 from casework.selectors.cases import open_case_of_child
 from casework.services.cases import case_open
 from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX, child_create
+from casework.services.validation import add_error as _add
 from casework.services.validation import clean_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many
@@ -104,10 +105,6 @@ class ChildIdentity:
     date_of_birth: datetime.date | None
     birth_number: str
     address: str
-
-
-def _add(errors: dict[str, list[str]], key: str, message: str) -> None:
-    errors.setdefault(key, []).append(message)
 
 
 def report_filing_refused(user: User) -> PermissionDenied:

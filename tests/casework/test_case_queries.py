@@ -11,7 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from casework.models import Case, Municipality, Organisation, Role, Sector, TeamRole, User
+from casework.selectors.case_file import case_disclosed
 from casework.services import case_note_add, case_open, team_member_add
+from permissions.access import access_case_by_id
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.children import register_child
 
@@ -25,6 +27,11 @@ CASE_LIST_QUERIES_COORDINATOR = 13
 CASE_LIST_QUERIES_PARTNER = 15
 CASE_PAGE_QUERIES_COORDINATOR = 23
 CASE_PAGE_QUERIES_PARTNER = 25
+# The case page's read model on its own (``case_disclosed``, the case loaded by ``access_case_by_id`` beforehand):
+# the memberships, the notes, and two gate reads (the child, the notes), each a committed audit batch and a key load.
+# The same for a partner: their standing (membership, shares) was decided by ``access_case_by_id`` and is reused.
+CASE_READ_MODEL_QUERIES_COORDINATOR = 18
+CASE_READ_MODEL_QUERIES_PARTNER = 18
 
 
 def _open_cases(coordinator: User, count: int, *, teacher: User | None = None) -> list[Case]:
@@ -102,6 +109,29 @@ def test_case_page_runs_a_fixed_number_of_queries(
         with django_assert_num_queries(expected):  # type: ignore[attr-defined]
             response = client.get(url)
         assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [1, 50])
+def test_the_case_read_model_runs_a_fixed_number_of_queries(
+    size: int,
+    coordinator: User,
+    teacher: User,
+    olomouc: Municipality,
+    django_assert_num_queries: Callable[..., object],
+) -> None:
+    [case] = _open_cases(coordinator, 1, teacher=teacher)
+    _grow_case(case, coordinator, members=size, notes=size, municipality=olomouc)
+    for user, expected in (
+        (coordinator, CASE_READ_MODEL_QUERIES_COORDINATOR),
+        (teacher, CASE_READ_MODEL_QUERIES_PARTNER),
+    ):
+        loaded = access_case_by_id(user, case.pk, purpose="case page")
+        with django_assert_num_queries(expected):  # type: ignore[attr-defined]
+            view = case_disclosed(user=user, case=loaded, purpose="case page")
+        assert len(view.members) == size + 1
+        # The teacher reads the school notes only: every fifth note (``_grow_case``).
+        readable = size if user == coordinator else len(range(0, size, 5))
+        assert sum(len(section.notes) for section in view.sections) == readable
 
 
 def test_the_fixtures_really_grow(coordinator: User, olomouc: Municipality, ospod: Organisation) -> None:

@@ -20,15 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.models import Case, Municipality, Organisation, User
+from casework.services.validation import add_error as _add
 from permissions.access import load_case_access
 from permissions.policy import may_coordinate
 from workflows.models import Deadline, DeadlineKind
 
 REFERENCE_MAX = 24
-
-
-def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
 
 
 def _check_owner(errors: dict[str, list[str]], owner: User | None, *, case: Case | None, municipality_id: int) -> None:

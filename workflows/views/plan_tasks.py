@@ -19,23 +19,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from casework.case_forms import person_label
 from casework.models import (
     HELD_STATUSES,
-    Case,
     ClosureRequest,
     Conference,
     Plan,
-    PlanAction,
-    PlanGoal,
     TeamMembership,
     User,
 )
+from casework.selectors.plans import PlanView, plan_disclosed
 from casework.services.lifecycle import closure_approve, closure_return
 from casework.services.plan_actions import ACTIONS_PREFIX, plan_decisions_import
 from casework.services.plans import (
-    ACTION_TEXT_FIELDS,
-    PLAN_TEXT_FIELDS,
     plan_approve,
     plan_draft_start,
     plan_in_work,
@@ -59,67 +54,20 @@ from workflows.forms import (
 from workflows.models import AuthoritySettings
 from workflows.views.case_tasks import _common, _done
 
-PLAN_FIELDS = [*PLAN_TEXT_FIELDS, "return_comment"]
 
-
-def _owner_label(action: PlanAction) -> str:
-    """The owner with their role and organisation (the editor's and the approver's view)."""
-    return person_label(action.owner_user) if action.owner_user is not None else action.owner_name()
-
-
-def _plan_content(user: User, case: Case, plan: Plan, purpose: str) -> dict[str, Any]:
-    """The version's texts, goals and actions as far as the gate lets ``user`` read them."""
-    goals = list(PlanGoal.objects.filter(plan=plan).order_by("position", "id"))
-    actions = list(
-        PlanAction.objects.filter(plan=plan)
-        .select_related("owner_user__organisation", "owner_organisation")
-        .order_by("position", "id")
-    )
-    disclosure = gate.read_case(user, case, [plan], PLAN_FIELDS, purpose=purpose)[0]
-    goal_texts = gate.read_case(user, case, goals, ["text"], purpose=purpose) if goals else []
-    action_texts = gate.read_case(user, case, actions, ACTION_TEXT_FIELDS, purpose=purpose) if actions else []
-    goal_numbers = {goal.pk: number for number, goal in enumerate(goals, start=1)}
-    return {
-        "version": plan.version,
-        "status": plan.get_status_display(),
-        "drafted_by": plan.drafted_by.display_name(),
-        "next_review_on": plan.next_review_on,
-        "values": disclosure.values,
-        "withheld": disclosure.withheld,
-        "goals": [d.get("text") for d in goal_texts if d.shows("text")],
-        "goals_withheld": any(not d.shows("text") for d in goal_texts),
-        "actions": [
-            {
-                "what": texts.get("what"),
-                "what_withheld": not texts.shows("what"),
-                "success_measure": texts.get("success_measure"),
-                "success_measure_withheld": not texts.shows("success_measure"),
-                "owner": _owner_label(action),
-                "owner_name": action.owner_name(),
-                "owner_value": owner_value(action.owner_user_id, action.owner_organisation_id),
-                "due_on": action.due_on,
-                "goal": goal_numbers.get(action.goal_id) if action.goal_id is not None else None,
-                "decision_id": action.decision_id,
-                "carried_from_id": action.carried_from_id,
-            }
-            for action, texts in zip(actions, action_texts, strict=True)
-        ],
-    }
-
-
-def _action_initial(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _action_initial(plan: PlanView) -> list[dict[str, Any]]:
     """The editor's rows for the draft's actions (their texts as the gate disclosed them)."""
     return [
         {
-            "what": action["what"] or "",
-            "owner": action["owner_value"],
-            "due_on": action["due_on"],
-            "success_measure": action["success_measure"] or "",
-            "goal": str(action["goal"]) if action["goal"] is not None else "",
-            "decision_id": action["decision_id"],
-            "carried_from_id": action["carried_from_id"],
+            "what": action.what or "",
+            "owner": owner_value(action.owner_user_id, action.owner_organisation_id),
+            "due_on": action.due_on,
+            "success_measure": action.success_measure or "",
+            "goal": str(action.goal_number) if action.goal_number is not None else "",
+            "decision_id": action.decision_id,
+            "carried_from_id": action.carried_from_id,
         }
-        for action in actions
+        for action in plan.actions
     ]
 
 
@@ -158,10 +106,12 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     import_form = ConferenceImportForm(request.POST if importing else None, conferences=conferences)
     if importing and _import_decisions(request, user, task, plan, import_form):
         return redirect("task_detail", task_id=task.pk)
-    content = _plan_content(user, case, plan, "draft plan")
-    values = content["values"]
+    content = plan_disclosed(
+        user=user, case=case, plan=plan, purpose="draft plan", latest_reports=False, return_comment=True
+    )
+    values = content.values
     initial = {
-        "goals": "\n".join(content["goals"]),
+        "goals": "\n".join(content.goal_texts),
         "support_offered": values.get("support_offered") or "",
         "child_views": values.get("child_views") or "",
         "parents_views": values.get("parents_views") or "",
@@ -171,25 +121,25 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     data = request.POST if editing else None
     form = PlanForm(data, initial=initial)
     # The goal numbers of the actions count the goal lines as they are posted (as they will be saved).
-    goals = split_goal_lines(request.POST.get("goals", "")) if editing else content["goals"]
+    goals = split_goal_lines(request.POST.get("goals", "")) if editing else content.goal_texts
     members = (
         TeamMembership.objects.current()
         .filter(case=case)
         .select_related("user__organisation", "team_role")
         .order_by("user__last_name", "user__first_name", "user_id")
     )
-    former = [(action["owner_value"], action["owner_name"]) for action in content["actions"]]
+    former = [(owner_value(a.owner_user_id, a.owner_organisation_id), a.owner) for a in content.actions]
     origins = {
         origin
-        for action in content["actions"]
-        for origin in (action["decision_id"], action["carried_from_id"])
+        for action in content.actions
+        for origin in (action.decision_id, action.carried_from_id)
         if origin is not None
     }
     # A post without the action rows (no management form) keeps the draft's actions, as ``actions=None`` does.
     with_actions = editing and f"{ACTIONS_PREFIX}-TOTAL_FORMS" in request.POST
     formset = ActionFormSet(
         data if with_actions else None,
-        initial=_action_initial(content["actions"]),
+        initial=_action_initial(content),
         prefix=ACTIONS_PREFIX,
         form_kwargs={"owners": owner_choices(members, former), "goals": goals, "origins": origins},
     )
@@ -273,7 +223,13 @@ def approve_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
                     else _("Case %(case)s: the plan was returned to its drafter.")
                 )
                 return _done(request, text % {"case": case.reference})
-    content = _plan_content(user, case, plan, "approve plan") if plan is not None else None
+    content = (
+        plan_disclosed(
+            user=user, case=case, plan=plan, purpose="approve plan", latest_reports=False, return_comment=True
+        )
+        if plan is not None
+        else None
+    )
     return render(request, "workflows/approve_plan.html", {**_common(task, user, case), "form": form, "plan": content})
 
 
@@ -284,8 +240,14 @@ def review(request: HttpRequest, user: User, task: Any) -> HttpResponse:
         tasks.require_task_holder(user, task, purpose="review plan")
         tasks.task_complete(task=task, user=user, work=lambda: None, purpose="review plan")
         return _done(request, _("Case %(case)s: a new version of the plan was started.") % {"case": case.reference})
-    current = Plan.objects.filter(case=case, status="current").select_related("drafted_by").first()
-    content = _plan_content(user, case, current, "review plan") if current is not None else None
+    current = Plan.objects.filter(case=case, status="current").select_related("drafted_by", "approved_by").first()
+    content = (
+        plan_disclosed(
+            user=user, case=case, plan=current, purpose="review plan", latest_reports=False, return_comment=True
+        )
+        if current is not None
+        else None
+    )
     return render(request, "workflows/review_plan.html", {**_common(task, user, case), "plan": content})
 
 

@@ -22,6 +22,7 @@ from casework.case_views.common import viewer
 from casework.models import Report, User
 from casework.selectors import child_find_by_birth_number
 from casework.selectors.cases import open_case_of_child
+from casework.selectors.report_file import ReportContent, report_disclosed
 from casework.services import report_feedback_record, report_triage
 from permissions import gate
 from permissions.access import access_report_by_id, load_case_access
@@ -103,13 +104,13 @@ def _common(task: Any, user: User, report: Report) -> dict[str, Any]:
     }
 
 
-def _prefill(content: dict[str, Any]) -> dict[str, Any]:
+def _prefill(content: ReportContent) -> dict[str, Any]:
     return {
-        "given_name": content["child_given_name"],
-        "family_name": content["child_family_name"],
-        "date_of_birth": content["child_date_of_birth"],
-        "birth_number": content["child_birth_number"],
-        "address": content["child_address"],
+        "given_name": content.child_given_name,
+        "family_name": content.child_family_name,
+        "date_of_birth": content.child_date_of_birth,
+        "birth_number": content.child_birth_number,
+        "address": content.child_address,
     }
 
 
@@ -162,7 +163,7 @@ def triage(request: HttpRequest, user: User, task: Any) -> HttpResponse:
             **_common(task, user, report),
             "content": content,
             "form": form,
-            "match": _register_match(user, content["child_birth_number"]),
+            "match": _register_match(user, content.child_birth_number),
         },
     )
 
@@ -228,16 +229,15 @@ def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     """The whole report, for its handlers (supervisors of the authority, the coordinator of its case)."""
     user = viewer(request)
     accessed = access_report_by_id(user, report_id, purpose="report page")
+    view = report_disclosed(user=user, report=accessed, purpose="report page")
     report = accessed.report
-    header = report_header(report)
-    case_visible = report.case is not None and load_case_access(user, report.case).visible
     return render(
         request,
         "workflows/report_detail.html",
         {
-            "report": header,
-            "content": report_content(user, accessed, purpose="report page"),
-            "case_visible": case_visible,
+            "report": view.header,
+            "content": view.content,
+            "case_visible": view.case_visible,
             "answer": answer_text(bool(report.at_risk)) if report.feedback_sent_at else None,
         },
     )

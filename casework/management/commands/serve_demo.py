@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connections
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger("casework.serve_demo")
 
@@ -62,7 +63,7 @@ def validate_periodic_commands(entries: Sequence[tuple[str, int]]) -> list[tuple
 
 
 class Command(BaseCommand):
-    help = "Serve config.asgi:application with daphne and run settings.PERIODIC_COMMANDS in the background."
+    help = "Serve settings.ASGI_APPLICATION with daphne and run settings.PERIODIC_COMMANDS in the background."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on (default 127.0.0.1).")
@@ -75,7 +76,8 @@ class Command(BaseCommand):
         from twisted.internet import reactor
         from twisted.internet.defer import Deferred
 
-        from config.asgi import application
+        # Named by the settings (as daphne's runserver does): no app imports ``config`` (an import contract).
+        application = import_string(settings.ASGI_APPLICATION)
 
         periodic = validate_periodic_commands(getattr(settings, "PERIODIC_COMMANDS", []))
         tasks: list[asyncio.Task[None]] = []
