@@ -66,7 +66,6 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import nodes
 from viewflow.workflow.base import Flow
-from viewflow.workflow.lock import SelectForUpdateLock
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
@@ -100,9 +99,11 @@ from casework.services.plans import plan_draft_start, plan_in_work
 from casework.services.reports import report_filing_refused, supervisor_ids
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many
+from permissions import audit
 from permissions.access import load_case_access, load_report_access
 from permissions.policy import may_file_report
 from workflows.deadlines import feedback_due, ipod_due, triage_due, working_deadline
+from workflows.locks import ProcessRowLock
 from workflows.models import AuthoritySettings, Deadline, DeadlineKind
 from workflows.nodes import AllBranchesJoin, EachSplit, PolicyView, branch_cancelled
 from workflows.processes import ActionProcess, CaseProcess, ClosureProcess, ReportProcess
@@ -131,7 +132,7 @@ class ReportFlow(Flow):
     """
 
     process_class = ReportProcess
-    lock_impl = SelectForUpdateLock(nowait=False)
+    lock_impl = ProcessRowLock()
     process_title = _("Report (oznámení)")
 
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Report received")).Next(this.triage)
@@ -262,7 +263,7 @@ def report_receive(*, filed_by: User, details: ReportDetails) -> Report:
     all. A refusal (the DPO, the administrator) is audited before any transaction opens."""
     if not may_file_report(filed_by):
         raise report_filing_refused(filed_by)
-    with transaction.atomic():
+    with audit.atomic():
         report = report_file(filed_by=filed_by, details=details)
         ReportFlow.start.run(report=report)
     return report
@@ -289,7 +290,7 @@ class CaseFlow(Flow):
     """
 
     process_class = CaseProcess
-    lock_impl = SelectForUpdateLock(nowait=False)
+    lock_impl = ProcessRowLock()
     process_title = _("Case")
 
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Case opened")).Next(this.request_inputs)
@@ -622,7 +623,7 @@ class ClosureFlow(Flow):
     """
 
     process_class = ClosureProcess
-    lock_impl = SelectForUpdateLock(nowait=False)
+    lock_impl = ProcessRowLock()
     process_title = _("Closure of the case")
 
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Closure proposed")).Next(this.approve_closure)
@@ -716,7 +717,7 @@ class ActionFlow(Flow):
     """
 
     process_class = ActionProcess
-    lock_impl = SelectForUpdateLock(nowait=False)
+    lock_impl = ProcessRowLock()
     process_title = _("Plan action")
 
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Plan approved")).Next(this.do_action)

@@ -20,13 +20,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from casework.models import User
+from permissions import audit
 from permissions.access import record_denial
 from workflows.nodes import PolicyView
 from workflows.services import deadline_done_for_task, deadline_reassign_for_task
@@ -103,7 +103,7 @@ def task_claim(*, task: Any, user: User) -> Any:
     if not node.may_work(user, task) or not node.queue:
         _refuse(user, task, "take task")
         raise PermissionDenied
-    with transaction.atomic(), node.flow_class.lock(task.process_id):
+    with audit.atomic(), node.flow_class.lock(task.process_id):
         task, activation = _locked(task)
         if task.status != STATUS.NEW or not node.can_assign(user, task) or not activation.assign.can_proceed():
             raise ValidationError({"task": [_("Someone else has taken this task in the meantime.")]})
@@ -119,7 +119,7 @@ def task_unassign(*, task: Any, user: User) -> Any:
     if not node.may_work(user, task) or not node.queue:
         _refuse(user, task, "give task back")
         raise PermissionDenied
-    with transaction.atomic(), node.flow_class.lock(task.process_id):
+    with audit.atomic(), node.flow_class.lock(task.process_id):
         task, activation = _locked(task)
         if task.status != STATUS.ASSIGNED or not node.can_unassign(user, task) or not activation.unassign.can_proceed():
             raise ValidationError({"task": [_("This task is no longer taken.")]})
@@ -140,7 +140,7 @@ def task_complete(*, task: Any, user: User, work: Callable[[], object], purpose:
     if not node.may_work(user, task) or task.owner_id != user.pk:
         _refuse(user, task, purpose)
         raise PermissionDenied
-    with transaction.atomic(), node.flow_class.lock(task.process_id):
+    with audit.atomic(), node.flow_class.lock(task.process_id):
         task, activation = _locked(task)
         if task.status != STATUS.ASSIGNED or not node.can_execute(user, task):
             raise ValidationError({"task": [_("This task is no longer yours to complete.")]})
