@@ -87,21 +87,16 @@ def _locked(conference: Conference) -> Conference:
     return Conference.objects.select_for_update().get(pk=conference.pk)
 
 
-def _invited_user_ids(conference: Conference) -> list[int]:
-    return [
-        uid
-        for uid in ConferenceInvitee.objects.filter(conference=conference, user__isnull=False).values_list(
-            "user_id", flat=True
-        )
-        if uid is not None
-    ]
+def _invited_user_ids(conference: Conference, case: Case) -> list[int]:
+    told = invitations.invitees_to_tell(conference, coordinator_id=case.coordinator_id)
+    return [uid for uid in told.values_list("user_id", flat=True) if uid is not None]
 
 
 def _tell_invitees(conference: Conference, case: Case, by: User, notice: invitations.Notice) -> None:
     """The invited users get a notification of the news (kind, reference and ids only) and every invitee with an
     address an e-mail with the calendar invitation, update or cancellation, after the commit."""
     notify_many(
-        recipient_ids=_invited_user_ids(conference),
+        recipient_ids=_invited_user_ids(conference, case),
         kind=notice.kind,
         case_id=case.pk,
         case_reference=case.reference,
