@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 from viewflow.workflow.status import STATUS
 
 from casework.models import AssessmentInput, Case, InputStatus, MembershipEndReason, TeamMembership, User
@@ -157,3 +157,43 @@ def test_ending_a_membership_while_the_member_submits_an_input_completes_both(
     assert task.status == STATUS.DONE
     purposes = set(AuditEvent.objects.filter(case_id=case.pk).values_list("purpose", flat=True))
     assert {"provide assessment input", "end membership"} <= purposes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_flow_lock_that_fails_reports_the_databases_error_without_retrying_in_the_aborted_transaction(
+    case: Case,
+) -> None:
+    """Issue 16, finding 2: viewflow's lock retried a failed ``SELECT … FOR UPDATE`` inside the transaction the
+    failure had aborted, so every retry failed with "current transaction is aborted" and the cause was lost."""
+    process_id = case_process_id(case)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold_the_flow() -> None:
+        try:
+            with transaction.atomic(), CaseFlow.lock(process_id):
+                held.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    def lock_with_a_short_timeout() -> None:
+        with transaction.atomic():
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '200ms'")
+            with CaseFlow.lock(process_id):
+                pass  # pragma: no cover - never reached
+
+    holder = threading.Thread(target=hold_the_flow)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        started = time.monotonic()
+        with pytest.raises(OperationalError) as excinfo:
+            lock_with_a_short_timeout()
+        assert "lock timeout" in str(excinfo.value)
+        assert time.monotonic() - started < 2  # waited once, no back-off retries
+    finally:
+        release.set()
+        holder.join()
