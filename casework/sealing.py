@@ -110,7 +110,9 @@ class Keyring:
     """Data keys for one unit of work: fetched once, unwrapped once, held only for the keyring's life.
 
     Creating an owner's first data key writes a ``DataKey`` row, so sealing must run inside the caller's write
-    transaction.
+    transaction. Two writers may seal the first values of one owner at the same moment: the key is inserted with
+    ``ON CONFLICT DO NOTHING`` and read back, so both use the one that won (never check-then-insert; DESIGN.md
+    invariant 10).
     """
 
     def __init__(self, provider: KeyProvider | None = None) -> None:
@@ -124,12 +126,28 @@ class Keyring:
             return cached, self._by_id[cached]
         row = DataKey.objects.filter(owner_type=owner_type, owner_id=owner_id, retired_at__isnull=True).first()
         if row is None:
-            row = self.create_key(owner_type, owner_id)
+            row = self._first_key(owner_type, owner_id)
         key = self._unwrap(row)
         self._active[(owner_type, owner_id)] = row.id
         return row.id, key
 
+    def _first_key(self, owner_type: str, owner_id: uuid.UUID) -> DataKey:
+        """The owner's active key, inserting one unless another writer's won: ``INSERT … ON CONFLICT DO NOTHING`` on
+        the one-active-key constraint, then read the row that is there. On PostgreSQL the insert waits for a
+        concurrent writer's uncommitted key and then yields to it (or goes in, if that writer rolled back)."""
+        key_id = uuid.uuid4()
+        material = new_data_key()
+        kek_id, wrapped = self._provider.wrap(material, data_key_id=key_id)
+        candidate = DataKey(id=key_id, owner_type=owner_type, owner_id=owner_id, kek_id=kek_id, wrapped_key=wrapped)
+        DataKey.objects.bulk_create([candidate], ignore_conflicts=True)
+        row = DataKey.objects.get(owner_type=owner_type, owner_id=owner_id, retired_at__isnull=True)
+        if row.id == key_id:
+            self._by_id[key_id] = material
+        return row
+
     def create_key(self, owner_type: str, owner_id: uuid.UUID) -> DataKey:
+        """A new active key for an owner whose active key the caller has just retired under its row lock
+        (re-encryption). Anywhere else use :meth:`active_key`, which never races another writer."""
         key_id = uuid.uuid4()
         material = new_data_key()
         kek_id, wrapped = self._provider.wrap(material, data_key_id=key_id)

@@ -1,7 +1,9 @@
 """Writing and reading the audit log: the chain, its canonical form, and the two ways to append a row.
 
-* :func:`record` appends inside the caller's transaction. For **writes** of protected fields: if the write rolls back,
-  its audit row does too, and a write without its audit row never commits.
+* :func:`record` records the row of a **write** of protected fields inside the caller's ``audit.atomic()`` block;
+  the rows of a transaction are appended as its last statements (:func:`atomic`), so the chain's head is locked
+  last and briefly (DESIGN.md invariant 10, docs/adr/0011-lock-order.md). If the write rolls back, its audit row
+  does too, and a write without its audit row never commits.
 * :func:`record_committed` appends in a transaction of its own and returns only once the row is committed. For
   protected **reads** and **denials**: the gate calls it before it decrypts anything or raises its 404, and treats
   :class:`AuditUnavailable` as "no plaintext". It refuses to run inside an outer transaction, whose rollback would
@@ -22,9 +24,11 @@ import hmac
 import ipaddress
 import json
 import re
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +54,9 @@ __all__ = [
     "AuditRecordInvalid",
     "AuditUnavailable",
     "Entry",
+    "atomic",
     "canonical_content",
+    "chain_head_taken",
     "compute_row_hash",
     "events_for_actor",
     "events_for_case",
@@ -235,75 +241,133 @@ class Entry:
     case_id: object = None
 
 
-def _append_many(*, actor: User | AnonymousUser | None, entries: Sequence[Entry], using: str) -> list[AuditEvent]:
-    """Append ``entries`` in order under one lock of the chain head: three statements however many rows."""
-    checked = []
-    for entry in entries:
-        object_id_text, purpose, case_uuid = _checked(
-            action=str(entry.action),
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            purpose=entry.purpose,
-            outcome=str(entry.outcome),
-            case_id=entry.case_id,
-        )
-        checked.append((entry, object_id_text, purpose, case_uuid, _field_names(entry.fields)))
-    if not checked:
-        return []
+def _prepared(actor: User | AnonymousUser | None, entry: Entry) -> AuditEvent:
+    """The row for ``entry``, validated and with the actor's snapshot and the request context, but not yet chained
+    (``seq``, ``occurred_at``, ``prev_hash`` and ``row_hash`` are set by :func:`_chain`)."""
+    object_id_text, purpose, case_uuid = _checked(
+        action=str(entry.action),
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        purpose=entry.purpose,
+        outcome=str(entry.outcome),
+        case_id=entry.case_id,
+    )
+    names = _field_names(entry.fields)
     context = current_request_context()
-    snapshot = _actor_snapshot(actor)
+    return AuditEvent(
+        action=str(entry.action),
+        object_type=entry.object_type,
+        object_id=object_id_text,
+        case_id=case_uuid,
+        field_names=names,
+        purpose=purpose,
+        outcome=str(entry.outcome),
+        request_id=context.request_id if context else "",
+        client_ip=_normalised_ip(context.client_ip) if context else None,
+        **_actor_snapshot(actor),
+    )
+
+
+def _chain(events: Sequence[AuditEvent], *, using: str) -> list[AuditEvent]:
+    """Append prepared rows in order under one lock of the chain head: three statements however many rows.
+
+    Inside a transaction the head stays locked until it ends, which is why write transactions append here only as
+    their last step (:func:`atomic`) and why this is remembered for :func:`chain_head_taken`.
+    """
+    if not events:
+        return []
     try:
         key = hmac_key()
     except ImproperlyConfigured as exc:
         raise AuditUnavailable(str(exc)) from exc
     try:
         with transaction.atomic(using=using):
+            _state.head_taken[using] = _outermost_block(connections[using])
             head = _locked_head(using)
             seq, prev_hash = head.seq, head.last_hash
             # Taken under the lock, so time order follows chain order unless the clock steps back.
             now = timezone.now()
-            events = []
-            for entry, object_id_text, purpose, case_uuid, names in checked:
+            for event in events:
                 seq += 1
-                event = AuditEvent(
-                    seq=seq,
-                    occurred_at=now,
-                    action=str(entry.action),
-                    object_type=entry.object_type,
-                    object_id=object_id_text,
-                    case_id=case_uuid,
-                    field_names=names,
-                    purpose=purpose,
-                    outcome=str(entry.outcome),
-                    request_id=context.request_id if context else "",
-                    client_ip=_normalised_ip(context.client_ip) if context else None,
-                    prev_hash=prev_hash,
-                    **snapshot,
-                )
+                event.seq = seq
+                event.occurred_at = now
+                event.prev_hash = prev_hash
                 event.row_hash = compute_row_hash(event, key=key)
                 prev_hash = event.row_hash
-                events.append(event)
             AuditEvent.objects.using(using).bulk_create(events)
             AuditChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(seq=seq, last_hash=prev_hash)
     except DatabaseError as exc:
         raise AuditUnavailable("the audit row could not be written") from exc
-    return events
+    return list(events)
 
 
-def _append(
-    *,
-    actor: User | AnonymousUser | None,
-    action: str,
-    object_type: str,
-    object_id: object,
-    fields: Iterable[str],
-    purpose: str,
-    outcome: str,
-    case_id: object,
-    using: str,
-) -> AuditEvent:
-    entry = Entry(action, object_type, object_id, fields, purpose, outcome, case_id)
-    return _append_many(actor=actor, entries=[entry], using=using)[0]
+# --- Write transactions: the audit rows are appended last ---------------------------------------------------------
+
+
+@dataclass
+class _Scope:
+    """An open :func:`atomic` block and the rows recorded directly inside it."""
+
+    block: Any  # django.db.transaction.Atomic
+    pending: list[AuditEvent] = field(default_factory=list)
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        #: Per database alias, the stack of open :func:`atomic` blocks of this thread (connections are per thread).
+        self.scopes: dict[str, list[_Scope]] = {}
+        #: Per database alias, the outermost block of the transaction that last appended to the chain.
+        self.head_taken: dict[str, Any] = {}
+
+
+_state = _State()
+
+
+def _outermost_block(connection: BaseDatabaseWrapper) -> Any:
+    """The block that opened the current transaction (ignoring a test case's wrapper), or None outside one."""
+    for block in connection.atomic_blocks:
+        if not getattr(block, "_from_testcase", False):
+            return block
+    return None
+
+
+@contextmanager
+def atomic() -> Iterator[None]:
+    """A write transaction whose audit rows are appended **last**, just before it commits (DESIGN.md invariant 10,
+    docs/adr/0011-lock-order.md). Use it instead of ``transaction.atomic()`` for every write that records audit rows.
+
+    :func:`record` inside the block only validates and keeps the row; the outermost ``audit.atomic()`` of the
+    transaction appends every kept row as its final statements. So the chain's head — the one lock every audited
+    request needs — is held only from those statements to COMMIT, and never while the transaction waits for a flow
+    or domain row lock (two writers taking the two in opposite orders deadlocked). Nested blocks are savepoints: a
+    nested block that fails takes its rows with it; one that succeeds hands them to the block around it. The rows
+    are still in the same transaction as the write they record: both commit, or neither.
+    """
+    using = router.db_for_write(AuditEvent)
+    scopes = _state.scopes.setdefault(using, [])
+    block = transaction.atomic(using=using)
+    with block:
+        scope = _Scope(block=block)
+        scopes.append(scope)
+        try:
+            yield
+        finally:
+            scopes.pop()
+        if scopes:
+            scopes[-1].pending.extend(scope.pending)
+        else:
+            _chain(scope.pending, using=using)
+
+
+def chain_head_taken() -> bool:
+    """Whether the current transaction has appended to the audit chain (and so holds its head until it ends).
+
+    Lock implementations ask this before taking a flow lock: a flow lock after an audit append is the reverse of the
+    product's lock order, the shape that deadlocks (docs/adr/0011-lock-order.md).
+    """
+    using = router.db_for_write(AuditEvent)
+    taken = _state.head_taken.get(using)
+    return taken is not None and taken is _outermost_block(connections[using])
 
 
 def record(
@@ -317,26 +381,32 @@ def record(
     outcome: AuditOutcome | str,
     case_id: uuid.UUID | str | None = None,
 ) -> AuditEvent:
-    """Append an audit row inside the caller's current transaction (a savepoint if one is open).
+    """Record the audit row of a write in the caller's transaction, to be appended when it ends (:func:`atomic`).
 
-    Use for writes of protected fields, inside the service's ``transaction.atomic()``: the row commits or rolls back
-    with the write. ``actor=None`` records the system itself. ``fields`` are field *names*. ``request_id`` and
-    ``client_ip`` come from :func:`permissions.middleware.current_request_context` (empty outside a request).
+    Use for writes of protected fields, directly inside the service's ``audit.atomic()`` block: the row commits or
+    rolls back with the write. The returned row gets its ``seq`` and hash when the transaction's rows are appended.
+    Outside any transaction the row is appended (and committed) at once. ``actor=None`` records the system itself.
+    ``fields`` are field *names*. ``request_id`` and ``client_ip`` come from
+    :func:`permissions.middleware.current_request_context` (empty outside a request).
 
-    Raises :class:`AuditRecordInvalid` for arguments that must not be logged, :class:`AuditUnavailable` when the
-    row cannot be written (the caller's transaction should then roll back, which letting it propagate does).
+    Raises :class:`AuditRecordInvalid` for arguments that must not be logged, and when called inside a transaction
+    that is not directly an ``audit.atomic()`` block (a bare ``transaction.atomic()``: its row would take the head in
+    the middle of the transaction, or survive a savepoint's rollback). :class:`AuditUnavailable` when a row cannot
+    be written (letting it propagate rolls the caller's transaction back).
     """
-    return _append(
-        actor=actor,
-        action=str(action),
-        object_type=object_type,
-        object_id=object_id,
-        fields=fields,
-        purpose=purpose,
-        outcome=str(outcome),
-        case_id=case_id,
-        using=router.db_for_write(AuditEvent),
-    )
+    using = router.db_for_write(AuditEvent)
+    event = _prepared(actor, Entry(str(action), object_type, object_id, fields, str(purpose), str(outcome), case_id))
+    connection = connections[using]
+    if not _outer_transaction_open(connection):
+        return _chain([event], using=using)[0]
+    scopes = _state.scopes.get(using)
+    if not scopes or connection.atomic_blocks[-1] is not scopes[-1].block:
+        raise AuditRecordInvalid(
+            "audit.record() inside a transaction must be called directly inside 'with audit.atomic():' "
+            "(use it instead of transaction.atomic() for writes; docs/adr/0011-lock-order.md)"
+        )
+    scopes[-1].pending.append(event)
+    return event
 
 
 def record_write(
@@ -390,29 +460,8 @@ def record_committed(
 
     Arguments as for :func:`record`; raises :class:`AuditRecordInvalid` for arguments that must not be logged.
     """
-    using = router.db_for_write(AuditEvent)
-    connection = connections[using]
-    if _outer_transaction_open(connection):
-        raise AuditUnavailable(
-            "record_committed() inside an open transaction: the audit row could be rolled back after the read"
-        )
-    try:
-        # durable=True is Django's own guard for the same rule; it also exempts only test-case atomics.
-        with transaction.atomic(using=using, durable=True):
-            return _append(
-                actor=actor,
-                action=str(action),
-                object_type=object_type,
-                object_id=object_id,
-                fields=fields,
-                purpose=purpose,
-                outcome=str(outcome),
-                case_id=case_id,
-                using=using,
-            )
-    except DatabaseError as exc:
-        # The COMMIT itself can fail (serialisation, lost connection): then nothing is durable.
-        raise AuditUnavailable("the audit row could not be committed") from exc
+    entry = Entry(str(action), object_type, object_id, fields, str(purpose), str(outcome), case_id)
+    return record_many_committed(actor=actor, entries=[entry])[0]
 
 
 def record_many_committed(*, actor: User | AnonymousUser | None, entries: Sequence[Entry]) -> list[AuditEvent]:
@@ -421,14 +470,17 @@ def record_many_committed(*, actor: User | AnonymousUser | None, entries: Sequen
     Same rules as :func:`record_committed`; a fixed number of statements whatever the number of entries.
     """
     using = router.db_for_write(AuditEvent)
+    events = [_prepared(actor, entry) for entry in entries]
     if _outer_transaction_open(connections[using]):
         raise AuditUnavailable(
-            "record_many_committed() inside an open transaction: the audit rows could be rolled back after the read"
+            "record_committed() inside an open transaction: the audit rows could be rolled back after the read"
         )
     try:
+        # durable=True is Django's own guard for the same rule; it also exempts only test-case atomics.
         with transaction.atomic(using=using, durable=True):
-            return _append_many(actor=actor, entries=entries, using=using)
+            return _chain(events, using=using)
     except DatabaseError as exc:
+        # The COMMIT itself can fail (serialisation, lost connection): then nothing is durable.
         raise AuditUnavailable("the audit rows could not be committed") from exc
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -111,7 +110,7 @@ def share_grant(
     if errors:
         raise ValidationError(errors)
     assert valid_until is not None
-    with transaction.atomic():
+    with audit.atomic():
         share = Share(
             case=case,
             compartment=compartment,
@@ -136,7 +135,7 @@ def share_revoke(*, share: Share, revoked_by: User) -> Share:
     """End a share now: it stops working with the recipient's next request."""
     case = share.case
     require_case_lead(revoked_by, case, purpose="revoke share")
-    with transaction.atomic():
+    with audit.atomic():
         if not Share.objects.filter(pk=share.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=revoked_by
         ):
@@ -176,7 +175,7 @@ def consent_record(
     if errors:
         raise ValidationError(errors)
     assert given_on is not None
-    with transaction.atomic():
+    with audit.atomic():
         consent = Consent(
             case=case,
             compartment=compartment,
@@ -200,7 +199,7 @@ def consent_withdraw(*, consent: Consent, withdrawn_by: User, withdrawn_on: date
     day = withdrawn_on or timezone.localdate()
     if day < consent.given_on or day > timezone.localdate():
         raise ValidationError({"withdrawn_on": [_("The date must be between the agreement and today.")]})
-    with transaction.atomic():
+    with audit.atomic():
         if not Consent.objects.filter(pk=consent.pk, withdrawal_recorded_at__isnull=True).update(
             withdrawn_on=day, withdrawal_recorded_by=withdrawn_by, withdrawal_recorded_at=timezone.now()
         ):

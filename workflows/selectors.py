@@ -5,7 +5,7 @@ flow, the process's case, and the task's
 ``Deadline`` (a left join: a task without a due date sorts after those with one). viewflow's own ``user_queue`` and
 inbox are not used: they load generic permission rows and know nothing of authorities, cases or reports (STACK.md).
 
-* **My tasks** — open tasks assigned to the user.
+* **My tasks** — open tasks assigned to the user (a team member's only while the membership is valid now).
 * **Team queue** — unassigned tasks the user may take: for supervisors, the triage of their authority's reports (the
   rule of ``permissions.access.triageable_reports``, the same as ``ReportAccess.may_triage``) and the approvals of
   plans and closures; for a member of a case's team, the plan actions owned by their organisation on that case.
@@ -135,9 +135,25 @@ def _of_type(queryset: QuerySet[Any], task_type: str) -> QuerySet[Any]:
     return queryset.filter(flow_task=node) if node is not None else queryset
 
 
+#: Tasks a user holds as a member of a case's team (an input to the assessment, an action of the plan): theirs only
+#: while the membership is valid now.
+_MEMBER_TASKS = ((CaseFlow.provide_input, _CASE), (ActionFlow.do_action, _ACTION_CASE))
+
+
+def _held_as_member_on_team(user: User) -> Q:
+    """Excludes the member tasks of cases where ``user``'s membership is no longer valid now (DESIGN invariant 5):
+    nothing happens when a last day passes, so the list's own query asks — a subquery, not another query."""
+    on_team = TeamMembership.objects.current().filter(user=user).values("case_id")
+    allowed = ~reduce(operator.or_, (Q(flow_task=node) for node, _path in _MEMBER_TASKS))
+    for node, case_path in _MEMBER_TASKS:
+        allowed |= Q(flow_task=node) & Q(**{f"{case_path}__in": on_team})
+    return allowed
+
+
 def my_tasks(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
-    """Open tasks assigned to ``user``, soonest due first (then oldest). One query."""
-    rows = Task.objects.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
+    """Open tasks assigned to ``user``, soonest due first (then oldest); a team member's tasks only while their
+    membership is valid now. One query."""
+    rows = Task.objects.filter(_held_as_member_on_team(user), owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
     return _rows(_of_type(rows, task_type), limit)
 
 

@@ -24,13 +24,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from casework.models import User
+from permissions import audit
 from permissions.access import record_denial
 from permissions.policy import (
     Subject,
@@ -151,7 +151,7 @@ def task_claim(*, task: Any, user: User) -> Any:
     if not may_see_task(Subject.from_user(user), task_facts(user, task)) or not node.queue:
         _refuse(user, task, "take task")
         raise PermissionDenied
-    with transaction.atomic(), node.flow_class.lock(task.process_id):
+    with audit.atomic(), node.flow_class.lock(task.process_id):
         task, activation = _locked(task)
         if task.status != STATUS.NEW or not node.can_assign(user, task) or not activation.assign.can_proceed():
             raise ValidationError({"task": [_("Someone else has taken this task in the meantime.")]})
@@ -167,7 +167,7 @@ def task_unassign(*, task: Any, user: User) -> Any:
     if not may_see_task(Subject.from_user(user), task_facts(user, task)) or not node.queue:
         _refuse(user, task, "give task back")
         raise PermissionDenied
-    with transaction.atomic(), node.flow_class.lock(task.process_id):
+    with audit.atomic(), node.flow_class.lock(task.process_id):
         task, activation = _locked(task)
         if task.status != STATUS.ASSIGNED or not node.can_unassign(user, task) or not activation.unassign.can_proceed():
             raise ValidationError({"task": [_("This task is no longer taken.")]})
@@ -188,7 +188,7 @@ def task_complete(*, task: Any, user: User, work: Callable[[], object], purpose:
     if not may_complete_task(Subject.from_user(user), task_facts(user, task)):
         _refuse(user, task, purpose)
         raise PermissionDenied
-    with transaction.atomic(), node.flow_class.lock(task.process_id):
+    with audit.atomic(), node.flow_class.lock(task.process_id):
         task, activation = _locked(task)
         if task.status != STATUS.ASSIGNED or not node.can_execute(user, task):
             raise ValidationError({"task": [_("This task is no longer yours to complete.")]})

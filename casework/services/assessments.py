@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -86,7 +85,7 @@ def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputR
         raise ValidationError(errors)
     now = timezone.now()
     created = []
-    with transaction.atomic():
+    with audit.atomic():
         for request in requests:
             membership = current[request.member.pk]
             member = membership.user
@@ -116,7 +115,7 @@ def assessment_input_provide(*, assessment_input: AssessmentInput, by: User, tex
     text = clean_text(errors, "text", text, INPUT_MAX)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with audit.atomic():
         locked = AssessmentInput.objects.select_for_update().get(pk=assessment_input.pk)
         if locked.status != InputStatus.REQUESTED:
             raise ValidationError({"text": [_("This input is no longer requested.")]})
@@ -139,7 +138,7 @@ def assessment_input_provide(*, assessment_input: AssessmentInput, by: User, tex
 
 def assessment_input_withdraw(*, assessment_input: AssessmentInput) -> AssessmentInput:
     """A request whose member left the team: withdrawn (a system action of ``team_member_end``; nothing to read)."""
-    with transaction.atomic():
+    with audit.atomic():
         updated = AssessmentInput.objects.filter(pk=assessment_input.pk, status=InputStatus.REQUESTED).update(
             status=InputStatus.WITHDRAWN, withdrawn_at=timezone.now()
         )
@@ -177,7 +176,7 @@ def assessment_write(
     }
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with audit.atomic():
         assessment = Assessment(case=case, author=by)
         seal_values(assessment, values)
         assessment.save(force_insert=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -92,7 +92,7 @@ def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) 
     now = timezone.now()
     year = timezone.localdate(now).year
     try:
-        with transaction.atomic():
+        with audit.atomic():
             number = _next_number(municipality, year)
             case = Case.objects.create(
                 municipality=municipality,
@@ -136,7 +136,7 @@ def case_close(*, case: Case, closed_by: User, reason: str) -> Case:
     if reason not in CloseReason.values:
         raise ValidationError({"reason": [_("Choose why the case is closed.")]})
     now = timezone.now()
-    with transaction.atomic():
+    with audit.atomic():
         updated = Case.objects.filter(pk=case.pk, status=CaseStatus.OPEN).update(
             status=CaseStatus.CLOSED, closed_at=now, closed_by=closed_by, close_reason=reason
         )
@@ -173,7 +173,7 @@ def coordinator_handover(*, case: Case, to: User, by: User, reason: str) -> Case
         _add(errors, "reason", _("Choose why the case is handed over."))
     _errors(errors)
     now = timezone.now()
-    with transaction.atomic():
+    with audit.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if not locked.is_open:
             raise ValidationError({"coordinator": [_("A closed case cannot be handed over.")]})
@@ -236,7 +236,7 @@ def team_member_add(
     assert user is not None
     assert team_role is not None
     try:
-        with transaction.atomic():
+        with audit.atomic():
             membership = TeamMembership.objects.create(
                 case=case,
                 user=user,
@@ -275,7 +275,7 @@ def team_member_end(*, membership: TeamMembership, ended_by: User, reason: str) 
     if reason not in MembershipEndReason.values or reason == MembershipEndReason.CASE_CLOSED:
         raise ValidationError({"reason": [_("Choose why the membership ends.")]})
     now = timezone.now()
-    with transaction.atomic():
+    with audit.atomic():
         updated = TeamMembership.objects.filter(pk=membership.pk, ended_at__isnull=True).update(
             ended_at=now, ended_by=ended_by, end_reason=reason
         )
@@ -319,7 +319,7 @@ def case_note_add(*, case: Case, author: User, compartment: str, text: str) -> C
             _("At most %(limit)d characters (it has %(count)d).") % {"limit": NOTE_MAX, "count": len(text)},
         )
     _errors(errors)
-    with transaction.atomic():
+    with audit.atomic():
         note = CaseNote(
             case=case,
             compartment=compartment,

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -94,7 +94,7 @@ def child_create(
     assert parsed is not None
 
     try:
-        with transaction.atomic():
+        with audit.atomic():
             child = Child(municipality=municipality, birth_number_index=index_value, created_by=created_by)
             keyring = Keyring()
             seal_values(
@@ -145,7 +145,7 @@ def child_crypto_shred(*, child: Child, by: User, decision_reference: str) -> No
         raise ValidationError(
             {"decision_reference": [str(_("Give the reference number of the shredding review's decision."))]}
         )
-    with transaction.atomic():
+    with audit.atomic():
         destroy_owner_keys(KeyOwnerType.CHILD, child.pk)
         Child.objects.filter(pk=child.pk).update(shredded_at=timezone.now(), birth_number_index=None)
         audit.record(

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -88,21 +87,16 @@ def _locked(conference: Conference) -> Conference:
     return Conference.objects.select_for_update().get(pk=conference.pk)
 
 
-def _invited_user_ids(conference: Conference) -> list[int]:
-    return [
-        uid
-        for uid in ConferenceInvitee.objects.filter(conference=conference, user__isnull=False).values_list(
-            "user_id", flat=True
-        )
-        if uid is not None
-    ]
+def _invited_user_ids(conference: Conference, case: Case) -> list[int]:
+    told = invitations.invitees_to_tell(conference, coordinator_id=case.coordinator_id)
+    return [uid for uid in told.values_list("user_id", flat=True) if uid is not None]
 
 
 def _tell_invitees(conference: Conference, case: Case, by: User, notice: invitations.Notice) -> None:
     """The invited users get a notification of the news (kind, reference and ids only) and every invitee with an
     address an e-mail with the calendar invitation, update or cancellation, after the commit."""
     notify_many(
-        recipient_ids=_invited_user_ids(conference),
+        recipient_ids=_invited_user_ids(conference, case),
         kind=notice.kind,
         case_id=case.pk,
         case_reference=case.reference,
@@ -179,7 +173,7 @@ def conference_schedule(
         cleaned.append((name, participant.relation, email))
     _raise(errors)
     purpose = "schedule case conference"
-    with transaction.atomic():
+    with audit.atomic():
         conference = Conference(
             case=case,
             starts_at=starts_at,
@@ -243,7 +237,7 @@ def conference_record(
         add_error(errors, "child_participation", _("Say how the child took part."))
     text = clean_text(errors, "minutes", minutes, MINUTES_MAX)
     _raise(errors)
-    with transaction.atomic():
+    with audit.atomic():
         locked = _locked(conference)
         _refuse_signed_off(locked)
         if locked.status not in (ConferenceStatus.SCHEDULED, ConferenceStatus.HELD):
@@ -302,7 +296,7 @@ def conference_decision_add(
     if due_on is not None and due_on < timezone.localtime(conference.starts_at).date():
         add_error(errors, "due_on", _("The due date cannot be before the conference."))
     _raise(errors)
-    with transaction.atomic():
+    with audit.atomic():
         locked = _locked(conference)
         _refuse_signed_off(locked)
         decision = ConferenceDecision(
@@ -336,7 +330,7 @@ def conference_sign_off(*, conference: Conference, by: User) -> Conference:
         raise ValidationError({"status": [_("Only a held conference can be signed off.")]})
     if conference.minutes is None:
         raise ValidationError({"minutes": [_("Write the minutes before signing off.")]})
-    with transaction.atomic():
+    with audit.atomic():
         locked = _locked(conference)
         _refuse_signed_off(locked)
         if locked.status != ConferenceStatus.HELD or locked.minutes is None:
@@ -360,7 +354,7 @@ def conference_addendum_add(*, conference: Conference, by: User, text: str) -> C
         add_error(errors, "status", _("Addenda belong to a signed-off record; edit the record until then."))
     text = clean_text(errors, "text", text, ADDENDUM_MAX)
     _raise(errors)
-    with transaction.atomic():
+    with audit.atomic():
         addendum = ConferenceAddendum(case=case, conference=conference, author=by)
         seal_values(addendum, {"text": text})
         addendum.save(force_insert=True)
@@ -376,7 +370,7 @@ def conference_cancel(*, conference: Conference, by: User) -> Conference:
     _refuse_signed_off(conference)
     if conference.status != ConferenceStatus.SCHEDULED:
         raise ValidationError({"status": [_("Only a scheduled conference can be cancelled.")]})
-    with transaction.atomic():
+    with audit.atomic():
         locked = _locked(conference)
         if locked.status != ConferenceStatus.SCHEDULED:
             raise ValidationError({"status": [_("Only a scheduled conference can be cancelled.")]})
@@ -415,7 +409,7 @@ def conference_reschedule(
     changed = [name for name, value in new.items() if getattr(conference, name) != value]
     if not changed:
         raise ValidationError({"starts_at": [_("Change the time, the duration, the place or the link.")]})
-    with transaction.atomic():
+    with audit.atomic():
         locked = _locked(conference)
         if locked.status != ConferenceStatus.SCHEDULED:
             raise ValidationError({"status": [_("Only a scheduled conference can be rescheduled.")]})

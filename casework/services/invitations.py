@@ -32,12 +32,13 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from casework.models import Case, Conference, ConferenceInvitee, ConferenceStatus, User
+from casework.models import Case, Conference, ConferenceInvitee, ConferenceStatus, TeamMembership, User
 from notifications.emails import EMAIL_LANGUAGES, site_url
 from notifications.models import KIND_TEXTS
 from notifications.models import Kind as NotificationKind
@@ -193,11 +194,22 @@ def _page_url(conference: Conference) -> str:
     return f"{site_url()}{path}"
 
 
+def invitees_to_tell(conference: Conference, *, coordinator_id: int | None) -> QuerySet[ConferenceInvitee]:
+    """The invitees who hear news of the conference: every participant without an account, and the invited users
+    who still stand on the case — a membership valid now (DESIGN invariant 5) or, after a handover, the coordinator.
+    A member who left the team, on the team page or by their last day passing, gets no notification and no e-mail
+    with the new time, place, link or calendar file. One query, with the membership check inside it."""
+    on_team = TeamMembership.objects.current().filter(case_id=conference.case_id, user_id=OuterRef("user_id"))
+    still_on_case = Exists(on_team) | Q(user_id=coordinator_id) if coordinator_id is not None else Exists(on_team)
+    return ConferenceInvitee.objects.filter(conference=conference).filter(Q(user__isnull=True) | still_on_case)
+
+
 def build_invitations(conference: Conference, *, case: Case, by: User, notice: Notice) -> list[Invitation]:
-    """One :class:`Invitation` per invitee with an address: a team member's account address, or a participant's sealed
-    address read through the gate as ``by`` (audited; withheld addresses are skipped). ``case`` is the conference's,
-    loaded with its coordinator. Call outside a transaction."""
-    invitees = list(ConferenceInvitee.objects.filter(conference=conference).select_related("user"))
+    """One :class:`Invitation` per invitee to tell (:func:`invitees_to_tell`) with an address: a team member's account
+    address, or a participant's sealed address read through the gate as ``by`` (audited; withheld addresses are
+    skipped). ``case`` is the conference's, loaded with its coordinator. Call outside a transaction."""
+    told = invitees_to_tell(conference, coordinator_id=case.coordinator_id)
+    invitees = list(told.select_related("user"))
     participants = [i for i in invitees if i.user is None and i.email is not None]
     addresses: dict[uuid.UUID, str] = {
         i.pk: i.user.email for i in invitees if i.user is not None and i.user.is_active and i.user.email

@@ -18,7 +18,6 @@ audited by field name. Notifications carry the kind, the case reference and ids 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,7 +68,7 @@ def closure_request(*, case: Case, by: User, reason: str, final_evaluation: str)
     if ClosureRequest.objects.filter(case=case, status=ClosureStatus.PENDING).exists():
         errors.setdefault("case", []).append(_("A proposal to close this case is already waiting for approval."))
     _raise(errors)
-    with transaction.atomic():
+    with audit.atomic():
         # The case's row lock serialises two proposals; the conditional unique constraint is the last word.
         Case.objects.select_for_update().filter(pk=case.pk).first()
         if ClosureRequest.objects.filter(case=case, status=ClosureStatus.PENDING).exists():
@@ -111,7 +110,7 @@ def closure_approve(*, request: ClosureRequest, by: User) -> ClosureRequest:
         raise ValidationError({"status": [_("This proposal is no longer waiting for a decision.")]})
     if not case.is_open:
         raise ValidationError({"status": [_("The case is already closed.")]})
-    with transaction.atomic():
+    with audit.atomic():
         locked = _locked_pending(request)
         case_services.case_close(case=case, closed_by=by, reason=locked.reason)
         locked.status = ClosureStatus.APPROVED
@@ -142,7 +141,7 @@ def closure_return(*, request: ClosureRequest, by: User, comment: str) -> Closur
     if request.status != ClosureStatus.PENDING:
         errors.setdefault("status", []).append(_("This proposal is no longer waiting for a decision."))
     _raise(errors)
-    with transaction.atomic():
+    with audit.atomic():
         locked = _locked_pending(request)
         seal_values(locked, {"return_comment": text})
         locked.status = ClosureStatus.RETURNED
@@ -175,7 +174,7 @@ def closure_withdraw(*, request: ClosureRequest, by: User) -> ClosureRequest:
         raise refuse(by, case, purpose=purpose)
     if request.status != ClosureStatus.PENDING:
         raise ValidationError({"status": [_("This proposal is no longer waiting for a decision.")]})
-    with transaction.atomic():
+    with audit.atomic():
         locked = _locked_pending(request)
         locked.status = ClosureStatus.WITHDRAWN
         locked.save(update_fields=["status"])
@@ -228,7 +227,7 @@ def court_petition_record(*, case: Case, by: User, kind: str, urgent_reason: str
         errors.setdefault("kind", []).append(_("Choose the kind of petition."))
     _raise(errors)
     urgent = kind == PetitionKind.URGENT
-    with transaction.atomic():
+    with audit.atomic():
         petition = CourtPetition(case=case, kind=kind, conference=conference, recorded_by=by)
         seal_values(petition, {"urgent_reason": reason if urgent else None})
         petition.save(force_insert=True)

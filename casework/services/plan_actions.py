@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -226,7 +225,7 @@ def plan_decisions_import(*, plan: Plan, by: User, conference: Conference) -> li
         add_error(errors, "conference", _("Decisions can be taken over once the conference was held."))
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with audit.atomic():
         locked = Plan.objects.select_for_update().get(pk=plan.pk)
         if locked.status != PlanStatus.DRAFT:
             raise ValidationError({"__all__": [_("Only a draft can be changed.")]})
@@ -278,7 +277,7 @@ def action_report(*, action: PlanAction, by: User, text: str, completes: bool = 
     if errors:
         raise ValidationError(errors)
     compartment = input_compartment(by)
-    with transaction.atomic():
+    with audit.atomic():
         locked = PlanAction.objects.select_for_update().get(pk=action.pk)
         if locked.status != ActionStatus.OPEN:
             raise ValidationError({"__all__": [_("This action is no longer open.")]})

@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,7 +56,7 @@ def plan_draft_start(*, case: Case, by: User) -> Plan:
     from the current one — its texts and goals copied (the first version starts empty). Only the case's lead, on an
     open case."""
     require_case_lead(by, case, purpose="start plan draft")
-    with transaction.atomic():
+    with audit.atomic():
         Case.objects.select_for_update().filter(pk=case.pk).first()
         existing = plan_in_work(case)
         if existing is not None:
@@ -147,7 +146,7 @@ def plan_save(
     )
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with audit.atomic():
         locked = Plan.objects.select_for_update().get(pk=plan.pk)
         if locked.status != PlanStatus.DRAFT:
             raise ValidationError({"__all__": [_("Only a draft can be changed.")]})
@@ -220,7 +219,7 @@ def plan_submit(*, plan: Plan, by: User) -> Plan:
             add_error(errors, field, message)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with audit.atomic():
         updated = Plan.objects.filter(pk=plan.pk, status=PlanStatus.DRAFT).update(
             status=PlanStatus.SUBMITTED, drafted_by=by, submitted_at=timezone.now()
         )
@@ -247,7 +246,7 @@ def plan_approve(*, plan: Plan, by: User, next_review_on: datetime.date) -> Plan
     if not plan.case.is_open:
         raise refuse(by, plan.case, purpose="approve plan")
     now = timezone.now()
-    with transaction.atomic():
+    with audit.atomic():
         Plan.objects.filter(case_id=plan.case_id, status=PlanStatus.CURRENT).update(status=PlanStatus.SUPERSEDED)
         updated = Plan.objects.filter(pk=plan.pk, status=PlanStatus.SUBMITTED).update(
             status=PlanStatus.CURRENT,
@@ -279,7 +278,7 @@ def plan_return(*, plan: Plan, by: User, comment: str) -> Plan:
     comment = clean_text(errors, "comment", comment, PLAN_TEXT_MAX)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with audit.atomic():
         seal_values(plan, {"return_comment": comment})
         updated = Plan.objects.filter(pk=plan.pk, status=PlanStatus.SUBMITTED).update(
             status=PlanStatus.DRAFT, return_comment=plan.return_comment, returned_at=timezone.now()

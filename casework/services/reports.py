@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -243,7 +242,7 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
     if errors:
         raise ValidationError(errors)
     urgent = bool(details.urgent_suggested) or any(hint in URGENT_HINTS for hint in hints)
-    with transaction.atomic():
+    with audit.atomic():
         year = timezone.localdate(received).year
         number = _next_number(municipality, year)
         report = Report(
@@ -307,7 +306,7 @@ def _written(user: User, report: Report, fields: list[str], purpose: str) -> Non
 def report_triage_take(*, report: Report, by: User) -> Report:
     """A supervisor took the report's triage from the team queue: it is "in triage" from now on."""
     _triaging(by, report, "take report triage")
-    with transaction.atomic():
+    with audit.atomic():
         Report.objects.filter(pk=report.pk, status=ReportStatus.RECEIVED).update(status=ReportStatus.IN_TRIAGE)
     report.refresh_from_db(fields=["status"])
     return report
@@ -316,7 +315,7 @@ def report_triage_take(*, report: Report, by: User) -> Report:
 def report_triage_release(*, report: Report, by: User) -> Report:
     """The triage went back to the team queue undecided: the report is "received" again."""
     _triaging(by, report, "release report triage")
-    with transaction.atomic():
+    with audit.atomic():
         Report.objects.filter(pk=report.pk, status=ReportStatus.IN_TRIAGE, decided_at__isnull=True).update(
             status=ReportStatus.RECEIVED
         )
@@ -361,7 +360,7 @@ def report_triage(
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    with transaction.atomic():
+    with audit.atomic():
         locked = _locked(report)
         if locked.is_decided or locked.decided_at is not None:
             raise ValidationError({"at_risk": [_("This report has already been triaged.")]})
@@ -413,7 +412,7 @@ def report_case_open(*, report: Report, by: User) -> Case:
     already has an open case — attach the report to it (its coordinator is told; handing it over is a separate act).
     Runs inside the triage's transaction (the flow's next node): a failure here undoes the triage too."""
     _triaging(by, report, "open case from report")
-    with transaction.atomic():
+    with audit.atomic():
         locked = _locked(report)
         if locked.is_decided or not locked.at_risk or locked.child_id is None or locked.assigned_coordinator is None:
             raise ValidationError({"at_risk": [_("This report is not waiting for a case.")]})
@@ -456,7 +455,7 @@ def report_feedback_record(*, report: Report, by: User) -> Report:
     """Record that the notifier was told whether the child was found to be a § 6 child — nothing more (§ 10(4))."""
     if not load_report_access(by, report).may_send_feedback:
         raise refuse_report(by, report, purpose="send report feedback")
-    with transaction.atomic():
+    with audit.atomic():
         locked = _locked(report)
         if not locked.feedback_requested:
             raise ValidationError({"feedback": [_("The notifier did not ask for feedback.")]})

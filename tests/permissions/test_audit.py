@@ -31,6 +31,9 @@ from permissions.audit import (
     record,
     record_committed,
 )
+from permissions.audit import (
+    atomic as audit_atomic,
+)
 from permissions.middleware import RequestContextMiddleware
 from permissions.models import GENESIS_HASH, AuditAction, AuditChainHead, AuditEvent, AuditOutcome
 
@@ -122,7 +125,7 @@ def test_row_snapshots_the_actor_and_holds_only_names(worker: User) -> None:
 
 def test_record_rolls_back_with_the_callers_write(worker: User) -> None:
     def failing_write() -> None:
-        with transaction.atomic():
+        with audit_atomic():  # the write's transaction (docs/adr/0011-lock-order.md)
             record(
                 actor=worker,
                 action=AuditAction.WRITE,

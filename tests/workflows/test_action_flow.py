@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import ngettext
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
@@ -198,6 +198,20 @@ def test_the_inbox_lists_the_action(case: Case, approved: Plan, teacher: User, d
     assert rows[0].due_at == working_deadline(school.due_on)
     assert [r.task_id for r in selectors.my_tasks(user=teacher, task_type="action").rows] == [action_task(school).pk]
     assert [r.task_id for r in selectors.my_tasks(user=doctor).rows] == [action_task(medical).pk]
+
+
+def test_an_action_leaves_its_owners_inbox_when_their_last_day_has_passed(
+    case: Case, approved: Plan, teacher: User, doctor: User
+) -> None:
+    """Issue 16, finding 6: the end date passing writes nothing, so the inbox's query itself asks for a membership
+    valid now (DESIGN invariant 5)."""
+    school, medical, _service = actions_of(approved)
+    today = timezone.localdate()
+    TeamMembership.objects.filter(case=case, user=teacher, ended_at__isnull=True).update(valid_until=today)
+    with time_machine.travel(f"{(today + datetime.timedelta(days=1)).isoformat()} 08:00 +01:00", tick=False):
+        assert selectors.my_tasks(user=teacher).rows == []
+        assert client_for(teacher).get(f"/inbox/tasks/{action_task(school).pk}/").status_code == 404
+        assert [r.task_id for r in selectors.my_tasks(user=doctor).rows] == [action_task(medical).pk]
 
 
 def test_the_organisations_action_waits_in_its_members_queue(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.models import Process, Task
@@ -226,3 +227,33 @@ def test_the_inbox_page_runs_a_fixed_number_of_queries(
     partner_client = client_for(partner)
     with django_assert_num_queries(INBOX_QUERIES_PARTNER):
         assert partner_client.get(reverse("inbox")).status_code == 200
+
+
+# --- Only while on the team (DESIGN invariant 5) -------------------------------------------------------------------
+
+
+def test_a_members_tasks_leave_the_inbox_when_their_last_day_has_passed(
+    coordinator: User, teacher: User, django_assert_num_queries: Callable[..., Any]
+) -> None:
+    """Issue 16, finding 6: no event ends a membership whose last day passes, so the inbox's own query must ask
+    whether the membership is valid now — not list a task whose page then answers 404."""
+    from tests.factories.cases import add_member, open_case
+
+    from .test_case_flow import input_task, request
+
+    today = timezone.localdate()
+    case = open_case(coordinator=coordinator)
+    add_member(case, teacher, coordinator, valid_until=today)
+    request(case, coordinator, [teacher])
+    task = input_task(case, teacher)
+    assert [row.task_id for row in selectors.my_tasks(user=teacher).rows] == [task.pk]
+    client = client_for(teacher)
+    assert f"/inbox/tasks/{task.pk}/" in html(client.get(reverse("inbox")))
+
+    with time_machine.travel((today + datetime.timedelta(days=1)).isoformat() + " 00:05 +01:00", tick=False):
+        with django_assert_num_queries(LIST_QUERIES):
+            mine = selectors.my_tasks(user=teacher)
+        assert mine.rows == []
+        client = client_for(teacher)  # a fresh session: the one above has expired overnight
+        assert f"/inbox/tasks/{task.pk}/" not in html(client.get(reverse("inbox")))
+        assert client.get(f"/inbox/tasks/{task.pk}/").status_code == 404

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import nodes
 from viewflow.workflow.base import Flow
-from viewflow.workflow.lock import SelectForUpdateLock
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
@@ -34,6 +33,7 @@ from permissions.access import load_action_facts
 from permissions.policy import Subject, may_report_on_action
 from workflows.deadlines import working_deadline
 from workflows.flows.common import cancel_process
+from workflows.locks import ProcessRowLock
 from workflows.models import DeadlineKind
 from workflows.nodes import OPEN_STATUSES, PolicyView
 from workflows.processes import ActionProcess
@@ -51,7 +51,7 @@ class ActionFlow(Flow):
     """
 
     process_class = ActionProcess
-    lock_impl = SelectForUpdateLock(nowait=False)
+    lock_impl = ProcessRowLock()
     process_title = _("Plan action")
 
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Plan approved")).Next(this.do_action)

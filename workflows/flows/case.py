@@ -50,7 +50,6 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import nodes
 from viewflow.workflow.base import Flow
-from viewflow.workflow.lock import SelectForUpdateLock
 from viewflow.workflow.models import Task
 
 from casework.models import (
@@ -72,6 +71,7 @@ from permissions.access import load_case_access
 from permissions.policy import Subject, may_approve_plan, may_provide_input
 from workflows.deadlines import ipod_due, working_deadline
 from workflows.flows.common import APPROVAL_TIME, cancel_process
+from workflows.locks import ProcessRowLock
 from workflows.models import Deadline, DeadlineKind
 from workflows.nodes import OPEN_STATUSES, AllBranchesJoin, EachSplit, PolicyView, branch_cancelled, human_nodes
 from workflows.processes import CaseProcess
@@ -98,7 +98,7 @@ class CaseFlow(Flow):
     """
 
     process_class = CaseProcess
-    lock_impl = SelectForUpdateLock(nowait=False)
+    lock_impl = ProcessRowLock()
     process_title = _("Case")
 
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Case opened")).Next(this.request_inputs)

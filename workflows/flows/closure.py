@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import nodes
 from viewflow.workflow.base import Flow
-from viewflow.workflow.lock import SelectForUpdateLock
 
 from casework.models import (
     Case,
@@ -29,6 +28,7 @@ from casework.services.reports import supervisor_ids
 from permissions.policy import Subject, may_decide_closure
 from workflows.deadlines import working_deadline
 from workflows.flows.common import APPROVAL_TIME, cancel_process
+from workflows.locks import ProcessRowLock
 from workflows.models import DeadlineKind
 from workflows.nodes import PolicyView
 from workflows.processes import ClosureProcess
@@ -42,7 +42,7 @@ class ClosureFlow(Flow):
     """
 
     process_class = ClosureProcess
-    lock_impl = SelectForUpdateLock(nowait=False)
+    lock_impl = ProcessRowLock()
     process_title = _("Closure of the case")
 
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Closure proposed")).Next(this.approve_closure)

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import nodes
 from viewflow.workflow.base import Flow
-from viewflow.workflow.lock import SelectForUpdateLock
 
 from casework.models import (
     Report,
@@ -42,9 +40,11 @@ from casework.services import (
     report_triage_take,
 )
 from casework.services.reports import report_filing_refused
+from permissions import audit
 from permissions.access import load_report_access
 from permissions.policy import may_file_report
 from workflows import deadlines as due_dates
+from workflows.locks import ProcessRowLock
 from workflows.models import AuthoritySettings, DeadlineKind
 from workflows.nodes import PolicyView
 from workflows.processes import ReportProcess
@@ -66,7 +66,7 @@ class ReportFlow(Flow):
     """
 
     process_class = ReportProcess
-    lock_impl = SelectForUpdateLock(nowait=False)
+    lock_impl = ProcessRowLock()
     process_title = _("Report (oznámení)")
 
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Report received")).Next(this.triage)
@@ -192,7 +192,7 @@ def report_receive(*, filed_by: User, details: ReportDetails) -> Report:
     all. A refusal (the DPO, the administrator) is audited before any transaction opens."""
     if not may_file_report(filed_by):
         raise report_filing_refused(filed_by)
-    with transaction.atomic():
+    with audit.atomic():
         report = report_file(filed_by=filed_by, details=details)
         ReportFlow.start.run(report=report)
     return report

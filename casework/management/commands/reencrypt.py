@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from tqdm import tqdm
@@ -57,7 +56,7 @@ class Command(BaseCommand):
         )
 
     def _renew_owner(self, run: ReencryptionRun, owner_type: str, owner_id: uuid.UUID) -> int | None:
-        with transaction.atomic():
+        with audit.atomic():
             old = (
                 DataKey.objects.select_for_update()
                 .filter(owner_type=owner_type, owner_id=owner_id, retired_at__isnull=True)

@@ -39,7 +39,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
@@ -99,6 +98,7 @@ from casework.services.conferences import (
 from casework.services.lifecycle import closure_approve, closure_request
 from casework.services.plan_actions import ActionInput, action_report, plan_decisions_import
 from casework.services.plans import plan_approve, plan_in_work, plan_save, plan_submit
+from permissions import audit
 from permissions.models import ConsentGiver
 from permissions.sharing import consent_record, share_grant
 from workflows import tasks
@@ -1064,7 +1064,7 @@ def report_stage(report: Report) -> str:
 
 def seed_all() -> DemoData:
     """Run every part in order, in one transaction. Later features append their parts here."""
-    with transaction.atomic():
+    with audit.atomic():  # its audit rows appended last (docs/adr/0011-lock-order.md)
         data = DemoData(municipality=seed_municipality())
         seed_organisations(data)
         seed_users(data)
