@@ -12,10 +12,12 @@ Tests talk to the stack over HTTP and websockets only, as a browser would; they 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.cookiejar
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -35,6 +37,34 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def prod_environment(workdir: Path, *, database_url: str, redis_url: str = "redis://127.0.0.1:1/0") -> dict[str, str]:
+    """An environment for ``config.settings.prod`` with freshly generated throwaway secrets.
+
+    Nothing comes from the developer's environment or key file (``KEY_FILE`` points at a file that does not exist), so
+    a test proves what an operator's fresh installation needs. Loopback only; e-mail goes to a file under ``workdir``.
+    """
+
+    def key() -> str:
+        return base64.b64encode(secrets.token_bytes(32)).decode()
+
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "PYTHONUNBUFFERED": "1",
+        "KEY_FILE": str(workdir / "no-such-key-file.env"),
+        "LOG_DIR": str(workdir / "log"),
+        "STATIC_ROOT": str(workdir / "static"),
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+        "FIELD_KEKS": f"smoke:{key()}",
+        "AUDIT_HMAC_KEY": key(),
+        "BLIND_INDEX_KEY": key(),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "EMAIL_URL": "smtp://127.0.0.1:1",
+    }
 
 
 def _postgres_url() -> str | None:

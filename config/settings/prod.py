@@ -14,6 +14,9 @@ _required = {
     "DATABASE_URL": env.str("DATABASE_URL", default=""),
     "REDIS_URL": REDIS_URL,
     "ALLOWED_HOSTS": env.str("ALLOWED_HOSTS", default=""),
+    # smtp+tls://user:password@host:587 — without it base.py would fall back to the console backend and write
+    # participants' addresses and links into the log.
+    "EMAIL_URL": env.str("EMAIL_URL", default=""),
 }
 _missing = [name for name, value in _required.items() if not value]
 if _missing:
