@@ -145,3 +145,14 @@ def test_the_case_page_links_it_for_leads_only(case: Case, coordinator: User, te
 
 def test_post_is_not_allowed(case: Case, coordinator: User) -> None:
     assert client_for(coordinator).post(url(case), {}).status_code == 405
+
+
+def test_the_flow_chart_style_carries_the_pages_csp_nonce(case: Case, coordinator: User) -> None:
+    """The chart's inline <style> passes the Content-Security-Policy by its nonce; no style attribute is left."""
+    response = client_for(coordinator).get(url(case))
+    style_src = next(p for p in response["Content-Security-Policy"].split(";") if p.strip().startswith("style-src"))
+    nonce = re.search(r"'nonce-([^']+)'", style_src)
+    assert nonce is not None
+    page = html(response)
+    assert f'<style nonce="{nonce.group(1)}"' in page
+    assert ' style="' not in page
