@@ -98,10 +98,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # with "database is locked" halfway through a transaction.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 else:
-    # Persistent, health-checked connections: the websocket consumer's database calls would otherwise open a new
-    # PostgreSQL connection each (measured: p99 commit-to-socket 330 ms instead of 50 ms).
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A connection pool per process (Django's built-in psycopg pool), not persistent connections: under ASGI every
+    # request runs its sync code in a fresh thread, and CONN_MAX_AGE left one open connection behind per finished
+    # thread (101 sequential requests opened 102 sessions). Closing a pooled connection hands it back, so a process
+    # holds at most DB_POOL_MAX_SIZE sessions: size PostgreSQL's max_connections for processes x that, plus the
+    # periodic commands. Reuse also keeps the websocket consumer's queries off new connections (p99 commit-to-socket
+    # 330 ms with a new connection per call, 50 ms with reuse).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        # A request waits this long for a free connection before it fails (a 500), rather than queue forever.
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "casework.User"
