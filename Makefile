@@ -9,7 +9,7 @@ PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test lint typecheck check-migrations pytest bench chromium keys clean messages
+.PHONY: help install demo serve test lint typecheck check-migrations pytest bench chromium keys clean messages prod-smoke
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -51,6 +51,14 @@ pytest: install chromium ## The pytest suite (browser tests included), in parall
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test: lint typecheck check-migrations pytest ## Everything CI runs on one configuration
+
+# PostgreSQL and Redis on loopback (as .ci/run's second pass); the test makes and drops a database of its own.
+SMOKE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+SMOKE_REDIS_URL ?= redis://127.0.0.1:6379/9
+
+prod-smoke: install ## Run the product as in production (prod settings, throwaway secrets, 2 daphne processes) on loopback against PostgreSQL + Redis, check it, stop it
+	DATABASE_URL=$(SMOKE_DATABASE_URL) REDIS_URL=$(SMOKE_REDIS_URL) REQUIRE_SERVICES=1 \
+	  $(BIN)/pytest -p no:randomly -n 0 tests/test_prod_smoke.py
 
 bench: install keys ## Benchmarks; writes bench/results.json
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench.run

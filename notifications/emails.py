@@ -13,13 +13,15 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -40,14 +42,25 @@ def notifications_page_url() -> str:
     return f"{site_url()}{reverse('notification_list')}"
 
 
+def render_plain_text(template_name: str, context: dict[str, Any]) -> str:
+    """Render a text/plain e-mail template with autoescaping off.
+
+    Django's engine HTML-escapes every value, which is right for HTML and wrong for a plain-text body: ``&`` in a link
+    would arrive as ``&amp;`` and break it, ``<`` as ``&lt;``. Every plain-text e-mail body and subject goes through
+    here; an HTML alternative (if one is ever added) must use ``render_to_string`` and keep escaping.
+    """
+    template = get_template(template_name)
+    return str(template.template.render(Context(context, autoescape=False)))  # type: ignore[attr-defined]
+
+
 def render_email(*, count: int, urgent: bool) -> tuple[str, str]:
     """Subject and body: the same short message in each of ``EMAIL_LANGUAGES``."""
     context = {"count": count, "urgent": urgent, "url": notifications_page_url()}
     subjects, bodies = [], []
     for language in EMAIL_LANGUAGES:
         with translation.override(language):
-            subjects.append(render_to_string("notifications/email/subject.txt", context).strip())
-            bodies.append(render_to_string("notifications/email/body.txt", context).strip())
+            subjects.append(render_plain_text("notifications/email/subject.txt", context).strip())
+            bodies.append(render_plain_text("notifications/email/body.txt", context).strip())
     return " / ".join(subjects), "\n\n----\n\n".join(bodies) + "\n"
 
 

@@ -12,10 +12,12 @@ Tests talk to the stack over HTTP and websockets only, as a browser would; they 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.cookiejar
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -35,6 +37,34 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def prod_environment(workdir: Path, *, database_url: str, redis_url: str = "redis://127.0.0.1:1/0") -> dict[str, str]:
+    """An environment for ``config.settings.prod`` with freshly generated throwaway secrets.
+
+    Nothing comes from the developer's environment or key file (``KEY_FILE`` points at a file that does not exist), so
+    a test proves what an operator's fresh installation needs. Loopback only; e-mail goes to a file under ``workdir``.
+    """
+
+    def key() -> str:
+        return base64.b64encode(secrets.token_bytes(32)).decode()
+
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "PYTHONUNBUFFERED": "1",
+        "KEY_FILE": str(workdir / "no-such-key-file.env"),
+        "LOG_DIR": str(workdir / "log"),
+        "STATIC_ROOT": str(workdir / "static"),
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+        "FIELD_KEKS": f"smoke:{key()}",
+        "AUDIT_HMAC_KEY": key(),
+        "BLIND_INDEX_KEY": key(),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "EMAIL_URL": "smtp://127.0.0.1:1",
+    }
 
 
 def _postgres_url() -> str | None:
@@ -66,23 +96,63 @@ class Server:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+#: The production server command (README, "Production"): one daphne process per port; ``{port}`` is filled in.
+DAPHNE = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "config.asgi:application"]
+
+#: Creates a partner user (a school's teacher) with one unread notification; argv: username, password.
+PARTNER_SCRIPT = """
+import sys
+from django.db import transaction
+from casework.models import Municipality, Organisation, Role, Sector, User
+from notifications.models import Kind
+from notifications.services import notify
+username, password = sys.argv[1:3]
+with transaction.atomic():
+    orp, _ = Municipality.objects.get_or_create(code="SM", defaults={"name": "Smoke ORP"})
+    school, _ = Organisation.objects.get_or_create(
+        name="ZS Smoke", municipality=orp, defaults={"sector": Sector.SCHOOL}
+    )
+    user = User.objects.create_user(
+        username=username, password=password, organisation=school, role=Role.PARTNER, email=username + "@example.org"
+    )
+    notify(recipient_id=user.pk, kind=Kind.TASK_ASSIGNED, case_reference="SM 2026/0001")
+"""
+
+
 @dataclass
 class Stack:
+    """``prepare`` then ``start`` servers; ``stop`` ends every process it started and drops its database.
+
+    ``base_env`` replaces the test settings' environment (``prod_environment`` for the production smoke test: its
+    ``DATABASE_URL``/``REDIS_URL`` are filled in by ``prepare``); ``setup`` are the management commands ``prepare``
+    runs (by default migrate and the demo seed).
+    """
+
     workdir: Path
     redis_url: str = field(default_factory=lambda: os.environ.get("REDIS_URL", ""))
     servers: list[Server] = field(default_factory=list)
     _db_name: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    base_env: dict[str, str] | None = None
+    setup: list[list[str]] = field(default_factory=lambda: [["migrate", "--noinput"], ["seed_demo"]])
+
+    @property
+    def db_name(self) -> str:
+        return self._db_name
 
     def prepare(self) -> None:
-        """Create, migrate and seed the stack's database."""
+        """Create the stack's database and run the setup commands on it."""
         tag = uuid.uuid4().hex[:10]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_ALLOW_ASYNC"))}
+        if self.base_env is not None:
+            env = dict(self.base_env)
+        else:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_ALLOW_ASYNC"))}
         env.update(
             {
-                "DJANGO_SETTINGS_MODULE": "config.settings.test",
+                "DJANGO_SETTINGS_MODULE": env.get("DJANGO_SETTINGS_MODULE", "config.settings.test"),
                 # The test settings derive the channel prefix from this: one prefix per stack, shared by its servers.
                 "PYTEST_XDIST_WORKER": f"stack-{tag}",
+                "CHANNEL_PREFIX": f"stack-{tag}",
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -98,23 +168,32 @@ class Stack:
         else:
             env.pop("REDIS_URL", None)
         self.env = env
-        for command in (["migrate", "--noinput"], ["seed_demo"]):
-            subprocess.run(
-                [sys.executable, "manage.py", *command],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
+        for command in self.setup:
+            self.manage(*command)
 
-    def start(self, *, timeout: float = 60.0) -> Server:
-        """Start one more server process on a free port and wait until /healthz answers 200."""
+    def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``manage.py`` with the stack's environment; a failure raises with its output."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+        return result
+
+    def create_partner(self, username: str, password: str = DEMO_PASSWORD) -> None:
+        """A partner user with one unread notification, made through the product's own models and services."""
+        self.manage("shell", "-c", f"import sys; sys.argv = ['', {username!r}, {password!r}]; exec({PARTNER_SCRIPT!r})")
+
+    def start(self, *, timeout: float = 60.0, command: list[str] | None = None) -> Server:
+        """Start one more server process on a free port and wait until /healthz answers 200.
+
+        ``command`` (``{port}`` is filled in) replaces the demo's ``serve_demo``, e.g. :data:`DAPHNE`."""
         port = free_port()
         log = self.workdir / f"server-{port}.log"
+        argv = [sys.executable, "manage.py", "serve_demo", "--host", "127.0.0.1", "--port", "{port}"]
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "manage.py", "serve_demo", "--host", "127.0.0.1", "--port", str(port)],
+                [part.replace("{port}", str(port)) for part in (command or argv)],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,

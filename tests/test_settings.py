@@ -20,6 +20,7 @@ REQUIRED = [
     "DATABASE_URL",
     "REDIS_URL",
     "ALLOWED_HOSTS",
+    "EMAIL_URL",
 ]
 
 
@@ -42,6 +43,7 @@ def prod_env(tmp_path: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "ALLOWED_HOSTS": "spod.example.org",
+        "EMAIL_URL": "smtp://mailer:secret-smtp-password@smtp.example.org:587/?tls=true",
     }
 
 
@@ -76,3 +78,12 @@ def test_prod_passes_the_deployment_checks(prod_env: dict[str, str]) -> None:
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], prod_env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_prod_sends_email_over_smtp_from_email_url(prod_env: dict[str, str]) -> None:
+    """Production never falls back to the console backend (addresses and links would end up in the log)."""
+    script = "import django; django.setup(); from django.conf import settings as s; "
+    script += "print(s.EMAIL_BACKEND, s.EMAIL_HOST)"
+    result = _run(["-c", script], prod_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.core.mail.backends.smtp.EmailBackend", "smtp.example.org"]

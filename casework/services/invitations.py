@@ -33,13 +33,12 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from casework.models import Case, Conference, ConferenceInvitee, ConferenceStatus, TeamMembership, User
-from notifications.emails import EMAIL_LANGUAGES, site_url
+from notifications.emails import EMAIL_LANGUAGES, render_plain_text, site_url
 from notifications.models import KIND_TEXTS
 from notifications.models import Kind as NotificationKind
 from permissions import gate
@@ -185,7 +184,7 @@ def render_message(conference: Conference, *, case: Case, notice: Notice, page_u
                 label = str(NotificationKind(notice.kind).label)
                 subjects.append(f"{label} {case.reference}")
                 context["headline"] = str(KIND_TEXTS[notice.kind]) % {"reference": case.reference}
-                bodies.append(render_to_string("casework/email/conference_invitation.txt", context).strip())
+                bodies.append(render_plain_text("casework/email/conference_invitation.txt", context).strip())
     return " / ".join(dict.fromkeys(subjects)), "\n\n----\n\n".join(bodies) + "\n"
 
 

@@ -14,6 +14,9 @@ _required = {
     "DATABASE_URL": env.str("DATABASE_URL", default=""),
     "REDIS_URL": REDIS_URL,
     "ALLOWED_HOSTS": env.str("ALLOWED_HOSTS", default=""),
+    # smtp+tls://user:password@host:587 — without it base.py would fall back to the console backend and write
+    # participants' addresses and links into the log.
+    "EMAIL_URL": env.str("EMAIL_URL", default=""),
 }
 _missing = [name for name, value in _required.items() if not value]
 if _missing:
@@ -28,6 +31,8 @@ STORAGES = {
 }
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# The load balancer's (or systemd's) probe asks the server directly over plain HTTP on loopback.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)

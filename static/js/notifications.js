@@ -6,7 +6,10 @@
  * (ids after data-last-seen, and anything never delivered), so nothing is lost across reconnects; ids already shown
  * are ignored, and rows the page already counted update only the badge. The server marks a row delivered when it has
  * sent it, so the page sends no acknowledgements (a catch-up of many rows would otherwise look like a flood).
- * Close codes 4401/4403 mean the login ended: no reconnect. Anything else reconnects with backoff.
+ * Close codes 4401/4403 mean the login ended: no reconnect. Anything else reconnects with exponential backoff and
+ * jitter. The backoff is reset only once a connection has stayed open for STABLE_MS: while Redis is down the server
+ * accepts the socket and closes it at once (4013), and resetting on every open made each page reconnect about once a
+ * second. While the socket is down the header says, quietly, that live updates are paused; the page itself still works.
  */
 (function () {
   "use strict";
@@ -21,6 +24,7 @@
   var live = root.querySelector("[data-notifications-live]");
   var liveList = root.querySelector("[data-notifications-live-list]");
   var closeButton = root.querySelector("[data-notifications-close]");
+  var pausedElement = root.querySelector("[data-notifications-paused]");
   var pageList = document.querySelector("[data-notifications-list]");
   var lastSeen = parseInt(root.getAttribute("data-last-seen"), 10) || 0;
   // Rows up to this id were counted in the badge the server rendered; only later ones pop up as new.
@@ -30,7 +34,13 @@
   var TERMINAL_CODES = [4401, 4403];
   var LIVE_ITEMS = 5;
   var PING_MS = 25000;
+  var BASE_BACKOFF_MS = 1000;
   var MAX_BACKOFF_MS = 60000;
+  // A connection that stayed open this long is healthy: the next failure starts the backoff afresh.
+  var STABLE_MS = 30000;
+  // The "paused" note goes away only when a connection has stayed open this long (a socket closed at once by a server
+  // whose channel layer is down must not make it flicker).
+  var RESUMED_MS = 3000;
 
   var known = {};
   Array.prototype.forEach.call(document.querySelectorAll("[data-notification-id]"), function (element) {
@@ -47,7 +57,22 @@
   var attempts = 0;
   var pingTimer = null;
   var reconnectTimer = null;
+  var stableTimer = null;
+  var resumedTimer = null;
   var stopped = false;
+
+  function setPaused(paused) {
+    if (pausedElement) {
+      pausedElement.hidden = !paused;
+    }
+  }
+
+  function clearHealthTimers() {
+    window.clearTimeout(stableTimer);
+    window.clearTimeout(resumedTimer);
+    stableTimer = null;
+    resumedTimer = null;
+  }
 
   function setCount(unread) {
     if (!countElement || typeof unread !== "number") {
@@ -158,8 +183,10 @@
     if (stopped) {
       return;
     }
-    var delay = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, attempts));
-    attempts += 1;
+    // "Equal jitter": half the exponential delay is fixed, half random, so pages that lost the same server spread out
+    // and none comes back sooner than half its delay.
+    var delay = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * Math.pow(2, attempts));
+    attempts = Math.min(attempts + 1, 16);
     reconnectTimer = window.setTimeout(connect, delay / 2 + Math.random() * (delay / 2));
   }
 
@@ -173,7 +200,13 @@
       return;
     }
     socket.onopen = function () {
-      attempts = 0;
+      clearHealthTimers();
+      stableTimer = window.setTimeout(function () {
+        attempts = 0;
+      }, STABLE_MS);
+      resumedTimer = window.setTimeout(function () {
+        setPaused(false);
+      }, RESUMED_MS);
       if (caseId) {
         send({ type: "subscribe", case_id: caseId });
       }
@@ -192,12 +225,15 @@
     };
     socket.onclose = function (event) {
       window.clearInterval(pingTimer);
+      clearHealthTimers();
       pingTimer = null;
       socket = null;
       if (TERMINAL_CODES.indexOf(event.code) !== -1) {
         stopped = true;
+        setPaused(false);
         return;
       }
+      setPaused(true);
       scheduleReconnect();
     };
   }

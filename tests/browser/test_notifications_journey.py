@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.stack import running_stack
 
@@ -38,6 +38,18 @@ def _badge(page: Page) -> int:
     return int(text) if text.isdigit() else 0
 
 
+def _csp_violations(page: Page) -> list[str]:
+    """Collects what the browser refused under the Content-Security-Policy (it says so on the console)."""
+    refused: list[str] = []
+
+    def note(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    page.on("console", note)
+    return refused
+
+
 def _open_case(page: Page, base_url: str) -> None:
     page.goto(f"{base_url}/cases/?status=&scope=all")
     page.get_by_role("link", name=CASE).click()
@@ -53,6 +65,7 @@ def test_the_teachers_open_page_shows_new_notifications_live_and_their_link_open
 
         # The teacher (a school counsellor) logs in and stays on his inbox; the page opens its notifications socket.
         teacher = new_page()
+        teacher_refused = _csp_violations(teacher)
         with teacher.expect_websocket(lambda ws: "/ws/notifications/" in ws.url) as socket_info:
             _log_in(teacher, teacher_url, TEACHER)
             expect(teacher.locator("[data-notifications]")).to_be_attached()
@@ -62,6 +75,7 @@ def test_the_teachers_open_page_shows_new_notifications_live_and_their_link_open
 
         # The coordinator, in another browser, adds him to case 1's team…
         coordinator = new_page()
+        coordinator_refused = _csp_violations(coordinator)
         _log_in(coordinator, coordinator_url, "koordinator")
         _open_case(coordinator, coordinator_url)
         case_url = coordinator.url
@@ -102,3 +116,6 @@ def test_the_teachers_open_page_shows_new_notifications_live_and_their_link_open
         live.nth(1).click()
         expect(teacher.get_by_role("heading", level=1)).to_have_text(f"Případ {CASE}")
         assert teacher.url.rstrip("/") == case_url.replace(coordinator_url, teacher_url).rstrip("/")
+        # Everything above ran under the Content-Security-Policy without the browser refusing anything.
+        assert teacher_refused == []
+        assert coordinator_refused == []

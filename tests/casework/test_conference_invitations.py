@@ -578,3 +578,26 @@ def test_news_out_of_date_when_the_commit_comes_is_not_sent(
     for callback in scheduled:
         callback()  # the invitation's turn comes after the cancellation: nothing goes out
     assert len(mail.outbox) == cancellations
+
+
+def test_invitation_email_keeps_the_online_link_as_typed(settings: Any) -> None:
+    """The text body of an invitation is plain text: a meeting link with ``&`` arrives clickable, not as ``&amp;``."""
+    from types import SimpleNamespace
+
+    from casework.services.invitations import Notice, render_message
+
+    settings.NOTIFICATIONS_SITE_URL = "https://spod.example.cz"
+    link = "https://meet.example.cz/j/42?pwd=a1&lang=cs"
+    conference = SimpleNamespace(
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + datetime.timedelta(hours=1),
+        duration_minutes=60,
+        place="Zasedačka <B> & spol.",
+        online_link=link,
+    )
+    case = SimpleNamespace(reference="OM 2026/0042")
+    _, body = render_message(conference, case=case, notice=Notice.INVITATION)  # type: ignore[arg-type]
+    assert f"Online link: {link}" in body
+    assert "Zasedačka <B> & spol." in body
+    assert "&amp;" not in body
+    assert "&lt;" not in body

@@ -28,6 +28,7 @@ from config.asgi import application
 T = TypeVar("T")
 
 ORIGIN = (b"origin", b"http://testserver")
+HOST = (b"host", b"testserver")
 
 
 def login_cookie(user: User) -> str:
@@ -41,7 +42,7 @@ def socket(cookie: str | None, *, last_seen: object = None) -> WebsocketCommunic
     path = "/ws/notifications/"
     if last_seen is not None:
         path += f"?last_seen={last_seen}"
-    headers = [ORIGIN]
+    headers = [ORIGIN, HOST]
     if cookie is not None:
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
     return WebsocketCommunicator(application, path, headers=headers)

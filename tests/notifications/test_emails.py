@@ -101,3 +101,11 @@ def test_a_failed_send_is_retried_next_run(
     monkeypatch.undo()
     assert emails.send_urgent() == 1
     assert len(mail.outbox) == 1
+
+
+def test_plain_text_emails_keep_ampersands_in_links(settings: Any) -> None:
+    """A text/plain body is not HTML: ``&`` in a link must stay ``&`` (``&amp;`` breaks the link)."""
+    settings.NOTIFICATIONS_SITE_URL = "https://spod.example.cz/portal?org=om&lang=cs"
+    _, body = emails.render_email(count=1, urgent=False)
+    assert "https://spod.example.cz/portal?org=om&lang=cs/notifications/" in body
+    assert "&amp;" not in body

@@ -165,3 +165,14 @@ def test_after_an_approval_the_page_shows_the_review_as_current(
     # start, request, input, assessment, draft, approval
     assert len(labels) == 6
     assert labels[-1] in ("Approve the protection plan", "Schválit plán ochrany dítěte")
+
+
+def test_the_flow_chart_style_carries_the_pages_csp_nonce(case: Case, coordinator: User) -> None:
+    """The chart's inline <style> passes the Content-Security-Policy by its nonce; no style attribute is left."""
+    response = client_for(coordinator).get(url(case))
+    style_src = next(p for p in response["Content-Security-Policy"].split(";") if p.strip().startswith("style-src"))
+    nonce = re.search(r"'nonce-([^']+)'", style_src)
+    assert nonce is not None
+    page = html(response)
+    assert f'<style nonce="{nonce.group(1)}"' in page
+    assert ' style="' not in page
