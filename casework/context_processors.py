@@ -78,3 +78,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             {"url": url, "url_name": page.url_name, "label": page.label, "current": path == url or path.startswith(url)}
         )
     return {"nav_items": placed["menu"], "nav_tools": placed["header"]}
+
+
+def session_expiry(request: HttpRequest) -> dict[str, Any]:
+    """What the inactivity warning (static/js/session.js) needs: seconds left and how early to warn."""
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    from django.conf import settings
+
+    from casework.account_views import session_remaining_seconds
+
+    return {
+        "session_remaining": session_remaining_seconds(request),
+        "session_warning": settings.SESSION_WARNING_SECONDS,
+    }

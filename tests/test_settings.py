@@ -76,3 +76,10 @@ def test_prod_passes_the_deployment_checks(prod_env: dict[str, str]) -> None:
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], prod_env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_prod_requires_a_second_factor_for_ospod_staff_the_dpo_and_administrators(prod_env: dict[str, str]) -> None:
+    code = "import django; django.setup(); from django.conf import settings as s; print(sorted(s.OTP_REQUIRED_ROLES))"
+    result = _run(["-c", code], prod_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['administrator', 'dpo', 'ospod_worker', 'supervisor']"
