@@ -196,6 +196,7 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
         return redirect("otp_verify")
     device = TOTPDevice.objects.filter(user=user, confirmed=False, pk=request.session.get(ENROL_DEVICE_KEY)).first()
     form = TokenForm(request.POST or None)
+    form.fields["token"].help_text = ""  # recovery codes come after enrolment; the page's steps say what to enter
     if request.method == "POST" and device is not None and form.is_valid():
         try:
             device, codes = second_factor_confirm(user=user, device_id=device.pk, token=form.cleaned_data["token"])

@@ -1117,7 +1117,7 @@ class Command(BaseCommand):
         if settings.DEMO_OTP_DEVICES:
             roles = ", ".join(sorted(str(Role(role).label) for role in DEMO_OTP_ROLES))
             self.stdout.write(f"Second factor for {roles}: `oathtool --totp -b {DEMO_OTP_SECRET}` prints the code;")
-            self.stdout.write(f"or a recovery code, each once per login: {', '.join(DEMO_RECOVERY_CODES)}")
+            self.stdout.write(f"or a recovery code (each works once): {', '.join(DEMO_RECOVERY_CODES)}")
 
     @staticmethod
     def _logins_table(data: DemoData) -> str:
