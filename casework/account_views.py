@@ -52,7 +52,9 @@ from casework.services.accounts import (
 
 PENDING_KEY = "second_factor_pending"
 ENROL_DEVICE_KEY = "second_factor_enrol_device"
-PENDING_SECONDS = 300
+# Between the password and the code (or the end of enrolment, which may include installing the app).
+PENDING_SECONDS = 600
+TOTP_DIGITS = 6
 # The credential django-axes counts failures by (its AXES_USERNAME_FORM_FIELD, "username" by default).
 _USERNAME_FIELD = "username"
 # Set at every login (remember_second_factor_need below): whether this session must be verified.
@@ -128,12 +130,14 @@ def _complete_login(request: HttpRequest, user: User, pending: Pending | None, d
 
 
 def _match(user: User, token: str) -> Device | None:
-    """The authenticator first, then the recovery codes (a used code is deleted by django-otp)."""
+    """Six digits go to the authenticator, anything else to the recovery codes (a used code is deleted by
+    django-otp). Trying only the one device the token is meant for keeps a recovery code from counting as a failed
+    authenticator code in django-otp's per-device throttle."""
+    model: type[Device] = TOTPDevice if token.isdigit() and len(token) == TOTP_DIGITS else StaticDevice
     with transaction.atomic():
-        for model in (TOTPDevice, StaticDevice):
-            for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
-                if device.verify_token(token):
-                    return device
+        for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
+            if device.verify_token(token):
+                return device
     return None
 
 
