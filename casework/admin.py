@@ -17,8 +17,17 @@ from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework.models import Municipality, Organisation, TeamRole, User
+from casework.services.accounts import second_factor_remove
+
+# django-otp's own device admins would change a person's second factor without an audit row: every change goes
+# through casework.services.accounts instead (here, the user admin's reset action).
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 admin.site.site_header = _("Case coordination: administration")
 admin.site.site_title = _("Case coordination")
@@ -65,7 +74,7 @@ class TeamRoleAdmin(admin.ModelAdmin):
 
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
-    list_display = ["name", "code"]
+    list_display = ["name", "code", "partners_require_second_factor"]
     search_fields = ["name", "code"]
 
 
@@ -82,6 +91,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 class UserAdmin(DjangoUserAdmin):
     """Django's user admin plus organisation, system role and job title; privilege fields for superusers only."""
 
+    actions = ["reset_second_factor"]
     list_display = ["username", "last_name", "first_name", "organisation", "role", "job_title", "is_active"]
     list_filter = ["role", "organisation__sector", "organisation__municipality", "is_active"]
     search_fields = ["username", "first_name", "last_name", "email", "organisation__name", "job_title"]
@@ -127,3 +137,12 @@ class UserAdmin(DjangoUserAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Deactivate instead: the audit log and case histories keep pointing at the person.
         return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)
+
+    @admin.action(description=_("Reset the second factor (lost phone)"), permissions=["change"])
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """The person's authenticator and recovery codes are removed (audited, by whom); if their role requires a
+        second factor they set up a new one at their next login, and an open session of theirs stops working."""
+        for user in queryset:
+            second_factor_remove(user=user, removed_by=request.user)  # type: ignore[arg-type]
+        message = _("The second factor was reset for %(count)d account(s).") % {"count": len(queryset)}
+        self.message_user(request, message)

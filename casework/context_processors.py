@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from casework.account_views import session_remaining_seconds
 from casework.models import Role
 
 
@@ -78,3 +80,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             {"url": url, "url_name": page.url_name, "label": page.label, "current": path == url or path.startswith(url)}
         )
     return {"nav_items": placed["menu"], "nav_tools": placed["header"]}
+
+
+def session_expiry(request: HttpRequest) -> dict[str, Any]:
+    """What the inactivity warning (static/js/session.js) needs: seconds left and how early to warn."""
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    return {
+        "session_remaining": session_remaining_seconds(request),
+        "session_warning": settings.SESSION_WARNING_SECONDS,
+    }

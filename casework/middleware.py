@@ -1,20 +1,26 @@
-"""Turns a sealed value that can't be opened into a clear error page, logged with ids only.
+"""Request-wide guards: a sealed value that can't be opened becomes a clear error page (logged with ids only); the
+locale is Czech first; a session that needs a second factor reaches nothing else until it has one; sessions end
+after inactivity.
 
-Without this, Django's 500 handler would log a traceback; ours names the request and the kind of failure, never a
-value (the crypto errors themselves carry only table, field and row ids).
+Sealed values: without the first, Django's 500 handler would log a traceback; ours names the request and the kind of
+failure, never a value (the crypto errors themselves carry only table, field and row ids).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
+from casework.account_views import NEED_KEY, TOUCHED_KEY, session_verified
 from casework.crypto.errors import CryptoError
 from permissions.middleware import current_request_context
 
@@ -50,3 +56,57 @@ class CzechFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class SecondFactorMiddleware:
+    """A logged-in session that needs a second factor and has not proved one reaches only the 2FA pages and logout.
+
+    The login itself asks for the code before logging anyone in (``casework.account_views``); this catches the other
+    ways into a session: a role that became subject to 2FA after login, an authenticator reset by an administrator,
+    any login path that bypasses ours. Whether the session needs it is decided once at login
+    (``casework.account_views.remember_second_factor_need``), so ordinary requests cost no query. Installed after
+    django-otp's ``OTPMiddleware``, which tells whether the session is verified.
+    """
+
+    _open_url_names = ("otp_verify", "otp_enrol", "logout", "session_status", "set_language")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and request.session.get(NEED_KEY)
+            and not session_verified(user)
+            and not self._is_open(request.path)
+        ):
+            return redirect("otp_verify")
+        return self.get_response(request)
+
+    def _is_open(self, path: str) -> bool:
+        if path.startswith(settings.STATIC_URL):
+            return True
+        return path in {reverse(name) for name in self._open_url_names}
+
+
+class IdleSessionMiddleware:
+    """Sessions end after ``SESSION_COOKIE_AGE`` seconds without a request (30 minutes by default).
+
+    Django moves a session's end only when it saves it; saving on every request would cost a write per page view.
+    Instead the session is marked modified when its clock is more than a minute old, so it is saved (and its cookie
+    re-sent) at most once a minute and the idle limit holds to within that minute. ``session_status`` reads the
+    clock without moving it: the warning's polling must not keep an idle session alive.
+    """
+
+    touch_after_seconds = 60
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and request.path != reverse("session_status"):
+            touched = request.session.get(TOUCHED_KEY)
+            if touched is None or time.time() - float(touched) >= self.touch_after_seconds:
+                request.session[TOUCHED_KEY] = time.time()
+        return self.get_response(request)

@@ -30,7 +30,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from casework.account_views import second_factor_begin
 from casework.context_processors import may_open, pages_for
+from casework.selectors.accounts import second_factor_needed
 
 logger = logging.getLogger(__name__)
 
@@ -127,10 +129,17 @@ class LoginForm(AuthenticationForm):
 
 
 class LoginView(auth_views.LoginView):
-    """Login with our form; a user who is already logged in goes straight on."""
+    """Login with our form; a user who is already logged in goes straight on. A person who needs a second factor
+    is not logged in by the password: the second step (``casework.account_views``) asks for the code first."""
 
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if second_factor_needed(user):
+            return second_factor_begin(self.request, user, next_url=self.get_success_url())
+        return super().form_valid(form)
 
 
 class LogoutView(auth_views.LogoutView):

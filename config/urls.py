@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from casework import views as casework_views
 from workflows import urls as workflows_urls
@@ -8,6 +9,8 @@ urlpatterns = [
     path("healthz", casework_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("casework.auth_urls")),
+    # One login for everyone, with its second step and lockout: the admin's own login form would skip both.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
     path("children/", include("casework.child_urls")),
     # The case's process page lives in workflows: before casework's case pages, on the same /cases/ prefix.

@@ -37,6 +37,7 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("export")
     BREAK_GLASS = "break_glass", _("break-glass")
     LOGIN = "login", _("login")
+    ACCOUNT = "account", _("account security")
 
 
 class AuditOutcome(models.TextChoices):

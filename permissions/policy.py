@@ -20,6 +20,7 @@ here is pure and reads like the table, so tests enumerate it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -509,3 +510,17 @@ def may_record_any_channel(user: User) -> bool:
 
 def may_triage_reports(user: User, municipality_id: int) -> bool:
     return Subject.from_user(user).supervises(municipality_id)
+
+
+def second_factor_required(user: User, *, required_roles: Collection[str], partners_required: bool) -> bool:
+    """Whether this person must log in with a second factor (and, without one, may only enrol).
+
+    ``required_roles`` is ``settings.OTP_REQUIRED_ROLES`` (every OSPOD role, the DPO and administrators in
+    production; empty in development and tests); a superuser counts as an administrator. A partner needs it when
+    their authority turned it on (``partners_required``, read by the caller from the partner's ORP). Anyone who
+    enrolled of their own accord is asked for the code too, but that is the caller's business, not a rule.
+    """
+    role = Role.ADMINISTRATOR if user.is_superuser else user.role
+    if role in required_roles:
+        return True
+    return role == Role.PARTNER and partners_required

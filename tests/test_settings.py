@@ -87,3 +87,10 @@ def test_prod_sends_email_over_smtp_from_email_url(prod_env: dict[str, str]) -> 
     result = _run(["-c", script], prod_env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.core.mail.backends.smtp.EmailBackend", "smtp.example.org"]
+
+
+def test_prod_requires_a_second_factor_for_ospod_staff_the_dpo_and_administrators(prod_env: dict[str, str]) -> None:
+    code = "import django; django.setup(); from django.conf import settings as s; print(sorted(s.OTP_REQUIRED_ROLES))"
+    result = _run(["-c", code], prod_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['administrator', 'dpo', 'ospod_worker', 'supervisor']"

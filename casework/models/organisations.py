@@ -37,6 +37,14 @@ class Municipality(models.Model):
 
     code = models.CharField(_("code"), max_length=8, unique=True, help_text=_("Prefix of case references, e.g. OM."))
     name = models.CharField(_("name"), max_length=120, unique=True)
+    partners_require_second_factor = models.BooleanField(
+        _("partners log in with a second factor"),
+        default=False,
+        help_text=_(
+            "When on, partners of this authority's organisations must enrol an authenticator app and enter its code "
+            "at every login. OSPOD staff, the DPO and administrators need it in production anyway."
+        ),
+    )
 
     class Meta:
         verbose_name = _("municipality with extended powers")

@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "channels",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "viewflow",
     "viewflow.workflow",
     "casework",
@@ -63,6 +66,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.headers.NoStoreWhenAuthenticatedMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "casework.middleware.SecondFactorMiddleware",
+    "casework.middleware.IdleSessionMiddleware",
     "permissions.middleware.RequestContextMiddleware",
     "casework.middleware.SealedDataErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -86,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "casework.context_processors.navigation",
+                "casework.context_processors.session_expiry",
                 "notifications.context_processors.notifications",
             ],
         },
@@ -185,7 +192,22 @@ if EMAIL_URL:
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+# Inactivity ends a session: every request of a logged-in user moves its end (at most once a minute, see
+# casework.middleware.IdleSessionMiddleware); pages warn SESSION_WARNING_SECONDS before it and offer to stay.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_WARNING_SECONDS = env.int("SESSION_WARNING_SECONDS", default=120)
+
+# --- Second factor (django-otp: TOTP apps plus one-time recovery codes) -----------------------------------------
+# System roles that must log in with a second factor; a user of such a role without a confirmed device can only
+# enrol. Empty here (dev, demo, tests); production lists every OSPOD role, the DPO and administrators. Partners need
+# it where their authority turns it on (Municipality.partners_require_second_factor); anyone with a confirmed
+# device is asked for it.
+OTP_REQUIRED_ROLES: list[str] = env.list("OTP_REQUIRED_ROLES", default=[])
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="SPOD")
+OTP_RECOVERY_CODES = 10
+# seed_demo gives the demo's OSPOD, DPO and administrator logins a TOTP device with a published secret.
+DEMO_OTP_DEVICES = env.bool("DEMO_OTP_DEVICES", default=True)
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): scripts and styles only from our own static files — no inline script, no
 # event-handler attributes. The one inline <style> (viewflow's SVG flow chart) carries the request's nonce.

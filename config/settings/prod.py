@@ -37,5 +37,8 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = True
+# OSPOD staff, the DPO and administrators always log in with a second factor.
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["ospod_worker", "supervisor", "dpo", "administrator"])
+DEMO_OTP_DEVICES = False
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True

@@ -18,6 +18,9 @@ BLIND_INDEX_KEY = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8="
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 AXES_ENABLED = True
+# Journeys log in with the demo password alone; 2FA tests turn these on where they need them.
+OTP_REQUIRED_ROLES = []
+DEMO_OTP_DEVICES = False
 
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

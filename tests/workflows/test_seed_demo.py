@@ -3,6 +3,7 @@ at every stage of the flow (new report, in triage, assessment, plan overdue, rev
 
 from __future__ import annotations
 
+import base64
 import datetime
 from io import StringIO
 
@@ -11,6 +12,8 @@ from django.core.management import CommandError, call_command
 from django.http import Http404
 from django.test import Client, override_settings
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from viewflow.workflow.models import Task
 
 from casework.admin import administrator_permissions
@@ -52,8 +55,11 @@ from workflows.flows import CaseFlow, ReportFlow
 from workflows.management.commands.seed_demo import (
     DEMO_CASES,
     DEMO_CHILDREN,
+    DEMO_OTP_ROLES,
+    DEMO_OTP_SECRET,
     DEMO_PASSWORD,
     DEMO_PEOPLE,
+    DEMO_RECOVERY_CODES,
     DEMO_REPORTS,
     JOURNEY_CHILD,
 )
@@ -135,6 +141,30 @@ def test_every_demo_login_works_with_the_shared_password(client: Client) -> None
         assert "_auth_user_id" in client.session
         client.post("/accounts/logout/")
     assert DEMO_PASSWORD in output
+
+
+@pytest.mark.django_db
+def test_demo_staff_log_in_with_the_published_authenticator_secret_or_a_recovery_code(client: Client) -> None:
+    with override_settings(DEMO_OTP_DEVICES=True):
+        output = _seed()
+        _seed()  # a second run keeps the devices and the codes left
+    assert DEMO_OTP_SECRET in output
+    assert all(code in output for code in DEMO_RECOVERY_CODES)
+    staff = [person for person in DEMO_PEOPLE if person.role in DEMO_OTP_ROLES]
+    assert {person.role for person in staff} == {Role.OSPOD_WORKER, Role.SUPERVISOR, Role.DPO, Role.ADMINISTRATOR}
+    assert TOTPDevice.objects.filter(confirmed=True).count() == len(staff)
+    secret = base64.b32decode(DEMO_OTP_SECRET)
+    for number, person in enumerate(staff):
+        response = client.post("/accounts/login/", {"username": person.username, "password": DEMO_PASSWORD})
+        assert response["Location"] == "/accounts/login/code/", person.username
+        assert "_auth_user_id" not in client.session
+        token = f"{TOTP(secret).token():06d}" if number % 2 == 0 else DEMO_RECOVERY_CODES[0]
+        client.post("/accounts/login/code/", {"token": token})
+        assert "_auth_user_id" in client.session, person.username
+        client.post("/accounts/logout/")
+    partner = next(person for person in DEMO_PEOPLE if person.role == Role.PARTNER)
+    client.post("/accounts/login/", {"username": partner.username, "password": DEMO_PASSWORD})
+    assert "_auth_user_id" in client.session
 
 
 @pytest.mark.django_db

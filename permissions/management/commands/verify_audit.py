@@ -10,6 +10,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Subquery, Value
 from django.db.models.functions import Coalesce
@@ -73,7 +74,10 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-size", type=int, default=2000, help="Rows fetched per batch (memory stays flat).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = verify_chain(chunk_size=options["chunk_size"])
+        try:
+            report = verify_chain(chunk_size=options["chunk_size"])
+        except ImproperlyConfigured as error:  # no or a malformed AUDIT_HMAC_KEY: one line, no traceback
+            raise CommandError(str(error)) from None
         if report.first_break is None:
             self.stdout.write(f"OK: {report.rows} rows, chain intact")
             return

@@ -31,6 +31,7 @@ one found is left alone on a second run. The command ends with one line per case
 
 from __future__ import annotations
 
+import base64
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from viewflow.workflow.models import Task
 
 from casework.admin import administrator_permissions
@@ -107,6 +110,12 @@ from workflows.flows import CaseFlow, ClosureFlow, ReportFlow, report_receive
 from workflows.models import AuthoritySettings, Deadline, DeadlineKind
 
 DEMO_PASSWORD = "demo-heslo-2026"  # noqa: S105 - the demo's published shared password, never used in production
+# The demo's published authenticator secret (base32; it spells DEMO, it protects nothing real) and recovery codes,
+# given to every demo login of a role that needs a second factor in production. `oathtool --totp -b SECRET` prints
+# the current code. Never used in production: the command refuses prod settings.
+DEMO_OTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"  # noqa: S105
+DEMO_RECOVERY_CODES = ("demo1111", "demo2222", "demo3333", "demo4444", "demo5555")
+DEMO_OTP_ROLES = frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.DPO, Role.ADMINISTRATOR})
 
 MUNICIPALITY_CODE = "OM"
 MUNICIPALITY_NAME = "Olomouc"
@@ -679,6 +688,19 @@ def seed_administrator_access(data: DemoData) -> None:
             user.user_permissions.add(*permissions)
 
 
+def seed_second_factor(data: DemoData) -> None:
+    """A confirmed authenticator with :data:`DEMO_OTP_SECRET` and the :data:`DEMO_RECOVERY_CODES` for each demo
+    login whose role needs a second factor in production; an account that already has one keeps it (and the codes
+    it has left). Written directly, not through the enrolment service: that one draws a random secret."""
+    for user in data.users.values():
+        if user.role not in DEMO_OTP_ROLES or TOTPDevice.objects.filter(user=user).exists():
+            continue
+        key = base64.b32decode(DEMO_OTP_SECRET).hex()
+        TOTPDevice.objects.create(user=user, name="demo authenticator", key=key, confirmed=True)
+        recovery = StaticDevice.objects.create(user=user, name="demo recovery codes", confirmed=True)
+        StaticToken.objects.bulk_create([StaticToken(device=recovery, token=code) for code in DEMO_RECOVERY_CODES])
+
+
 def seed_children(data: DemoData) -> None:
     """Register the demo children through the real service, so their identity is sealed exactly as in use."""
     for spec in DEMO_CHILDREN:
@@ -1069,6 +1091,8 @@ def seed_all() -> DemoData:
         seed_organisations(data)
         seed_users(data)
         seed_administrator_access(data)
+        if settings.DEMO_OTP_DEVICES:
+            seed_second_factor(data)
         seed_children(data)
         team_roles_ensure_defaults()
         seed_cases(data)
@@ -1080,7 +1104,7 @@ class Command(BaseCommand):
     help = "Create the fictional Olomouc demo data and logins (idempotent; refuses production settings)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if settings.SETTINGS_MODULE.endswith(".prod"):
+        if (settings.SETTINGS_MODULE or "").endswith(".prod"):
             raise CommandError("seed_demo creates accounts with a published password; it never runs in production.")
         data = seed_all()
         self.stdout.write(self.style.SUCCESS(f"Demo data for {data.municipality} ({data.municipality.code}) ready."))
@@ -1091,6 +1115,10 @@ class Command(BaseCommand):
         self.stdout.write(self._stages(data))
         self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}")
         self.stdout.write("Accounts that existed before kept their password.")
+        if settings.DEMO_OTP_DEVICES:
+            roles = ", ".join(sorted(str(Role(role).label) for role in DEMO_OTP_ROLES))
+            self.stdout.write(f"Second factor for {roles}: `oathtool --totp -b {DEMO_OTP_SECRET}` prints the code;")
+            self.stdout.write(f"or a recovery code (each works once): {', '.join(DEMO_RECOVERY_CODES)}")
 
     @staticmethod
     def _logins_table(data: DemoData) -> str:

@@ -1,0 +1,59 @@
+"""Second-factor state of an account: what the login and the account page need to know (django-otp devices).
+
+Imported from its own module, not the package: it uses ``permissions.policy``, which imports the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from casework.models import Municipality, Role, User
+from permissions.policy import second_factor_required as _policy_required
+
+
+def second_factor_required(user: User) -> bool:
+    """The policy's answer for this user with this installation's roles and their authority's switch."""
+    partners_required = False
+    if user.role == Role.PARTNER and user.organisation_id is not None:
+        partners_required = Municipality.objects.filter(
+            organisations__id=user.organisation_id, partners_require_second_factor=True
+        ).exists()
+    return _policy_required(user, required_roles=settings.OTP_REQUIRED_ROLES, partners_required=partners_required)
+
+
+def authenticator_of(user: User) -> TOTPDevice | None:
+    """The user's confirmed authenticator app (one per person), or None."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
+
+
+def second_factor_enrolled(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def second_factor_needed(user: User) -> bool:
+    """Whether the login must ask for a code (or send to enrolment): required by policy, or enrolled by choice."""
+    return second_factor_enrolled(user) or second_factor_required(user)
+
+
+@dataclass(frozen=True)
+class SecondFactorState:
+    required: bool
+    enrolled: bool
+    recovery_codes_left: int
+
+
+def second_factor_state(user: User) -> SecondFactorState:
+    """What the account page shows: never the secret, never the codes themselves."""
+    return SecondFactorState(
+        required=second_factor_required(user),
+        enrolled=second_factor_enrolled(user),
+        recovery_codes_left=StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
+    )
+
+
+def recovery_device_of(user: User) -> StaticDevice | None:
+    return StaticDevice.objects.filter(user=user, confirmed=True).first()
