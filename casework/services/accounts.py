@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework.models import User
 from casework.selectors.accounts import second_factor_required
+from permissions import audit
 from permissions.audit import record
 from permissions.models import AuditAction, AuditOutcome
 
@@ -48,7 +48,7 @@ def second_factor_enrol_start(*, user: User) -> TOTPDevice:
 
     Not audited: an unconfirmed device protects nothing and is never asked for at login.
     """
-    with transaction.atomic():
+    with audit.atomic():
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         return TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
 
@@ -64,7 +64,7 @@ def second_factor_confirm(*, user: User, device_id: int, token: str) -> tuple[TO
         raise ValidationError({"token": _("This enrolment has expired. Scan the new code below and try again.")})
     if not device.verify_token(token):
         raise ValidationError({"token": _("The code is not valid. Enter the current six-digit code from the app.")})
-    with transaction.atomic():
+    with audit.atomic():
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
@@ -75,7 +75,7 @@ def second_factor_confirm(*, user: User, device_id: int, token: str) -> tuple[TO
 
 def recovery_codes_regenerate(*, user: User) -> list[str]:
     """New recovery codes (the old ones stop working); only for a person with a confirmed authenticator."""
-    with transaction.atomic():
+    with audit.atomic():
         if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             raise ValidationError(_("Set up an authenticator app first."))
         codes = _recovery_codes_replace(user)
@@ -85,7 +85,7 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
 
 def recovery_code_used(*, user: User) -> None:
     """Record that someone logged in with a recovery code (a lost phone, or someone else holding the codes)."""
-    with transaction.atomic():
+    with audit.atomic():
         _audit(actor=user, user=user, fields=["recovery_codes"], purpose="recovery code used to log in")
 
 
@@ -95,7 +95,7 @@ def second_factor_remove(*, user: User, removed_by: User) -> None:
     By the person themselves only where the second factor is optional for them; by an administrator (someone
     else) as a reset after a lost phone: the person then enrols again at their next login if it is required.
     """
-    with transaction.atomic():
+    with audit.atomic():
         if removed_by.pk == user.pk and second_factor_required(user):
             raise ValidationError(_("Your role requires a second factor: it cannot be switched off."))
         TOTPDevice.objects.filter(user=user).delete()

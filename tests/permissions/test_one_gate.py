@@ -10,6 +10,7 @@ ALLOWED = {
     "casework/sealing.py",  # defines it
     "permissions/gate.py",  # the gate
     "casework/management/commands/reencrypt.py",  # re-seals in memory under a new key, never shows a value
+    "casework/management/commands/verify_keys.py",  # opens one value per sealed model to prove the keys, prints counts
     "casework/services/plans.py",  # a new plan version re-seals the current one's texts in memory, never shows them
     "casework/services/plan_actions.py",  # a conference decision's text re-sealed as a plan action, never shown
     "permissions/migrations/0004_share_purpose_sealed.py",  # reversing it puts purposes back in clear, never shown
