@@ -1,5 +1,5 @@
 """What the report pages share: the filer's view of its status and the § 10(4) answer. The report's header and
-content are its read model's (``casework.selectors.report_file``), re-exported here for the task pages."""
+content are its read model's (``casework.selectors.report_file``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from casework.models import Report, ReportStatus
-from casework.selectors.report_file import report_content, report_header
-
-__all__ = ["answer_text", "filer_status", "report_answer", "report_content", "report_header"]
 
 #: What a filer is told about their report: that it arrived, is being assessed, or was assessed. Not the outcome:
 #: that is the § 10(4) answer, for a mandated notifier who asked, once it is sent.

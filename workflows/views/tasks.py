@@ -22,7 +22,7 @@ from casework.case_views.common import viewer
 from casework.models import Report, User
 from casework.selectors import child_find_by_birth_number
 from casework.selectors.cases import open_case_of_child
-from casework.selectors.report_file import ReportContent, report_disclosed
+from casework.selectors.report_file import ReportContent, report_content, report_disclosed, report_header
 from casework.services import report_feedback_record, report_triage
 from permissions import gate
 from permissions.access import access_report_by_id, load_case_access
@@ -30,7 +30,7 @@ from permissions.policy import Subject, holds_task
 from workflows import graph, tasks
 from workflows.flows import ReportFlow
 from workflows.forms import FeedbackForm, TriageForm
-from workflows.views.common import answer_text, report_content, report_header
+from workflows.views.common import answer_text
 
 
 def _first_message(error: ValidationError) -> str:
