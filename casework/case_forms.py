@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from casework import plausibility
 from casework.compartments import Compartment
 from casework.models import (
     OSPOD_ROLES,
@@ -185,6 +186,14 @@ class TeamMemberAddForm(CaseForm):
         field = self.fields["user"]
         assert isinstance(field, PersonChoiceField)
         field.queryset = team_candidates(case)
+        self.case_opened_on = plausibility.case_opened_on(case.opened_at)
+
+    def clean_valid_from(self) -> datetime.date | None:
+        value: datetime.date | None = self.cleaned_data.get("valid_from")
+        problem = plausibility.case_day_problem(value, self.case_opened_on) if value is not None else None
+        if problem is not None:
+            raise forms.ValidationError(problem)
+        return value
 
 
 class TeamMemberEndForm(CaseForm):

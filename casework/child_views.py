@@ -12,10 +12,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from casework import plausibility
 from casework.forms import BirthNumberSearchForm, ChildRegistrationForm, RepresentativeFormSet
 from casework.models import Child, LegalRepresentative, User
 from casework.selectors import child_find_by_birth_number, child_representatives, children_registered_by
@@ -124,11 +125,11 @@ def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     dob = identity.get("date_of_birth")
     born = datetime.date.fromisoformat(dob) if dob else None
     if born is not None:
-        shown["date_of_birth"] = f"{born.day}. {born.month}. {born.year}"
+        shown["date_of_birth"] = formats.date_format(born, "DATE_FORMAT")
     number = identity.get("birth_number")
     if number:
         shown["birth_number"] = f"{number[:6]}/{number[6:]}"
-    age = _age(born) if born else None
+    age = plausibility.age_in_years(born) if born else None
     open_case = open_case_of_child(child=child)
     return render(
         request,
@@ -145,8 +146,3 @@ def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
             "may_open_case": open_case is None and may_open_case(user, child),
         },
     )
-
-
-def _age(born: datetime.date) -> int:
-    today = timezone.localdate()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

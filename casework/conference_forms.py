@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from casework import plausibility
 from casework.case_forms import CaseForm
 from casework.models import Attendance, ChildParticipation, ParticipantRelation, User
 from casework.services.conferences import ADDENDUM_MAX, DECISION_MAX, MINUTES_MAX, ParticipantInput
@@ -99,7 +100,12 @@ class ConferenceRecordForm(CaseForm):
 class ConferenceDecisionForm(CaseForm):
     text = forms.CharField(label=_("Decision"), max_length=DECISION_MAX, widget=forms.Textarea(attrs={"rows": 4}))
     owner = forms.ChoiceField(label=_("Owner (for an action)"), required=False)
-    due_on = forms.DateField(label=_("Due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(
+        label=_("Due"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[plausibility.validate_due_date],
+    )
 
     def __init__(self, *args: object, owners: Sequence[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

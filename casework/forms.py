@@ -8,12 +8,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from casework import plausibility
 from casework.models import Relation
 from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker; its value must be ISO 8601 whatever the language."""
+
     input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class BirthNumberSearchForm(forms.Form):
@@ -28,7 +34,9 @@ class BirthNumberSearchForm(forms.Form):
 class ChildRegistrationForm(forms.Form):
     given_name = forms.CharField(label=_("Given name"), max_length=NAME_MAX)
     family_name = forms.CharField(label=_("Family name"), max_length=NAME_MAX)
-    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput)
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), widget=DateInput, validators=[plausibility.validate_child_date_of_birth]
+    )
     birth_number = forms.CharField(
         label=_("Birth number"),
         max_length=11,

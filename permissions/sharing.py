@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework import plausibility
 from casework.models import Case, CaseNote, Organisation, TeamMembership, User
 from casework.sealing import seal_values
 from casework.services.validation import add_error
@@ -70,6 +71,7 @@ def share_grant(
     require_case_lead(granted_by, case, purpose="share")
     errors: dict[str, list[str]] = {}
     today = timezone.localdate()
+    opened_on = plausibility.case_opened_on(case.opened_at)
     if (recipient_user is None) == (recipient_organisation is None):
         add_error(errors, "recipient", _("Choose one team member or one organisation."))
     elif recipient_user is not None:
@@ -107,6 +109,8 @@ def share_grant(
         add_error(errors, "valid_until", _("Give the last day of the share."))
     elif valid_until < today:
         add_error(errors, "valid_until", _("The last day cannot be in the past."))
+    else:
+        plausibility.check(errors, "valid_until", plausibility.case_day_problem(valid_until, opened_on))
     if errors:
         raise ValidationError(errors)
     assert valid_until is not None
@@ -172,6 +176,10 @@ def consent_record(
         add_error(errors, "given_on", _("This field is required."))
     elif given_on > timezone.localdate():
         add_error(errors, "given_on", _("The date cannot be in the future."))
+    else:
+        plausibility.check(
+            errors, "given_on", plausibility.case_day_problem(given_on, plausibility.case_opened_on(case.opened_at))
+        )
     if errors:
         raise ValidationError(errors)
     assert given_on is not None

@@ -16,6 +16,7 @@ from django.utils import formats, timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from casework import plausibility
 from casework.case_forms import CaseForm, DateInput, PersonChoiceField, authority_staff
 from casework.models import (
     OTHER_SECTOR_NOTIFIER_KINDS,
@@ -79,6 +80,7 @@ class ReportForm(CaseForm):
         label=_("Child's date of birth"),
         widget=DateInput,
         required=False,
+        validators=[plausibility.validate_child_date_of_birth],
         help_text=_("The date of birth or the birth number (or both) is required."),
     )
     child_birth_number = forms.CharField(
@@ -188,7 +190,12 @@ class TriageForm(CaseForm):
     )
     given_name = forms.CharField(label=_("Given name"), max_length=NAME_MAX, required=False)
     family_name = forms.CharField(label=_("Family name"), max_length=NAME_MAX, required=False)
-    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput, required=False)
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"),
+        widget=DateInput,
+        required=False,
+        validators=[plausibility.validate_child_date_of_birth],
+    )
     birth_number = forms.CharField(label=_("Birth number"), max_length=11, required=False, widget=_NUMBER_WIDGET)
     address = forms.CharField(
         label=_("Address"), max_length=ADDRESS_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -254,7 +261,11 @@ class InputRequestForm(CaseForm):
                 label=f"{user.display_name()} ({role})" if role else user.display_name(), required=False
             )
             self.fields[f"due_{user.pk}"] = forms.DateField(
-                label=_("Due"), widget=DateInput, required=False, initial=default_due
+                label=_("Due"),
+                widget=DateInput,
+                required=False,
+                initial=default_due,
+                validators=[plausibility.validate_due_date],
             )
 
     def rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
@@ -262,17 +273,13 @@ class InputRequestForm(CaseForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        today = timezone.localdate()
         chosen = 0
         for user, _role in self.members:
             if not data.get(f"member_{user.pk}"):
                 continue
             chosen += 1
-            due = data.get(f"due_{user.pk}")
-            if due is None:
+            if data.get(f"due_{user.pk}") is None and f"due_{user.pk}" not in self.errors:
                 self.add_error(f"due_{user.pk}", _("Give a due date."))
-            elif due < today:
-                self.add_error(f"due_{user.pk}", _("A due date cannot be in the past."))
         if not chosen:
             raise forms.ValidationError(_("Choose at least one team member."))
         return data

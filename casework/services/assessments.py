@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework import plausibility
 from casework.compartments import Compartment
 from casework.models import Assessment, AssessmentInput, Case, InputStatus, TeamMembership, User
 from casework.sealing import seal_values
@@ -72,8 +73,7 @@ def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputR
         if request.member.pk in seen:
             errors.setdefault("members", []).append(_("Each member can be asked once."))
         seen.add(request.member.pk)
-        if request.due_on < today:
-            errors.setdefault("due", []).append(_("A due date cannot be in the past."))
+        plausibility.check(errors, "due", plausibility.due_date_problem(request.due_on, today))
     open_requests = set(
         AssessmentInput.objects.filter(case=case, status=InputStatus.REQUESTED, member_id__in=seen).values_list(
             "member_id", flat=True

@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework import plausibility
 from casework.lifecycle_hooks import hooks
 from casework.models import (
     DEFAULT_TEAM_ROLES,
@@ -228,6 +229,9 @@ def team_member_add(
         _add(errors, "user", _("This person is already on the team."))
     if team_role is None or not team_role.is_active:
         _add(errors, "team_role", _("Choose the role on the case."))
+    plausibility.check(
+        errors, "valid_from", plausibility.case_day_problem(valid_from, plausibility.case_opened_on(case.opened_at))
+    )
     if valid_until is not None and valid_until < valid_from:
         _add(errors, "valid_until", _("The last day cannot be before the first day."))
     elif valid_until is not None and valid_until < today:

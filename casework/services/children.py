@@ -14,6 +14,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from casework import plausibility
 from casework.birth_number import parse_birth_number
 from casework.models import Child, KeyOwnerType, LegalRepresentative, Municipality, Relation, User
 from casework.sealing import Keyring, destroy_owner_keys, seal_values
@@ -75,8 +76,7 @@ def child_create(
         errors.setdefault("date_of_birth", []).append(
             str(_("The date of birth does not match the one in the birth number."))
         )
-    if date_of_birth > timezone.localdate():
-        errors.setdefault("date_of_birth", []).append(str(_("The date of birth cannot be in the future.")))
+    plausibility.check(errors, "date_of_birth", plausibility.child_date_of_birth_problem(date_of_birth))
     if len(representatives) > REPRESENTATIVES_MAX:
         errors.setdefault("representatives", []).append(
             str(_("At most %(limit)d legal representatives.") % {"limit": REPRESENTATIVES_MAX})

@@ -23,6 +23,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework import plausibility
 from casework.models import (
     Attendance,
     Case,
@@ -295,6 +296,8 @@ def conference_decision_add(
         add_error(errors, "owner", _("The organisation must be one of a current member of the team."))
     if due_on is not None and due_on < timezone.localtime(conference.starts_at).date():
         add_error(errors, "due_on", _("The due date cannot be before the conference."))
+    elif due_on is not None:
+        plausibility.check(errors, "due_on", plausibility.due_date_problem(due_on))
     _raise(errors)
     with audit.atomic():
         locked = _locked(conference)

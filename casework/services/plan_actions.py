@@ -26,6 +26,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework import plausibility
 from casework.lifecycle_hooks import hooks
 from casework.models import (
     HELD_STATUSES,
@@ -136,6 +137,7 @@ def plan_actions_check(
         add_error(errors, ACTIONS_PREFIX, _("At most %(limit)d actions.") % {"limit": ACTIONS_MAX})
     users, organisations = team_owners(plan.case)
     earliest = _earliest_due(plan)
+    today = timezone.localdate()
     checked = []
     for index, action in enumerate(actions):
         key = f"{ACTIONS_PREFIX}-{index}-"
@@ -153,6 +155,8 @@ def plan_actions_check(
             add_error(errors, key + "due_on", _("An action needs a due date."))
         elif earliest is not None and action.due_on < earliest:
             add_error(errors, key + "due_on", _("The due date cannot be before the conference."))
+        else:
+            plausibility.check(errors, key + "due_on", plausibility.due_date_problem(action.due_on, today))
         if action.goal is not None and not 0 <= action.goal < goal_count:
             add_error(errors, key + "goal", _("Choose one of the plan's goals."))
         checked.append(CheckedAction(source=action, what=what, success_measure=measure))

@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework import plausibility
 from casework.birth_number import parse_birth_number
 from casework.models import (
     MANDATED_NOTIFIER_KINDS,
@@ -181,8 +182,8 @@ def _child_details(errors: dict[str, list[str]], details: ReportDetails) -> dict
                 _add(errors, "child_date_of_birth", _("The date of birth does not match the one in the birth number."))
     elif born is None:
         _add(errors, "child_date_of_birth", _("Enter the child's date of birth or birth number."))
-    if born is not None and born > timezone.localdate():
-        _add(errors, "child_date_of_birth", _("The date of birth cannot be in the future."))
+    if born is not None:
+        plausibility.check(errors, "child_date_of_birth", plausibility.child_date_of_birth_problem(born))
     return {
         "child_given_name": given,
         "child_family_name": family,

@@ -150,6 +150,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "cs"
 LANGUAGES = [("cs", _("Czech")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language (config/formats/<language>/formats.py): Czech 4. 12. 2026 5:02, English 4 Dec 2026 05:02.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Europe/Prague"
 USE_I18N = True
 USE_TZ = True

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from casework.compartments import Compartment
 from casework.models import (
@@ -259,27 +260,32 @@ def test_a_due_date_before_the_drafts_conference_is_refused(
     case: Case, draft: Plan, coordinator: User, teacher: User
 ) -> None:
     conference = held(case, coordinator, teacher)
-    Conference.objects.filter(pk=conference.pk).update(starts_at=timezone.now() - datetime.timedelta(days=10))
+    today = timezone.localdate()
+    # Held at midnight today: the day before it is also in the past, and the conference's message says why.
+    Conference.objects.filter(pk=conference.pk).update(
+        starts_at=timezone.make_aware(datetime.datetime.combine(today, datetime.time(0, 0)))
+    )
     plan_decisions_import(plan=draft, by=coordinator, conference=conference)  # no decisions: only remembers it
     draft.refresh_from_db()
     assert draft.conference_id == conference.pk
     before = snapshot(draft)
-    day_of_conference = timezone.localtime(timezone.now() - datetime.timedelta(days=10)).date()
     with pytest.raises(ValidationError) as caught:
-        save(
-            draft,
-            coordinator,
-            [
-                ActionInput(
-                    what=SCHOOL_ACTION, owner_user_id=teacher.pk, due_on=day_of_conference - datetime.timedelta(1)
-                )
-            ],
-        )
-    assert set(caught.value.message_dict) == {"actions-0-due_on"}
+        save(draft, coordinator, [ActionInput(what=SCHOOL_ACTION, owner_user_id=teacher.pk, due_on=in_days(-1))])
+    assert caught.value.message_dict == {"actions-0-due_on": [gettext("The due date cannot be before the conference.")]}
     assert snapshot(draft) == before
     # The conference's own day is fine.
-    save(draft, coordinator, [ActionInput(what=SCHOOL_ACTION, owner_user_id=teacher.pk, due_on=day_of_conference)])
-    assert [a.due_on for a in actions_of(draft)] == [day_of_conference]
+    save(draft, coordinator, [ActionInput(what=SCHOOL_ACTION, owner_user_id=teacher.pk, due_on=today)])
+    assert [a.due_on for a in actions_of(draft)] == [today]
+
+
+def test_a_new_due_date_in_the_past_is_refused(draft: Plan, coordinator: User, teacher: User) -> None:
+    """An action of the draft is due today or later (the plausibility rule; the conference's day may lie further
+    back)."""
+    before = snapshot(draft)
+    with pytest.raises(ValidationError) as caught:
+        save(draft, coordinator, [ActionInput(what=SCHOOL_ACTION, owner_user_id=teacher.pk, due_on=in_days(-1))])
+    assert caught.value.message_dict == {"actions-0-due_on": [gettext("A due date cannot be in the past.")]}
+    assert snapshot(draft) == before
 
 
 def test_only_the_lead_saves_actions(draft: Plan, teacher: User) -> None:
@@ -463,7 +469,9 @@ def test_submit_refuses_an_organisation_whose_members_all_left(
 
 
 def test_submit_refuses_a_passed_due_date(draft: Plan, coordinator: User, teacher: User) -> None:
-    save(draft, coordinator, [ActionInput(what=SCHOOL_ACTION, owner_user_id=teacher.pk, due_on=in_days(-1))])
+    save(draft, coordinator, [ActionInput(what=SCHOOL_ACTION, owner_user_id=teacher.pk, due_on=in_days(1))])
+    # The day passed while the draft waited (a draft's actions are saved due today or later).
+    PlanAction.objects.filter(plan=draft).update(due_on=in_days(-1))
     with pytest.raises(ValidationError) as caught:
         plan_services.plan_submit(plan=draft, by=coordinator)
     assert set(caught.value.message_dict) == {"actions"}

@@ -1,0 +1,7 @@
+"""English: ``4 Dec 2026`` and ``4 Dec 2026 05:02`` (24-hour clock; never the US month-first ``12/04/2026``)."""
+
+DATE_FORMAT = "j M Y"
+SHORT_DATE_FORMAT = DATE_FORMAT
+TIME_FORMAT = "H:i"
+DATETIME_FORMAT = f"{DATE_FORMAT} {TIME_FORMAT}"
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
