@@ -178,7 +178,7 @@ def test_report_triage_team_inputs_and_assessment_lead_the_case_to_its_protectio
             (paediatrician, PAEDIATRICIAN_NAME, PAEDIATRICIAN_INPUT),
         ):
             _open_task(page, url, INPUT, case_reference)
-            expect(page.locator("dl.facts")).to_contain_text(due[name].strftime("%d.%m.%Y"))
+            expect(page.locator("dl.facts")).to_contain_text(f"{due[name].day}. {due[name].month}. {due[name].year}")
             page.get_by_role("textbox", name="Váš podklad").fill(text)
             page.get_by_role("button", name="Odeslat podklad").click()
             expect(page.get_by_role("status")).to_have_text(f"Případ {case_reference}: váš podklad byl odeslán.")
