@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 keys: install ## Generate local demo keys into var/keys.env (kept if present; ignored by git)
 	$(BIN)/python manage.py generate_local_keys
 
-demo: install keys ## Set up SQLite + demo data and serve on http://127.0.0.1:8000 with the periodic jobs (Ctrl-C stops all)
+demo: install keys ## Set up SQLite + demo data and serve with DEBUG off on http://127.0.0.1:8000 (HOST=, PORT= change it) with the periodic jobs (Ctrl-C stops all)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py serve_demo --host $(HOST) --port $(PORT)

@@ -3,7 +3,10 @@
 from .base import *  # noqa: F403
 from .base import LOG_DIR, LOGGING, SECRET_KEY, env
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off, as in production: a refused request gets the product's own 404 page (templates/404.html), not Django's debug
+# page listing every URL pattern, and static files come through whitenoise. DJANGO_DEBUG=1 turns the debug pages on
+# while developing.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # The demo key file (var/keys.env) carries a generated secret key; a fallback keeps `manage.py` usable before it exists.
 SECRET_KEY = SECRET_KEY or "dev-only-not-secret-run-make-demo-to-generate-keys"
 STORAGES = {

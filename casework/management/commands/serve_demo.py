@@ -10,12 +10,19 @@ one happens as planned.
 
 Ctrl-C (SIGINT) or SIGTERM stops daphne and cancels the schedule; a command already running is allowed to finish
 (its transaction is never cut in half), then the process exits. Static files are served by whitenoise.
+
+Links in e-mails (notifications, conference invitations) are built from ``NOTIFICATIONS_SITE_URL``; unless ``SITE_URL``
+is set in the environment, this command points it at the address it serves on (``--host``/``--port``), so a demo on
+port 8123 mails links to port 8123. The setting is changed in this process only, where the periodic commands and the
+requests that send e-mail run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -62,6 +69,28 @@ def validate_periodic_commands(entries: Sequence[tuple[str, int]]) -> list[tuple
     return checked
 
 
+#: Addresses that listen on every interface: a link needs one address that reaches this machine.
+WILDCARD_HOSTS = {"", "0.0.0.0", "::"}  # noqa: S104 - names the wildcard, binds nothing
+
+
+def served_site_url(host: str, port: int) -> str:
+    """The address a browser on this machine reaches the server at, for links (``http://127.0.0.1:8123``)."""
+    shown = "127.0.0.1" if host in WILDCARD_HOSTS else host
+    try:
+        if ipaddress.ip_address(shown).version == 6:
+            shown = f"[{shown}]"
+    except ValueError:  # a host name
+        pass
+    return f"http://{shown}:{port}"
+
+
+def link_to_served_address(host: str, port: int) -> str:
+    """Point e-mail links at the served address unless ``SITE_URL`` names one; returns the address links use."""
+    if not os.environ.get("SITE_URL"):
+        settings.NOTIFICATIONS_SITE_URL = served_site_url(host, port)
+    return str(settings.NOTIFICATIONS_SITE_URL)
+
+
 class Command(BaseCommand):
     help = "Serve settings.ASGI_APPLICATION with daphne and run settings.PERIODIC_COMMANDS in the background."
 
@@ -101,6 +130,7 @@ class Command(BaseCommand):
         reactor_core: Any = reactor
         reactor_core.addSystemEventTrigger("before", "shutdown", stop_schedule)
         host, port = options["host"], options["port"]
+        links = link_to_served_address(host, port)
         server = Server(
             application=application,
             endpoints=build_endpoint_description_strings(host=host, port=port),
@@ -108,5 +138,6 @@ class Command(BaseCommand):
             signal_handlers=True,
         )
         self.stdout.write(self.style.SUCCESS(f"Serving on http://{host}:{port}/ (Ctrl-C stops)."))
+        self.stdout.write(f"E-mails link to {links}/ (DEBUG is {'on' if settings.DEBUG else 'off'}).")
         server.run()
         self.stdout.write("Stopped.")
