@@ -197,24 +197,30 @@ def full_file(case: Case, coordinator: User, supervisor: User, teacher: User, do
 
 def test_the_coordinator_reads_the_whole_file(full_file: Case, coordinator: User, teacher: User) -> None:
     view = file_for(coordinator, full_file)
-    assert view.reports is not None and view.reports.visible
+    assert view.reports is not None
+    assert view.reports.visible
     assert view.reports.rows[0].facts == FACTS
     assert view.reports.rows[0].notifier_name == teacher.display_name() + ", ZŠ Testovací"
     assessment = view.assessment
-    assert assessment is not None and assessment.current is not None
-    assert [p.text for p in assessment.current.parts][0] == f"{NEEDS} 0"
+    assert assessment is not None
+    assert assessment.current is not None
+    assert next(p.text for p in assessment.current.parts) == f"{NEEDS} 0"
     assert not assessment.withheld
     inputs = {i.text: i for i in assessment.inputs}
     assert set(inputs) == {f"{TEACHER_INPUT} 0", f"{DOCTOR_INPUT} 0"}
     teacher_input = inputs[f"{TEACHER_INPUT} 0"]
-    assert teacher_input.role and teacher_input.author and teacher_input.provided_at is not None
+    assert teacher_input.role
+    assert teacher_input.author
+    assert teacher_input.provided_at is not None
     conference = view.conferences.rows[0]  # type: ignore[union-attr]
     assert conference.minutes == MINUTES
     assert [d.text for d in conference.decisions] == [DECISION]
     assert [a.what for a in view.plan.actions] == [f"{ACTION} 0"]  # type: ignore[union-attr]
     labels = [str(e.label) for e in view.timeline.rows]  # type: ignore[union-attr]
-    assert "The case was opened" in labels and "A note was written" in labels
-    assert view.tasks is not None and view.tasks.everyone
+    assert "The case was opened" in labels
+    assert "A note was written" in labels
+    assert view.tasks is not None
+    assert view.tasks.everyone
 
 
 def test_a_teacher_reads_her_own_input_and_not_the_rest(full_file: Case, teacher: User) -> None:
@@ -226,12 +232,18 @@ def test_a_teacher_reads_her_own_input_and_not_the_rest(full_file: Case, teacher
     assert assessment.withheld
     assert assessment.current is not None
     assert all(p.text is None for p in assessment.current.parts)
-    assert view.reports is not None and not view.reports.visible and view.reports.rows == ()
+    assert view.reports is not None
+    assert not view.reports.visible
+    assert view.reports.rows == ()
     conference = view.conferences.rows[0]  # type: ignore[union-attr]
-    assert not conference.record and conference.minutes is None and conference.decisions == ()
+    assert not conference.record
+    assert conference.minutes is None
+    assert conference.decisions == ()
     assert [a.what for a in view.plan.actions] == [f"{ACTION} 0"]  # type: ignore[union-attr]
-    assert view.tasks is not None and not view.tasks.everyone
-    assert view.timeline is not None and view.timeline.partial
+    assert view.tasks is not None
+    assert not view.tasks.everyone
+    assert view.timeline is not None
+    assert view.timeline.partial
     assert "A note was written" not in [str(e.label) for e in view.timeline.rows]
 
 
@@ -240,7 +252,9 @@ def test_the_doctor_does_not_read_the_teachers_input(full_file: Case, doctor: Us
     assert view.assessment is not None
     assert [i.text for i in view.assessment.inputs] == [f"{DOCTOR_INPUT} 0"]
     # Not invited to the conference: the section says some are hidden.
-    assert view.conferences is not None and view.conferences.rows == () and view.conferences.withheld
+    assert view.conferences is not None
+    assert view.conferences.rows == ()
+    assert view.conferences.withheld
 
 
 def test_the_case_file_reads_are_audited(full_file: Case, coordinator: User) -> None:
@@ -300,12 +314,15 @@ def test_a_long_section_shows_its_newest_items_and_links_to_all(
 ) -> None:
     grow(case, coordinator, supervisor, teacher, doctor, 7)
     body = _page(coordinator, case)
-    assert f"{NOTE} 6" in body and f"{NOTE} 0" not in body
+    assert f"{NOTE} 6" in body
+    assert f"{NOTE} 0" not in body
     assert "?show=notes#notes-school" in body
     everything = _page(coordinator, case, "?show=notes")
-    assert f"{NOTE} 0" in everything and f"{NOTE} 6" in everything
+    assert f"{NOTE} 0" in everything
+    assert f"{NOTE} 6" in everything
     assessment = _page(coordinator, case, "?show=assessment")
-    assert f"{TEACHER_INPUT} 0" in assessment and f"{TEACHER_INPUT} 0" not in body
+    assert f"{TEACHER_INPUT} 0" in assessment
+    assert f"{TEACHER_INPUT} 0" not in body
 
 
 def test_a_stranger_still_gets_404(full_file: Case, foreign_worker: User) -> None:
