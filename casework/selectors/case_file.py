@@ -131,6 +131,29 @@ def child_basics(disclosure: gate.Disclosure) -> ChildBasics:
     )
 
 
+@dataclass(frozen=True)
+class ChildOnDocument:
+    """The child as a document of the file names them (the plan's PDF): the name and date of birth as far as the gate
+    let the viewer read them; ``fields`` names what was read (for the export's audit row)."""
+
+    name: str
+    date_of_birth: datetime.date | None
+    withheld: bool
+    fields: tuple[str, ...]
+
+
+def child_on_document(user: User, case: AccessedCase, *, purpose: str) -> ChildOnDocument:
+    """One gate read of the child's basics with ``purpose`` (audited like every read)."""
+    disclosure = gate.read_case(user, case, [case.case.child], CHILD_BASICS, purpose=purpose)[0]
+    born = disclosure.get("date_of_birth")
+    return ChildOnDocument(
+        name=child_name(disclosure),
+        date_of_birth=datetime.date.fromisoformat(born) if born else None,
+        withheld=bool(disclosure.withheld),
+        fields=tuple(name for name in CHILD_BASICS if disclosure.shows(name)),
+    )
+
+
 # --- The team -----------------------------------------------------------------------------------------------------
 
 
