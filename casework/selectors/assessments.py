@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
@@ -34,6 +35,9 @@ ASSESSMENT_HEADINGS = (
     ("family_environment", gettext_lazy("The family and social environment")),
     ("child_views", gettext_lazy("The child's own views and wishes")),
 )
+
+
+_Row = TypeVar("_Row")
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ class AssessmentFile:
         return not self.versions and not self.inputs and not self.withheld
 
 
-def _limited(rows: list[object], limit: int | None) -> tuple[list[object], bool]:
+def _limited(rows: list[_Row], limit: int | None) -> tuple[list[_Row], bool]:
     if limit is None:
         return rows, False
     return rows[:limit], len(rows) > limit
@@ -155,7 +159,7 @@ def assessment_disclosed(
     versions = [
         AssessmentVersion(
             id=row.pk,
-            number=row.number,  # type: ignore[attr-defined]
+            number=row.number,
             created_at=row.created_at,
             author=row.author.display_name(),
             parts=tuple(
@@ -190,12 +194,12 @@ def assessment_disclosed(
                 text=disclosure.get("text") if disclosure is not None else None,
             )
         )
-    shown_versions, more_versions = _limited(list(versions), limit)
-    shown_inputs, more_inputs = _limited(list(inputs), limit)
+    shown_versions, more_versions = _limited(versions, limit)
+    shown_inputs, more_inputs = _limited(inputs, limit)
     return AssessmentFile(
-        versions=tuple(shown_versions),  # type: ignore[arg-type]
+        versions=tuple(shown_versions),
         more_versions=more_versions,
-        inputs=tuple(shown_inputs),  # type: ignore[arg-type]
+        inputs=tuple(shown_inputs),
         more_inputs=more_inputs or (limit is not None and len(loaded_inputs) > limit),
         withheld=hidden or any(v.partly_withheld for v in versions),
     )
