@@ -28,9 +28,8 @@ from .test_shell_journey import _log_in
 
 pytestmark = [pytest.mark.browser]
 
-CASE = (
-    "OM 2026/0001"  # the demo case whose coordinator has not asked for inputs yet (koordinator; the teacher is on it)
-)
+# The demo case whose coordinator has not asked for inputs yet (koordinator; the teacher is on its team).
+CASE = "OM 2026/0001"
 COORDINATOR, SUPERVISOR = "koordinator", "vedouci"
 TEACHER, TEACHER_NAME, TEACHER_ROLE = "ucitelka", "Eva Procházková", "třídní učitel/ka"
 APPROVE_PLAN = "Schválit plán ochrany dítěte"
