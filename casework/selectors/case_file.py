@@ -287,8 +287,8 @@ class ReportRow:
     channel: str
     notifier_kind: str
     status: str
-    #: The notifier's part (§§ 55, 57): None when the gate withheld it.
-    notifier_name: str | None
+    #: What the notifier observed (notifier compartment, §§ 55, 57): None when the gate withheld it. Who the notifier
+    #: is stays on the report's own page: the file never names them.
     facts: str | None
     notifier_withheld: bool
 
@@ -301,7 +301,7 @@ class ReportsSection:
     more: bool = False
 
 
-REPORT_NOTIFIER_FIELDS = ["notifier_name", "facts"]
+REPORT_NOTIFIER_FIELDS = ["facts"]
 
 
 def reports_section(user: User, accessed: AccessedCase, limit: int | None, purpose: str) -> ReportsSection:
@@ -324,7 +324,6 @@ def reports_section(user: User, accessed: AccessedCase, limit: int | None, purpo
                 channel=r.get_channel_display(),
                 notifier_kind=r.get_notifier_kind_display(),
                 status=r.get_status_display(),
-                notifier_name=d.get("notifier_name"),
                 facts=d.get("facts"),
                 notifier_withheld=bool(d.withheld),
             )
