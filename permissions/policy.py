@@ -346,6 +346,29 @@ def may_see_conference(access: CaseAccess, *, invited: bool) -> bool:
     return access.is_lead or (invited and access.visible)
 
 
+def sees_all_case_tasks(access: CaseAccess) -> bool:
+    """The case file's open tasks: the case's lead sees the whole team's work (titles, holders, due dates); a team
+    member sees the tasks they hold."""
+    return access.is_lead
+
+
+def may_see_case_reports(access: CaseAccess) -> bool:
+    """The case file's reports (oznámení) that opened or joined the case: their handlers, the case's lead (§§ 55, 57:
+    the notifier's part stays apart from the file; the gate still decides each field)."""
+    return access.is_lead
+
+
+def may_see_case_event(access: CaseAccess, *, actor_id: int | None, team_wide: bool) -> bool:
+    """An event of the case file's timeline (what happened, never what was written): the lead sees every event; a team
+    member the events the whole team takes part in (the case opened, the team changed, a plan approved, the case
+    closed) and their own."""
+    if access.is_lead:
+        return True
+    if not access.visible:
+        return False
+    return team_wide or (actor_id is not None and actor_id == access.subject.user_id)
+
+
 def may_approve_plan(subject: Subject, *, municipality_id: int, drafted_by_id: int | None) -> bool:
     """Approving (or returning) a plan version: a supervisor of the case's authority who did not draft it (four
     eyes). Whether the version is submitted and the case open is the caller's state check."""

@@ -10,11 +10,14 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
+        from casework.case_file_sources import sources
         from casework.lifecycle_hooks import hooks
         from workflows.checks import flow_nodes_check
         from workflows.lifecycle import FlowLifecycle
+        from workflows.selectors import CaseOpenTasks
 
         # casework never imports workflows: its services call these hooks inside their transactions and we start
         # and adjust the case's flows there (docs/adr/0007-case-flow-assessment.md).
         hooks.register(FlowLifecycle())
+        sources.register_tasks(CaseOpenTasks())
         checks.register(flow_nodes_check)

@@ -29,6 +29,7 @@ from django.utils.functional import Promise
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from casework.case_file_sources import OpenTaskRow, OpenTasks
 from casework.models import (
     ActionStatus,
     CaseStatus,
@@ -200,3 +201,47 @@ def team_queue(*, user: User, task_type: str = "", limit: int = 100) -> InboxLis
         )
     rows = Task.objects.filter(reduce(operator.or_, queues), status=STATUS.NEW, owner__isnull=True)
     return _rows(_of_type(rows, task_type), limit)
+
+
+class CaseOpenTasks:
+    """The case file's open tasks (``casework.case_file_sources.OpenTasksSource``): every human task of the case's
+    flows — the case flow, its closure, its plan actions, and a report's follow-up once the report joined the case —
+    that is not finished, with its holder and due date. One query."""
+
+    def open_tasks(self, *, case_id: uuid.UUID, owner: User | None, limit: int | None) -> OpenTasks:
+        of_case = (
+            Q(**{f"{_CASE}__id": case_id})
+            | Q(**{f"{_CLOSURE_CASE}__id": case_id})
+            | Q(**{f"{_ACTION_CASE}__id": case_id})
+            | Q(**{f"{_REPORT}__case_id": case_id})
+        )
+        rows = Task.objects.filter(
+            of_case,
+            flow_task__in=list(TASK_TYPES.values()),
+            status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED],
+        )
+        if owner is not None:
+            rows = rows.filter(owner=owner)
+        ordered = (
+            rows.annotate(due=Case(When(deadline__done_at__isnull=True, then=F("deadline__due_at"))))
+            .select_related("owner")
+            .order_by(F("due").asc(nulls_last=True), "created", "id")
+        )
+        loaded = list(ordered[: limit + 1] if limit is not None else ordered)
+        shown = loaded[:limit] if limit is not None else loaded
+        now = timezone.now()
+        return OpenTasks(
+            rows=tuple(
+                OpenTaskRow(
+                    task_id=task.pk,
+                    title=task.flow_task.task_title if task.flow_task is not None else "",
+                    owner=task.owner.display_name() if task.owner is not None else "",
+                    owner_id=task.owner_id,
+                    created=task.created,
+                    due_at=task.due,
+                    overdue=task.due is not None and task.due < now,
+                )
+                for task in shown
+            ),
+            more=limit is not None and len(loaded) > limit,
+        )

@@ -138,11 +138,12 @@ def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     accessed = access_case_by_id(user, case_id, purpose="case page")
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    view = case_disclosed(user=user, case=accessed, purpose="case page")
+    view = case_disclosed(user=user, case=accessed, purpose="case page", expanded=request.GET.get("show", ""))
     return render(
         request,
         "casework/case_detail.html",
         {
+            "file": view,
             "case": view.header,
             "child": view.child,
             "child_id": view.child_id,

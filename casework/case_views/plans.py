@@ -36,6 +36,7 @@ from django.views.decorators.http import require_http_methods
 
 from casework.case_views.common import header, viewer
 from casework.models import Case, Plan, User
+from casework.selectors.case_file import child_on_document
 from casework.selectors.plans import plan_disclosed, plan_on_board, plan_version_visible, plan_versions_visible
 from casework.services.plans import PLAN_OBJECT
 from permissions import audit
@@ -173,10 +174,13 @@ def case_plan_pdf(request: HttpRequest, case_id: uuid.UUID, plan_id: uuid.UUID) 
     case, plan, access = _version(user, case_id, plan_id, EXPORT_PURPOSE)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    content = plan_disclosed(user=user, case=AccessedCase(case, access), plan=plan, purpose=EXPORT_PURPOSE)
+    accessed = AccessedCase(case, access)
+    content = plan_disclosed(user=user, case=accessed, plan=plan, purpose=EXPORT_PURPOSE)
+    child = child_on_document(user, accessed, purpose=EXPORT_PURPOSE)
     pdf = render_plan_pdf(
         {
             "case": header(case, access),
+            "child": child,
             "plan": content,
             "printed_at": timezone.localtime(),
             "printed_by": user.display_name(),
@@ -188,7 +192,7 @@ def case_plan_pdf(request: HttpRequest, case_id: uuid.UUID, plan_id: uuid.UUID) 
         action=audit.AuditAction.EXPORT,
         object_type=PLAN_OBJECT,
         object_id=plan.pk,
-        fields=content.exported_fields,
+        fields=[*content.exported_fields, *(f"child_{name}" for name in child.fields)],
         purpose=EXPORT_PURPOSE,
         outcome=audit.AuditOutcome.ALLOWED,
         case_id=case.pk,

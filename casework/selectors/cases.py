@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 
 from casework.models import Case, CaseNote, CaseStatus, Child, CoordinatorAssignment, TeamMembership
 
@@ -33,11 +35,19 @@ def case_memberships(*, case: Case, include_ended: bool = True) -> list[TeamMemb
     return list(rows.order_by(F("ended_at").asc(nulls_first=True), "added_at"))
 
 
-def case_notes(*, case: Case) -> list[CaseNote]:
-    """Every note of the case (envelopes), newest first; the gate decides which the viewer reads."""
-    return list(
-        CaseNote.objects.filter(case=case).select_related("author", "author_organisation").order_by("-created_at")
-    )
+def case_notes(
+    *, case: Case, limit_per_compartment: int | None = None, unlimited: Collection[str] = ()
+) -> list[CaseNote]:
+    """Every note of the case (envelopes), newest first; the gate decides which the viewer reads.
+
+    ``limit_per_compartment``: only the newest ``limit + 1`` notes of each compartment (the case file shows ``limit``
+    and knows there are more), except in the ``unlimited`` compartments; still one query (a window function)."""
+    rows = CaseNote.objects.filter(case=case).select_related("author", "author_organisation")
+    if limit_per_compartment is not None:
+        rows = rows.annotate(
+            rank=Window(RowNumber(), partition_by=[F("compartment")], order_by=[F("created_at").desc(), F("id")])
+        ).filter(Q(rank__lte=limit_per_compartment + 1) | Q(compartment__in=list(unlimited)))
+    return list(rows.order_by("-created_at", "id"))
 
 
 def coordinator_history(*, case: Case) -> list[CoordinatorAssignment]:

@@ -38,6 +38,10 @@ pytestmark = pytest.mark.django_db
 __all__ = ["case", "doctor", "plan"]  # fixtures shared with the page tests
 
 
+#: The export row names the child's basics it holds (read through the gate), beside the plan's own fields.
+CHILD_ON_PDF = {"child_given_name", "child_family_name", "child_date_of_birth"}
+
+
 def pdf_url(case: Case, plan: Plan) -> str:
     return reverse("case_plan_pdf", kwargs={"case_id": case.pk, "plan_id": plan.pk})
 
@@ -81,7 +85,14 @@ def test_the_export_is_audited(case: Case, plan: Plan, coordinator: User) -> Non
     assert (export.object_type, export.object_id) == ("casework.plan", str(plan.pk))
     assert export.purpose == "export plan pdf"
     assert export.outcome == AuditOutcome.ALLOWED
-    assert set(export.field_names) == {"support_offered", "child_views", "parents_views", "goals", "actions"}
+    assert set(export.field_names) == {
+        "support_offered",
+        "child_views",
+        "parents_views",
+        "goals",
+        "actions",
+        *CHILD_ON_PDF,
+    }
     # The gate's own read rows, as for any read; and they come before the export row.
     reads = AuditEvent.objects.filter(actor=coordinator, action=AuditAction.READ, purpose="export plan pdf")
     assert {"casework.plan", "casework.plangoal", "casework.planaction", "casework.actionreport"} <= set(
@@ -103,7 +114,30 @@ def test_a_school_member_prints_only_what_they_may_read(case: Case, plan: Plan, 
         assert hidden not in text
     export = AuditEvent.objects.get(action=AuditAction.EXPORT)
     assert export.actor_id == teacher.pk
-    assert set(export.field_names) == {"goals", "actions"}
+    # The case basics are every team member's: the child's name and date of birth are on her copy too.
+    assert set(export.field_names) == {"goals", "actions", *CHILD_ON_PDF}
+
+
+def test_the_pdf_names_the_child_with_the_date_of_birth(case: Case, plan: Plan, coordinator: User) -> None:
+    response = client_for(coordinator).get(pdf_url(case, plan))
+    text = pdf_text(response.content)
+    # register_child's fictional defaults; the date as the Czech document prints dates.
+    assert "Eliška Nováková" in text
+    assert re.search(r"9\. ?(3\.|března) ?2014", text)
+    reads = AuditEvent.objects.filter(actor=coordinator, action=AuditAction.READ, purpose="export plan pdf")
+    assert "casework.child" in set(reads.values_list("object_type", flat=True))
+
+
+def test_names_in_the_pdfs_columns_are_not_hyphenated(
+    case: Case, plan: Plan, coordinator: User, teacher: User, doctor: User
+) -> None:
+    """``pdf_text`` undoes hyphenation: read the raw text, where a hyphenated owner's name would be split."""
+    content = client_for(coordinator).get(pdf_url(case, plan)).content
+    raw = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    raw = re.sub(r"\s+", " ", raw.replace(NO_BREAK_SPACE, " "))
+    for name in (teacher.last_name, doctor.last_name, "Nováková"):
+        assert name in raw
+    assert "\u00ad" not in raw
 
 
 def test_a_stranger_gets_no_file_and_no_export_row(case: Case, plan: Plan, foreign_worker: User) -> None:

@@ -27,6 +27,8 @@ from casework.models import (
     TeamMembership,
     User,
 )
+from casework.selectors.assessments import assessment_disclosed
+from casework.selectors.case_file import SECTION_LIMIT
 from casework.selectors.plans import PlanView, plan_disclosed
 from casework.services.lifecycle import closure_approve, closure_return
 from casework.services.plan_actions import ACTIONS_PREFIX, plan_decisions_import
@@ -191,6 +193,7 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
             "plan": content,
             "returned": plan.returned_at,
             "draft_saved": draft_saved,
+            "assessment": assessment_disclosed(user=user, case=case, purpose="draft plan", limit=SECTION_LIMIT),
         },
     )
 
@@ -230,7 +233,13 @@ def approve_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
         if plan is not None
         else None
     )
-    return render(request, "workflows/approve_plan.html", {**_common(task, user, case), "form": form, "plan": content})
+    # The supervisor approves the plan knowing the assessment it rests on.
+    assessment = assessment_disclosed(user=user, case=case, purpose="approve plan", limit=SECTION_LIMIT)
+    return render(
+        request,
+        "workflows/approve_plan.html",
+        {**_common(task, user, case), "form": form, "plan": content, "assessment": assessment},
+    )
 
 
 def review(request: HttpRequest, user: User, task: Any) -> HttpResponse:

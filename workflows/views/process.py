@@ -26,6 +26,8 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from casework.case_views.common import viewer
+from casework.selectors.assessments import assessment_disclosed
+from casework.selectors.case_file import SECTION_LIMIT
 from permissions.access import access_case_as_lead
 from workflows.flows import CaseFlow
 from workflows.graph import process_steps
@@ -120,11 +122,17 @@ def case_process(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """The case flow's steps, history and chart. POST is refused only after the access checks, so whoever may not
     see the page gets the same answer whatever the method."""
     user = viewer(request)
-    case = access_case_as_lead(user, case_id, purpose=PURPOSE).case
+    accessed = access_case_as_lead(user, case_id, purpose=PURPOSE)
+    case = accessed.case
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     process = CaseProcess.objects.filter(case_id=case.pk).first()
-    context: dict[str, Any] = {"case": {"id": case.pk, "reference": case.reference}, "process": None}
+    context: dict[str, Any] = {
+        "case": {"id": case.pk, "reference": case.reference},
+        "process": None,
+        # What the next steps rest on: the assessment and the team's inputs, read through the gate.
+        "assessment": assessment_disclosed(user=user, case=accessed, purpose=PURPOSE, limit=SECTION_LIMIT),
+    }
     if process is not None:
         tasks = list(Task.objects.filter(process_id=process.pk).select_related("owner").order_by("created", "id"))
         steps = _steps(tasks, process.status == PROCESS.CANCELED)
