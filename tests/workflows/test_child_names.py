@@ -106,9 +106,10 @@ def test_the_task_page_names_the_child(coordinator: User, paediatrician: User) -
     page = html(
         client_for(paediatrician).get(reverse("task_detail", kwargs={"task_id": input_task(case, paediatrician).pk}))
     )
-    heading = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    heading, rest = page.split("<h1>", 1)[1].split("</h1>", 1)
     assert case.reference in heading
-    assert "Eliška Nováková" in heading
+    # Right under the heading (which stays "task: reference"), the child.
+    assert rest.lstrip().startswith('<p class="lead child-label" data-child-label>Eliška Nováková, ')
 
 
 def test_the_plan_board_names_the_child(coordinator: User, supervisor: User) -> None:
