@@ -232,3 +232,27 @@ def test_a_plan_approval_opens_the_plan_version(coordinator: User, teacher: User
     target = reverse("case_plan_version", kwargs={"case_id": case.pk, "plan_id": plan.pk})
     assert response["Location"] == target
     assert client_for(coordinator).get(target).status_code == 200
+
+
+# --- A notification that arrives live -------------------------------------------------------------------------------
+
+
+def test_a_live_notification_gets_the_childs_name_over_http_never_over_the_socket(
+    coordinator: User, paediatrician: User
+) -> None:
+    from notifications.consumers import _payload
+
+    (case,) = cases_with_inputs(coordinator, paediatrician, 1)
+    row = Notification.objects.filter(recipient=paediatrician, kind=Kind.TASK_ASSIGNED).latest("id")
+    assert "Nováková" not in str(_payload(row, unread=1))
+    url = reverse("notification_child", kwargs={"notification_id": row.pk})
+    response = client_for(paediatrician).get(url)
+    assert response.status_code == 200
+    assert response.json()["child"].startswith("Eliška Nováková, ")
+    assert "no-store" in response["Cache-Control"]
+    assert AuditEvent.objects.filter(actor=paediatrician, purpose="live notification", case_id=case.pk).exists()
+    # Another user's row is not found; a former member gets no name.
+    assert client_for(coordinator).get(url).status_code == 404
+    membership = TeamMembership.objects.get(case=case, user=paediatrician)
+    team_member_end(membership=membership, ended_by=coordinator, reason=MembershipEndReason.TASK_DONE)
+    assert client_for(paediatrician).get(url).json() == {"child": ""}
