@@ -30,6 +30,13 @@ from .test_case_flow import input_task, request
 
 pytestmark = pytest.mark.django_db
 
+#: The paediatrician's inbox with names: session, user, the badge, my tasks, the team queue; the cases and the
+#: viewer's standing on them (memberships, shares); one gate read (its audit write and key loads).
+INBOX_PAGE_QUERIES = 17
+#: Session, user, the list's count and page, the digest choice, the badge; the cases and the viewer's standing on
+#: them; one gate read (its audit write and key loads).
+NOTIFICATION_LIST_QUERIES = 18
+
 #: Fictional children, one per case: (given name, family name, date of birth, female).
 CHILDREN = [
     ("Eliška", "Nováková", datetime.date(2014, 3, 9), True),
@@ -119,6 +126,25 @@ def test_the_plan_board_names_the_child(coordinator: User, supervisor: User) -> 
     assert "Anna Malá" in page
 
 
+def test_the_supervisors_team_queue_names_the_child_of_a_plan_awaiting_approval(
+    coordinator: User, teacher: User, supervisor: User
+) -> None:
+    from casework.models import Plan
+
+    from .test_plan_stage import submit, to_plan_stage
+
+    case = open_case(
+        coordinator=coordinator, given_name="Petr", family_name="Veselý", born=CHILDREN[3][2], female=False
+    )
+    add_member(case, teacher, coordinator)
+    submit(case, coordinator, to_plan_stage(case, coordinator, teacher))
+    assert Plan.objects.filter(case=case, status="submitted").exists()
+    page = html(client_for(supervisor).get(reverse("inbox")))
+    queue = page.split('id="queue-heading"', 1)[1]
+    row = queue.split(case.reference, 1)[1].split("</tr>", 1)[0]
+    assert "Petr Veselý" in row
+
+
 @pytest.mark.parametrize("count", [1, 3])
 def test_the_inbox_with_names_runs_the_same_number_of_queries_for_one_case_and_for_many(
     count: int, coordinator: User, paediatrician: User, django_assert_num_queries: Callable[..., Any]
@@ -128,11 +154,6 @@ def test_the_inbox_with_names_runs_the_same_number_of_queries_for_one_case_and_f
     with django_assert_num_queries(INBOX_PAGE_QUERIES):
         page = html(client.get(reverse("inbox")))
     assert page.count("data-child-label") == count
-
-
-#: The paediatrician's inbox with names: session, user, the badge, my tasks, the team queue; the cases and the
-#: viewer's standing on them (memberships, shares); one gate read (its audit write and key loads).
-INBOX_PAGE_QUERIES = 17
 
 
 # --- The notification list -------------------------------------------------------------------------------------------
@@ -167,11 +188,6 @@ def test_the_notification_list_runs_the_same_number_of_queries_for_one_case_and_
     with django_assert_num_queries(NOTIFICATION_LIST_QUERIES):
         page = html(client.get(reverse("notification_list")))
     assert page.count("data-child-label") == 2 * count  # "added to the team" and "new task", per case
-
-
-#: Session, user, the list's count and page, the digest choice, the badge; the cases and the viewer's standing on
-#: them; one gate read (its audit write and key loads).
-NOTIFICATION_LIST_QUERIES = 18
 
 
 # --- Where a notification leads --------------------------------------------------------------------------------------
