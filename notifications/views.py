@@ -36,8 +36,6 @@ from notifications.models import Kind, Notification
 PAGE_SIZE = 50
 #: The purpose the children's names on the list are read (and audited) with.
 LIST_PURPOSE = "notification list"
-
-
 #: The purpose the child's name beside a live notification is read (and audited) with.
 LIVE_PURPOSE = "live notification"
 
