@@ -149,9 +149,18 @@ class Notification(models.Model):
     def is_read(self) -> bool:
         return self.read_at is not None
 
+    #: The child's name and age beside the reference, set by the list page when it renders (never stored: a row
+    #: carries no content). Empty when the viewer may not read the case basics.
+    child_label: str = ""
+
     @property
     def links_to_case(self) -> bool:
         return self.case_id is not None and self.kind not in NO_CASE_LINK_KINDS
+
+    @property
+    def has_link(self) -> bool:
+        """Whether the list links the row: to what it announces (``object_type``/``object_id``) or to its case."""
+        return self.kind not in NO_CASE_LINK_KINDS and (self.case_id is not None or bool(self.object_id))
 
 
 class NotificationPreference(models.Model):

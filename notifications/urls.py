@@ -11,4 +11,5 @@ urlpatterns = [
     path("preferences/", views.notification_preferences, name="notification_preferences"),
     path("<int:notification_id>/read/", views.notification_read, name="notification_read"),
     path("<int:notification_id>/open/", views.notification_open, name="notification_open"),
+    path("<int:notification_id>/child/", views.notification_child, name="notification_child"),
 ]

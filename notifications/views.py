@@ -1,26 +1,59 @@
 """Thin views over the user's own notifications. Works without JavaScript; the socket only makes it live.
 
 Every lookup is filtered by the logged-in user, so another user's id is "not found", exactly like an id that does not
-exist. Opening a notification marks it read and goes to the case page, which checks access itself
-(``access_case_by_id``): a user whose membership ended gets the same not-found page as for any other case.
+exist. Opening a notification marks it read and goes to what it announces (the task, the conference, the plan
+version, the report: ``settings.NOTIFICATIONS_TARGET_URL`` resolves the row's stored type and id), or else to the
+case page; each target checks access itself, so a user who lost access gets the same not-found page as for anything
+that does not exist.
+
+The list shows the child's name and age beside each case reference, read through the gate when the page renders
+(``settings.NOTIFICATIONS_CHILD_LABELS``, one batched read for the page) and only for viewers whose policy allows the
+case basics; the rows themselves never carry it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications import selectors, services
-from notifications.models import Kind
+from notifications.models import Kind, Notification
 
 PAGE_SIZE = 50
+#: The purpose the children's names on the list are read (and audited) with.
+LIST_PURPOSE = "notification list"
+#: The purpose the child's name beside a live notification is read (and audited) with.
+LIVE_PURPOSE = "live notification"
+
+
+@cache
+def _hook(path: str) -> Callable[..., Any]:
+    return import_string(path)
+
+
+def _label_children(request: HttpRequest, rows: list[Notification]) -> None:
+    """Set each row's ``child_label`` for this rendering (one gate read for the page's cases; nothing is saved)."""
+    case_ids = {str(row.case_id) for row in rows if row.links_to_case}
+    if not case_ids:
+        return
+    labels = _hook(settings.NOTIFICATIONS_CHILD_LABELS)(request.user, case_ids, LIST_PURPOSE)
+    for row in rows:
+        if row.links_to_case:
+            row.child_label = labels.get(str(row.case_id), "")
 
 
 def _user_id(request: HttpRequest) -> int:
@@ -48,12 +81,14 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         kind = ""
     rows = selectors.notification_list_for_user(user_id=_user_id(request), show=show, kind=kind)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    _label_children(request, shown)
     return render(
         request,
         "notifications/list.html",
         {
             "page": page,
-            "notifications": list(page.object_list),
+            "notifications": shown,
             "show": show,
             "kind": kind,
             "kinds": Kind.choices,
@@ -90,11 +125,37 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
-    """Mark read and go where the notification points: its case page, or the list when it points nowhere."""
+    """Mark read and go where the notification points: the thing it announces, else its case page, or the list
+    when it points nowhere. Resolved now, from the row's stored type and id; the target checks access itself."""
     row = selectors.notification_get(user_id=_user_id(request), notification_id=notification_id)
     if row is None:
         raise Http404
     services.mark_read(user_id=_user_id(request), notification_id=row.pk)
+    if not row.has_link:
+        return redirect("notification_list")
+    target = _hook(settings.NOTIFICATIONS_TARGET_URL)(
+        kind=row.kind, case_id=row.case_id, object_type=row.object_type, object_id=row.object_id
+    )
+    if target:
+        return redirect(target)
     if row.links_to_case:
         return redirect(reverse("case_detail", kwargs={"case_id": row.case_id}))
     return redirect("notification_list")
+
+
+@login_required
+@require_GET
+@never_cache
+def notification_child(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """The child's name and age for one of the user's own notifications, asked by the page when the row arrived live
+    (the socket message never carries it). Empty when the viewer may not read the case basics; another user's row is
+    "not found". Read through the gate and audited like the list; never cached."""
+    row = selectors.notification_get(user_id=_user_id(request), notification_id=notification_id)
+    if row is None:
+        raise Http404
+    label = ""
+    if row.links_to_case:
+        label = _hook(settings.NOTIFICATIONS_CHILD_LABELS)(request.user, [str(row.case_id)], LIVE_PURPOSE).get(
+            str(row.case_id), ""
+        )
+    return JsonResponse({"child": label})

@@ -94,6 +94,12 @@ def access_child_by_id(user: User, child_id: uuid.UUID | str, *, purpose: str) -
     return child
 
 
+def may_see_child(user: User, child: Child) -> bool:
+    """Whether ``user`` may open ``child``'s register page (the rule of :func:`access_child_by_id`), to offer a link
+    to it (a duplicate registration). Nothing is disclosed either way, so nothing is audited."""
+    return child.shredded_at is None and relationship_to_child(Subject.from_user(user), child) is not Relationship.NONE
+
+
 def current_membership_with_index(user: User) -> Q:
     """Cases where ``user`` holds a membership valid today *and* the object-permission index lists them."""
     return Q(

@@ -10,7 +10,9 @@ inbox are not used: they load generic permission rows and know nothing of author
   rule of ``permissions.access.triageable_reports``, the same as ``ReportAccess.may_triage``) and the approvals of
   plans and closures; for a member of a case's team, the plan actions owned by their organisation on that case.
 
-Rows carry ids, titles, references and dates — never a child's or a notifier's name.
+Rows carry ids, titles, references and dates; the child's name and age beside the case reference are added by
+:func:`with_child_labels`, read through the gate (``casework.selectors.child_labels``) for the viewers whose policy
+allows the case basics — never a notifier's name.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from __future__ import annotations
 import datetime
 import operator
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import reduce
 from typing import Any
 
@@ -42,6 +45,7 @@ from casework.models import (
     User,
 )
 from casework.models import Case as CaseModel
+from casework.selectors.child_labels import ChildLabel, child_labels
 from permissions.access import triageable_reports
 from permissions.policy import Subject
 from workflows.flows import ActionFlow, CaseFlow, ClosureFlow, ReportFlow
@@ -71,6 +75,8 @@ class InboxRow:
     case_id: uuid.UUID | None
     case_reference: str | None
     urgent: bool
+    #: The child's name and age (``with_child_labels``); None when the viewer may not read the case basics.
+    child: ChildLabel | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,19 @@ def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
         for v in values[:limit]
     ]
     return InboxList(rows=rows, truncated=len(values) > limit)
+
+
+def with_child_labels(*, user: User, lists: Sequence[InboxList], purpose: str) -> list[InboxList]:
+    """``lists`` with the child's label on each row of a case whose basics ``user`` may read: one batched gate read
+    for all of them (``child_labels``), so the page's query count does not grow with its rows."""
+    labels = child_labels(user=user, case_ids=(row.case_id for found in lists for row in found.rows), purpose=purpose)
+    return [
+        InboxList(
+            rows=[replace(row, child=labels.get(row.case_id)) if row.case_id in labels else row for row in found.rows],
+            truncated=found.truncated,
+        )
+        for found in lists
+    ]
 
 
 def _of_type(queryset: QuerySet[Any], task_type: str) -> QuerySet[Any]:

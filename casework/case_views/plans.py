@@ -37,6 +37,7 @@ from django.views.decorators.http import require_http_methods
 from casework.case_views.common import header, viewer
 from casework.models import Case, Plan, User
 from casework.selectors.case_file import child_on_document
+from casework.selectors.child_labels import child_labels_of
 from casework.selectors.plans import plan_disclosed, plan_on_board, plan_version_visible, plan_versions_visible
 from casework.services.plans import PLAN_OBJECT
 from permissions import audit
@@ -108,6 +109,8 @@ def case_plan(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             else None,
             "versions": _version_rows(plans, shown),
             "is_lead": access.is_lead,
+            # The child beside the reference (case basics, through the gate).
+            "child": child_labels_of(user=user, cases=[AccessedCase(case, access)], purpose=BOARD_PURPOSE).get(case.pk),
         },
     )
 

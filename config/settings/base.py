@@ -268,6 +268,10 @@ PERIODIC_COMMANDS: list[tuple[str, int]] = [
 # Who may follow a case over the websocket: a dotted path to ``f(user, case_id) -> bool`` (notifications never
 # imports the policy itself).
 NOTIFICATIONS_CASE_ACCESS = "permissions.access.user_may_see_case"
+# The child's name and age beside a case reference on the notification list, read through the gate at render time.
+NOTIFICATIONS_CHILD_LABELS = "casework.selectors.child_labels.child_label_texts"
+# The page a notification opens (the task, the conference, the plan version), from its stored type and id.
+NOTIFICATIONS_TARGET_URL = "workflows.notification_targets.notification_target_url"
 # The relay re-pushes rows undelivered for this long, with a doubling gap, for rows younger than the maximum age.
 NOTIFICATIONS_RELAY_AFTER_SECONDS = env.int("NOTIFICATIONS_RELAY_AFTER_SECONDS", default=15)
 NOTIFICATIONS_RELAY_MAX_AGE_DAYS = env.int("NOTIFICATIONS_RELAY_MAX_AGE_DAYS", default=7)

@@ -30,6 +30,9 @@
   // Rows up to this id were counted in the badge the server rendered; only later ones pop up as new.
   var renderedUpTo = lastSeen;
   var socketPath = root.getAttribute("data-socket-path") || "/ws/notifications/";
+  // The child's name is never in a socket message: the page asks the server for it over HTTP (read through the gate
+  // there, for those who may read the case basics) and adds it to the new item.
+  var childUrl = root.getAttribute("data-child-url");
 
   var TERMINAL_CODES = [4401, 4403];
   var LIVE_ITEMS = 5;
@@ -111,6 +114,39 @@
       liveList.removeChild(liveList.lastChild);
     }
     live.hidden = false;
+    return item;
+  }
+
+  function addChild(message, items) {
+    if (!childUrl || !message.case_reference || !window.fetch) {
+      return;
+    }
+    window
+      .fetch(childUrl.replace("/0/", "/" + String(message.id) + "/"), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (answer) {
+        if (!answer || !answer.child) {
+          return;
+        }
+        items.forEach(function (item) {
+          if (!item) {
+            return;
+          }
+          var label = document.createElement("span");
+          label.className = "child-label";
+          label.setAttribute("data-child-label", "");
+          label.textContent = " (" + answer.child + ")";
+          (item.querySelector(".notifications-item__text") || item).appendChild(label);
+        });
+      })
+      .catch(function () {
+        // The item stays as it is: the reference alone.
+      });
   }
 
   function prependToPage(message) {
@@ -134,6 +170,7 @@
     if (empty) {
       empty.hidden = true;
     }
+    return item;
   }
 
   function showRevoked() {
@@ -169,8 +206,8 @@
       }
       known[String(message.id)] = true;
       if (message.id > renderedUpTo) {
-        showLive(message);
-        prependToPage(message);
+        var items = [showLive(message), prependToPage(message)];
+        addChild(message, items);
       }
     } else if (message.type === "unread") {
       setCount(message.unread);

@@ -31,6 +31,10 @@ TEACHER_NAME = "Martin Šťastný"
 TEACHER_ROLE = "výchovný poradce / výchovná poradkyně"
 #: Case 1's protected content from the seed data: none of it may reach the teacher's page through the socket.
 PROTECTED = ("Anežka", "Pokorná", "145309/1013", "Javorová 12", "samoživitelka", "dluhy na nájemném")
+#: Once on the team he reads the case basics: the page asks the server (over HTTP, through the gate) for the child's
+#: name beside a live notification. Nothing beyond the basics reaches his page.
+CHILD = "Anežka Pokorná"
+BEYOND_BASICS = ("145309/1013", "Javorová 12", "samoživitelka", "dluhy na nájemném")
 
 
 def _badge(page: Page) -> int:
@@ -70,6 +74,8 @@ def test_the_teachers_open_page_shows_new_notifications_live_and_their_link_open
             _log_in(teacher, teacher_url, TEACHER)
             expect(teacher.locator("[data-notifications]")).to_be_attached()
         assert not socket_info.value.is_closed()
+        frames: list[str] = []
+        socket_info.value.on("framereceived", lambda payload: frames.append(str(payload)))
         teacher.evaluate("window.__notReloaded = true")
         unread_before = _badge(teacher)
 
@@ -108,8 +114,12 @@ def test_the_teachers_open_page_shows_new_notifications_live_and_their_link_open
         expect(live.first).to_have_text(f"V případu {CASE} s vámi byly sdíleny informace.")
         expect(live.nth(1)).to_have_text(f"Byli jste přidáni do týmu případu {CASE}.")
         assert teacher.evaluate("window.__notReloaded") is True
-        html = teacher.content()
+        expect(teacher.locator("[data-notifications-live-list] [data-child-label]").first).to_contain_text(CHILD)
+        assert frames
         for text in PROTECTED:
+            assert not any(text in frame for frame in frames), text
+        html = teacher.content()
+        for text in BEYOND_BASICS:
             assert text not in html
 
         # The link opens the case, which he may now see.

@@ -365,9 +365,10 @@ def test_the_pages_are_read_only(case: Case, plan: Plan, coordinator: User) -> N
 #: The board's queries for the coordinator and for a member, whatever the number of actions and reports: session and
 #: user, the case and the viewer's standing, the versions, goals, actions (with report counts), the latest reports
 #: (the lead only: one more gate read), one audit write (seven statements) plus one key load per gate read, and the
-#: page's unread-notifications badge.
-BOARD_QUERIES_LEAD = 41
-BOARD_QUERIES_MEMBER = 33
+#: page's unread-notifications badge; and the child's name beside the reference (one more gate read: its audit write
+#: and key load).
+BOARD_QUERIES_LEAD = 49
+BOARD_QUERIES_MEMBER = 41
 
 
 def _grow(plan: Plan, teacher: User, doctor: User, size: int) -> None:

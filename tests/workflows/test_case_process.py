@@ -182,3 +182,33 @@ def test_the_flow_chart_style_carries_the_pages_csp_nonce(case: Case, coordinato
     page = html(response)
     assert f'<style nonce="{nonce.group(1)}"' in page
     assert ' style="' not in page
+
+
+def test_a_returned_plan_shows_the_draft_current_and_the_approval_waiting(
+    case: Case, coordinator: User, teacher: User, supervisor: User
+) -> None:
+    """Issue 17: the flow loops back to the draft; the approval done in the earlier round is not done again yet, so
+    it waits (it showed as done, and the page seemed to skip it)."""
+    from .test_plan_stage import decide, submit, to_plan_stage
+
+    submit(case, coordinator, to_plan_stage(case, coordinator, teacher))
+    decide(case, supervisor, approve=False)
+    page = html(client_for(supervisor).get(url(case)))
+    # start, request, inputs, assessment, draft (current again), approval, review, end
+    assert states(page) == ["done", "done", "done", "done", "current", "waiting", "waiting", "waiting"]
+    assert re.search(r"(Now:|Nyní:) <strong>(Draft the protection plan|Připravit individuální plán)", page)
+
+
+def test_the_chart_labels_are_in_sentence_case_and_the_pages_language(case: Case, coordinator: User) -> None:
+    client = client_for(coordinator)
+    client.cookies.load({"django_language": "cs"})
+    page = html(client.get(url(case), HTTP_ACCEPT_LANGUAGE="cs"))
+    chart = page.split("<svg", 1)[1]
+    texts = [t.strip() for t in re.findall(r">([^<>]+)</text>", chart) if t.strip()]
+    assert "yes" not in texts
+    assert "no" not in texts
+    assert {"ano", "ne"} <= set(texts)
+    # Each node's first line as written: "Schválit plán ochrany dítěte", never "Schválit Plán".
+    for text in texts:
+        words = text.split()
+        assert not any(word[0].isupper() for word in words[1:] if word not in {"(IPOD)", "IPOD"}), text

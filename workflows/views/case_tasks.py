@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from casework.compartments import Compartment
 from casework.models import AssessmentInput, Case, InputStatus, TeamMembership, User
+from casework.selectors.child_labels import child_labels_of
 from casework.services.assessments import assessment_input_provide, assessment_inputs_request, assessment_write
 from permissions import gate
 from permissions.policy import Subject, holds_task
@@ -25,6 +26,9 @@ from workflows import tasks
 from workflows.flows import CaseFlow
 from workflows.forms import AssessmentForm, InputRequestForm, ProvideInputForm
 from workflows.models import Deadline
+
+#: The purpose the child's name on a task page is read (and audited) with.
+TASK_PAGE_PURPOSE = "task page"
 
 
 def _common(task: Any, user: User, case: Case) -> dict[str, Any]:
@@ -39,7 +43,12 @@ def _common(task: Any, user: User, case: Case) -> dict[str, Any]:
             "created": task.created,
             "due_at": deadline,
         },
-        "case": {"id": case.pk, "reference": case.reference},
+        # The child beside the reference, through the gate, for those whose policy allows the case basics.
+        "case": {
+            "id": case.pk,
+            "reference": case.reference,
+            "child": child_labels_of(user=user, cases=[case], purpose=TASK_PAGE_PURPOSE).get(case.pk),
+        },
     }
 
 

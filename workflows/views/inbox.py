@@ -1,4 +1,5 @@
-"""The inbox ("Úkoly"): my tasks and, for those who take work from one, the team queue. Two queries for the lists."""
+"""The inbox ("Úkoly"): my tasks and, for those who take work from one, the team queue. Two queries for the lists,
+and a fixed number for the children's names beside the case references (``selectors.with_child_labels``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from casework.case_views.common import viewer
 from casework.views import shell_page
 from workflows import selectors
 
+PURPOSE = "inbox"
+
 
 @shell_page("inbox")
 @require_http_methods(["GET"])
@@ -18,13 +21,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     task_type = request.GET.get("type", "")
     if task_type not in selectors.TASK_TYPES:
         task_type = ""
-    queue = selectors.has_team_queue(user)
+    mine = selectors.my_tasks(user=user, task_type=task_type)
+    queue = selectors.team_queue(user=user, task_type=task_type) if selectors.has_team_queue(user) else None
+    # The child beside each case reference: one gate read for both lists.
+    labelled = selectors.with_child_labels(user=user, lists=[mine] if queue is None else [mine, queue], purpose=PURPOSE)
     return render(
         request,
         "workflows/inbox.html",
         {
-            "mine": selectors.my_tasks(user=user, task_type=task_type),
-            "queue": selectors.team_queue(user=user, task_type=task_type) if queue else None,
+            "mine": labelled[0],
+            "queue": labelled[1] if queue is not None else None,
             "task_type": task_type,
             "types": [(slug, node.label) for slug, node in selectors.TASK_TYPES.items()],
         },

@@ -17,8 +17,11 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
+from django.template.defaultfilters import title
 from django.utils.functional import Promise
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from viewflow.workflow import chart, nodes
@@ -67,14 +70,23 @@ class HistoryRow:
 
 
 def _steps(tasks: list[Any], process_cancelled: bool) -> list[Step]:
+    """Each step's state in the process's *current round*. The flow loops (a returned plan goes back to the draft,
+    a review starts a new version), so a step done in an earlier round is not done again yet: every step after the
+    last one in progress waits, whatever its earlier tasks say. Without this the approval of a re-drafted plan
+    showed as done before it was asked for, and "Now" skipped it."""
     by_node: dict[Any, list[Any]] = {}
     for task in tasks:
         by_node.setdefault(task.flow_task, []).append(task)
+    current = [
+        index for index, step in enumerate(STEPS) if any(t.status in OPEN_STATUSES for t in by_node.get(step.node, []))
+    ]
+    last_current = max(current) if current else None
     steps = []
-    for step in STEPS:
-        own = by_node.get(step.node, [])
-        if any(t.status in OPEN_STATUSES for t in own):
+    for index, step in enumerate(STEPS):
+        if index in current:
             state = CURRENT
+        elif last_current is not None and index > last_current:
+            state = WAITING
         elif any(t.status == STATUS.DONE for t in by_node.get(step.done_by, [])):
             state = DONE
         elif process_cancelled:
@@ -111,9 +123,33 @@ def _chart(process: CaseProcess, *, nonce: str) -> SafeString:
     attribute becomes the equivalent SVG presentation attribute (style attributes cannot take a nonce)."""
     grid = chart.calc_layout_data(CaseFlow)
     chart.calc_cell_status(CaseFlow, grid, process.pk)
+    words = _yes_no()
+    for edge in grid.edges:
+        edge.label = words.get(edge.label, edge.label)
     svg = chart.grid_to_svg(grid).replace('style="pointer-events: none"', 'pointer-events="none"')
+    svg = _sentence_case(svg, grid)
     svg = svg.replace("<style ", f'<style nonce="{nonce}" ', 1)
     return mark_safe(svg)  # noqa: S308 - viewflow's template, fixed titles only; the nonce is base64
+
+
+def _yes_no() -> dict[str, str]:
+    """The chart's edge labels of an ``If`` (viewflow's ``IfNode`` writes English "yes"/"no") in the page's language,
+    from Django's own catalogue (the ``yesno`` filter's words)."""
+    yes, no, _maybe = gettext("yes,no,maybe").split(",")
+    return {"yes": yes, "no": no}
+
+
+def _sentence_case(svg: str, grid: Any) -> str:
+    """viewflow's SVG template title-cases the first line of each node's label ("Schválit Plán"); the node titles are
+    written in sentence case and translated (``gettext_lazy``), so each first line is put back as written."""
+    for cell in grid.cells:
+        if not cell.shape.text:
+            continue
+        first = str(cell.shape.text[0][0])
+        titled = escape(title(first))
+        if titled != escape(first):
+            svg = svg.replace(f">{titled}</text>", f">{escape(first)}</text>")
+    return svg
 
 
 @login_required
