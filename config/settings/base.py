@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "permissions.middleware.RequestContextMiddleware",
     "casework.middleware.SealedDataErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "casework.middleware.KeepWorkAfterSessionEndMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
