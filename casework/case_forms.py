@@ -101,7 +101,7 @@ class CaseForm(forms.Form):
                 self.add_error(field, message)
 
 
-def confirm_field(label: str) -> forms.BooleanField:
+def confirm_field(label: Any) -> forms.BooleanField:
     """The "I confirm" checkbox of an irreversible action: nothing changes until it is ticked, and an unticked
     submit comes back with this field's error (no JavaScript needed)."""
     return forms.BooleanField(
@@ -114,7 +114,7 @@ def confirm_field(label: str) -> forms.BooleanField:
 class ConfirmForm(CaseForm):
     """Only the confirmation of an irreversible action (signing off a conference's record)."""
 
-    def __init__(self, *args: Any, label: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, label: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["confirm"] = confirm_field(label)
 

@@ -31,7 +31,6 @@ from casework.services import conference_decision_add
 from casework.services import plans as plan_services
 from casework.services.drafts import KEEP_FIELD, KEPT_WORK_COOKIE
 from permissions.models import AuditEvent
-from workflows import tasks
 from workflows.flows import CaseFlow
 
 from . import test_case_flow as flow_tests
@@ -329,4 +328,5 @@ def test_taking_over_decisions_saves_the_unsaved_edits_first(
     assert response.status_code == 302
     assert PlanGoal.objects.filter(plan=plan).count() == 2
     assert Plan.objects.get(pk=plan.pk).actions.count() == 1
-    assert tasks.task_get(task_id=task.pk).status != STATUS.DONE
+    task.refresh_from_db()
+    assert task.status != STATUS.DONE
