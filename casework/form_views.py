@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casework.case_views.common import viewer
-from casework.models import Conference, DraftKind, Plan
+from casework.models import Conference, DraftKind, FormDraft, Plan
 from casework.services.drafts import (
     KEPT_WORK_COOKIE,
     KEPT_WORK_MINUTES,
@@ -27,35 +27,50 @@ from casework.services.drafts import (
 from permissions.access import access_case_by_id
 
 
-def _draft_object_of_case(kind: str, object_id: str, case_id: uuid.UUID) -> bool:
-    """Whether the draft's object belongs to the case (the assessment's object is the case itself)."""
-    if kind == DraftKind.ASSESSMENT:
-        return object_id == str(case_id)
-    try:
-        parsed = uuid.UUID(object_id)
-    except ValueError:
-        return False
-    if kind == DraftKind.MINUTES:
-        return Conference.objects.filter(pk=parsed, case_id=case_id).exists()
-    if kind == DraftKind.PLAN:
-        return Plan.objects.filter(pk=parsed, case_id=case_id).exists()
-    return False
-
-
-@login_required
-@require_http_methods(["POST"])
-def draft_autosave(request: HttpRequest, case_id: uuid.UUID, kind: str, object_id: str) -> HttpResponse:
-    """Save the posted form as the viewer's draft (JSON answer: when; never the text). A case the viewer may not see
-    answers 404 like any case page."""
+def _draft(request: HttpRequest, case_id: uuid.UUID, kind: str, object_id: str) -> HttpResponse:
+    """GET: whether the viewer has a draft here and when it was saved; POST: save the posted form as the viewer's
+    draft. Answers are JSON with times only, never the text. A case the viewer may not see answers 404 like any case
+    page; so does an object of another case."""
     user = viewer(request)
     accessed = access_case_by_id(user, case_id, purpose="save draft")
-    if kind not in DraftKind.values or not _draft_object_of_case(kind, object_id, accessed.case.pk):
+    if kind == DraftKind.MINUTES:
+        found = Conference.objects.filter(pk=object_id, case_id=accessed.case.pk).exists()
+    elif kind == DraftKind.PLAN:
+        found = Plan.objects.filter(pk=object_id, case_id=accessed.case.pk).exists()
+    else:
+        found = object_id == str(accessed.case.pk)
+    if not found:
         raise Http404
+    if request.method == "GET":
+        draft = FormDraft.objects.filter(user=user, kind=kind, object_id=object_id).only("updated_at").first()
+        at = timezone.localtime(draft.updated_at).strftime("%H:%M:%S") if draft is not None else None
+        return JsonResponse({"draft": draft is not None, "at": at})
     try:
         draft_save(user=user, case=accessed.case, kind=kind, object_id=object_id, fields=form_fields(request.POST))
     except ValidationError as exc:
         return JsonResponse({"saved": False, "errors": exc.messages}, status=400)
     return JsonResponse({"saved": True, "at": timezone.localtime().strftime("%H:%M:%S")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def draft_assessment(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """The viewer's draft of the case's assessment (its object is the case itself)."""
+    return _draft(request, case_id, DraftKind.ASSESSMENT, str(case_id))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def draft_minutes(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
+    """The viewer's draft of a conference's record."""
+    return _draft(request, case_id, DraftKind.MINUTES, str(conference_id))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def draft_plan(request: HttpRequest, case_id: uuid.UUID, plan_id: uuid.UUID) -> HttpResponse:
+    """The viewer's draft of a plan version in work."""
+    return _draft(request, case_id, DraftKind.PLAN, str(plan_id))
 
 
 def _same_site_path(value: str) -> str | None:

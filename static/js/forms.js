@@ -163,7 +163,8 @@
     }
 
     function saveDraft() {
-      if (!draftUrl || !changedSinceSave) {
+      // Once the form is being submitted the server deletes the draft: a late autosave must not bring it back.
+      if (!draftUrl || !changedSinceSave || leaving) {
         return;
       }
       changedSinceSave = false;
@@ -189,6 +190,7 @@
     form.addEventListener("change", markDirty);
     form.addEventListener("submit", function () {
       leaving = true;
+      window.clearTimeout(timer);
     });
     form.querySelectorAll("[data-draft-save]").forEach(function (button) {
       button.hidden = !draftUrl;

@@ -7,6 +7,7 @@ Every name and text is fictional.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -57,7 +58,11 @@ def _assessment_task(case: Any, coordinator: User, teacher: User) -> Any:
 
 
 def _draft_url(case: Any, kind: str, object_id: Any) -> str:
-    return reverse("draft_autosave", kwargs={"case_id": case.pk, "kind": kind, "object_id": str(object_id)})
+    if kind == DraftKind.ASSESSMENT:
+        return reverse("draft_assessment", kwargs={"case_id": case.pk})
+    if kind == DraftKind.MINUTES:
+        return reverse("draft_minutes", kwargs={"case_id": case.pk, "conference_id": object_id})
+    return reverse("draft_plan_version", kwargs={"case_id": case.pk, "plan_id": object_id})
 
 
 # --- Every field error at once ------------------------------------------------------------------------------------
@@ -153,6 +158,9 @@ def test_the_assessment_draft_is_sealed_restored_for_its_author_only_and_deleted
     )
     assert saved.status_code == 200
     assert saved.json()["saved"] is True
+    asked = lead.get(_draft_url(case, DraftKind.ASSESSMENT, case.pk))
+    assert asked.json()["draft"] is True
+    assert DRAFT_NEEDS.encode() not in asked.content
     assert DRAFT_NEEDS.encode() not in saved.content
     draft = FormDraft.objects.get(user=coordinator, kind=DraftKind.ASSESSMENT)
     assert DRAFT_NEEDS.encode() not in bytes(draft.data)
@@ -188,7 +196,7 @@ def test_a_draft_of_a_case_the_user_cannot_see_is_a_404_and_nothing_is_stored(
 
 
 def test_a_draft_of_another_cases_object_is_refused(case: Any, coordinator: User, teacher: User) -> None:
-    response = client_for(coordinator).post(_draft_url(case, DraftKind.MINUTES, case.pk), {"minutes": "x"})
+    response = client_for(coordinator).post(_draft_url(case, DraftKind.MINUTES, uuid.uuid4()), {"minutes": "x"})
     assert response.status_code == 404
     assert not FormDraft.objects.exists()
 
