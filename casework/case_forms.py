@@ -91,6 +91,34 @@ class CaseForm(forms.Form):
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
 
+    def add_service_errors_to_clean_fields(self, errors: Mapping[str, Sequence[str]]) -> None:
+        """After the form's own checks failed: add the service's messages for the fields that parsed, so all the
+        problems show at once. A field with its own error keeps only that (the service saw it as empty)."""
+        for key, messages in errors.items():
+            field = self.service_fields.get(key, key)
+            if field not in self.fields or field in self.errors:
+                continue
+            for message in messages:
+                self.add_error(field, message)
+
+
+def confirm_field(label: Any) -> forms.BooleanField:
+    """The "I confirm" checkbox of an irreversible action: nothing changes until it is ticked, and an unticked
+    submit comes back with this field's error (no JavaScript needed)."""
+    return forms.BooleanField(
+        label=label,
+        required=True,
+        error_messages={"required": _("Tick this box to confirm: this step cannot be undone.")},
+    )
+
+
+class ConfirmForm(CaseForm):
+    """Only the confirmation of an irreversible action (signing off a conference's record)."""
+
+    def __init__(self, *args: Any, label: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["confirm"] = confirm_field(label)
+
 
 # --- Opening and closing ------------------------------------------------------------------------------------------
 
@@ -200,6 +228,9 @@ class TeamMemberEndForm(CaseForm):
     reason = forms.ChoiceField(
         label=_("Why does the membership end?"),
         choices=[("", "—"), *((v, x) for v, x in MembershipEndReason.choices if v != MembershipEndReason.CASE_CLOSED)],
+    )
+    confirm = confirm_field(
+        _("I confirm: the member loses access to the case now, and the membership cannot be started again.")
     )
 
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
@@ -110,3 +113,39 @@ class IdleSessionMiddleware:
             if touched is None or time.time() - float(touched) >= self.touch_after_seconds:
                 request.session[TOUCHED_KEY] = time.time()
         return self.get_response(request)
+
+
+class KeepWorkAfterSessionEndMiddleware:
+    """A form posted after its session ended (idle timeout, logout in another tab) keeps what was written.
+
+    Forms that carry the ``_keep_work`` marker (``templates/forms/_keep.html``) are kept when their POST arrives
+    without a logged-in user: the fields are sealed under a one-time key that goes to the browser in a cookie
+    (``casework.services.drafts.kept_work_store``), and the person is sent to log in and back to the same page, where
+    ``static/js/forms.js`` asks for the text once (``kept_work_restore``). Runs as ``process_view``, after the CSRF
+    check (a forged cross-site post is refused before anything is kept). Nothing of the text is logged or put in
+    the URL; the login's ``next`` is the form's own path.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponse], view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        from casework.form_views import set_kept_work_cookie
+        from casework.services.drafts import KEEP_FIELD, form_fields, kept_work_store
+
+        if request.method != "POST" or request.user.is_authenticated or KEEP_FIELD not in request.POST:
+            return None
+        path = request.get_full_path()
+        cookie = kept_work_store(path=path, fields=form_fields(request.POST))
+        messages.info(
+            request,
+            translation.gettext("Your session had ended. Log in again: what you wrote is kept and comes back."),
+        )
+        response = redirect_to_login(path)
+        set_kept_work_cookie(response, cookie)
+        return response

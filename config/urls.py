@@ -16,6 +16,7 @@ urlpatterns = [
     # The case's process page lives in workflows: before casework's case pages, on the same /cases/ prefix.
     path("cases/", include(workflows_urls.case_urlpatterns)),
     path("cases/", include("casework.case_urls")),
+    path("forms/", include("casework.form_urls")),
     path("notifications/", include("notifications.urls")),
     path("inbox/", include(workflows_urls.inbox_urlpatterns)),
     path("reports/", include(workflows_urls.report_urlpatterns)),

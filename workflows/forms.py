@@ -427,8 +427,8 @@ def owner_choices(
 
 
 def goal_choices(goals: Sequence[str]) -> list[tuple[str, str]]:
-    """The goal select: "—" or a goal by its number (1-based, as the goals field lists them) and its text."""
-    return [("", "—"), *((str(n), f"{n}. {Truncator(text).chars(80)}") for n, text in enumerate(goals, start=1))]
+    """The goal select: "—" or a goal by its text (its value: its 1-based place in the goals field)."""
+    return [("", "—"), *((str(n), Truncator(text).chars(80)) for n, text in enumerate(goals, start=1))]
 
 
 class ActionForm(CaseForm):
@@ -451,10 +451,8 @@ class ActionForm(CaseForm):
         label=_("Goal"),
         required=False,
         error_messages={"invalid_choice": _("Choose one of the plan's goals.")},
-        help_text=_(
-            "The number of the goal's line in the Goals field as saved with this form (changed goals count in their "
-            "new order); a newly added goal can be chosen after saving."
-        ),
+        help_text=_("The goal this action serves, as written in the Goals field."),
+        widget=forms.Select(attrs={"data-goal-select": ""}),
     )
     decision_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
     carried_from_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
@@ -597,9 +595,21 @@ class DecisionForm(CaseForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
     )
+    confirm = forms.BooleanField(
+        label=_("I confirm the approval: it cannot be undone."),
+        required=False,
+        help_text=_("Needed only to approve; returning for changes needs a reason instead."),
+    )
+
+    def __init__(self, *args: Any, confirm_label: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if confirm_label:
+            self.fields["confirm"].label = confirm_label
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("decision") == self.RETURN and not (data.get("comment") or "").strip():
             self.add_error("comment", _("Say what should change."))
+        if data.get("decision") == self.APPROVE and not data.get("confirm"):
+            self.add_error("confirm", _("Tick this box to confirm: this step cannot be undone."))
         return data

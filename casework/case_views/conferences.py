@@ -14,13 +14,16 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import MultipleChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from casework import services
+from casework.case_forms import ConfirmForm
 from casework.case_views.common import header, viewer
 from casework.conference_forms import (
     ConferenceAddendumForm,
@@ -33,6 +36,7 @@ from casework.models import (
     Case,
     Conference,
     ConferenceStatus,
+    DraftKind,
     Organisation,
     TeamMembership,
     User,
@@ -43,6 +47,8 @@ from casework.selectors.conferences import (
     conference_logistics,
     conferences_visible,
 )
+from casework.selectors.drafts import draft_for
+from casework.services.drafts import draft_discard
 from permissions.access import AccessedCase, access_case_by_id, access_case_object, require_case_lead
 
 
@@ -140,6 +146,15 @@ def _detail(
                 initial={"child_participation": record.child_participation_value, "minutes": record.minutes or ""},
                 invitees=[(invitee, invitee.name) for invitee in record.invitees],
             )
+            # The lead's own unsent record (autosaved by static/js/forms.js) comes back over what was saved.
+            draft = draft_for(user=user, case=accessed, kind=DraftKind.MINUTES, object_id=conference.pk)
+            kept = {
+                name: values if isinstance(record_form.fields[name], MultipleChoiceField) else values[0]
+                for name, values in draft.items()
+                if name in record_form.fields and values
+            }
+            record_form.initial.update(kept)
+            context["record_draft_restored"] = bool(kept)
         decision_form = forms.get("decision")
         if decision_form is None and view.may_decide:
             decision_form = ConferenceDecisionForm(owners=_owners(case)[0])
@@ -180,6 +195,11 @@ def conference_detail(request: HttpRequest, case_id: uuid.UUID, conference_id: u
     return _detail(request, accessed, conference, user)
 
 
+SIGN_OFF_CONFIRM = gettext_lazy(
+    "I confirm: the record is final once signed off; corrections can only be added as addenda."
+)
+
+
 def _writing(
     request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID, purpose: str
 ) -> tuple[User, AccessedCase, Conference]:
@@ -215,6 +235,7 @@ def conference_record(request: HttpRequest, case_id: uuid.UUID, conference_id: u
         except ValidationError as exc:
             form.apply_service_errors(exc)
         else:
+            draft_discard(user=user, kind=DraftKind.MINUTES, object_id=conference.pk)
             messages.success(request, _("The record of the conference was saved."))
             return _back(conference)
     return _detail(request, accessed, conference, user, record=form)
@@ -250,12 +271,25 @@ def conference_decision_add(request: HttpRequest, case_id: uuid.UUID, conference
 @login_required
 @require_http_methods(["GET", "POST"])
 def conference_sign_off(request: HttpRequest, case_id: uuid.UUID, conference_id: uuid.UUID) -> HttpResponse:
-    user, _case, conference = _writing(request, case_id, conference_id, "sign off case conference")
-    return _button(
+    """Signing off is irreversible (corrections become addenda): it happens only with the "I confirm" box ticked.
+    Without it (or on GET) the confirmation page says what signing off means, with the box's error after a post."""
+    user, accessed, conference = _writing(request, case_id, conference_id, "sign off case conference")
+    form = ConfirmForm(request.POST if request.method == "POST" else None, label=str(SIGN_OFF_CONFIRM))
+    if request.method == "POST" and form.is_valid():
+        return _button(
+            request,
+            conference,
+            lambda: services.conference_sign_off(conference=conference, by=user),
+            _("The record was signed off; corrections are now made as addenda."),
+        )
+    return render(
         request,
-        conference,
-        lambda: services.conference_sign_off(conference=conference, by=user),
-        _("The record was signed off; corrections are now made as addenda."),
+        "casework/conference_sign_off.html",
+        {
+            "case": header(accessed.case, accessed.access),
+            "conference": conference_logistics(conference),
+            "form": form,
+        },
     )
 
 

@@ -25,6 +25,7 @@ from .conferences import (
     ConferenceStatus,
     ParticipantRelation,
 )
+from .drafts import DraftKind, FormDraft, KeptWork
 from .keys import DataKey, KeyOwnerType, ReencryptionRun
 from .lifecycle import ClosureRequest, ClosureStatus, CourtPetition, PetitionKind
 from .organisations import OSPOD_ROLES, Municipality, Organisation, Role, Sector, User
@@ -85,8 +86,11 @@ __all__ = [
     "CoordinatorAssignment",
     "CourtPetition",
     "DataKey",
+    "DraftKind",
+    "FormDraft",
     "HandoverReason",
     "InputStatus",
+    "KeptWork",
     "KeyOwnerType",
     "LegalRepresentative",
     "MembershipEndReason",

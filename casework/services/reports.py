@@ -212,6 +212,33 @@ def supervisor_ids(municipality_id: int) -> list[int]:
     )
 
 
+def _report_checked(
+    errors: dict[str, list[str]], filed_by: User, details: ReportDetails, now: datetime.datetime
+) -> tuple[str, str, str, str, datetime.datetime, dict[str, str | None], str, list[str]]:
+    """Every check of a report's details, each adding its field's messages to ``errors`` (none stops the others)."""
+    channel, kind, name, contact, received = _notifier(errors, filed_by, details, now)
+    sealed = _child_details(errors, details)
+    facts = clean_text(errors, "facts", details.facts, FACTS_MAX)
+    hints = list(dict.fromkeys(details.urgency_hints))
+    if any(hint not in UrgencyHint.values for hint in hints):
+        _add(errors, "urgency_hints", _("Choose from the list."))
+    if details.feedback_requested and kind not in MANDATED_NOTIFIER_KINDS:
+        _add(
+            errors,
+            "feedback_requested",
+            _("Only a notifier with the duty to report (§ 10(4)) has the right to feedback."),
+        )
+    return channel, kind, name, contact, received, sealed, facts, hints
+
+
+def report_check(*, filed_by: User, details: ReportDetails) -> dict[str, list[str]]:
+    """The field errors ``report_file`` would raise for ``details``, without writing anything: the form asks for
+    them when some of its own fields did not parse, so the person sees every problem at once."""
+    errors: dict[str, list[str]] = {}
+    _report_checked(errors, filed_by, details, timezone.now())
+    return errors
+
+
 def report_file(*, filed_by: User, details: ReportDetails) -> Report:
     """Record a report received by the filer's authority (a partner's own, or one OSPOD staff took by phone, letter,
     in person or anonymously); the text is sealed under the report's own key. The authority's supervisors are
@@ -228,18 +255,7 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
     municipality = organisation.municipality
     now = timezone.now()
     errors: dict[str, list[str]] = {}
-    channel, kind, name, contact, received = _notifier(errors, filed_by, details, now)
-    sealed = _child_details(errors, details)
-    facts = clean_text(errors, "facts", details.facts, FACTS_MAX)
-    hints = list(dict.fromkeys(details.urgency_hints))
-    if any(hint not in UrgencyHint.values for hint in hints):
-        _add(errors, "urgency_hints", _("Choose from the list."))
-    if details.feedback_requested and kind not in MANDATED_NOTIFIER_KINDS:
-        _add(
-            errors,
-            "feedback_requested",
-            _("Only a notifier with the duty to report (§ 10(4)) has the right to feedback."),
-        )
+    channel, kind, name, contact, received, sealed, facts, hints = _report_checked(errors, filed_by, details, now)
     if errors:
         raise ValidationError(errors)
     urgent = bool(details.urgent_suggested) or any(hint in URGENT_HINTS for hint in hints)
@@ -356,6 +372,8 @@ def report_triage(
             _add(errors, "coordinator", _("The coordinator must be an active OSPOD worker of this authority."))
         if child is None or not (child.birth_number or "").strip():
             _add(errors, "birth_number", _("Enter the child's birth number: the register identifies the child by it."))
+        else:
+            _child_identity_errors(errors, decided_by, child)
     elif close_reason not in ReportCloseReason.values:
         _add(errors, "close_reason", _("Choose why the report closes without a case."))
     if errors:
@@ -384,6 +402,26 @@ def report_triage(
         locked.save()
         _written(decided_by, locked, fields, "triage report")
     return locked
+
+
+def _child_identity_errors(errors: dict[str, list[str]], by: User, child: ChildIdentity) -> None:
+    """Every problem with the child's details at once, before anything is written: a birth number that fails its
+    checksum together with a missing name or address (the register entry the triage would make needs them all),
+    not one group after another. A birth number already in the register needs nothing else (the entry exists)."""
+    try:
+        parsed = parse_birth_number(child.birth_number)
+    except ValidationError as exc:
+        errors.setdefault("birth_number", []).extend(exc.messages)
+        parsed = None
+    if parsed is not None and child_find_by_birth_number(user=by, birth_number=child.birth_number) is not None:
+        return
+    clean_text(errors, "given_name", child.given_name, NAME_MAX)
+    clean_text(errors, "family_name", child.family_name, NAME_MAX)
+    clean_text(errors, "address", child.address, ADDRESS_MAX)
+    if child.date_of_birth is None and parsed is None:
+        _add(errors, "date_of_birth", _("Enter the child's date of birth."))
+    elif parsed is not None and child.date_of_birth is not None and child.date_of_birth != parsed.date_of_birth:
+        _add(errors, "date_of_birth", _("The date of birth does not match the one in the birth number."))
 
 
 def _registered_child(*, report: Report, by: User, child: ChildIdentity) -> Child:

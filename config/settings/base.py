@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "channels",
     "guardian",
     "axes",
@@ -72,11 +73,14 @@ MIDDLEWARE = [
     "permissions.middleware.RequestContextMiddleware",
     "casework.middleware.SealedDataErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "casework.middleware.KeepWorkAfterSessionEndMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
+# A single checkbox in front of its label, everywhere (casework.form_rendering).
+FORM_RENDERER = "casework.form_rendering.FormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

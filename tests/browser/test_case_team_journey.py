@@ -133,6 +133,7 @@ def test_coordinator_builds_the_team_shares_one_note_and_ends_the_teachers_membe
     page.get_by_role("link", name="Spravovat tým").click()
     page.get_by_role("link", name=re.compile("Ukončit.*Eva Procházková")).click()
     page.locator("select[name=reason]").select_option(value="changed_job")
+    page.locator("input[name=confirm]").check()
     page.get_by_role("button", name="Ukončit členství").click()
     expect(page.get_by_role("status").first).to_be_visible()
 

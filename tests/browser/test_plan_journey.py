@@ -138,6 +138,7 @@ def test_a_conference_decides_the_plan_whose_actions_reach_their_owners_and_come
             coordinator.locator("input[name=due_on]").fill((today + datetime.timedelta(days=days)).isoformat())
             coordinator.get_by_role("button", name="Přidat rozhodnutí").click()
             expect(coordinator.get_by_role("region", name="Rozhodnutí")).to_contain_text(text)
+        coordinator.locator("#id_sign_off_confirm").check()
         coordinator.get_by_role("button", name="Podepsat zápis").click()
         expect(coordinator.get_by_role("button", name="Uložit zápis")).to_have_count(0)
         expect(coordinator.get_by_role("region", name="Zápis")).to_contain_text("podepsal")
@@ -170,6 +171,7 @@ def test_a_conference_decides_the_plan_whose_actions_reach_their_owners_and_come
         expect(supervisor.get_by_text(SCHOOL_DECISION)).to_be_visible()
         supervisor.get_by_role("button", name="Převzít úkol").click()
         supervisor.get_by_label("Schválit", exact=True).check()
+        supervisor.locator("input[name=confirm]").check()
         supervisor.get_by_role("button", name="Zaznamenat rozhodnutí").click()
         expect(supervisor.get_by_role("status")).to_contain_text(CASE)
 

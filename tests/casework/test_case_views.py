@@ -350,7 +350,7 @@ def test_ending_a_membership_ends_the_members_access_at_once(case: Case, coordin
     assert "Ukončit členství" in _html(client.get(url))
     assert client.post(url, {"reason": ""}).status_code == 200  # no reason: field error, nothing ended
     assert TeamMembership.objects.get(pk=membership.pk).ended_at is None
-    response = client.post(url, {"reason": "task_done"})
+    response = client.post(url, {"reason": "task_done", "confirm": "on"})
     assert response.status_code == 302
     assert response["Location"] == reverse("case_team", args=[case.pk])
     assert TeamMembership.objects.get(pk=membership.pk).ended_at is not None

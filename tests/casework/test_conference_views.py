@@ -153,7 +153,7 @@ def test_record_decide_sign_off_then_immutable_and_petition(case: Case, coordina
     assert client.post(decisions, {"text": DECISION, "owner": f"u:{teacher.pk}", "due_on": due}).status_code == 302
     assert ConferenceDecision.objects.get().owner_user == teacher
     assert DECISION in client.get(_urls(case, conference, "conference_detail")).content.decode()
-    assert client.post(_urls(case, conference, "conference_sign_off")).status_code == 302
+    assert client.post(_urls(case, conference, "conference_sign_off"), {"confirm": "on"}).status_code == 302
     conference.refresh_from_db()
     assert conference.status == ConferenceStatus.SIGNED_OFF
     minutes = bytes(conference.minutes)

@@ -138,7 +138,8 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "conference_schedule": _MANAGE,
     "conference_record": _MANAGE_REDIRECT,
     "conference_decision_add": _MANAGE_REDIRECT,
-    "conference_sign_off": _MANAGE_REDIRECT,
+    # Signing off is irreversible: its address shows the lead a confirmation page first.
+    "conference_sign_off": _MANAGE,
     "conference_addendum_add": _MANAGE_REDIRECT,
     "conference_cancel": _MANAGE_REDIRECT,
     "conference_reschedule": _MANAGE,
@@ -146,6 +147,11 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "case_plan": _READ,
     "case_plan_version": _READ,
     "case_plan_pdf": _READ,
+    # A person's own form drafts (casework.form_views): GET says whether there is one (never its text), POST saves it;
+    # whoever sees the case may keep a draft there, nobody reads another's.
+    "draft_assessment": _READ,
+    "draft_minutes": _READ,
+    "draft_plan_version": _READ,
 }
 
 _ALL = frozenset(NOTE_PARTS)

@@ -389,7 +389,9 @@ def test_the_coordinator_ending_the_membership_is_told_the_action_needs_a_new_ow
 ) -> None:
     membership = TeamMembership.objects.current().get(case=case, user=teacher)
     url = reverse("team_member_end", kwargs={"case_id": case.pk, "membership_id": membership.pk})
-    response = client_for(coordinator).post(url, {"reason": MembershipEndReason.CHANGED_JOB}, follow=True)
+    response = client_for(coordinator).post(
+        url, {"reason": MembershipEndReason.CHANGED_JOB, "confirm": "on"}, follow=True
+    )
     assert response.redirect_chain[-1][1] == 302
     with translation.override("cs"):
         expected = ngettext(

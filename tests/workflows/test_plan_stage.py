@@ -330,7 +330,7 @@ def test_closure_waits_for_another_supervisor_and_ends_team_access(
     assert task.pk in [row.task_id for row in selectors.team_queue(user=supervisor).rows]
     assert Deadline.objects.get(task=task).kind == DeadlineKind.CLOSURE_APPROVAL
     tasks.task_claim(task=task, user=supervisor)
-    page = client_for(supervisor).post(f"/inbox/tasks/{task.pk}/", {"decision": "approve"})
+    page = client_for(supervisor).post(f"/inbox/tasks/{task.pk}/", {"decision": "approve", "confirm": "on"})
     assert page.status_code == 302
     case.refresh_from_db()
     proposal.refresh_from_db()

@@ -17,9 +17,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from casework.compartments import Compartment
-from casework.models import AssessmentInput, Case, InputStatus, TeamMembership, User
+from casework.models import AssessmentInput, Case, DraftKind, InputStatus, TeamMembership, User
 from casework.selectors.child_labels import child_labels_of
+from casework.selectors.drafts import draft_for
 from casework.services.assessments import assessment_input_provide, assessment_inputs_request, assessment_write
+from casework.services.drafts import draft_discard
 from permissions import gate
 from permissions.policy import Subject, holds_task
 from workflows import tasks
@@ -135,9 +137,20 @@ def _received_inputs(user: User, case: Case) -> list[dict[str, Any]]:
     ]
 
 
+def _assessment_draft(user: User, case: Case) -> dict[str, str]:
+    """The holder's own unsent assessment (``casework.selectors.drafts``) as the form's initial values."""
+    fields = draft_for(user=user, case=case, kind=DraftKind.ASSESSMENT, object_id=case.pk)
+    return {name: values[0] for name, values in fields.items() if name in AssessmentForm.base_fields and values}
+
+
 def write_assessment(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     case = CaseFlow.case_of(task)
-    form = AssessmentForm(request.POST or None)
+    draft = (
+        {}
+        if request.method == "POST" or not holds_task(Subject.from_user(user), owner_id=task.owner_id)
+        else _assessment_draft(user, case)
+    )
+    form = AssessmentForm(request.POST or None, initial=draft)
     if request.method == "POST":
         tasks.require_task_holder(user, task, purpose="write assessment")
         if form.is_valid():
@@ -151,6 +164,7 @@ def write_assessment(request: HttpRequest, user: User, task: Any) -> HttpRespons
             except ValidationError as exc:
                 form.apply_service_errors(exc)
             else:
+                draft_discard(user=user, kind=DraftKind.ASSESSMENT, object_id=case.pk)
                 return _done(request, _("Case %(case)s: the assessment was saved.") % {"case": case.reference})
     withdrawn = AssessmentInput.objects.filter(case=case, status=InputStatus.WITHDRAWN).count()
     return render(
@@ -161,5 +175,6 @@ def write_assessment(request: HttpRequest, user: User, task: Any) -> HttpRespons
             "form": form,
             "inputs": _received_inputs(user, case),
             "withdrawn": withdrawn,
+            "draft_restored": bool(draft),
         },
     )

@@ -23,13 +23,16 @@ from casework.models import (
     HELD_STATUSES,
     ClosureRequest,
     Conference,
+    DraftKind,
     Plan,
     TeamMembership,
     User,
 )
 from casework.selectors.assessments import assessment_disclosed
 from casework.selectors.case_file import SECTION_LIMIT
+from casework.selectors.drafts import draft_for
 from casework.selectors.plans import PlanView, plan_disclosed
+from casework.services.drafts import draft_discard
 from casework.services.lifecycle import closure_approve, closure_return
 from casework.services.plan_actions import ACTIONS_PREFIX, plan_decisions_import
 from casework.services.plans import (
@@ -41,6 +44,7 @@ from casework.services.plans import (
     plan_submit,
 )
 from permissions import gate
+from permissions.policy import Subject, holds_task
 from workflows import tasks
 from workflows.deadlines import prague_date, review_due
 from workflows.flows import CaseFlow, ClosureFlow
@@ -106,7 +110,10 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     conferences = list(Conference.objects.filter(case=case, status__in=HELD_STATUSES).order_by("-starts_at", "id"))
     importing = request.method == "POST" and "import_conference" in request.POST
     import_form = ConferenceImportForm(request.POST if importing else None, conferences=conferences)
-    if importing and _import_decisions(request, user, task, plan, import_form):
+    # The import button belongs to the plan's form (``form="plan-form"``): what was typed is saved first, so taking
+    # over the decisions never throws away unsaved edits. A post with the import alone (no plan fields) imports.
+    import_only = importing and "goals" not in request.POST
+    if import_only and _import_decisions(request, user, task, plan, import_form):
         return redirect("task_detail", task_id=task.pk)
     content = plan_disclosed(
         user=user, case=case, plan=plan, purpose="draft plan", latest_reports=False, return_comment=True
@@ -119,7 +126,7 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
         "parents_views": values.get("parents_views") or "",
         "next_review_on": plan.next_review_on,
     }
-    editing = request.method == "POST" and not importing
+    editing = request.method == "POST" and not import_only
     data = request.POST if editing else None
     form = PlanForm(data, initial=initial)
     # The goal numbers of the actions count the goal lines as they are posted (as they will be saved).
@@ -146,6 +153,7 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
         form_kwargs={"owners": owner_choices(members, former), "goals": goals, "origins": origins},
     )
     draft_saved = False
+    task_holder = holds_task(Subject.from_user(user), owner_id=task.owner_id)
     if editing:
         tasks.require_task_holder(user, task, purpose="draft plan")
         if form.is_valid() & (formset.is_valid() or not with_actions):
@@ -163,6 +171,12 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
                     actions=formset.actions() if with_actions else None,
                 )
                 draft_saved = True  # a refused submit below keeps what was saved: the page says so
+                draft_discard(user=user, kind=DraftKind.PLAN, object_id=plan.pk)
+                if importing:
+                    if _import_decisions(request, user, task, plan, import_form):
+                        messages.success(request, _("The draft was saved."))
+                        return redirect("task_detail", task_id=task.pk)
+                    submit = False
                 if submit:
                     tasks.task_complete(
                         task=task,
@@ -180,8 +194,14 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
                         request,
                         _("Case %(case)s: the plan was sent to a supervisor for approval.") % {"case": case.reference},
                     )
-                messages.success(request, _("The draft was saved."))
-                return redirect("task_detail", task_id=task.pk)
+                if not importing:  # a refused import shows its errors beside the saved draft
+                    messages.success(request, _("The draft was saved."))
+                    return redirect("task_detail", task_id=task.pk)
+    plan_draft = (
+        {}
+        if request.method == "POST" or not task_holder
+        else draft_for(user=user, case=case, kind=DraftKind.PLAN, object_id=plan.pk)
+    )
     return render(
         request,
         "workflows/draft_plan.html",
@@ -194,6 +214,7 @@ def draft_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
             "returned": plan.returned_at,
             "draft_saved": draft_saved,
             "assessment": assessment_disclosed(user=user, case=case, purpose="draft plan", limit=SECTION_LIMIT),
+            "plan_draft": plan_draft,
         },
     )
 
@@ -202,7 +223,10 @@ def approve_plan(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     """A supervisor who did not draft the version approves it (it becomes current) or returns it with a comment."""
     case = CaseFlow.case_of(task)
     plan = plan_in_work(case)
-    form = DecisionForm(request.POST or None)
+    form = DecisionForm(
+        request.POST or None,
+        confirm_label=_("I confirm the approval: this version becomes the case's current plan and cannot be changed."),
+    )
     if request.method == "POST" and plan is not None:
         tasks.require_task_holder(user, task, purpose="decide plan")
         if form.is_valid():
@@ -264,7 +288,10 @@ def approve_closure(request: HttpRequest, user: User, task: Any) -> HttpResponse
     """A supervisor who did not propose it approves the closure (the case closes, team access ends) or returns it."""
     closure: ClosureRequest = ClosureFlow.request_of(task)
     case = closure.case
-    form = DecisionForm(request.POST or None)
+    form = DecisionForm(
+        request.POST or None,
+        confirm_label=_("I confirm the approval: the case closes and the team's access ends; this cannot be undone."),
+    )
     if request.method == "POST":
         tasks.require_task_holder(user, task, purpose="decide closure")
         if form.is_valid():
