@@ -13,7 +13,7 @@ from .cases import (
     TeamMembership,
     TeamRole,
 )
-from .children import Child, LegalRepresentative, Relation
+from .children import Child, ChildMerge, ChildMergeGround, ChildMergeStatus, LegalRepresentative, Relation
 from .conferences import (
     HELD_STATUSES,
     Attendance,
@@ -39,11 +39,14 @@ from .plans import (
     PlanStatus,
 )
 from .reports import (
+    CLOSE_RULES,
     DECIDED_STATUSES,
     MANDATED_NOTIFIER_KINDS,
     NOTIFIER_KIND_BY_SECTOR,
     OTHER_SECTOR_NOTIFIER_KINDS,
     URGENT_HINTS,
+    CloseRule,
+    FeedbackAnswer,
     NotifierKind,
     Report,
     ReportChannel,
@@ -54,6 +57,7 @@ from .reports import (
 
 __all__ = [
     "APPROVED_STATUSES",
+    "CLOSE_RULES",
     "DECIDED_STATUSES",
     "DEFAULT_TEAM_ROLES",
     "HELD_STATUSES",
@@ -73,8 +77,12 @@ __all__ = [
     "CaseNote",
     "CaseStatus",
     "Child",
+    "ChildMerge",
+    "ChildMergeGround",
+    "ChildMergeStatus",
     "ChildParticipation",
     "CloseReason",
+    "CloseRule",
     "ClosureRequest",
     "ClosureStatus",
     "Conference",
@@ -85,6 +93,7 @@ __all__ = [
     "CoordinatorAssignment",
     "CourtPetition",
     "DataKey",
+    "FeedbackAnswer",
     "HandoverReason",
     "InputStatus",
     "KeyOwnerType",
