@@ -139,7 +139,12 @@ def _closed_rule_condition() -> models.Q:
     condition = ~models.Q(status=ReportStatus.CLOSED)
     for reason, rule in CLOSE_RULES.items():
         clause = models.Q(close_reason=reason)
-        clause &= models.Q(at_risk__isnull=True) if rule.at_risk is None else models.Q(at_risk=rule.at_risk)
+        # ``at_risk = false`` is NULL, not false, for a NULL column: a CHECK passes on NULL, so say "not NULL" too.
+        clause &= (
+            models.Q(at_risk__isnull=True)
+            if rule.at_risk is None
+            else models.Q(at_risk__isnull=False, at_risk=rule.at_risk)
+        )
         clause &= models.Q(case__isnull=False, child__isnull=False) if rule.joins_case else models.Q(case__isnull=True)
         clause &= ~models.Q(forwarded_to="") if rule.forwarded else models.Q(forwarded_to="")
         condition |= clause
