@@ -87,7 +87,8 @@ def test_triage_opens_the_case_of_a_child_without_a_birth_number(
             ),
         )
     assert report.status == ReportStatus.CASE_OPENED
-    child = Child.objects.get(pk=report.child_id)
+    assert report.child is not None
+    child = report.child
     assert (child.birth_number_index, child.date_of_birth_estimated) == (None, estimated)
     assert child.identity_index == identity_index(CHILD_GIVEN, CHILD_FAMILY, born)
     case = open_case_of_child(child=child)
@@ -260,7 +261,8 @@ def test_a_supervisor_who_did_not_propose_approves_and_both_histories_are_kept(
     report = file_report(teacher, child_birth_number="")
     triage(report, supervisor, coordinator=coordinator, child=child_identity(birth_number="", same_as=unnumbered.pk))
     assert report.child_id == unnumbered.pk
-    moved = Case.objects.get(pk=report.case_id)
+    assert report.case is not None
+    moved = report.case
     merge = child_add_birth_number(child=unnumbered, birth_number=NUMBER, by=supervisor).merge
     assert merge is not None
 
