@@ -14,20 +14,28 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from casework import plausibility
-from casework.forms import BirthNumberSearchForm, ChildRegistrationForm, RepresentativeFormSet
-from casework.models import Child, LegalRepresentative, User
+from casework.forms import AddBirthNumberForm, BirthNumberSearchForm, ChildRegistrationForm, RepresentativeFormSet
+from casework.models import Child, ChildMerge, ChildMergeStatus, LegalRepresentative, User
 from casework.selectors import child_find_by_birth_number, child_representatives, children_registered_by
 from casework.selectors.cases import open_case_of_child
-from casework.services import RepresentativeInput, child_create
+from casework.selectors.children import child_merges_pending
+from casework.selectors.identity import child_possible_duplicates
+from casework.services import (
+    RepresentativeInput,
+    child_add_birth_number,
+    child_create,
+    child_merge_decide,
+    child_merge_propose,
+)
 from casework.views import shell_page
 from permissions import gate
 from permissions.access import access_child_by_id, may_see_child
-from permissions.policy import may_open_case, may_search_register
+from permissions.policy import Subject, may_add_birth_number, may_open_case, may_search_register
 
-CHILD_FIELDS = ["given_name", "family_name", "date_of_birth", "birth_number", "address"]
+CHILD_FIELDS = ["given_name", "family_name", "date_of_birth", "birth_number", "address", "other_identifiers"]
 REPRESENTATIVE_FIELDS = ["full_name", "contact"]
 #: What the list of one's recent registrations shows of each child.
 RECENT_FIELDS = ["given_name", "family_name", "date_of_birth"]
@@ -64,7 +72,30 @@ def child_search(request: HttpRequest) -> HttpResponse:
             registered, gate.read_register(user, registered, RECENT_FIELDS, purpose="child register"), strict=True
         )
     ]
-    return render(request, "casework/child_search.html", {"form": form, "not_found": not_found, "recent": recent})
+    return render(
+        request,
+        "casework/child_search.html",
+        {"form": form, "not_found": not_found, "recent": recent, "merges": _merges_for(user)},
+    )
+
+
+def _merges_for(user: User) -> list[dict[str, Any]]:
+    """Merges waiting for a decision, for the authority's supervisors (ids and dates; names are on the child pages)."""
+    organisation = user.organisation
+    if organisation is None or not Subject.from_user(user).supervises(organisation.municipality_id):
+        return []
+    return [
+        {
+            "id": merge.pk,
+            "source_id": merge.source_id,
+            "target_id": merge.target_id,
+            "ground": merge.get_ground_display(),
+            "proposed_by": merge.proposed_by.display_name(),
+            "proposed_at": merge.proposed_at,
+            "own": merge.proposed_by_id == user.pk,
+        }
+        for merge in child_merges_pending(municipality_id=organisation.municipality_id)
+    ]
 
 
 def _name(disclosure: gate.Disclosure) -> str:
@@ -102,6 +133,8 @@ def child_register(request: HttpRequest) -> HttpResponse:
                 address=form.cleaned_data["address"],
                 representatives=reps,
                 created_by=user,
+                date_of_birth_estimated=bool(form.cleaned_data.get("date_of_birth_estimated")),
+                other_identifiers=form.cleaned_data.get("other_identifiers") or "",
             )
         except PermissionDenied:
             raise Http404 from None
@@ -147,6 +180,17 @@ def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     if user is None:
         raise Http404
     child: Child = access_child_by_id(user, child_id, purpose="child page")
+    return child_detail_page(request, user, child)
+
+
+def child_detail_page(
+    request: HttpRequest,
+    user: User,
+    child: Child,
+    *,
+    birth_number_form: AddBirthNumberForm | None = None,
+    merge_error: str = "",
+) -> HttpResponse:
     identity = gate.read(user, child, CHILD_FIELDS, purpose="child page")
     reps: list[LegalRepresentative] = child_representatives(child=child)
     rep_disclosures = gate.read_rows(user, child, reps, REPRESENTATIVE_FIELDS, purpose="child page")
@@ -164,6 +208,7 @@ def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
         shown["birth_number"] = f"{number[:6]}/{number[6:]}"
     age = plausibility.age_in_years(born) if born else None
     open_case = open_case_of_child(child=child)
+    duplicates = child_possible_duplicates(user=user, child=child)
     return render(
         request,
         "casework/child_detail.html",
@@ -173,9 +218,93 @@ def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
             "identity": shown,
             "withheld": identity.withheld,
             "age": age,
+            "estimated": child.date_of_birth_estimated,
             "representatives": representatives,
             # The case's reference only; whether the viewer may open the case page is decided there.
             "open_case": {"id": open_case.pk, "reference": open_case.reference} if open_case else None,
-            "may_open_case": open_case is None and may_open_case(user, child),
+            "may_open_case": open_case is None and child.merged_into_id is None and may_open_case(user, child),
+            "merged_into": child.merged_into_id,
+            "merged_from": list(child.merged_from.values_list("pk", flat=True)),
+            "may_add_birth_number": child.birth_number_index is None
+            and child.merged_into_id is None
+            and may_add_birth_number(user, child),
+            "birth_number_form": birth_number_form or AddBirthNumberForm(),
+            "duplicates": [{"id": d.pk, "created_at": d.created_at} for d in duplicates],
+            "may_propose_merge": child.birth_number_index is None and child.merged_into_id is None,
+            "merges": [m for m in _merges_for(user) if child.pk in (m["source_id"], m["target_id"])],
+            "merge_error": merge_error,
         },
     )
+
+
+@login_required
+@require_POST
+def child_add_birth_number_view(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
+    """Add the birth number of a child registered without one; a duplicate offers a merge for a supervisor."""
+    user = _register_user(request)
+    child: Child = access_child_by_id(user, child_id, purpose="add birth number")
+    form = AddBirthNumberForm(request.POST)
+    if form.is_valid():
+        try:
+            result = child_add_birth_number(child=child, birth_number=form.cleaned_data["birth_number"], by=user)
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for message in errors:
+                    form.add_error("birth_number" if field not in form.fields else field, message)
+        else:
+            if result.recorded:
+                messages.success(request, _("The birth number was added."))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Another entry of the register has this birth number: it is probably the same child. A merge "
+                        "of the two entries was proposed; a supervisor decides it."
+                    ),
+                )
+            return redirect("child_detail", child_id=child.pk)
+    return child_detail_page(request, user, child, birth_number_form=form)
+
+
+@login_required
+@require_POST
+def child_merge_propose_view(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
+    """Propose that this entry (without a birth number) and a possible duplicate are one child."""
+    user = _register_user(request)
+    child: Child = access_child_by_id(user, child_id, purpose="propose merge of register entries")
+    target_id = request.POST.get("target", "")
+    target = next((d for d in child_possible_duplicates(user=user, child=child) if str(d.pk) == target_id), None)
+    if target is None:
+        raise Http404
+    try:
+        child_merge_propose(source=child, target=target, by=user)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        return child_detail_page(request, user, child, merge_error=" ".join(exc.messages))
+    messages.success(request, _("The merge was proposed; a supervisor decides it."))
+    return redirect("child_detail", child_id=child.pk)
+
+
+@login_required
+@require_POST
+def child_merge_decide_view(request: HttpRequest, merge_id: int) -> HttpResponse:
+    """A supervisor (not the proposer) approves or rejects a merge of two register entries."""
+    user = _register_user(request)
+    merge = ChildMerge.objects.filter(pk=merge_id).first()
+    if merge is None:
+        raise Http404
+    try:
+        decided = child_merge_decide(merge=merge, by=user, approve=request.POST.get("decision") == "approve")
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("child_detail", child_id=merge.source_id)
+    if decided.status == ChildMergeStatus.APPROVED:
+        messages.success(request, _("The entries were merged; both histories are kept."))
+        return redirect("child_detail", child_id=decided.target_id)
+    messages.success(request, _("The merge was rejected: the entries stay apart."))
+    return redirect("child_detail", child_id=decided.source_id)

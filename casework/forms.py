@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework import plausibility
 from casework.models import Relation
-from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX
+from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX, OTHER_IDENTIFIERS_MAX
 
 
 class DateInput(forms.DateInput):
@@ -32,18 +32,39 @@ class BirthNumberSearchForm(forms.Form):
 
 
 class ChildRegistrationForm(forms.Form):
+    """A child is registered with a birth number — or without one (a newborn, a foreign or unaccompanied child, a
+    number nobody knows yet): then the date of birth, exact or estimated, and other identifiers. The service checks
+    that one of them is there and that they agree."""
+
     given_name = forms.CharField(label=_("Given name"), max_length=NAME_MAX)
     family_name = forms.CharField(label=_("Family name"), max_length=NAME_MAX)
     date_of_birth = forms.DateField(
-        label=_("Date of birth"), widget=DateInput, validators=[plausibility.validate_child_date_of_birth]
+        label=_("Date of birth"),
+        widget=DateInput,
+        required=False,
+        validators=[plausibility.validate_child_date_of_birth],
+        help_text=_("Required without a birth number; an estimate (e.g. 1 January of the likely year) will do."),
+    )
+    date_of_birth_estimated = forms.BooleanField(
+        label=_("The date of birth is an estimate (from the child's age)"), required=False
     )
     birth_number = forms.CharField(
         label=_("Birth number"),
         max_length=11,
-        help_text=_("9 or 10 digits, optionally with a slash after the sixth."),
+        required=False,
+        help_text=_("9 or 10 digits, optionally with a slash after the sixth. Leave empty if unknown: add it later."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
-    address = forms.CharField(label=_("Address"), max_length=ADDRESS_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    other_identifiers = forms.CharField(
+        label=_("Other identifiers"),
+        max_length=OTHER_IDENTIFIERS_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. a foreign identifier or passport number, or a description."),
+    )
+    address = forms.CharField(
+        label=_("Address"), max_length=ADDRESS_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def apply_service_errors(self, error: ValidationError) -> dict[str, list[str]]:
         """Attach the service's field errors to this form; return the ones that belong to other forms."""
@@ -72,3 +93,12 @@ class RepresentativeForm(forms.Form):
 
 
 RepresentativeFormSet = forms.formset_factory(RepresentativeForm, extra=2, max_num=4, validate_max=True)
+
+
+class AddBirthNumberForm(forms.Form):
+    birth_number = forms.CharField(
+        label=_("Birth number"),
+        max_length=11,
+        help_text=_("9 or 10 digits, optionally with a slash after the sixth."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )

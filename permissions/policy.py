@@ -305,6 +305,24 @@ def may_open_case(user: User, child: Child) -> bool:
     return Subject.from_user(user).works_for(child.municipality_id)
 
 
+def may_see_identity_hints(user: User, municipality_id: int) -> bool:
+    """Possible-duplicate hints (same name and date of birth, by blind index) are for the OSPOD staff of the
+    authority whose register they come from — never for partners, other authorities, the DPO or the administrator."""
+    return Subject.from_user(user).works_for(municipality_id)
+
+
+def may_add_birth_number(user: User, child: Child) -> bool:
+    """Adding a birth number later (or proposing a merge of two entries of one child) is register work of the
+    child's own authority."""
+    return Subject.from_user(user).works_for(child.municipality_id)
+
+
+def may_decide_child_merge(subject: Subject, *, municipality_id: int, proposed_by_id: int) -> bool:
+    """Approving or rejecting a merge of two register entries: a supervisor of the authority who did not propose it
+    (four eyes). Whether the merge still waits and its entries are mergeable is the service's state check."""
+    return subject.supervises(municipality_id) and subject.user_id != proposed_by_id
+
+
 def may_coordinate(user: User, municipality_id: int) -> bool:
     """A coordinator is an active OSPOD worker (or supervisor) of the case's authority."""
     return Subject.from_user(user).works_for(municipality_id)

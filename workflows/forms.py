@@ -31,10 +31,10 @@ from casework.models import (
 )
 from casework.services import ChildIdentity, ReportDetails
 from casework.services.assessments import ASSESSMENT_FIELD_MAX, INPUT_MAX, InputRequest
-from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX
+from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX, OTHER_IDENTIFIERS_MAX
 from casework.services.plan_actions import ACTION_TEXT_MAX, ACTIONS_MAX, ACTIONS_PREFIX, ActionInput
 from casework.services.plans import PLAN_TEXT_MAX
-from casework.services.reports import FACTS_MAX, NOTIFIER_NAME_MAX
+from casework.services.reports import FACTS_MAX, FORWARDED_TO_MAX, NOTIFIER_NAME_MAX
 
 _NUMBER_WIDGET = forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"})
 
@@ -188,6 +188,18 @@ class TriageForm(CaseForm):
         choices=[("", "—"), *ReportCloseReason.choices],
         required=False,
     )
+    forwarded_to = forms.CharField(
+        label=_("Forwarded to (the competent authority)"),
+        max_length=FORWARDED_TO_MAX,
+        required=False,
+        help_text=_("When another authority is competent: the feedback tells the notifier where the report went."),
+    )
+    duplicate_of = forms.CharField(
+        label=_("The open case already dealing with the facts"),
+        max_length=24,
+        required=False,
+        help_text=_("For a repeated report: the case's reference number; the report joins it."),
+    )
     given_name = forms.CharField(label=_("Given name"), max_length=NAME_MAX, required=False)
     family_name = forms.CharField(label=_("Family name"), max_length=NAME_MAX, required=False)
     date_of_birth = forms.DateField(
@@ -196,26 +208,67 @@ class TriageForm(CaseForm):
         required=False,
         validators=[plausibility.validate_child_date_of_birth],
     )
-    birth_number = forms.CharField(label=_("Birth number"), max_length=11, required=False, widget=_NUMBER_WIDGET)
+    date_of_birth_estimated = forms.BooleanField(
+        label=_("The date of birth is an estimate (from the child's age)"), required=False
+    )
+    birth_number = forms.CharField(
+        label=_("Birth number"),
+        max_length=11,
+        required=False,
+        widget=_NUMBER_WIDGET,
+        help_text=_("If known. A child without one is registered by name and date of birth; add it later."),
+    )
+    other_identifiers = forms.CharField(
+        label=_("Other identifiers"),
+        max_length=OTHER_IDENTIFIERS_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. a foreign identifier or passport number, or a description."),
+    )
     address = forms.CharField(
         label=_("Address"), max_length=ADDRESS_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    same_as = forms.TypedChoiceField(
+        label=_("The same child as a registered one"),
+        choices=[("", "—")],
+        coerce=uuid.UUID,
+        empty_value=None,
+        required=False,
+        help_text=_("Possible duplicates: registered children with the same name and date of birth."),
+    )
 
     #: The triage's decision fields and the child's register fields, for the template's two fieldsets.
-    DECISION_FIELDS = ("urgent", "at_risk", "coordinator", "close_reason")
-    CHILD_FIELDS = ("given_name", "family_name", "date_of_birth", "birth_number", "address")
+    DECISION_FIELDS = ("urgent", "at_risk", "coordinator", "close_reason", "forwarded_to", "duplicate_of")
+    CHILD_FIELDS = (
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "date_of_birth_estimated",
+        "birth_number",
+        "other_identifiers",
+        "address",
+        "same_as",
+    )
 
-    def __init__(self, *args: Any, municipality_id: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, municipality_id: int, same_as_choices: Sequence[tuple[str, str]] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["coordinator"]
         assert isinstance(field, PersonChoiceField)
         field.queryset = authority_staff(municipality_id)
+        same_as = self.fields["same_as"]
+        assert isinstance(same_as, forms.TypedChoiceField)
+        if same_as_choices:
+            same_as.choices = [("", _("— no, register a new entry")), *same_as_choices]
+        else:
+            del self.fields["same_as"]
 
     def decision_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.DECISION_FIELDS]
 
     def child_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.CHILD_FIELDS]
+        return [self[name] for name in self.CHILD_FIELDS if name in self.fields]
 
     def decision(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -226,12 +279,17 @@ class TriageForm(CaseForm):
             "at_risk": at_risk,
             "coordinator": data.get("coordinator"),
             "close_reason": data.get("close_reason") or "",
+            "forwarded_to": data.get("forwarded_to") or "",
+            "duplicate_of": data.get("duplicate_of") or "",
             "child": ChildIdentity(
                 given_name=data.get("given_name") or "",
                 family_name=data.get("family_name") or "",
                 date_of_birth=data.get("date_of_birth"),
                 birth_number=data.get("birth_number") or "",
                 address=data.get("address") or "",
+                date_of_birth_estimated=bool(data.get("date_of_birth_estimated")),
+                other_identifiers=data.get("other_identifiers") or "",
+                same_as=data.get("same_as"),
             ),
         }
 

@@ -13,7 +13,7 @@ from .cases import (
     TeamMembership,
     TeamRole,
 )
-from .children import Child, LegalRepresentative, Relation
+from .children import Child, ChildMerge, ChildMergeGround, ChildMergeStatus, LegalRepresentative, Relation
 from .conferences import (
     HELD_STATUSES,
     Attendance,
@@ -40,11 +40,14 @@ from .plans import (
     PlanStatus,
 )
 from .reports import (
+    CLOSE_RULES,
     DECIDED_STATUSES,
     MANDATED_NOTIFIER_KINDS,
     NOTIFIER_KIND_BY_SECTOR,
     OTHER_SECTOR_NOTIFIER_KINDS,
     URGENT_HINTS,
+    CloseRule,
+    FeedbackAnswer,
     NotifierKind,
     Report,
     ReportChannel,
@@ -55,6 +58,7 @@ from .reports import (
 
 __all__ = [
     "APPROVED_STATUSES",
+    "CLOSE_RULES",
     "DECIDED_STATUSES",
     "DEFAULT_TEAM_ROLES",
     "HELD_STATUSES",
@@ -74,8 +78,12 @@ __all__ = [
     "CaseNote",
     "CaseStatus",
     "Child",
+    "ChildMerge",
+    "ChildMergeGround",
+    "ChildMergeStatus",
     "ChildParticipation",
     "CloseReason",
+    "CloseRule",
     "ClosureRequest",
     "ClosureStatus",
     "Conference",
@@ -87,6 +95,7 @@ __all__ = [
     "CourtPetition",
     "DataKey",
     "DraftKind",
+    "FeedbackAnswer",
     "FormDraft",
     "HandoverReason",
     "InputStatus",

@@ -2,6 +2,13 @@
 
 Rodné číslo is never stored in clear: the envelope holds it, and ``birth_number_index`` (a keyed HMAC of the
 normalised digits) allows exact-match search and enforces one register entry per birth number.
+
+A child may be registered without a birth number (a newborn, a foreign or unaccompanied child, a child whose number
+the notifier did not know): name, date of birth (exact or estimated) and other identifiers (a foreign identifier, a
+description) identify them until the number is added. ``identity_index`` (a keyed HMAC of the normalised name and
+date of birth, its own purpose) lets the authority's OSPOD staff see possible duplicates without any plaintext search.
+Two entries of one child are merged by a supervisor's approval (``ChildMerge``, four eyes): the merged entry stays,
+pointing at the one that carries on, so its cases, reports and audit rows keep their history.
 """
 
 from __future__ import annotations
@@ -29,8 +36,20 @@ class Child(SealedModel):
     date_of_birth = SealedField(compartment=Compartment.BASICS, verbose_name=_("date of birth"))
     birth_number = SealedField(compartment=Compartment.IDENTITY, verbose_name=_("birth number"))
     address = SealedField(compartment=Compartment.IDENTITY, verbose_name=_("address"))
+    #: Anything else that identifies a child without a birth number: a foreign identifier, a passport number, a
+    #: description. Sealed like the rest of the identity.
+    other_identifiers = SealedField(compartment=Compartment.IDENTITY, verbose_name=_("other identifiers"))
+    #: The date of birth is an estimate (from the child's apparent age or a year only).
+    date_of_birth_estimated = models.BooleanField(_("date of birth estimated"), default=False)
     # NULL, not "": a shredded child has no index, and NULLs don't collide in the unique constraint.
     birth_number_index = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
+    #: Keyed HMAC of the normalised name and date of birth: possible-duplicate hints, never unique, never a search box.
+    identity_index = models.CharField(max_length=64, null=True, blank=True, editable=False, db_index=True)  # noqa: DJ001
+    #: Set when a supervisor approved merging this entry into another one (the same child registered twice).
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, related_name="merged_from", null=True, blank=True, editable=False
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -45,7 +64,16 @@ class Child(SealedModel):
                 fields=["birth_number_index"],
                 condition=models.Q(birth_number_index__isnull=False),
                 name="child_unique_birth_number",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True) | ~models.Q(merged_into=models.F("id")),
+                name="child_not_merged_into_itself",
+            ),
+            # A merged entry hands its birth number to nobody: only an entry without one is merged into another.
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True) | models.Q(birth_number_index__isnull=True),
+                name="child_merged_has_no_birth_number",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -91,3 +119,61 @@ class LegalRepresentative(SealedModel):
     @classmethod
     def owner_filter(cls, owner_id: uuid.UUID) -> models.Q:
         return models.Q(child_id=owner_id)
+
+
+class ChildMergeStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for a supervisor")
+    APPROVED = "approved", _("approved: merged")
+    REJECTED = "rejected", _("rejected: different children")
+
+
+class ChildMergeGround(models.TextChoices):
+    BIRTH_NUMBER = "birth_number", _("the birth number added later is already registered")
+    NAME_AND_BIRTH_DATE = "name_and_birth_date", _("the same name and date of birth")
+
+
+class ChildMerge(models.Model):
+    """A proposal to merge two register entries of one child (``source`` into ``target``), and the supervisor's
+    decision on it. Four eyes: the supervisor who decides did not propose it (``permissions.policy``)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    source = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="merges_as_source")
+    target = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="merges_as_target")
+    ground = models.CharField(_("ground"), max_length=24, choices=ChildMergeGround.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ChildMergeStatus.choices, default=ChildMergeStatus.PENDING
+    )
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("merge of register entries")
+        verbose_name_plural = _("merges of register entries")
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="child_merge_two_entries"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in ChildMergeStatus]), name="child_merge_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=models.Q(status=ChildMergeStatus.PENDING),
+                name="child_merge_one_pending_per_source",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decided_by__isnull=True) | ~models.Q(decided_by=models.F("proposed_by")),
+                name="child_merge_decider_not_proposer",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=ChildMergeStatus.PENDING)
+                | models.Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="child_merge_decided_has_decider",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"child merge {self.pk}"

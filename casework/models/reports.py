@@ -13,6 +13,7 @@ report arrived, what kind of notifier sent it, the urgency hints, and the triage
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -94,6 +95,62 @@ class ReportCloseReason(models.TextChoices):
     OTHER = "other", _("other reason")
 
 
+class FeedbackAnswer(models.TextChoices):
+    """What a mandated notifier who asked is told (§ 10(4), second sentence): whether OSPOD found the child to be a
+    § 6 child — or, for a report forwarded to the competent authority, that it was forwarded (this authority made no
+    finding, and must not claim one)."""
+
+    AT_RISK = "at_risk", _("found to be a child at risk under § 6")
+    NOT_AT_RISK = "not_at_risk", _("not found to be a child at risk under § 6")
+    FORWARDED = "forwarded", _("forwarded to the competent authority")
+
+
+@dataclass(frozen=True)
+class CloseRule:
+    """What closing a report for one reason records, so that the feedback it gives is true."""
+
+    at_risk: bool | None
+    joins_case: bool
+    forwarded: bool
+    answer: FeedbackAnswer
+
+
+#: One rule per close reason; the database constraint ``report_closed_feedback_true`` is built from it, and a test
+#: enumerates it. Not at risk / other: no case, "not found at risk". Forwarded: no finding here (``at_risk`` NULL), the
+#: competent authority named, "forwarded". Duplicate: the report joins the open case already dealing with the facts,
+#: so the answer is that case's — the child is a § 6 child.
+CLOSE_RULES: dict[str, CloseRule] = {
+    ReportCloseReason.NOT_AT_RISK: CloseRule(
+        at_risk=False, joins_case=False, forwarded=False, answer=FeedbackAnswer.NOT_AT_RISK
+    ),
+    ReportCloseReason.OTHER_AUTHORITY: CloseRule(
+        at_risk=None, joins_case=False, forwarded=True, answer=FeedbackAnswer.FORWARDED
+    ),
+    ReportCloseReason.DUPLICATE: CloseRule(
+        at_risk=True, joins_case=True, forwarded=False, answer=FeedbackAnswer.AT_RISK
+    ),
+    ReportCloseReason.OTHER: CloseRule(
+        at_risk=False, joins_case=False, forwarded=False, answer=FeedbackAnswer.NOT_AT_RISK
+    ),
+}
+
+
+def _closed_rule_condition() -> models.Q:
+    condition = ~models.Q(status=ReportStatus.CLOSED)
+    for reason, rule in CLOSE_RULES.items():
+        clause = models.Q(close_reason=reason)
+        # ``at_risk = false`` is NULL, not false, for a NULL column: a CHECK passes on NULL, so say "not NULL" too.
+        clause &= (
+            models.Q(at_risk__isnull=True)
+            if rule.at_risk is None
+            else models.Q(at_risk__isnull=False, at_risk=rule.at_risk)
+        )
+        clause &= models.Q(case__isnull=False, child__isnull=False) if rule.joins_case else models.Q(case__isnull=True)
+        clause &= ~models.Q(forwarded_to="") if rule.forwarded else models.Q(forwarded_to="")
+        condition |= clause
+    return condition
+
+
 class Report(SealedModel):
     """One report (oznámení) received by one authority. Sealed with the report's own data key."""
 
@@ -154,6 +211,8 @@ class Report(SealedModel):
     close_reason = models.CharField(
         _("reason for closing without a case"), max_length=16, choices=ReportCloseReason.choices, blank=True
     )
+    #: The competent authority a report was forwarded to (close reason "another authority"): the feedback names it.
+    forwarded_to = models.CharField(_("forwarded to"), max_length=200, blank=True, default="")
 
     feedback_sent_at = models.DateTimeField(_("feedback sent"), null=True, blank=True)
     feedback_sent_by = models.ForeignKey(
@@ -195,11 +254,9 @@ class Report(SealedModel):
                 | models.Q(case__isnull=False, child__isnull=False, at_risk=True),
                 name="report_with_case_has_case",
             ),
-            models.CheckConstraint(
-                condition=~models.Q(status=ReportStatus.CLOSED)
-                | (models.Q(at_risk=False) & ~models.Q(close_reason="")),
-                name="report_closed_has_reason",
-            ),
+            # Closing records exactly what its reason means for the § 10(4) feedback (CLOSE_RULES): never "not at risk"
+            # for a forwarded report or for a duplicate of a case already open.
+            models.CheckConstraint(condition=_closed_rule_condition(), name="report_closed_feedback_true"),
             models.CheckConstraint(
                 condition=models.Q(feedback_sent_at__isnull=True)
                 | models.Q(feedback_requested=True, feedback_sent_by__isnull=False),
@@ -226,6 +283,15 @@ class Report(SealedModel):
     @property
     def notifier_is_mandated(self) -> bool:
         return self.notifier_kind in MANDATED_NOTIFIER_KINDS
+
+    @property
+    def feedback_answer(self) -> FeedbackAnswer | None:
+        """The § 10(4) answer this report's triage gives (None before the decision)."""
+        if not self.is_decided:
+            return None
+        if self.status == ReportStatus.CLOSED:
+            return CLOSE_RULES[self.close_reason].answer
+        return FeedbackAnswer.AT_RISK if self.at_risk else FeedbackAnswer.NOT_AT_RISK
 
     @staticmethod
     def format_reference(code: str, year: int, number: int) -> str:

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import datetime
+import unicodedata
 import uuid
 
 from django.core.exceptions import ValidationError
 
 from casework.birth_number import normalize_birth_number
 from casework.crypto.blind_index import blind_index
-from casework.models import Child, LegalRepresentative, User
+from casework.models import Child, ChildMerge, ChildMergeStatus, LegalRepresentative, User
 
 BIRTH_NUMBER_INDEX_PURPOSE = "child.birth_number"
+IDENTITY_INDEX_PURPOSE = "child.name_and_birth_date"
+
+
+def normalise_name(value: str) -> str:
+    """Case, diacritics, hyphens and spacing do not tell two children apart: "Nováková-Dvořák" = "novakova dvorak"."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(letters.replace("-", " ").casefold().split())
+
+
+def identity_index(given_name: str, family_name: str, date_of_birth: datetime.date) -> str:
+    """The blind index of a child's normalised name and date of birth (its own purpose, so it is unrelated to the
+    birth number's index): equal for the same child typed twice, and no use to anyone without the key."""
+    value = "\x1f".join((normalise_name(given_name), normalise_name(family_name), date_of_birth.isoformat()))
+    return blind_index(value, purpose=IDENTITY_INDEX_PURPOSE)
+
+
+def child_merges_pending(*, municipality_id: int) -> list[ChildMerge]:
+    """Merges of the authority's register entries waiting for a supervisor's decision, oldest first."""
+    return list(
+        ChildMerge.objects.filter(municipality_id=municipality_id, status=ChildMergeStatus.PENDING)
+        .select_related("proposed_by")
+        .order_by("proposed_at")
+    )
 
 
 def birth_number_index(normalized: str) -> str:

@@ -39,6 +39,7 @@ class ReportHeader:
     decided_at: datetime.datetime | None
     decided_by: str
     close_reason: str
+    forwarded_to: str
     case_id: uuid.UUID | None
     case_reference: str
 
@@ -61,6 +62,7 @@ def report_header(report: Report) -> ReportHeader:
         decided_at=report.decided_at,
         decided_by=report.decided_by.display_name() if report.decided_by is not None else "",
         close_reason=report.get_close_reason_display() if report.close_reason else "",
+        forwarded_to=report.forwarded_to,
         case_id=report.case_id,
         case_reference=report.case.reference if report.case_id is not None and report.case else "",
     )

@@ -9,7 +9,15 @@ from .cases import (
     team_member_end,
     team_roles_ensure_defaults,
 )
-from .children import RepresentativeInput, child_create, child_crypto_shred
+from .children import (
+    BirthNumberAdded,
+    RepresentativeInput,
+    child_add_birth_number,
+    child_create,
+    child_crypto_shred,
+    child_merge_decide,
+    child_merge_propose,
+)
 from .conferences import (
     ParticipantInput,
     conference_addendum_add,
@@ -40,6 +48,7 @@ from .reports import (
 )
 
 __all__ = [
+    "BirthNumberAdded",
     "ChildIdentity",
     "ParticipantInput",
     "ReportDetails",
@@ -47,8 +56,11 @@ __all__ = [
     "case_close",
     "case_note_add",
     "case_open",
+    "child_add_birth_number",
     "child_create",
     "child_crypto_shred",
+    "child_merge_decide",
+    "child_merge_propose",
     "closure_approve",
     "closure_request",
     "closure_return",

@@ -13,6 +13,7 @@ refusal inside an outer transaction fails closed (the audit module refuses to co
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,11 +25,13 @@ from django.utils.translation import gettext as _
 from casework import plausibility
 from casework.birth_number import parse_birth_number
 from casework.models import (
+    CLOSE_RULES,
     MANDATED_NOTIFIER_KINDS,
     NOTIFIER_KIND_BY_SECTOR,
     OTHER_SECTOR_NOTIFIER_KINDS,
     URGENT_HINTS,
     Case,
+    CaseStatus,
     Child,
     Municipality,
     NotifierKind,
@@ -56,6 +59,7 @@ from permissions.access import load_report_access, refuse_report
 from permissions.policy import may_coordinate, may_file_report, may_record_any_channel, may_triage_reports
 
 FACTS_MAX = 10_000
+FORWARDED_TO_MAX = 200
 NOTIFIER_NAME_MAX = 200
 
 #: The sealed fields a report is written with (all in the notifier compartment).
@@ -98,13 +102,19 @@ class ReportDetails:
 @dataclass(frozen=True)
 class ChildIdentity:
     """The child's details as the supervisor confirms them in triage (pre-filled from the report): what the register
-    entry is made of when the birth number matches no registered child."""
+    entry is made of when the birth number matches no registered child — or when there is no birth number (a
+    newborn, a foreign child, a number nobody knows yet): then the name and the date of birth (exact or estimated)
+    and other identifiers. ``same_as`` is a register entry the supervisor recognised among the possible duplicates
+    (same name and date of birth) as this child."""
 
     given_name: str
     family_name: str
     date_of_birth: datetime.date | None
     birth_number: str
     address: str
+    date_of_birth_estimated: bool = False
+    other_identifiers: str = ""
+    same_as: uuid.UUID | None = None
 
 
 def report_filing_refused(user: User) -> PermissionDenied:
@@ -349,6 +359,8 @@ def report_triage(
     coordinator: User | None,
     close_reason: str = "",
     child: ChildIdentity | None = None,
+    duplicate_of: str = "",
+    forwarded_to: str = "",
 ) -> Report:
     """Record the urgency triage (quality standard 8) of a report: urgent or standard, whether the child is at risk
     under § 6, and then either the coordinator (standard 8c) and the child's register entry — matched by the birth
@@ -356,8 +368,17 @@ def report_triage(
     a case. The case itself is opened (or the report attached to the child's open case) by :func:`report_case_open`,
     which the flow runs next in the same transaction.
 
+    The birth number is not required: a child without one is registered by name and date of birth (and other
+    identifiers) and the number added later (``child_add_birth_number``).
+
+    Closing records exactly what the reason means for the § 10(4) feedback (``CLOSE_RULES``): "another authority is
+    competent" names the authority it was forwarded to (``forwarded_to``) and makes no finding; "duplicate" names the
+    open case of the authority already dealing with the facts (``duplicate_of``, its reference), which the report
+    joins — its coordinator is told, and the answer is that case's.
+
     Only a supervisor of the receiving authority triages. Raises ``ValidationError`` (field-level: ``urgent``,
-    ``at_risk``, ``coordinator``, ``close_reason``, the child's ``given_name`` … ``birth_number``) with nothing written.
+    ``at_risk``, ``coordinator``, ``close_reason``, ``duplicate_of``, ``forwarded_to``, the child's ``given_name`` …
+    ``birth_number``) with nothing written.
     """
     _triaging(decided_by, report, "triage report")
     errors: dict[str, list[str]] = {}
@@ -370,12 +391,22 @@ def report_triage(
             _add(errors, "coordinator", _("Choose the coordinator: a child at risk gets a coordinator in triage."))
         elif not may_coordinate(coordinator, report.municipality_id):
             _add(errors, "coordinator", _("The coordinator must be an active OSPOD worker of this authority."))
-        if child is None or not (child.birth_number or "").strip():
-            _add(errors, "birth_number", _("Enter the child's birth number: the register identifies the child by it."))
+        if child is None:
+            _add(errors, "given_name", _("Enter the child's details for the register."))
         else:
             _child_identity_errors(errors, decided_by, child)
     elif close_reason not in ReportCloseReason.values:
         _add(errors, "close_reason", _("Choose why the report closes without a case."))
+    joined: Case | None = None
+    forwarded_to = (forwarded_to or "").strip()
+    if at_risk is False and close_reason in CLOSE_RULES:
+        rule = CLOSE_RULES[close_reason]
+        if rule.forwarded:
+            clean_text(errors, "forwarded_to", forwarded_to, FORWARDED_TO_MAX)
+        else:
+            forwarded_to = ""
+        if rule.joins_case:
+            joined = _joined_case(errors, report, duplicate_of)
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -396,9 +427,26 @@ def report_triage(
             locked.status = ReportStatus.IN_TRIAGE
             fields += ["child", "assigned_coordinator"]
         else:
+            rule = CLOSE_RULES[close_reason]
             locked.status = ReportStatus.CLOSED
             locked.close_reason = close_reason
-            fields += ["close_reason"]
+            locked.at_risk = rule.at_risk
+            locked.forwarded_to = forwarded_to
+            fields += ["close_reason"] + (["forwarded_to"] if forwarded_to else [])
+            if joined is not None:
+                locked.case = joined
+                locked.child_id = joined.child_id
+                fields += ["case", "child"]
+                notify(
+                    recipient_id=joined.coordinator_id,
+                    kind=NotificationKind.REPORT_RECEIVED,
+                    case_id=joined.pk,
+                    case_reference=joined.reference,
+                    object_type="casework.report",
+                    object_id=locked.pk,
+                    urgent=bool(urgent),
+                    actor_id=decided_by.pk,
+                )
         locked.save()
         _written(decided_by, locked, fields, "triage report")
     return locked
@@ -406,34 +454,60 @@ def report_triage(
 
 def _child_identity_errors(errors: dict[str, list[str]], by: User, child: ChildIdentity) -> None:
     """Every problem with the child's details at once, before anything is written: a birth number that fails its
-    checksum together with a missing name or address (the register entry the triage would make needs them all),
+    checksum together with a missing name (the register entry the triage would make needs them all),
     not one group after another. A birth number already in the register needs nothing else (the entry exists)."""
-    try:
-        parsed = parse_birth_number(child.birth_number)
-    except ValidationError as exc:
-        errors.setdefault("birth_number", []).extend(exc.messages)
-        parsed = None
-    if parsed is not None and child_find_by_birth_number(user=by, birth_number=child.birth_number) is not None:
-        return
+    parsed = None
+    if (child.birth_number or "").strip():
+        try:
+            parsed = parse_birth_number(child.birth_number)
+        except ValidationError as exc:
+            errors.setdefault("birth_number", []).extend(exc.messages)
+        if parsed is not None and child_find_by_birth_number(user=by, birth_number=child.birth_number) is not None:
+            return
     clean_text(errors, "given_name", child.given_name, NAME_MAX)
     clean_text(errors, "family_name", child.family_name, NAME_MAX)
-    clean_text(errors, "address", child.address, ADDRESS_MAX)
+    clean_text(errors, "address", child.address, ADDRESS_MAX, required=False)
     if child.date_of_birth is None and parsed is None:
         _add(errors, "date_of_birth", _("Enter the child's date of birth."))
     elif parsed is not None and child.date_of_birth is not None and child.date_of_birth != parsed.date_of_birth:
         _add(errors, "date_of_birth", _("The date of birth does not match the one in the birth number."))
 
 
+def _joined_case(errors: dict[str, list[str]], report: Report, reference: str) -> Case | None:
+    """The open case of the report's authority a duplicate joins, by its reference number."""
+    reference = " ".join((reference or "").split())
+    if not reference:
+        _add(errors, "duplicate_of", _("Enter the reference number of the open case already dealing with the facts."))
+        return None
+    case = Case.objects.filter(
+        municipality_id=report.municipality_id, reference__iexact=reference, status=CaseStatus.OPEN
+    ).first()
+    if case is None:
+        _add(
+            errors,
+            "duplicate_of",
+            _("This authority has no open case with this reference number: decide the report itself."),
+        )
+    return case
+
+
 def _registered_child(*, report: Report, by: User, child: ChildIdentity) -> Child:
-    """The child of the authority's register with this birth number, or a new entry (§ 54(a)) from ``child``."""
-    try:
-        found = child_find_by_birth_number(user=by, birth_number=child.birth_number)
-    except ValidationError as exc:
-        raise ValidationError({"birth_number": exc.messages}) from exc
-    if found is not None:
-        return found
-    if child.date_of_birth is None:
-        raise ValidationError({"date_of_birth": [_("Enter the child's date of birth.")]})
+    """The child of the authority's register with this birth number, the entry the supervisor recognised among the
+    possible duplicates (``same_as``), or a new entry (§ 54(a)) from ``child`` — with or without a birth number."""
+    if (child.birth_number or "").strip():
+        try:
+            found = child_find_by_birth_number(user=by, birth_number=child.birth_number)
+        except ValidationError as exc:
+            raise ValidationError({"birth_number": exc.messages}) from exc
+        if found is not None:
+            return found
+    elif child.same_as is not None:
+        same = Child.objects.filter(
+            pk=child.same_as, municipality_id=report.municipality_id, shredded_at=None, merged_into=None
+        ).first()
+        if same is None:
+            raise ValidationError({"same_as": [_("Choose a child of this authority's register.")]})
+        return same
     return child_create(
         municipality=report.municipality,
         given_name=child.given_name,
@@ -443,6 +517,8 @@ def _registered_child(*, report: Report, by: User, child: ChildIdentity) -> Chil
         address=child.address,
         representatives=[],
         created_by=by,
+        date_of_birth_estimated=child.date_of_birth_estimated,
+        other_identifiers=child.other_identifiers,
     )
 
 

@@ -120,7 +120,8 @@ def test_running_twice_changes_nothing() -> None:
     assert _counts() == first
     assert dict(User.objects.values_list("username", "password")) == hashes
     assert "existing" in second_output
-    assert Case.objects.count() == len(DEMO_CASES)
+    # Plus the case triage opened for the report of the child without a birth number.
+    assert Case.objects.count() == len(DEMO_CASES) + sum(1 for spec in DEMO_REPORTS if spec.triaged_by)
     assert Report.objects.count() == len(DEMO_REPORTS)
     # The stage lines (one per case and report) read the same after the second run.
     assert _stages(second_output) == _stages(first_output)
@@ -332,7 +333,17 @@ def _check_reports(output: str) -> None:
     # What the notifiers wrote is sealed; the children are not in the register before the triage.
     texts = [spec.details.facts for spec in DEMO_REPORTS] + [spec.details.child_family_name for spec in DEMO_REPORTS]
     assert find_in_database(texts) == []
-    assert Child.objects.count() == len(DEMO_CHILDREN)
+    # ... except the child without a birth number, whose report triage registered (by name and estimated date).
+    [unnumbered] = Child.objects.filter(birth_number_index__isnull=True)
+    assert Child.objects.count() == len(DEMO_CHILDREN) + 1
+    triaged = _report("report_no_birth_number")
+    assert (triaged.status, triaged.child, unnumbered.date_of_birth_estimated) == (
+        ReportStatus.CASE_OPENED,
+        unnumbered,
+        True,
+    )
+    assert triaged.case is not None
+    assert triaged.case.is_open
 
 
 def _check_assessment(output: str) -> None:

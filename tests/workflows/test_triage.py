@@ -306,14 +306,6 @@ def test_a_child_with_an_open_case_gets_the_report_attached(
     assert told.case_reference == existing.reference
 
 
-def test_at_risk_without_a_birth_number_asks_for_it(teacher: User, supervisor: User, coordinator: User) -> None:
-    report = file_report(teacher, child_birth_number="")
-    with pytest.raises(ValidationError) as caught:
-        triage(report, supervisor, coordinator=coordinator, child=child_identity(birth_number=""))
-    assert "birth_number" in caught.value.message_dict
-    assert Child.objects.count() == 0
-
-
 def test_the_notifiers_identity_never_reaches_a_partners_case_page(
     supervisor: User, coordinator: User, olomouc: object
 ) -> None:

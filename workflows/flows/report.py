@@ -149,7 +149,9 @@ class ReportFlow(Flow):
         )
 
     def is_at_risk(self, activation: Any) -> bool:
-        return bool(_fresh_report(activation).at_risk)
+        """At risk and still waiting for its case: a duplicate closed into an open case is at risk but decided."""
+        report = _fresh_report(activation)
+        return bool(report.at_risk) and not report.is_decided
 
     def open_or_attach_case(self, activation: Any) -> None:
         report = _fresh_report(activation)

@@ -7,6 +7,7 @@ only the fields its work needs: the feedback page discloses the notifier's name 
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,6 +24,7 @@ from casework.case_views.common import viewer
 from casework.models import Report, User
 from casework.selectors import child_find_by_birth_number
 from casework.selectors.cases import open_case_of_child
+from casework.selectors.identity import children_matching_identity
 from casework.selectors.report_file import ReportContent, report_content, report_disclosed, report_header
 from casework.services import report_feedback_record, report_triage
 from permissions import gate
@@ -133,12 +136,41 @@ def _register_match(user: User, birth_number: str) -> dict[str, Any] | None:
     }
 
 
+def _possible_duplicates(user: User, report: Report, given: str, family: str, born: Any) -> list[tuple[str, str]]:
+    """Registered children of the authority with the same name and date of birth (blind index; OSPOD staff of the
+    authority only), as choices for "the same child": registration date and open case, never a decrypted value."""
+    if isinstance(born, str):
+        try:
+            born = datetime.date.fromisoformat(born)
+        except ValueError:
+            return []
+    if not isinstance(born, datetime.date):
+        return []
+    rows = children_matching_identity(
+        user=user, municipality_id=report.municipality_id, given_name=given, family_name=family, date_of_birth=born
+    )
+    choices = []
+    for child in rows:
+        case = open_case_of_child(child=child)
+        label = _("registered %(date)s") % {"date": formats.date_format(child.created_at, "SHORT_DATE_FORMAT")}
+        label += " · " + (_("open case %(reference)s") % {"reference": case.reference} if case else _("no open case"))
+        choices.append((str(child.pk), label))
+    return choices
+
+
 def triage(request: HttpRequest, user: User, task: Any) -> HttpResponse:
     report = ReportFlow.report_of(task)
     form = None
     if request.method == "POST":
         tasks.require_task_holder(user, task, purpose="triage report")
-        form = TriageForm(request.POST, municipality_id=report.municipality_id)
+        same_as = _possible_duplicates(
+            user,
+            report,
+            request.POST.get("given_name", ""),
+            request.POST.get("family_name", ""),
+            request.POST.get("date_of_birth", ""),
+        )
+        form = TriageForm(request.POST, municipality_id=report.municipality_id, same_as_choices=same_as)
         if form.is_valid():
             decision = form.decision()
             try:
@@ -155,7 +187,10 @@ def triage(request: HttpRequest, user: User, task: Any) -> HttpResponse:
                 return _triaged(request, user, report)
     content = report_content(user, report, purpose="triage")
     if form is None:
-        form = TriageForm(initial=_prefill(content), municipality_id=report.municipality_id)
+        same_as = _possible_duplicates(
+            user, report, content.child_given_name, content.child_family_name, content.child_date_of_birth
+        )
+        form = TriageForm(initial=_prefill(content), municipality_id=report.municipality_id, same_as_choices=same_as)
     return render(
         request,
         "workflows/triage.html",
@@ -217,7 +252,7 @@ def feedback(request: HttpRequest, user: User, task: Any) -> HttpResponse:
             **_common(task, user, report),
             "notifier_name": notifier.get("notifier_name") or "",
             "notifier_contact": notifier.get("notifier_contact") or "",
-            "answer": answer_text(bool(report.at_risk)),
+            "answer": answer_text(report),
             "form": form,
         },
     )
@@ -238,6 +273,6 @@ def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             "report": view.header,
             "content": view.content,
             "case_visible": view.case_visible,
-            "answer": answer_text(bool(report.at_risk)) if report.feedback_sent_at else None,
+            "answer": answer_text(report) if report.feedback_sent_at else None,
         },
     )

@@ -18,6 +18,8 @@ The demo shows a case at every stage of its flow, each driven through the real f
 
 * a NEW report, filed through ``report_receive`` and waiting unclaimed in the supervisors' triage queue;
 * a report IN TRIAGE, taken from the queue by a supervisor (``task_claim``) but not decided yet;
+* a report about a CHILD WITHOUT A BIRTH NUMBER (found by the police, age estimated), triaged into an open case: the
+  child is registered by name, estimated date of birth and other identifiers; the number is added later;
 * a case in ASSESSMENT: inputs asked of two members, one provided, one still open;
 * a case whose PLAN IS OVERDUE: assessed, the "draft the protection plan" task open, opened more than a month ago;
 * a case whose REVIEW IS DUE: plan drafted, submitted and approved by a supervisor who did not draft it;
@@ -76,11 +78,13 @@ from casework.models import (
 )
 from casework.selectors import birth_number_index
 from casework.services import (
+    ChildIdentity,
     ReportDetails,
     RepresentativeInput,
     case_note_add,
     case_open,
     child_create,
+    report_triage,
     team_member_add,
     team_member_end,
     team_roles_ensure_defaults,
@@ -591,6 +595,10 @@ class DemoReport:
     filed_by: str
     details: ReportDetails
     claimed_by: str = ""
+    #: Triaged "at risk" by this supervisor with this coordinator and the child's register details (opens the case).
+    triaged_by: str = ""
+    coordinator: str = ""
+    child: ChildIdentity | None = None
 
 
 # Fictional reports: the children are not in the register (nobody has triaged them yet).
@@ -626,6 +634,37 @@ DEMO_REPORTS: tuple[DemoReport, ...] = (
             notifier_contact="+420 601 000 201",
         ),
         claimed_by="vedouci",
+    ),
+    # A CHILD WITHOUT A BIRTH NUMBER: the police found a boy without documents; his age is estimated. Triage opens
+    # his case by name, estimated date of birth and other identifiers; the number is added later on the child's page
+    # (a duplicate there is offered as a merge for a supervisor). From here the case follows DOMAIN.md's steps 5-10.
+    DemoReport(
+        key="report_no_birth_number",
+        filed_by="koordinator",
+        details=ReportDetails(
+            facts="Hlídka zastihla chlapce bez dokladů a bez doprovodu na nádraží; rodiče nezná, mluví ukrajinsky.",
+            child_given_name="Oleh",
+            child_family_name="Bondarenko",
+            child_date_of_birth=datetime.date(2013, 1, 1),
+            child_address="",
+            channel=ReportChannel.LETTER,
+            notifier_kind="state_body",
+            notifier_name="Policie ČR, obvodní oddělení Olomouc-město (smyšlené)",
+            notifier_contact="oop.olomouc@example.invalid",
+            feedback_requested=True,
+            urgency_hints=("without_care",),
+        ),
+        triaged_by="vedouci",
+        coordinator="koordinatorka2",
+        child=ChildIdentity(
+            given_name="Oleh",
+            family_name="Bondarenko",
+            date_of_birth=datetime.date(2013, 1, 1),
+            birth_number="",
+            address="",
+            date_of_birth_estimated=True,
+            other_identifiers="bez dokladů; jméno podle vlastní výpovědi (smyšlené)",
+        ),
     ),
 )
 
@@ -1034,8 +1073,34 @@ def seed_reports(data: DemoData) -> None:
         if spec.claimed_by:
             tasks.task_claim(task=_triage_task(report), user=data.users[spec.claimed_by])
             report.refresh_from_db()
+        if spec.triaged_by:
+            _seed_triage(data, spec, report)
         data.reports[spec.key] = report
         data.created_reports.add(spec.key)
+
+
+def _seed_triage(data: DemoData, spec: DemoReport, report: Report) -> None:
+    """Triage the report "at risk, urgent" through the flow, as the triage page does: the child is registered (with
+    or without a birth number) and the case opened with the spec's coordinator."""
+    supervisor = data.users[spec.triaged_by]
+    task = _triage_task(report)
+    tasks.task_claim(task=task, user=supervisor)
+    task.refresh_from_db()
+    tasks.task_complete(
+        task=task,
+        user=supervisor,
+        work=partial(
+            report_triage,
+            report=report,
+            decided_by=supervisor,
+            urgent=True,
+            at_risk=True,
+            coordinator=data.users[spec.coordinator],
+            child=spec.child,
+        ),
+        purpose="triage report",
+    )
+    report.refresh_from_db()
 
 
 # --- Stages, for the closing lines: read from the flows' state, so a second run tells the truth too ----------------
