@@ -110,7 +110,8 @@ def child_create(
         errors.setdefault("date_of_birth", []).append(
             str(_("The date of birth does not match the one in the birth number."))
         )
-    plausibility.check(errors, "date_of_birth", plausibility.child_date_of_birth_problem(date_of_birth))
+    if date_of_birth is not None:
+        plausibility.check(errors, "date_of_birth", plausibility.child_date_of_birth_problem(date_of_birth))
     if len(representatives) > REPRESENTATIVES_MAX:
         errors.setdefault("representatives", []).append(
             str(_("At most %(limit)d legal representatives.") % {"limit": REPRESENTATIVES_MAX})

@@ -78,7 +78,7 @@ def test_the_report_form_shows_a_bad_date_with_the_missing_name_and_facts_at_onc
     assert {"child_date_of_birth", "child_given_name", "facts", "child_birth_number"} <= set(errors)
 
 
-def test_triage_reports_a_bad_birth_number_checksum_together_with_a_missing_address(
+def test_triage_reports_a_bad_birth_number_checksum_together_with_a_missing_name(
     teacher: User, supervisor: User, coordinator: User
 ) -> None:
     report = file_report(teacher)
@@ -87,11 +87,11 @@ def test_triage_reports_a_bad_birth_number_checksum_together_with_a_missing_addr
     client.post(reverse("task_claim", kwargs={"task_id": task.pk}))
     response = client.post(
         reverse("task_detail", kwargs={"task_id": task.pk}),
-        _triage_post(coordinator, birth_number="1505051234", address="", urgent=""),
+        _triage_post(coordinator, birth_number="1505051234", given_name="", urgent=""),
     )
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert {"birth_number", "address", "urgent"} <= set(errors)
+    assert {"birth_number", "given_name", "urgent"} <= set(errors)
     report.refresh_from_db()
     assert report.status == ReportStatus.IN_TRIAGE
     assert Child.objects.count() == 0
