@@ -245,9 +245,11 @@ INPUT_DAYS = 14
 class InputRequestForm(CaseForm):
     """Which current team members to ask for an input, each with a due date (default: in 14 days)."""
 
-    def __init__(self, *args: Any, members: list[tuple[User, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, members: list[tuple[User, str]], allow_none: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.members = members
+        # A re-assessment asks whom the coordinator chooses, possibly nobody; the first assessment at least one.
+        self.allow_none = allow_none
         default_due = timezone.localdate() + datetime.timedelta(days=INPUT_DAYS)
         for user, role in members:
             self.fields[f"member_{user.pk}"] = forms.BooleanField(
@@ -273,7 +275,7 @@ class InputRequestForm(CaseForm):
                 self.add_error(f"due_{user.pk}", _("Give a due date."))
             elif due < today:
                 self.add_error(f"due_{user.pk}", _("A due date cannot be in the past."))
-        if not chosen:
+        if not chosen and not self.allow_none:
             raise forms.ValidationError(_("Choose at least one team member."))
         return data
 
@@ -324,6 +326,47 @@ class AssessmentForm(CaseForm):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("In the child's words where possible. If the child could not be heard, say why."),
     )
+
+
+class ReassessmentForm(AssessmentForm):
+    """The re-assessment at a review: "no change" with its reason, or the decree's headings again."""
+
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome of the re-assessment"),
+        choices=[
+            (CHANGED, _("The situation changed: a revised assessment")),
+            (UNCHANGED, _("No change: the current assessment still holds")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    unchanged_reason = forms.CharField(
+        label=_("Why nothing changed"),
+        max_length=ASSESSMENT_FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        help_text=_('Required for "no change": what you checked and why the assessment still holds.'),
+    )
+    field_order = ["outcome", "unchanged_reason", "child_needs", "parenting_capacity", "family_environment"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Required or not depends on the outcome: the service says which, field by field.
+        for name in ("child_needs", "parenting_capacity", "family_environment", "child_views"):
+            self.fields[name].required = False
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "unchanged": data["outcome"] == self.UNCHANGED,
+            "unchanged_reason": data.get("unchanged_reason") or "",
+            "child_needs": data.get("child_needs") or "",
+            "parenting_capacity": data.get("parenting_capacity") or "",
+            "family_environment": data.get("family_environment") or "",
+            "child_views": data.get("child_views") or "",
+        }
 
 
 class PlanForm(CaseForm):

@@ -1,4 +1,4 @@
-from .assessments import Assessment, AssessmentInput, InputStatus
+from .assessments import Assessment, AssessmentInput, AssessmentOutcome, InputStatus
 from .cases import (
     DEFAULT_TEAM_ROLES,
     NOTE_COMPARTMENTS,
@@ -67,6 +67,7 @@ __all__ = [
     "ActionReport",
     "ActionStatus",
     "Assessment",
+    "AssessmentOutcome",
     "AssessmentInput",
     "Attendance",
     "Case",
