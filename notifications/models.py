@@ -38,7 +38,7 @@ class Kind(models.TextChoices):
     CONFERENCE_CANCELLED = "conference_cancelled", _("Case conference cancelled")
     PLAN_RETURNED = "plan_returned", _("Protection plan returned")
     ACTION_REPORTED = "action_reported", _("Plan action reported")
-    URGENT_MEASURE = "urgent_measure", _("Urgent measure (§ 16)")
+    URGENT_MEASURE = "urgent_measure", _("Petition for a preliminary measure (§ 16)")
     CLOSURE_APPROVED = "closure_approved", _("Case closure approved")
     CLOSURE_RETURNED = "closure_returned", _("Case closure returned")
 
@@ -63,7 +63,7 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.CONFERENCE_CANCELLED: _("A case conference in case %(reference)s was cancelled."),
     Kind.PLAN_RETURNED: _("The protection plan of case %(reference)s was returned for changes."),
     Kind.ACTION_REPORTED: _("A team member reported on a plan action in case %(reference)s."),
-    Kind.URGENT_MEASURE: _("An urgent measure (§ 16) was recorded in case %(reference)s."),
+    Kind.URGENT_MEASURE: _("A petition for a preliminary measure (§ 16) was recorded in case %(reference)s."),
     Kind.CLOSURE_APPROVED: _("The closure of case %(reference)s was approved."),
     Kind.CLOSURE_RETURNED: _("The proposal to close case %(reference)s was returned."),
 }

@@ -66,9 +66,7 @@ class AssessmentInput(SealedModel):
     provided_at = models.DateTimeField(_("provided"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
     # The assessment version this input fed (set when that version is written); empty while its round is open.
-    assessment = models.ForeignKey(
-        "Assessment", on_delete=models.PROTECT, related_name="inputs", null=True, blank=True
-    )
+    assessment = models.ForeignKey("Assessment", on_delete=models.PROTECT, related_name="inputs", null=True, blank=True)
 
     class Meta:
         verbose_name = _("input to the assessment")
