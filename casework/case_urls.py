@@ -25,6 +25,13 @@ urlpatterns = [
         name="case_closure_withdraw",
     ),
     path("<uuid:case_id>/petition/", case_views.case_petition, name="case_petition"),
+    # § 55(2): what is kept apart from file inspection (casework.case_views.kept_apart).
+    path("<uuid:case_id>/kept-apart/", case_views.case_kept_apart, name="case_kept_apart"),
+    path(
+        "<uuid:case_id>/kept-apart/<int:mark_id>/remove/",
+        case_views.case_kept_apart_remove,
+        name="case_kept_apart_remove",
+    ),
     # The protection plan (IPOD): the plan board, one version, its PDF (casework.case_views.plans).
     path("<uuid:case_id>/plan/", case_views.case_plan, name="case_plan"),
     path("<uuid:case_id>/plan/<uuid:plan_id>/", case_views.case_plan_version, name="case_plan_version"),

@@ -22,6 +22,7 @@ from casework.case_views.conferences import (
     conference_schedule,
     conference_sign_off,
 )
+from casework.case_views.kept_apart import case_kept_apart, case_kept_apart_remove
 from casework.case_views.lifecycle import case_closure_request, case_closure_withdraw, case_petition
 from casework.case_views.pages import case_detail, case_list, case_note_add, case_open
 from casework.case_views.plans import case_plan, case_plan_pdf, case_plan_version
@@ -34,6 +35,8 @@ __all__ = [
     "case_closure_withdraw",
     "case_detail",
     "case_handover",
+    "case_kept_apart",
+    "case_kept_apart_remove",
     "case_list",
     "case_note_add",
     "case_open",

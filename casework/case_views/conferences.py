@@ -33,6 +33,7 @@ from casework.models import (
     Case,
     Conference,
     ConferenceStatus,
+    KeptApartItem,
     Organisation,
     TeamMembership,
     User,
@@ -43,6 +44,7 @@ from casework.selectors.conferences import (
     conference_logistics,
     conferences_visible,
 )
+from casework.selectors.kept_apart import kept_apart_reason_of
 from permissions.access import AccessedCase, access_case_by_id, access_case_object, require_case_lead
 
 
@@ -137,7 +139,11 @@ def _detail(
         record_form = forms.get("record")
         if record_form is None and view.may_record:
             record_form = ConferenceRecordForm(
-                initial={"child_participation": record.child_participation_value, "minutes": record.minutes or ""},
+                initial={
+                    "child_participation": record.child_participation_value,
+                    "minutes": record.minutes or "",
+                    "kept_apart": kept_apart_reason_of(item_type=KeptApartItem.MINUTES, item_id=conference.pk),
+                },
                 invitees=[(invitee, invitee.name) for invitee in record.invitees],
             )
         decision_form = forms.get("decision")
@@ -211,6 +217,7 @@ def conference_record(request: HttpRequest, case_id: uuid.UUID, conference_id: u
                 attendance=form.attendance(),
                 child_participation=form.cleaned_data["child_participation"],
                 minutes=form.cleaned_data["minutes"],
+                kept_apart=form.cleaned_data["kept_apart"],
             )
         except ValidationError as exc:
             form.apply_service_errors(exc)
