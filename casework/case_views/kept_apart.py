@@ -1,5 +1,6 @@
-"""The case's § 55(2) page: what is kept apart from file inspection, marking an item later and removing a mark. For the
-case's lead only (coordinator or supervisor); the rows carry no content (``casework.selectors.kept_apart``)."""
+"""The case's § 55(2) page: what is kept apart from file inspection, marking an item later and removing a mark (a
+POST with ``remove``). For the case's lead only (coordinator or supervisor); the rows carry no content
+(``casework.selectors.kept_apart``)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,15 @@ class KeptApartMarkForm(CaseForm):
 def case_kept_apart(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
     case, access = access_case_as_lead(user, case_id, purpose="§ 55(2) marks")
+    if request.method == "POST" and "remove" in request.POST:
+        require_case_lead(user, case, purpose="remove § 55(2) mark")
+        try:
+            kept_apart_unmark(case=case, by=user, mark_id=int(request.POST["remove"]))
+        except (ValueError, ValidationError):
+            messages.error(request, _("This mark does not exist."))
+        else:
+            messages.success(request, _("The mark was removed."))
+        return redirect("case_kept_apart", case_id=case.pk)
     form = KeptApartMarkForm(request.POST or None, items=list(markable_items(case=case)))
     if request.method == "POST":
         require_case_lead(user, case, purpose="mark kept apart (§ 55(2))")
@@ -71,17 +81,3 @@ def case_kept_apart(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             "may_manage": access.may_manage,
         },
     )
-
-
-@login_required
-@require_http_methods(["POST"])
-def case_kept_apart_remove(request: HttpRequest, case_id: uuid.UUID, mark_id: int) -> HttpResponse:
-    user = viewer(request)
-    case, _access = access_case_as_lead(user, case_id, purpose="remove § 55(2) mark")
-    try:
-        kept_apart_unmark(case=case, by=user, mark_id=mark_id)
-    except ValidationError:
-        messages.error(request, _("This mark does not exist."))
-    else:
-        messages.success(request, _("The mark was removed."))
-    return redirect("case_kept_apart", case_id=case.pk)

@@ -206,6 +206,6 @@ def test_the_page_is_the_leads_and_marks_an_item(case: Case, coordinator: User, 
     assert response.status_code == 302
     mark = KeptApartMark.objects.get(item_id=note.pk)
     assert mark.source == MarkSource.LATER
-    removed = lead.post(reverse("case_kept_apart_remove", kwargs={"case_id": case.pk, "mark_id": mark.pk}))
+    removed = lead.post(url, {"remove": str(mark.pk)})
     assert removed.status_code == 302
     assert not KeptApartMark.objects.exists()

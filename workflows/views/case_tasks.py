@@ -17,8 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from casework.compartments import Compartment
-from casework.models import AssessmentInput, Case, InputStatus, TeamMembership, User
-from casework.models import Assessment, AssessmentOutcome
+from casework.models import Assessment, AssessmentInput, AssessmentOutcome, Case, InputStatus, TeamMembership, User
 from casework.services.assessments import (
     ASSESSMENT_FIELDS,
     assessment_input_provide,
