@@ -180,7 +180,7 @@ def _assessment_in_force(user: User, case: Case) -> dict[str, Any] | None:
         "created_at": current.created_at,
         "fields": [
             {
-                "label": Assessment._meta.get_field(name).verbose_name,
+                "label": AssessmentForm.base_fields[name].label,
                 "text": disclosure.get(name),
                 "withheld": not disclosure.shows(name),
             }
