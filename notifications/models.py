@@ -63,7 +63,7 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.CONFERENCE_CANCELLED: _("A case conference in case %(reference)s was cancelled."),
     Kind.PLAN_RETURNED: _("The protection plan of case %(reference)s was returned for changes."),
     Kind.ACTION_REPORTED: _("A team member reported on a plan action in case %(reference)s."),
-    Kind.URGENT_MEASURE: _("A petition for a preliminary measure (§ 16) was recorded in case %(reference)s."),
+    Kind.URGENT_MEASURE: _("An urgent measure (§ 16) was recorded in case %(reference)s."),
     Kind.CLOSURE_APPROVED: _("The closure of case %(reference)s was approved."),
     Kind.CLOSURE_RETURNED: _("The proposal to close case %(reference)s was returned."),
 }

@@ -16,7 +16,7 @@ from django.utils import formats, timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from casework.case_forms import CaseForm, DateInput, PersonChoiceField, authority_staff
+from casework.case_forms import CaseForm, DateInput, PersonChoiceField, authority_staff, kept_apart_field
 from casework.models import (
     OTHER_SECTOR_NOTIFIER_KINDS,
     Conference,
@@ -297,6 +297,12 @@ class ProvideInputForm(CaseForm):
             "What you know from your work with the child and the family that matters for the assessment: facts, "
             "dates, what helps and what worries you. Only the case's lead and your own sector read it."
         ),
+    )
+    kept_apart = kept_apart_field(
+        _(
+            "Choose a reason when your input holds what § 55(2) keeps from parents, e.g. what the child told you "
+            "without a parent present."
+        )
     )
 
 

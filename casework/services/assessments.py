@@ -23,10 +23,12 @@ from casework.models import (
     AssessmentOutcome,
     Case,
     InputStatus,
+    KeptApartItem,
     TeamMembership,
     User,
 )
 from casework.sealing import seal_values
+from casework.services.kept_apart import kept_apart_check, kept_apart_on_write
 from casework.services.validation import clean_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
@@ -115,13 +117,17 @@ def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputR
     return created
 
 
-def assessment_input_provide(*, assessment_input: AssessmentInput, by: User, text: str) -> AssessmentInput:
-    """The member writes their input: sealed in their compartment with the case's key; the coordinator is told."""
+def assessment_input_provide(
+    *, assessment_input: AssessmentInput, by: User, text: str, kept_apart: str = ""
+) -> AssessmentInput:
+    """The member writes their input: sealed in their compartment with the case's key; the coordinator is told.
+    ``kept_apart``: a § 55(2) reason when the input is kept apart from file inspection ("" for none)."""
     case = assessment_input.case
     if not may_provide_input(load_case_access(by, case), asked_id=assessment_input.member_id):
         raise refuse(by, case, purpose="provide assessment input")
     errors: dict[str, list[str]] = {}
     text = clean_text(errors, "text", text, INPUT_MAX)
+    kept_apart = kept_apart_check(errors, kept_apart)
     if errors:
         raise ValidationError(errors)
     with audit.atomic():
@@ -133,6 +139,7 @@ def assessment_input_provide(*, assessment_input: AssessmentInput, by: User, tex
         locked.provided_at = timezone.now()
         locked.save(update_fields=["text", "status", "provided_at"])
         audit.record_write(by, case.pk, "casework.assessmentinput", locked.pk, ["text"], "provide assessment input")
+        kept_apart_on_write(case=case, item_type=KeptApartItem.INPUT, item_id=locked.pk, reason=kept_apart, by=by)
         notify(
             recipient_id=case.coordinator_id,
             kind=NotificationKind.INPUT_RECEIVED,

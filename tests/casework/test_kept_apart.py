@@ -209,3 +209,20 @@ def test_the_page_is_the_leads_and_marks_an_item(case: Case, coordinator: User, 
     removed = lead.post(url, {"remove": str(mark.pk)})
     assert removed.status_code == 302
     assert not KeptApartMark.objects.exists()
+
+
+def test_a_members_input_is_marked_when_written(case: Case, coordinator: User, teacher: User) -> None:
+    from casework.services.assessments import InputRequest, assessment_input_provide, assessment_inputs_request
+
+    (item,) = assessment_inputs_request(
+        case=case, by=coordinator, requests=[InputRequest(member=teacher, due_on=timezone.localdate())]
+    )
+    assessment_input_provide(
+        assessment_input=item, by=teacher, text=CHILD_ALONE, kept_apart=KeptApartReason.CHILD_STATEMENT
+    )
+    mark = KeptApartMark.objects.get(item_type=KeptApartItem.INPUT, item_id=item.pk)
+    assert (mark.reason, mark.source, mark.marked_by_id) == (
+        KeptApartReason.CHILD_STATEMENT,
+        MarkSource.WRITTEN,
+        teacher.pk,
+    )

@@ -75,6 +75,19 @@ def to_plan_stage(case: Case, coordinator: User, teacher: User) -> Any:
     return one_task(case, CaseFlow.draft_plan)
 
 
+def reassess_unchanged(case: Case, coordinator: User) -> None:
+    """After a review: nobody asked for an input, the re-assessment records "no change" with its reason."""
+    request(case, coordinator, [])
+    tasks.task_complete(
+        task=one_task(case, CaseFlow.reassess),
+        user=coordinator,
+        work=lambda: assessment_reassess(
+            case=case, by=coordinator, unchanged=True, unchanged_reason="Situace beze změny."
+        ),
+        purpose="re-assess",
+    )
+
+
 def fill(plan: Plan, by: User) -> None:
     plan_services.plan_save(
         plan=plan,
@@ -233,15 +246,7 @@ def test_approval_queue_then_review_then_next_version(
     # The review re-assesses first (docs/adr/00XX-review-reassessment.md): here "no change", with its reason.
     tasks.task_complete(task=review, user=coordinator, work=lambda: None, purpose="review plan")
     assert plan_services.plan_in_work(case) is None
-    request(case, coordinator, [])
-    tasks.task_complete(
-        task=one_task(case, CaseFlow.reassess),
-        user=coordinator,
-        work=lambda: assessment_reassess(
-            case=case, by=coordinator, unchanged=True, unchanged_reason="Situace beze změny."
-        ),
-        purpose="re-assess",
-    )
+    reassess_unchanged(case, coordinator)
     # Then version 2 starts from the current one; version 1 stays current (and unchanged) until approved.
     draft = plan_services.plan_in_work(case)
     assert draft is not None

@@ -102,7 +102,12 @@ def provide_input(request: HttpRequest, user: User, task: Any) -> HttpResponse:
             tasks.task_complete(
                 task=task,
                 user=user,
-                work=lambda: assessment_input_provide(assessment_input=item, by=user, text=form.cleaned_data["text"]),
+                work=lambda: assessment_input_provide(
+                    assessment_input=item,
+                    by=user,
+                    text=form.cleaned_data["text"],
+                    kept_apart=form.cleaned_data["kept_apart"],
+                ),
                 purpose="provide assessment input",
             )
         except ValidationError as exc:
