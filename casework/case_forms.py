@@ -24,6 +24,7 @@ from casework.models import (
     Case,
     CaseNote,
     HandoverReason,
+    KeptApartReason,
     MembershipEndReason,
     OpenReason,
     Organisation,
@@ -120,6 +121,17 @@ class ConfirmForm(CaseForm):
         self.fields["confirm"] = confirm_field(label)
 
 
+def kept_apart_field(help_text: Any = "") -> forms.ChoiceField:
+    """The § 55(2) field of a form that writes an item: empty, or why the item is kept apart from what a parent or
+    the child may inspect (``casework.models.KeptApartReason``)."""
+    return forms.ChoiceField(
+        label=_("Kept apart from file inspection (§ 55(2))"),
+        choices=[("", _("No: part of the file parents may inspect")), *KeptApartReason.choices],
+        required=False,
+        help_text=help_text,
+    )
+
+
 # --- Opening and closing ------------------------------------------------------------------------------------------
 
 
@@ -161,6 +173,12 @@ class CaseNoteForm(CaseForm):
         max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("Notes cannot be edited later; to correct one, write another."),
+    )
+    kept_apart = kept_apart_field(
+        _(
+            "In the child's voice: leave empty for what the child said for the plan (IPOD), which the parents may "
+            "read; choose the first reason for what the child said without the legal representative present."
+        )
     )
 
     def __init__(self, *args: Any, compartments: Sequence[Compartment], **kwargs: Any) -> None:

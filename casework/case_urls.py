@@ -25,10 +25,17 @@ urlpatterns = [
         name="case_closure_withdraw",
     ),
     path("<uuid:case_id>/petition/", case_views.case_petition, name="case_petition"),
+    # § 55(2): what is kept apart from file inspection (casework.case_views.kept_apart).
+    path("<uuid:case_id>/kept-apart/", case_views.case_kept_apart, name="case_kept_apart"),
     # The protection plan (IPOD): the plan board, one version, its PDF (casework.case_views.plans).
     path("<uuid:case_id>/plan/", case_views.case_plan, name="case_plan"),
     path("<uuid:case_id>/plan/<uuid:plan_id>/", case_views.case_plan_version, name="case_plan_version"),
     path("<uuid:case_id>/plan/<uuid:plan_id>/pdf/", case_views.case_plan_pdf, name="case_plan_pdf"),
+    path(
+        "<uuid:case_id>/plan/<uuid:plan_id>/acquaintance/",
+        case_views.case_plan_acquaintance,
+        name="case_plan_acquaintance",
+    ),
     # Case conferences, § 14 of Act No. 359/1999 Coll. (casework.case_views.conferences).
     path("<uuid:case_id>/conferences/", case_views.conference_list, name="conference_list"),
     path("<uuid:case_id>/conferences/new/", case_views.conference_schedule, name="conference_schedule"),

@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from casework import plausibility
-from casework.case_forms import CaseForm
+from casework.case_forms import CaseForm, kept_apart_field
 from casework.models import Attendance, ChildParticipation, ParticipantRelation, User
 from casework.services.conferences import ADDENDUM_MAX, DECISION_MAX, MINUTES_MAX, ParticipantInput
 
@@ -84,6 +84,9 @@ class ConferenceRecordForm(CaseForm):
         label=_("The child's participation"), choices=[("", "—"), *ChildParticipation.choices]
     )
     minutes = forms.CharField(label=_("Minutes"), max_length=MINUTES_MAX, widget=forms.Textarea(attrs={"rows": 12}))
+    kept_apart = kept_apart_field(
+        _("Keep the minutes apart when they hold what § 55(2) protects; leaving this empty later keeps a mark.")
+    )
 
     def __init__(self, *args: object, invitees: Sequence[tuple[InviteeAttendance, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

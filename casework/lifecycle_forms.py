@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from casework.case_forms import CaseForm
-from casework.models import CloseReason, PetitionKind
+from casework.models import CloseReason, PetitionFiler, PetitionKind
 from casework.services.lifecycle import FINAL_EVALUATION_MAX, URGENT_REASON_MAX
 
 
@@ -24,6 +24,16 @@ class ClosureRequestForm(CaseForm):
 class CourtPetitionForm(CaseForm):
     kind = forms.ChoiceField(
         label=_("Kind of petition"), choices=PetitionKind.choices, widget=forms.RadioSelect, initial=""
+    )
+    filed_by = forms.ChoiceField(
+        label=_("Filed by"),
+        choices=PetitionFiler.choices,
+        initial=PetitionFiler.AUTHORITY,
+        required=False,  # not sent: the authority's own
+        help_text=_(
+            "Record also a petition a parent or the public prosecutor filed: the case must be discussed at a case "
+            "conference then too (§ 14(2)(b))."
+        ),
     )
     urgent_reason = forms.CharField(
         label=_("Why it is urgent (§ 16 only)"),

@@ -38,7 +38,7 @@ class Kind(models.TextChoices):
     CONFERENCE_CANCELLED = "conference_cancelled", _("Case conference cancelled")
     PLAN_RETURNED = "plan_returned", _("Protection plan returned")
     ACTION_REPORTED = "action_reported", _("Plan action reported")
-    URGENT_MEASURE = "urgent_measure", _("Urgent measure (§ 16)")
+    URGENT_MEASURE = "urgent_measure", _("Petition for a preliminary measure (§ 16)")
     CLOSURE_APPROVED = "closure_approved", _("Case closure approved")
     CLOSURE_RETURNED = "closure_returned", _("Case closure returned")
 

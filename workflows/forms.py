@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from casework import plausibility
-from casework.case_forms import CaseForm, DateInput, PersonChoiceField, authority_staff
+from casework.case_forms import CaseForm, DateInput, PersonChoiceField, authority_staff, kept_apart_field
 from casework.models import (
     OTHER_SECTOR_NOTIFIER_KINDS,
     Conference,
@@ -310,9 +310,11 @@ INPUT_DAYS = 14
 class InputRequestForm(CaseForm):
     """Which current team members to ask for an input, each with a due date (default: in 14 days)."""
 
-    def __init__(self, *args: Any, members: list[tuple[User, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, members: list[tuple[User, str]], allow_none: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.members = members
+        # A re-assessment asks whom the coordinator chooses, possibly nobody; the first assessment at least one.
+        self.allow_none = allow_none
         default_due = timezone.localdate() + datetime.timedelta(days=INPUT_DAYS)
         for user, role in members:
             self.fields[f"member_{user.pk}"] = forms.BooleanField(
@@ -338,7 +340,7 @@ class InputRequestForm(CaseForm):
             chosen += 1
             if data.get(f"due_{user.pk}") is None and f"due_{user.pk}" not in self.errors:
                 self.add_error(f"due_{user.pk}", _("Give a due date."))
-        if not chosen:
+        if not chosen and not self.allow_none:
             raise forms.ValidationError(_("Choose at least one team member."))
         return data
 
@@ -360,6 +362,12 @@ class ProvideInputForm(CaseForm):
             "What you know from your work with the child and the family that matters for the assessment: facts, "
             "dates, what helps and what worries you. Only the case's lead and your own sector read it."
         ),
+    )
+    kept_apart = kept_apart_field(
+        _(
+            "Choose a reason when your input holds what § 55(2) keeps from parents, e.g. what the child told you "
+            "without a parent present."
+        )
     )
 
 
@@ -389,6 +397,47 @@ class AssessmentForm(CaseForm):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("In the child's words where possible. If the child could not be heard, say why."),
     )
+
+
+class ReassessmentForm(AssessmentForm):
+    """The re-assessment at a review: "no change" with its reason, or the decree's headings again."""
+
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome of the re-assessment"),
+        choices=[
+            (CHANGED, _("The situation changed: a revised assessment")),
+            (UNCHANGED, _("No change: the current assessment still holds")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    unchanged_reason = forms.CharField(
+        label=_("Why nothing changed"),
+        max_length=ASSESSMENT_FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        help_text=_('Required for "no change": what you checked and why the assessment still holds.'),
+    )
+    field_order = ["outcome", "unchanged_reason", "child_needs", "parenting_capacity", "family_environment"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Required or not depends on the outcome: the service says which, field by field.
+        for name in ("child_needs", "parenting_capacity", "family_environment", "child_views"):
+            self.fields[name].required = False
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "unchanged": data["outcome"] == self.UNCHANGED,
+            "unchanged_reason": data.get("unchanged_reason") or "",
+            "child_needs": data.get("child_needs") or "",
+            "parenting_capacity": data.get("parenting_capacity") or "",
+            "family_environment": data.get("family_environment") or "",
+            "child_views": data.get("child_views") or "",
+        }
 
 
 class PlanForm(CaseForm):

@@ -22,9 +22,10 @@ from casework.case_views.conferences import (
     conference_schedule,
     conference_sign_off,
 )
+from casework.case_views.kept_apart import case_kept_apart
 from casework.case_views.lifecycle import case_closure_request, case_closure_withdraw, case_petition
 from casework.case_views.pages import case_detail, case_list, case_note_add, case_open
-from casework.case_views.plans import case_plan, case_plan_pdf, case_plan_version
+from casework.case_views.plans import case_plan, case_plan_acquaintance, case_plan_pdf, case_plan_version
 from casework.case_views.sharing import case_sharing, consent_add, consent_withdraw, share_revoke
 from casework.case_views.team import case_close, case_handover, case_team, team_member_end
 
@@ -34,11 +35,13 @@ __all__ = [
     "case_closure_withdraw",
     "case_detail",
     "case_handover",
+    "case_kept_apart",
     "case_list",
     "case_note_add",
     "case_open",
     "case_petition",
     "case_plan",
+    "case_plan_acquaintance",
     "case_plan_pdf",
     "case_plan_version",
     "case_sharing",

@@ -37,6 +37,7 @@ from casework.models import (
     Conference,
     ConferenceStatus,
     DraftKind,
+    KeptApartItem,
     Organisation,
     TeamMembership,
     User,
@@ -48,6 +49,7 @@ from casework.selectors.conferences import (
     conferences_visible,
 )
 from casework.selectors.drafts import draft_for
+from casework.selectors.kept_apart import kept_apart_reason_of
 from casework.services.drafts import draft_discard
 from permissions.access import AccessedCase, access_case_by_id, access_case_object, require_case_lead
 
@@ -143,7 +145,11 @@ def _detail(
         record_form = forms.get("record")
         if record_form is None and view.may_record:
             record_form = ConferenceRecordForm(
-                initial={"child_participation": record.child_participation_value, "minutes": record.minutes or ""},
+                initial={
+                    "child_participation": record.child_participation_value,
+                    "minutes": record.minutes or "",
+                    "kept_apart": kept_apart_reason_of(item_type=KeptApartItem.MINUTES, item_id=conference.pk),
+                },
                 invitees=[(invitee, invitee.name) for invitee in record.invitees],
             )
             # The lead's own unsent record (autosaved by static/js/forms.js) comes back over what was saved.
@@ -231,6 +237,7 @@ def conference_record(request: HttpRequest, case_id: uuid.UUID, conference_id: u
                 attendance=form.attendance(),
                 child_participation=form.cleaned_data["child_participation"],
                 minutes=form.cleaned_data["minutes"],
+                kept_apart=form.cleaned_data["kept_apart"],
             )
         except ValidationError as exc:
             form.apply_service_errors(exc)

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods
 from casework import services
 from casework.case_views.common import header, viewer
 from casework.lifecycle_forms import ClosureRequestForm, CourtPetitionForm
-from casework.models import ClosureRequest, ClosureStatus, CourtPetition, PetitionKind, User
+from casework.models import ClosureRequest, ClosureStatus, CourtPetition, PetitionFiler, PetitionKind, User
 from casework.services.lifecycle import latest_held_conference
 from permissions import gate
 from permissions.access import AccessedCase, access_case_as_lead, access_case_object, require_case_lead
@@ -124,6 +124,9 @@ def _petition_rows(user: User, accessed: AccessedCase, petitions: Sequence[Court
     return [
         {
             "kind": p.get_kind_display(),
+            "filed_by": p.get_filed_by_display(),
+            # Filed by others with no case conference held: one is due (§ 14(2)(b)).
+            "conference_due": p.kind == PetitionKind.PLACEMENT and p.conference is None,
             "urgent": p.kind == PetitionKind.URGENT,
             "recorded_by": p.recorded_by.display_name(),
             "recorded_at": p.recorded_at,
@@ -153,6 +156,7 @@ def case_petition(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
                     by=user,
                     kind=form.cleaned_data["kind"],
                     urgent_reason=form.cleaned_data["urgent_reason"],
+                    filed_by=form.cleaned_data["filed_by"] or PetitionFiler.AUTHORITY,
                 )
             except ValidationError as exc:
                 form.apply_service_errors(exc)

@@ -176,7 +176,11 @@ def case_note_add(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             note = services.case_note_add(
-                case=case, author=user, compartment=form.cleaned_data["compartment"], text=form.cleaned_data["text"]
+                case=case,
+                author=user,
+                compartment=form.cleaned_data["compartment"],
+                text=form.cleaned_data["text"],
+                kept_apart=form.cleaned_data["kept_apart"],
             )
         except ValidationError as exc:
             form.apply_service_errors(exc)

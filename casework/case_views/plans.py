@@ -24,22 +24,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from casework.case_forms import CaseForm
 from casework.case_views.common import header, viewer
-from casework.models import Case, Plan, User
+from casework.models import AcquaintancePerson, AcquaintanceWay, Case, Plan, PlanStatus, User
 from casework.selectors.case_file import child_on_document
 from casework.selectors.child_labels import child_labels_of
-from casework.selectors.plans import plan_disclosed, plan_on_board, plan_version_visible, plan_versions_visible
-from casework.services.plans import PLAN_OBJECT
+from casework.selectors.plans import (
+    plan_acquaintances,
+    plan_disclosed,
+    plan_on_board,
+    plan_version_visible,
+    plan_versions_visible,
+)
+from casework.services.plans import PLAN_OBJECT, plan_acquaintance_record
 from permissions import audit
 from permissions.access import AccessedCase, access_case_by_id, access_case_object, refuse
 from permissions.policy import CaseAccess
@@ -118,11 +129,25 @@ def case_plan(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_plan_version(request: HttpRequest, case_id: uuid.UUID, plan_id: uuid.UUID) -> HttpResponse:
-    """One version, read-only, with who drafted and who approved it and when."""
+    """One version, read-only, with who drafted and who approved it and when, and who of the family was acquainted
+    with it (the lead of an open case records that here)."""
     user = viewer(request)
     case, plan, access = _version(user, case_id, plan_id, VERSION_PURPOSE)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
+    return _version_page(request, user, case, plan, access, None)
+
+
+class AcquaintanceForm(CaseForm):
+    person = forms.ChoiceField(label=gettext_lazy("Who"), choices=[("", "—"), *AcquaintancePerson.choices])
+    on = forms.DateField(label=gettext_lazy("When"), widget=forms.DateInput(attrs={"type": "date"}))
+    way = forms.ChoiceField(label=gettext_lazy("How"), choices=[("", "—"), *AcquaintanceWay.choices])
+
+
+def _version_page(
+    request: HttpRequest, user: User, case: Case, plan: Plan, access: CaseAccess, form: AcquaintanceForm | None
+) -> HttpResponse:
+    may_record = access.may_manage and plan.status != PlanStatus.DISCARDED
     return render(
         request,
         "casework/plan_version.html",
@@ -130,8 +155,39 @@ def case_plan_version(request: HttpRequest, case_id: uuid.UUID, plan_id: uuid.UU
             "case": header(case, access),
             "plan": plan_disclosed(user=user, case=AccessedCase(case, access), plan=plan, purpose=VERSION_PURPOSE),
             "is_lead": access.is_lead,
+            "acquaintances": plan_acquaintances(plan=plan),
+            "acquaintance_form": (form or AcquaintanceForm()) if may_record else None,
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_plan_acquaintance(request: HttpRequest, case_id: uuid.UUID, plan_id: uuid.UUID) -> HttpResponse:
+    """Record who of the family was acquainted with the version (or took part in it), when and how: the lead of an
+    open case (others: the audited 403 or 404 of the case's pages). A GET goes to the version's page."""
+    user = viewer(request)
+    case, plan, access = _version(user, case_id, plan_id, "record plan acquaintance")
+    if not access.may_manage:
+        raise refuse(user, case, purpose="record plan acquaintance")
+    if request.method != "POST":
+        return redirect("case_plan_version", case_id=case.pk, plan_id=plan.pk)
+    form = AcquaintanceForm(request.POST)
+    if form.is_valid():
+        try:
+            plan_acquaintance_record(
+                plan=plan,
+                by=user,
+                person=form.cleaned_data["person"],
+                on=form.cleaned_data["on"],
+                way=form.cleaned_data["way"],
+            )
+        except ValidationError as exc:
+            form.apply_service_errors(exc)
+        else:
+            messages.success(request, _("The acquaintance with the plan was recorded."))
+            return redirect("case_plan_version", case_id=case.pk, plan_id=plan.pk)
+    return _version_page(request, user, case, plan, access, form)
 
 
 def _css_string(text: str) -> str:

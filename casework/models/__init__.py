@@ -1,4 +1,4 @@
-from .assessments import Assessment, AssessmentInput, InputStatus
+from .assessments import Assessment, AssessmentInput, AssessmentOutcome, InputStatus
 from .cases import (
     DEFAULT_TEAM_ROLES,
     NOTE_COMPARTMENTS,
@@ -26,15 +26,19 @@ from .conferences import (
     ParticipantRelation,
 )
 from .drafts import DraftKind, FormDraft, KeptWork
+from .kept_apart import KeptApartItem, KeptApartMark, KeptApartReason, MarkSource
 from .keys import DataKey, KeyOwnerType, ReencryptionRun
-from .lifecycle import ClosureRequest, ClosureStatus, CourtPetition, PetitionKind
+from .lifecycle import ClosureRequest, ClosureStatus, CourtPetition, PetitionFiler, PetitionKind
 from .organisations import OSPOD_ROLES, Municipality, Organisation, Role, Sector, User
 from .plans import (
     APPROVED_STATUSES,
     IN_WORK_STATUSES,
+    AcquaintancePerson,
+    AcquaintanceWay,
     ActionReport,
     ActionStatus,
     Plan,
+    PlanAcquaintance,
     PlanAction,
     PlanGoal,
     PlanStatus,
@@ -69,10 +73,13 @@ __all__ = [
     "OSPOD_ROLES",
     "OTHER_SECTOR_NOTIFIER_KINDS",
     "URGENT_HINTS",
+    "AcquaintancePerson",
+    "AcquaintanceWay",
     "ActionReport",
     "ActionStatus",
     "Assessment",
     "AssessmentInput",
+    "AssessmentOutcome",
     "Attendance",
     "Case",
     "CaseNote",
@@ -99,17 +106,23 @@ __all__ = [
     "FormDraft",
     "HandoverReason",
     "InputStatus",
+    "KeptApartItem",
+    "KeptApartMark",
+    "KeptApartReason",
     "KeptWork",
     "KeyOwnerType",
     "LegalRepresentative",
+    "MarkSource",
     "MembershipEndReason",
     "Municipality",
     "NotifierKind",
     "OpenReason",
     "Organisation",
     "ParticipantRelation",
+    "PetitionFiler",
     "PetitionKind",
     "Plan",
+    "PlanAcquaintance",
     "PlanAction",
     "PlanGoal",
     "PlanStatus",

@@ -4,7 +4,11 @@
   their own sector's compartment (an OSPOD worker's in the social one), like a case note of theirs.
 * ``Assessment`` — the coordinator's assessment under the decree's headings: the child's needs, the parents' ability
   to meet them, the family and social environment (social compartment) and the child's own views and wishes (the
-  child's voice compartment).
+  child's voice compartment). Versioned: the first assessment is version 1; every review re-assesses (DOMAIN.md, step
+  9) and adds a version — revised (new texts) or "no change" (a reason, and the version it confirms) — and never
+  edits an older one.
+* An input belongs to the version it fed (``AssessmentInput.assessment``, set when that version is written), so a
+  re-assessment reads only its own round's inputs.
 
 Both are sealed with the case's data key; they are written only through ``casework.services.assessments``.
 """
@@ -31,6 +35,14 @@ class InputStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("withdrawn (the membership ended)")
 
 
+class AssessmentOutcome(models.TextChoices):
+    """What an assessment version is. Add values at the end; the value is stored."""
+
+    FIRST = "first", _("first assessment")
+    REVISED = "revised", _("re-assessment: revised")
+    UNCHANGED = "unchanged", _("re-assessment: no change")
+
+
 class AssessmentInput(SealedModel):
     """One team member's input to the case's assessment: requested with a due date, then written by the member."""
 
@@ -53,6 +65,8 @@ class AssessmentInput(SealedModel):
     due_at = models.DateTimeField(_("due"))
     provided_at = models.DateTimeField(_("provided"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    # The assessment version this input fed (set when that version is written); empty while its round is open.
+    assessment = models.ForeignKey("Assessment", on_delete=models.PROTECT, related_name="inputs", null=True, blank=True)
 
     class Meta:
         verbose_name = _("input to the assessment")
@@ -86,11 +100,20 @@ class AssessmentInput(SealedModel):
 
 
 class Assessment(SealedModel):
-    """The coordinator's assessment (Decree No. 473/2012 Coll., § 1). A new assessment is a new row: never edited."""
+    """The coordinator's assessment (Decree No. 473/2012 Coll., § 1), one version per row: never edited.
+
+    A "no change" version holds no texts of its own: its ``unchanged_reason`` says why the version it confirms
+    (``previous``, which may itself confirm an older one) still describes the child's situation."""
 
     SEAL_OWNER_TYPE = KeyOwnerType.CASE
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assessments")
+    version = models.PositiveIntegerField(_("version"), default=1)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=AssessmentOutcome.choices, default=AssessmentOutcome.FIRST
+    )
+    previous = models.ForeignKey("self", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    unchanged_reason = SealedField(compartment=Compartment.SOCIAL, verbose_name=_("why nothing changed"))
     child_needs = SealedField(compartment=Compartment.SOCIAL, verbose_name=_("the child's needs"))
     parenting_capacity = SealedField(
         compartment=Compartment.SOCIAL, verbose_name=_("the parents' ability to meet them")
@@ -105,10 +128,27 @@ class Assessment(SealedModel):
     class Meta:
         verbose_name = _("assessment")
         verbose_name_plural = _("assessments")
-        ordering = ["case", "created_at", "id"]
+        ordering = ["case", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="assessment_version_unique"),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=AssessmentOutcome.values), name="assessment_outcome_valid"
+            ),
+            # The first version stands alone; every re-assessment names the version before it.
+            models.CheckConstraint(
+                condition=models.Q(outcome=AssessmentOutcome.FIRST, previous__isnull=True, version=1)
+                | (~models.Q(outcome=AssessmentOutcome.FIRST) & models.Q(previous__isnull=False, version__gt=1)),
+                name="assessment_reassessment_has_previous",
+            ),
+            # "No change" is a reasoned outcome.
+            models.CheckConstraint(
+                condition=~models.Q(outcome=AssessmentOutcome.UNCHANGED) | models.Q(unchanged_reason__isnull=False),
+                name="assessment_unchanged_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"assessment {self.pk}"
+        return f"assessment {self.pk} v{self.version}"
 
     def seal_owner_id(self) -> uuid.UUID:
         return self.case_id

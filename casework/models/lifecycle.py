@@ -72,14 +72,27 @@ class ClosureRequest(_CaseSealed):
 
 class PetitionKind(models.TextChoices):
     PLACEMENT = "placement", _("§ 14(1) placement outside the family or another measure in parental responsibility")
-    URGENT = "urgent", _("§ 16 preliminary measure (a child without care or in serious danger)")
+    URGENT = "urgent", _("§ 16 petition for a preliminary measure (a child without care or in serious danger)")
+
+
+class PetitionFiler(models.TextChoices):
+    """Who filed the petition with the court. Add values at the end; the value is stored."""
+
+    AUTHORITY = "authority", _("this authority (OSPOD)")
+    PARENT = "parent", _("a parent")
+    PROSECUTOR = "prosecutor", _("the public prosecutor")
+    OTHER = "other", _("someone else (a relative, another authority)")
 
 
 class CourtPetition(_CaseSealed):
-    """The recorded intent to petition a court on the child's behalf."""
+    """A petition to a court about the child: the authority's own (the recorded intent), or one filed by others (a
+    parent, the prosecutor) that the authority learnt of and records on the case."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="court_petitions")
     kind = models.CharField(_("kind"), max_length=16, choices=PetitionKind.choices)
+    filed_by = models.CharField(
+        _("filed by"), max_length=16, choices=PetitionFiler.choices, default=PetitionFiler.AUTHORITY
+    )
     #: The held conference that discussed it (§ 14(2)(b)); empty only for a § 16 urgent measure.
     conference = models.ForeignKey(Conference, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     urgent_reason = SealedField(compartment=Compartment.SOCIAL, verbose_name=_("why it is urgent"))
@@ -92,10 +105,14 @@ class CourtPetition(_CaseSealed):
         ordering = ["case", "recorded_at", "id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(kind__in=PetitionKind.values), name="petition_kind_valid"),
-            # A § 14(1) petition rests on a held conference (§ 14(2)(b)).
+            models.CheckConstraint(condition=models.Q(filed_by__in=PetitionFiler.values), name="petition_filer_valid"),
+            # The authority's own § 14(1) petition rests on a held conference (§ 14(2)(b)). One filed by others is a
+            # fact to record whatever happened before; the page then says that a conference is due.
             models.CheckConstraint(
-                condition=models.Q(kind="urgent") | models.Q(conference__isnull=False),
-                name="petition_placement_needs_conference",
+                condition=models.Q(kind="urgent")
+                | models.Q(conference__isnull=False)
+                | ~models.Q(filed_by="authority"),
+                name="petition_own_placement_needs_conference",
             ),
         ]
 

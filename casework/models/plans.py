@@ -214,3 +214,51 @@ class ActionReport(_CaseSealed):
 
     def __str__(self) -> str:
         return f"action report {self.pk}"
+
+
+class AcquaintancePerson(models.TextChoices):
+    """Who was acquainted with a plan version. Add values at the end; the value is stored."""
+
+    MOTHER = "mother", _("the mother")
+    FATHER = "father", _("the father")
+    CHILD = "child", _("the child")
+    REPRESENTATIVE = "representative", _("another legal representative (guardian)")
+
+
+class AcquaintanceWay(models.TextChoices):
+    """How they were acquainted with it or took part in it. Add values at the end; the value is stored."""
+
+    TOOK_PART = "took_part", _("took part in making it (a case conference or a meeting)")
+    EXPLAINED = "explained", _("it was explained to them in person")
+    COPY = "copy", _("received a copy (handed over or sent)")
+    CHILD_FORM = "child_form", _("explained to the child in a form suited to their age")
+    DECLINED = "declined", _("was offered it and declined")
+
+
+class PlanAcquaintance(models.Model):
+    """That a parent or the child was acquainted with, or took part in, one version of the plan (Decree No.
+    473/2012 Coll., § 2: the plan is made together with the parents and the child): who (their relation, no name),
+    on which day, how. Content-free: the plan's own texts say what they agreed to."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="acquaintances")
+    person = models.CharField(_("who"), max_length=16, choices=AcquaintancePerson.choices)
+    on = models.DateField(_("when"))
+    way = models.CharField(_("how"), max_length=16, choices=AcquaintanceWay.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("acquaintance with the plan")
+        verbose_name_plural = _("acquaintances with the plan")
+        ordering = ["plan", "on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(person__in=AcquaintancePerson.values), name="plan_acquaintance_person_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(way__in=AcquaintanceWay.values), name="plan_acquaintance_way_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"acquaintance {self.pk} with plan {self.plan_id}"

@@ -34,6 +34,7 @@ from casework.models import (
     ActionStatus,
     Case,
     Plan,
+    PlanAcquaintance,
     PlanAction,
     PlanGoal,
     PlanStatus,
@@ -278,3 +279,30 @@ def plan_on_board(plans: Sequence[Plan], access: CaseAccess) -> Plan | None:
     if current is None and access.is_lead:
         return next((p for p in plans if p.is_in_work), None)
     return current
+
+
+# --- Acquaintance with a version --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AcquaintanceRow:
+    """Who (a relation, no name) was acquainted with the version, when and how; who recorded it."""
+
+    person: str
+    on: datetime.date
+    way: str
+    recorded_by: str
+
+
+def plan_acquaintances(*, plan: Plan) -> list[AcquaintanceRow]:
+    """The version's record of acquaintance and participation, by day (one query; content-free, no gate read)."""
+    rows = PlanAcquaintance.objects.filter(plan=plan).select_related("recorded_by").order_by("on", "id")
+    return [
+        AcquaintanceRow(
+            person=row.get_person_display(),
+            on=row.on,
+            way=row.get_way_display(),
+            recorded_by=row.recorded_by.display_name(),
+        )
+        for row in rows
+    ]

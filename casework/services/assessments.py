@@ -18,8 +18,18 @@ from django.utils.translation import gettext as _
 
 from casework import plausibility
 from casework.compartments import Compartment
-from casework.models import Assessment, AssessmentInput, Case, InputStatus, TeamMembership, User
+from casework.models import (
+    Assessment,
+    AssessmentInput,
+    AssessmentOutcome,
+    Case,
+    InputStatus,
+    KeptApartItem,
+    TeamMembership,
+    User,
+)
 from casework.sealing import seal_values
+from casework.services.kept_apart import kept_apart_check, kept_apart_on_write
 from casework.services.validation import clean_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
@@ -54,10 +64,11 @@ def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputR
     """Ask current team members for their inputs to the assessment, each with a due date (today or later).
 
     Only the case's lead (its coordinator, or a supervisor covering) on an open case. Nothing is written unless every
-    request is valid. The flow creates one task per returned input."""
+    request is valid. The flow creates one task per returned input. The first assessment needs at least one input; a
+    re-assessment (the case has an assessment already) asks whom the coordinator chooses, possibly nobody."""
     require_case_lead(by, case, purpose="request assessment inputs")
     errors: dict[str, list[str]] = {}
-    if not requests:
+    if not requests and not Assessment.objects.filter(case=case).exists():
         errors.setdefault("members", []).append(_("Choose at least one team member."))
     today = timezone.localdate()
     current = {
@@ -106,13 +117,17 @@ def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputR
     return created
 
 
-def assessment_input_provide(*, assessment_input: AssessmentInput, by: User, text: str) -> AssessmentInput:
-    """The member writes their input: sealed in their compartment with the case's key; the coordinator is told."""
+def assessment_input_provide(
+    *, assessment_input: AssessmentInput, by: User, text: str, kept_apart: str = ""
+) -> AssessmentInput:
+    """The member writes their input: sealed in their compartment with the case's key; the coordinator is told.
+    ``kept_apart``: a § 55(2) reason when the input is kept apart from file inspection ("" for none)."""
     case = assessment_input.case
     if not may_provide_input(load_case_access(by, case), asked_id=assessment_input.member_id):
         raise refuse(by, case, purpose="provide assessment input")
     errors: dict[str, list[str]] = {}
     text = clean_text(errors, "text", text, INPUT_MAX)
+    kept_apart = kept_apart_check(errors, kept_apart)
     if errors:
         raise ValidationError(errors)
     with audit.atomic():
@@ -124,6 +139,7 @@ def assessment_input_provide(*, assessment_input: AssessmentInput, by: User, tex
         locked.provided_at = timezone.now()
         locked.save(update_fields=["text", "status", "provided_at"])
         audit.record_write(by, case.pk, "casework.assessmentinput", locked.pk, ["text"], "provide assessment input")
+        kept_apart_on_write(case=case, item_type=KeptApartItem.INPUT, item_id=locked.pk, reason=kept_apart, by=by)
         notify(
             recipient_id=case.coordinator_id,
             kind=NotificationKind.INPUT_RECEIVED,
@@ -155,6 +171,44 @@ def assessment_input_withdraw(*, assessment_input: AssessmentInput) -> Assessmen
     return assessment_input
 
 
+def _assessment_texts(
+    errors: dict[str, list[str]],
+    *,
+    child_needs: str,
+    parenting_capacity: str,
+    family_environment: str,
+    child_views: str,
+) -> dict[str, str]:
+    return {
+        "child_needs": clean_text(errors, "child_needs", child_needs, ASSESSMENT_FIELD_MAX),
+        "parenting_capacity": clean_text(errors, "parenting_capacity", parenting_capacity, ASSESSMENT_FIELD_MAX),
+        "family_environment": clean_text(errors, "family_environment", family_environment, ASSESSMENT_FIELD_MAX),
+        "child_views": clean_text(errors, "child_views", child_views, ASSESSMENT_FIELD_MAX),
+    }
+
+
+def latest_assessment(case: Case) -> Assessment | None:
+    """The case's newest assessment version (None before the first)."""
+    return Assessment.objects.filter(case=case).order_by("-version").first()
+
+
+def in_force_assessment(case: Case) -> Assessment | None:
+    """The version whose texts describe the child's situation now: the newest, or, when that one recorded "no
+    change", the version it confirms (followed back to one with texts)."""
+    versions = {a.pk: a for a in Assessment.objects.filter(case=case)}
+    newest = max(versions.values(), key=lambda a: a.version, default=None)
+    while newest is not None and newest.outcome == AssessmentOutcome.UNCHANGED:
+        newest = versions.get(newest.previous_id) if newest.previous_id else None
+    return newest
+
+
+def _round_inputs_close(assessment: Assessment) -> None:
+    """The inputs of the round just assessed (answered or withdrawn, not yet tied to a version) now belong to it."""
+    AssessmentInput.objects.filter(
+        case_id=assessment.case_id, assessment__isnull=True, status__in=[InputStatus.PROVIDED, InputStatus.WITHDRAWN]
+    ).update(assessment=assessment)
+
+
 def assessment_write(
     *,
     case: Case,
@@ -164,23 +218,86 @@ def assessment_write(
     family_environment: str,
     child_views: str,
 ) -> Assessment:
-    """The coordinator's assessment under the decree's four headings; each is required (the child's views too: if
-    the child could not be heard, say so and why)."""
+    """The coordinator's first assessment under the decree's four headings; each is required (the child's views too:
+    if the child could not be heard, say so and why). Version 1; re-assessments go through
+    :func:`assessment_reassess`."""
     require_case_lead(by, case, purpose="write assessment")
     errors: dict[str, list[str]] = {}
-    values = {
-        "child_needs": clean_text(errors, "child_needs", child_needs, ASSESSMENT_FIELD_MAX),
-        "parenting_capacity": clean_text(errors, "parenting_capacity", parenting_capacity, ASSESSMENT_FIELD_MAX),
-        "family_environment": clean_text(errors, "family_environment", family_environment, ASSESSMENT_FIELD_MAX),
-        "child_views": clean_text(errors, "child_views", child_views, ASSESSMENT_FIELD_MAX),
-    }
+    values = _assessment_texts(
+        errors,
+        child_needs=child_needs,
+        parenting_capacity=parenting_capacity,
+        family_environment=family_environment,
+        child_views=child_views,
+    )
+    if Assessment.objects.filter(case=case).exists():
+        errors.setdefault("__all__", []).append(_("The case has an assessment already: re-assess it at a review."))
     if errors:
         raise ValidationError(errors)
     with audit.atomic():
-        assessment = Assessment(case=case, author=by)
+        assessment = Assessment(case=case, author=by, version=1, outcome=AssessmentOutcome.FIRST)
         seal_values(assessment, values)
         assessment.save(force_insert=True)
+        _round_inputs_close(assessment)
         audit.record_write(
             by, case.pk, "casework.assessment", assessment.pk, list(ASSESSMENT_FIELDS), "write assessment"
         )
+    return assessment
+
+
+def assessment_reassess(
+    *,
+    case: Case,
+    by: User,
+    unchanged: bool,
+    unchanged_reason: str = "",
+    child_needs: str = "",
+    parenting_capacity: str = "",
+    family_environment: str = "",
+    child_views: str = "",
+) -> Assessment:
+    """The re-assessment at a review (DOMAIN.md, step 9: the assessment is updated before the plan): a new version,
+    the older ones kept as they are.
+
+    * ``unchanged``: "no change" — a recorded outcome with its reason (required); the texts stay empty (a text given
+      with "no change" is refused rather than dropped), and the version confirms the one before it.
+    * otherwise: the decree's four headings again, each required, as in the first assessment.
+
+    Only the case's lead, on an open case that has an assessment. The round's inputs are tied to the new version."""
+    require_case_lead(by, case, purpose="re-assess")
+    errors: dict[str, list[str]] = {}
+    previous = latest_assessment(case)
+    if previous is None:
+        errors.setdefault("__all__", []).append(_("The case has no assessment yet to re-assess."))
+    texts = {
+        "child_needs": child_needs,
+        "parenting_capacity": parenting_capacity,
+        "family_environment": family_environment,
+        "child_views": child_views,
+    }
+    values: dict[str, str]
+    if unchanged:
+        values = {"unchanged_reason": clean_text(errors, "unchanged_reason", unchanged_reason, ASSESSMENT_FIELD_MAX)}
+        for field, text in texts.items():
+            if (text or "").strip():
+                errors.setdefault(field, []).append(
+                    _("Leave this empty when nothing changed, or choose a revised assessment.")
+                )
+    else:
+        values = _assessment_texts(errors, **texts)
+    if errors:
+        raise ValidationError(errors)
+    assert previous is not None
+    with audit.atomic():
+        assessment = Assessment(
+            case=case,
+            author=by,
+            version=previous.version + 1,
+            previous=previous,
+            outcome=AssessmentOutcome.UNCHANGED if unchanged else AssessmentOutcome.REVISED,
+        )
+        seal_values(assessment, values)
+        assessment.save(force_insert=True)
+        _round_inputs_close(assessment)
+        audit.record_write(by, case.pk, "casework.assessment", assessment.pk, sorted(values), "re-assess")
     return assessment

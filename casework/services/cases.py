@@ -27,6 +27,7 @@ from casework.models import (
     CloseReason,
     CoordinatorAssignment,
     HandoverReason,
+    KeptApartItem,
     MembershipEndReason,
     Municipality,
     OpenReason,
@@ -36,6 +37,7 @@ from casework.models import (
 )
 from casework.sealing import seal_values
 from casework.selectors.cases import open_case_of_child
+from casework.services.kept_apart import kept_apart_check, kept_apart_on_write
 from casework.services.validation import add_error as _add
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many, revoke_case
@@ -304,8 +306,10 @@ def team_member_end(*, membership: TeamMembership, ended_by: User, reason: str) 
     return membership
 
 
-def case_note_add(*, case: Case, author: User, compartment: str, text: str) -> CaseNote:
-    """Write a note in a compartment: partners in their own sector's, OSPOD in any; sealed with the case's key."""
+def case_note_add(*, case: Case, author: User, compartment: str, text: str, kept_apart: str = "") -> CaseNote:
+    """Write a note in a compartment: partners in their own sector's, OSPOD in any; sealed with the case's key.
+    ``kept_apart``: a § 55(2) reason (``KeptApartReason``) when the note is kept apart from what parents inspect,
+    e.g. what the child said without the legal representative present; "" for none."""
     access = load_case_access(author, case)
     allowed = access.note_compartments()
     if not allowed:
@@ -322,6 +326,7 @@ def case_note_add(*, case: Case, author: User, compartment: str, text: str) -> C
             "text",
             _("At most %(limit)d characters (it has %(count)d).") % {"limit": NOTE_MAX, "count": len(text)},
         )
+    kept_apart = kept_apart_check(errors, kept_apart)
     _errors(errors)
     with audit.atomic():
         note = CaseNote(
@@ -333,4 +338,5 @@ def case_note_add(*, case: Case, author: User, compartment: str, text: str) -> C
         seal_values(note, {"text": text})
         note.save(force_insert=True)
         audit.record_write(author, case.pk, "casework.casenote", note.pk, ["text"], "write case note")
+        kept_apart_on_write(case=case, item_type=KeptApartItem.NOTE, item_id=note.pk, reason=kept_apart, by=author)
     return note

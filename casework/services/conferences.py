@@ -33,6 +33,7 @@ from casework.models import (
     ConferenceDecision,
     ConferenceInvitee,
     ConferenceStatus,
+    KeptApartItem,
     Organisation,
     ParticipantRelation,
     TeamMembership,
@@ -40,6 +41,7 @@ from casework.models import (
 )
 from casework.sealing import seal_values
 from casework.services import invitations
+from casework.services.kept_apart import kept_apart_check, kept_apart_on_write
 from casework.services.validation import add_error, clean_text
 from notifications.services import notify_many
 from permissions import audit
@@ -216,9 +218,11 @@ def conference_record(
     attendance: Mapping[str, str],
     child_participation: str,
     minutes: str,
+    kept_apart: str = "",
 ) -> Conference:
     """Write the record: attendance per invitee, how the child took part, the minutes (sealed). From the start time
-    on; the conference becomes HELD. Allowed again while held (edits), refused once signed off or cancelled."""
+    on; the conference becomes HELD. Allowed again while held (edits), refused once signed off or cancelled.
+    ``kept_apart``: a § 55(2) reason for the minutes ("" for none); an edit with none keeps the minutes' mark."""
     case = conference.case
     purpose = "record case conference"
     require_case_lead(by, case, purpose=purpose)
@@ -237,6 +241,7 @@ def conference_record(
     if child_participation not in ChildParticipation.values:
         add_error(errors, "child_participation", _("Say how the child took part."))
     text = clean_text(errors, "minutes", minutes, MINUTES_MAX)
+    kept_apart = kept_apart_check(errors, kept_apart)
     _raise(errors)
     with audit.atomic():
         locked = _locked(conference)
@@ -252,6 +257,7 @@ def conference_record(
         audit.record_write(
             by, case.pk, "casework.conference", locked.pk, ["status", "child_participation", "minutes"], purpose
         )
+        kept_apart_on_write(case=case, item_type=KeptApartItem.MINUTES, item_id=locked.pk, reason=kept_apart, by=by)
         for key, value in attendance.items():
             invitee = invitees[str(key)]
             if invitee.attendance != value:

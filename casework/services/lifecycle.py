@@ -30,6 +30,7 @@ from casework.models import (
     ClosureStatus,
     Conference,
     CourtPetition,
+    PetitionFiler,
     PetitionKind,
     User,
 )
@@ -194,11 +195,16 @@ def latest_held_conference(*, case: Case) -> Conference | None:
     )
 
 
-def court_petition_record(*, case: Case, by: User, kind: str, urgent_reason: str = "") -> CourtPetition:
-    """Record the intent to petition a court, on an open case, by its lead.
+def court_petition_record(
+    *, case: Case, by: User, kind: str, urgent_reason: str = "", filed_by: str = PetitionFiler.AUTHORITY
+) -> CourtPetition:
+    """Record a petition to a court on an open case, by its lead: the authority's own intent, or a petition filed by
+    others (``filed_by``: a parent, the prosecutor, someone else) that the authority learnt of.
 
-    * ``PetitionKind.PLACEMENT`` (§ 14(1)): refused (a field error on ``kind``, nothing written) unless a case
-      conference was held on the case (§ 14(2)(b)); the latest held one is linked.
+    * ``PetitionKind.PLACEMENT`` (§ 14(1)): the authority's own is refused (a field error on ``kind``, nothing
+      written) unless a case conference was held on the case (§ 14(2)(b)); the latest held one is linked. One filed
+      by others is a fact and is recorded anyway (linked to the latest held conference if any): the duty to discuss
+      the case at a conference holds then too, and the page says it is due.
     * ``PetitionKind.URGENT`` (§ 16): needs ``urgent_reason`` (sealed), no conference; every supervisor of the
       authority gets an urgent notification (which carries no reason).
     """
@@ -206,9 +212,12 @@ def court_petition_record(*, case: Case, by: User, kind: str, urgent_reason: str
     errors: dict[str, list[str]] = {}
     conference: Conference | None = None
     reason = (urgent_reason or "").strip()
+    own = filed_by == PetitionFiler.AUTHORITY
+    if filed_by not in PetitionFiler.values:
+        errors.setdefault("filed_by", []).append(_("Choose who filed the petition."))
     if kind == PetitionKind.PLACEMENT:
         conference = latest_held_conference(case=case)
-        if conference is None:
+        if conference is None and own:
             errors.setdefault("kind", []).append(
                 _(
                     "A petition under § 14(1) (placement outside the family or another measure in parental "
@@ -219,7 +228,7 @@ def court_petition_record(*, case: Case, by: User, kind: str, urgent_reason: str
             )
         if reason:
             errors.setdefault("urgent_reason", []).append(
-                _("A reason for urgency belongs to a § 16 preliminary measure only.")
+                _("A reason for urgency belongs to a § 16 petition for a preliminary measure only.")
             )
     elif kind == PetitionKind.URGENT:
         reason = clean_text(errors, "urgent_reason", reason, URGENT_REASON_MAX)
@@ -228,7 +237,7 @@ def court_petition_record(*, case: Case, by: User, kind: str, urgent_reason: str
     _raise(errors)
     urgent = kind == PetitionKind.URGENT
     with audit.atomic():
-        petition = CourtPetition(case=case, kind=kind, conference=conference, recorded_by=by)
+        petition = CourtPetition(case=case, kind=kind, filed_by=filed_by, conference=conference, recorded_by=by)
         seal_values(petition, {"urgent_reason": reason if urgent else None})
         petition.save(force_insert=True)
         audit.record_write(
@@ -236,7 +245,7 @@ def court_petition_record(*, case: Case, by: User, kind: str, urgent_reason: str
             case.pk,
             "casework.courtpetition",
             petition.pk,
-            ["kind", "urgent_reason"] if urgent else ["kind", "conference"],
+            ["kind", "filed_by", "urgent_reason"] if urgent else ["kind", "filed_by", "conference"],
             "record § 16 preliminary measure petition" if urgent else "record § 14(1) court petition",
         )
         if urgent:

@@ -22,7 +22,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.lifecycle_hooks import hooks
-from casework.models import ActionStatus, Case, Plan, PlanAction, PlanGoal, PlanStatus, User
+from casework.models import (
+    AcquaintancePerson,
+    AcquaintanceWay,
+    ActionStatus,
+    Case,
+    Plan,
+    PlanAcquaintance,
+    PlanAction,
+    PlanGoal,
+    PlanStatus,
+    User,
+)
 from casework.sealing import Keyring, open_values, seal_values
 from casework.services.plan_actions import ActionInput, CheckedAction, plan_actions_check, plan_actions_ready
 from casework.services.validation import add_error, clean_text
@@ -297,3 +308,38 @@ def plan_return(*, plan: Plan, by: User, comment: str) -> Plan:
             actor_id=by.pk,
         )
     return plan
+
+
+# --- Acquaintance with a version (Decree No. 473/2012 Coll., § 2: made together with the parents and the child) ----
+
+
+def plan_acquaintance_record(
+    *, plan: Plan, by: User, person: str, on: datetime.date | None, way: str
+) -> PlanAcquaintance:
+    """Record that a parent or the child was acquainted with (or took part in) this version: who (their relation),
+    when (not in the future, not before the version existed), how. By the case's lead on an open case; a version
+    discarded in drafting takes none. Audited by field name."""
+    case = plan.case
+    require_case_lead(by, case, purpose="record plan acquaintance")
+    errors: dict[str, list[str]] = {}
+    if person not in AcquaintancePerson.values:
+        add_error(errors, "person", _("Choose who."))
+    if way not in AcquaintanceWay.values:
+        add_error(errors, "way", _("Choose how."))
+    if on is None:
+        add_error(errors, "on", _("This field is required."))
+    elif on > timezone.localdate():
+        add_error(errors, "on", _("The day cannot be in the future."))
+    elif on < timezone.localdate(plan.created_at):
+        add_error(errors, "on", _("The day cannot be before this version was started."))
+    if plan.status == PlanStatus.DISCARDED:
+        add_error(errors, "__all__", _("This version was discarded."))
+    if errors:
+        raise ValidationError(errors)
+    assert on is not None
+    with audit.atomic():
+        row = PlanAcquaintance.objects.create(plan=plan, person=person, on=on, way=way, recorded_by=by)
+        audit.record_write(
+            by, case.pk, "casework.planacquaintance", row.pk, ["person", "on", "way"], "record plan acquaintance"
+        )
+    return row

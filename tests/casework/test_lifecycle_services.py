@@ -389,7 +389,7 @@ def test_an_urgent_petition_needs_no_conference_and_alerts_every_supervisor_with
     assert find_in_database([URGENT_REASON]) == []  # neither in the notification nor anywhere else in plaintext
     event = last_audit(actor=coordinator, action="write")
     assert "§ 16" in event.purpose
-    assert set(event.field_names) == {"kind", "urgent_reason"}
+    assert set(event.field_names) == {"kind", "filed_by", "urgent_reason"}
 
 
 @pytest.mark.parametrize("who", ["teacher", "dpo", "supervisor_of_closed"])

@@ -11,6 +11,7 @@ import datetime
 import re
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,6 +27,7 @@ from casework.models import (
     Conference,
     ConferenceStatus,
     CourtPetition,
+    PetitionFiler,
     PetitionKind,
     User,
 )
@@ -220,8 +222,10 @@ def test_a_placement_petition_without_a_held_conference_is_refused_with_the_reas
     page = _html(client.get(_url("case_petition", case)))
     assert (
         cs(
-            "No case conference has been held on this case yet, so a § 14(1) petition cannot be recorded (§ 14(2)(b)). "
-            "Hold a case conference first; if the child is in serious danger, use a § 16 preliminary measure."
+            "No case conference has been held on this case yet, so a § 14(1) petition of this authority cannot be "
+            "recorded (§ 14(2)(b)). Hold a case conference first; if the child is in serious danger, file a § 16 "
+            "petition for a preliminary measure. A petition filed by a parent or the prosecutor is recorded all the "
+            "same."
         )
         in page
     )
@@ -270,3 +274,57 @@ def test_the_case_page_offers_the_proposal_and_petitions_to_the_lead_only(
         assert _url(name, case) in lead
         assert _url(name, case) not in member
     assert _url("case_close", case) not in lead
+
+
+# --- Petitions filed by others and the labels (issue 18) ----------------------------------------------------------
+
+
+def test_a_parents_placement_petition_is_recorded_without_a_conference_and_flags_one_due(
+    case: Case, coordinator: User
+) -> None:
+    client = _client(coordinator)
+    response = client.post(
+        _url("case_petition", case),
+        {"kind": PetitionKind.PLACEMENT, "filed_by": PetitionFiler.PARENT, "urgent_reason": ""},
+        follow=True,
+    )
+    assert response.redirect_chain == [(_url("case_petition", case), 302)]
+    petition = CourtPetition.objects.get(case=case)
+    assert (petition.filed_by, petition.conference_id) == (PetitionFiler.PARENT, None)
+    html = _html(response)
+    assert cs(str(PetitionFiler.PARENT.label)) in html
+    assert cs("Due: discuss the case at a case conference (§ 14(2)(b))") in html
+    audited = AuditEvent.objects.get(object_id=str(petition.pk), purpose="record § 14(1) court petition")
+    assert "filed_by" in audited.field_names
+
+
+def test_the_prosecutors_petition_after_a_conference_links_it(case: Case, coordinator: User) -> None:
+    held = _held_conference(case, coordinator)
+    _client(coordinator).post(
+        _url("case_petition", case),
+        {"kind": PetitionKind.PLACEMENT, "filed_by": PetitionFiler.PROSECUTOR, "urgent_reason": ""},
+    )
+    petition = CourtPetition.objects.get(case=case)
+    assert (petition.filed_by, petition.conference_id) == (PetitionFiler.PROSECUTOR, held.pk)
+
+
+def test_the_authoritys_own_placement_petition_still_needs_the_conference_in_the_database(
+    case: Case, coordinator: User
+) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CourtPetition.objects.create(
+            case=case, kind=PetitionKind.PLACEMENT, filed_by=PetitionFiler.AUTHORITY, recorded_by=coordinator
+        )
+    CourtPetition.objects.create(
+        case=case, kind=PetitionKind.PLACEMENT, filed_by=PetitionFiler.PARENT, recorded_by=coordinator
+    )
+
+
+def test_the_labels_say_petition_not_measure(case: Case, coordinator: User) -> None:
+    """§ 16: the authority files a petition (návrh), the court orders the measure; the page lists petitions filed."""
+    from notifications.models import Kind as NotificationKind
+
+    assert str(NotificationKind.URGENT_MEASURE.label) == "Petition for a preliminary measure (§ 16)"
+    assert str(PetitionKind.URGENT.label).startswith("§ 16 petition for a preliminary measure")
+    page = _html(_client(coordinator).get(_url("case_petition", case)))
+    assert cs("Petitions filed with the court") in page

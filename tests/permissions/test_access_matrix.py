@@ -131,6 +131,7 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "case_closure_request": _LEAD,
     "case_closure_withdraw": _MANAGE_REDIRECT,
     "case_petition": _LEAD,
+    "case_kept_apart": _LEAD,
     # Case conferences: the list and a conference's logistics for leads and invited members (every member is invited
     # in the matrix world); scheduling for the lead of an open case; the action addresses send a lead back.
     "conference_list": _READ,
@@ -152,6 +153,7 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "draft_assessment": _READ,
     "draft_minutes": _READ,
     "draft_plan_version": _READ,
+    "case_plan_acquaintance": _MANAGE_REDIRECT,
 }
 
 _ALL = frozenset(NOTE_PARTS)

@@ -50,7 +50,7 @@ from workflows.processes import ActionProcess
 from . import test_plan_stage as plan_stage_tests
 from .conftest import client_for
 from .test_case_flow import one_task
-from .test_plan_stage import CHILD_VIEWS, GOAL, decide, to_plan_stage
+from .test_plan_stage import CHILD_VIEWS, GOAL, decide, reassess_unchanged, to_plan_stage
 
 # A fixture of test_plan_stage: another supervisor of the authority.
 second_supervisor = plan_stage_tests.second_supervisor
@@ -305,6 +305,7 @@ def test_the_next_version_replaces_the_previous_versions_tasks(
 
     review = one_task(case, CaseFlow.review)
     tasks.task_complete(task=review, user=coordinator, work=lambda: None, purpose="review plan")
+    reassess_unchanged(case, coordinator)  # the assessment is updated first (DOMAIN.md, step 9)
     draft = plan_services.plan_in_work(case)
     assert draft is not None
     assert draft.version == 2

@@ -88,7 +88,7 @@ def provide(case: Case, member: User) -> None:
 
 def test_a_fresh_case_waits_for_the_coordinators_request(case: Case, coordinator: User) -> None:
     page = html(client_for(coordinator).get(url(case)))
-    assert states(page) == ["done", "current", "waiting", "waiting", "waiting", "waiting", "waiting", "waiting"]
+    assert states(page) == ["done", "current", *["waiting"] * 7]
     assert "aria-current" in page
     rows = history(page)
     assert len(rows) == 1  # the opening
@@ -99,10 +99,10 @@ def test_a_fresh_case_waits_for_the_coordinators_request(case: Case, coordinator
 def test_the_steps_and_history_follow_the_flow(case: Case, coordinator: User, teacher: User, supervisor: User) -> None:
     request_inputs(case, coordinator, [teacher])
     page = html(client_for(supervisor).get(url(case)))
-    assert states(page) == ["done", "done", "current", "waiting", "waiting", "waiting", "waiting", "waiting"]
+    assert states(page) == ["done", "done", "current", *["waiting"] * 6]
     provide(case, teacher)
     page = html(client_for(supervisor).get(url(case)))
-    assert states(page) == ["done", "done", "done", "current", "waiting", "waiting", "waiting", "waiting"]
+    assert states(page) == ["done", "done", "done", "current", *["waiting"] * 5]
     rows = history(page)
     assert len(rows) == 3
     whos = [row[1] for row in rows]
@@ -123,7 +123,7 @@ def test_a_closed_case_shows_the_cancelled_process(case: Case, coordinator: User
     response = client_for(coordinator).get(url(case))
     assert response.status_code == 200
     page = html(response)
-    assert states(page) == ["done", *["cancelled"] * 7]
+    assert states(page) == ["done", *["cancelled"] * 8]
     assert len(history(page)) == 2  # the opening and the cancelled request
 
 
@@ -160,11 +160,11 @@ def test_after_an_approval_the_page_shows_the_review_as_current(
 
     submit(case, coordinator, to_plan_stage(case, coordinator, teacher))
     page = html(client_for(supervisor).get(url(case)))
-    # start, request, inputs, assessment, draft, approval (current), review, end
-    assert states(page) == ["done", "done", "done", "done", "done", "current", "waiting", "waiting"]
+    # start, request, inputs, assessment, re-assessment (after a review only), draft, approval (current), review, end
+    assert states(page) == ["done", "done", "done", "done", "waiting", "done", "current", "waiting", "waiting"]
     decide(case, supervisor)
     page = html(client_for(supervisor).get(url(case)))
-    assert states(page) == ["done", "done", "done", "done", "done", "done", "current", "waiting"]
+    assert states(page) == ["done", "done", "done", "done", "waiting", "done", "done", "current", "waiting"]
     # "Now:" names the review (before, the page stopped at the draft and said "Now: —" here).
     assert re.search(r"(Now:|Nyní:) <strong>(Review the plan|Přehodnotit plán)</strong>", page)
     labels = [row[0] for row in history(page)]

@@ -25,7 +25,7 @@ from casework.models import (
     User,
 )
 from casework.services import plans as plan_services
-from casework.services.assessments import assessment_write
+from casework.services.assessments import assessment_reassess, assessment_write
 from casework.services.lifecycle import closure_request, closure_withdraw
 from notifications.models import Kind as NotificationKind
 from notifications.models import Notification
@@ -73,6 +73,19 @@ def to_plan_stage(case: Case, coordinator: User, teacher: User) -> Any:
         purpose="write assessment",
     )
     return one_task(case, CaseFlow.draft_plan)
+
+
+def reassess_unchanged(case: Case, coordinator: User) -> None:
+    """After a review: nobody asked for an input, the re-assessment records "no change" with its reason."""
+    request(case, coordinator, [])
+    tasks.task_complete(
+        task=one_task(case, CaseFlow.reassess),
+        user=coordinator,
+        work=lambda: assessment_reassess(
+            case=case, by=coordinator, unchanged=True, unchanged_reason="Situace beze změny."
+        ),
+        purpose="re-assess",
+    )
 
 
 def fill(plan: Plan, by: User) -> None:
@@ -230,8 +243,12 @@ def test_approval_queue_then_review_then_next_version(
     assert deadline.kind == DeadlineKind.REVIEW
     assert deadline.due_at == working_deadline(datetime.date(2027, 3, 1))
 
-    # The review starts version 2 from the current one; version 1 stays current (and unchanged) until approved.
+    # The review re-assesses first (docs/adr/00XX-review-reassessment-and-kept-apart.md): here "no change", with a
+    # reason.
     tasks.task_complete(task=review, user=coordinator, work=lambda: None, purpose="review plan")
+    assert plan_services.plan_in_work(case) is None
+    reassess_unchanged(case, coordinator)
+    # Then version 2 starts from the current one; version 1 stays current (and unchanged) until approved.
     draft = plan_services.plan_in_work(case)
     assert draft is not None
     assert draft.version == 2

@@ -1,32 +1,45 @@
 """``CaseFlow`` — a case from its opening through the assessment, the protection plan and its reviews (DOMAIN.md,
 "The case's life", 5 to 9; docs/adr/0007-case-flow-assessment.md, docs/adr/0008-plan-approval-review-closure.md)::
 
-    start ─► request inputs ─► one "provide input" per chosen member ═► join ─► write assessment ─► start draft
-                                                                                                          │
-                                                                                          draft plan ◄────┘
-                                                                                              │
-                                                    ┌──────── returned ◄── approved? ◄── approve plan
-                                                    │                        │ yes
-                                                    └─► start draft          └─► review (due on the plan's date)
-                                                                                        └─► start draft (next version)
+    start ─► request inputs ─► asked? ─yes─► one "provide input" per chosen member ═► join ─► first?
+                 ▲                └─no (a re-assessment may ask nobody) ──────────────────────► first?
+                 │                                      first? ─yes─► write assessment ─► start draft
+                 │                                             └─no──► re-assess ─────────► start draft
+                 │                                                                              │
+                 │                                                              draft plan ◄────┘
+                 │                                                                  │
+                 │                            ┌──────── returned ◄── approved? ◄── approve plan
+                 │                            │                        │ yes
+                 │                            └─► start draft          └─► review (due on the plan's date)
+                 └──────────────────────────────────────────────────────────────┘ (re-assess, then the next version)
 
 * ``start`` — started from code when the case opens (the ``case_opened`` hook of ``casework.lifecycle_hooks`` →
   :func:`case_flow_start`).
 * ``request_inputs`` — the coordinator chooses current team members, each with a due date
-  (``casework.services.assessment_inputs_request``).
+  (``casework.services.assessment_inputs_request``). For the first assessment at least one; at a re-assessment
+  whom they choose, possibly nobody (``inputs_asked`` then goes straight on).
 * ``split_inputs`` / ``provide_input`` — one task per chosen member, assigned to them with an "input" deadline; the
   member writes their input (``casework.services.assessment_input_provide``), sealed in their sector's compartment.
   Ending a membership cancels the member's open input (:func:`case_flow_member_left`) and the join still fires.
 * ``join_inputs`` — waits for every input (done or cancelled), under the process's row lock.
+* ``first_assessment`` — the case's first assessment, or a re-assessment after a review?
 * ``write_assessment`` — the coordinator's assessment (``casework.services.assessment_write``), due by the plan's
   statutory date (the plan is made from it).
+* ``reassess`` — after a review: the assessment is updated before the plan (DOMAIN.md, step 9). A new version,
+  revised or "no change" with its reason (``casework.services.assessment_reassess``), due within
+  ``REASSESSMENT_TIME``.
 * ``start_draft`` — the version in work (``casework.services.plan_draft_start``): the returned one, or a new one.
 * ``draft_plan`` — the coordinator works on it: the first due one month after opening
   (``workflows.deadlines.ipod_due``), a revision within ``REVISION_TIME``. Completed by submitting it.
 * ``approve_plan`` — the authority's supervisors' queue; never the drafter (four eyes, ``may_approve_plan``).
   Approved: the version becomes current. Returned with a comment: back to the draft.
 * ``review`` — the coordinator's task due on the current plan's next review date (the authority's interval,
-  ``AuthoritySettings.review_months``, unless the draft proposed a date); it starts the next version.
+  ``AuthoritySettings.review_months``, unless the draft proposed a date); it opens the re-assessment (back to
+  ``request_inputs``), after which the next version of the plan starts.
+
+Running processes: no node was renamed or removed when the re-assessment came
+(docs/adr/00XX-review-reassessment-and-kept-apart.md); a review task still open completes into ``request_inputs``,
+a process past it runs on as before.
 
 The case leaves this flow only by closing: ``ClosureFlow`` (below) approves a proposal, the case closes, and this
 process is cancelled with its open tasks.
@@ -54,6 +67,7 @@ from viewflow.workflow.models import Task
 
 from casework.models import (
     APPROVED_STATUSES,
+    Assessment,
     AssessmentInput,
     Case,
     InputStatus,
@@ -85,6 +99,8 @@ from workflows.services.tasks import TaskDue
 _CASE_ATTR = "_case"
 #: A revised plan (after a review or a return) is due within this time (local practice, not law).
 REVISION_TIME = datetime.timedelta(days=14)
+#: The re-assessment after a review is due within this time (local practice, not law).
+REASSESSMENT_TIME = datetime.timedelta(days=14)
 
 
 def _fresh_case(activation: Any) -> Case:
@@ -110,7 +126,13 @@ class CaseFlow(Flow):
             inbox_type="request_inputs",
         )
         .Assign(this.coordinator_of)
-        .Next(this.split_inputs)
+        .Next(this.inputs_asked)
+    )
+    inputs_asked = (
+        nodes.If(this.any_inputs_requested)
+        .Annotation(title=_("Inputs asked?"))
+        .Then(this.split_inputs)
+        .Else(this.first_assessment)
     )
     split_inputs = (
         EachSplit(items=this.requested_inputs)
@@ -129,7 +151,13 @@ class CaseFlow(Flow):
         .Assign(this.input_member)
         .Next(this.join_inputs)
     )
-    join_inputs = AllBranchesJoin().Annotation(title=_("All inputs in")).Next(this.write_assessment)
+    join_inputs = AllBranchesJoin().Annotation(title=_("All inputs in")).Next(this.first_assessment)
+    first_assessment = (
+        nodes.If(this.is_first_assessment)
+        .Annotation(title=_("First assessment?"))
+        .Then(this.write_assessment)
+        .Else(this.reassess)
+    )
     write_assessment = (
         PolicyView(
             may_work=this.may_lead,
@@ -138,6 +166,18 @@ class CaseFlow(Flow):
             inbox_type="assessment",
             deadline=DeadlineKind.ASSESSMENT,
             due=this.assessment_due,
+        )
+        .Assign(this.coordinator_of)
+        .Next(this.start_draft)
+    )
+    reassess = (
+        PolicyView(
+            may_work=this.may_lead,
+            label=_("Update the assessment (re-assessment)"),
+            page="workflows.views.case_tasks.reassess",
+            inbox_type="reassessment",
+            deadline=DeadlineKind.ASSESSMENT,
+            due=this.reassessment_due,
         )
         .Assign(this.coordinator_of)
         .Next(this.start_draft)
@@ -179,7 +219,7 @@ class CaseFlow(Flow):
             due=this.review_due,
         )
         .Assign(this.coordinator_of)
-        .Next(this.start_draft)
+        .Next(this.request_inputs)
     )
     # Reached only by closing the case (a closure approved in ``ClosureFlow`` cancels this process).
     end = nodes.End().Annotation(title=_("Case closed"))
@@ -237,6 +277,12 @@ class CaseFlow(Flow):
         ).values_list("pk", "member_id")
         return [{"input": str(pk), "member": member_id} for pk, member_id in ids]
 
+    def any_inputs_requested(self, activation: Any) -> bool:
+        return AssessmentInput.objects.filter(case_id=activation.process.case_id, status=InputStatus.REQUESTED).exists()
+
+    def is_first_assessment(self, activation: Any) -> bool:
+        return not Assessment.objects.filter(case_id=activation.process.case_id).exists()
+
     def input_member(self, activation: Any) -> User:
         return User.objects.get(pk=activation.task.data["member"])
 
@@ -257,6 +303,16 @@ class CaseFlow(Flow):
             municipality=case.municipality,
             case=case,
             allow_past=True,
+            actor_id=case.coordinator_id,
+        )
+
+    def reassessment_due(self, activation: Any) -> TaskDue:
+        """Within ``REASSESSMENT_TIME`` of the review (local practice): the next plan is made from it."""
+        case = _fresh_case(activation)
+        return TaskDue(
+            at=working_deadline(timezone.localdate() + REASSESSMENT_TIME),
+            municipality=case.municipality,
+            case=case,
             actor_id=case.coordinator_id,
         )
 

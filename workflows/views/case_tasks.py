@@ -17,16 +17,32 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from casework.compartments import Compartment
-from casework.models import AssessmentInput, Case, DraftKind, InputStatus, TeamMembership, User
+from casework.models import (
+    Assessment,
+    AssessmentInput,
+    AssessmentOutcome,
+    Case,
+    DraftKind,
+    InputStatus,
+    TeamMembership,
+    User,
+)
 from casework.selectors.child_labels import child_labels_of
 from casework.selectors.drafts import draft_for
-from casework.services.assessments import assessment_input_provide, assessment_inputs_request, assessment_write
+from casework.services.assessments import (
+    ASSESSMENT_FIELDS,
+    assessment_input_provide,
+    assessment_inputs_request,
+    assessment_reassess,
+    assessment_write,
+    in_force_assessment,
+)
 from casework.services.drafts import draft_discard
 from permissions import gate
 from permissions.policy import Subject, holds_task
 from workflows import tasks
 from workflows.flows import CaseFlow
-from workflows.forms import AssessmentForm, InputRequestForm, ProvideInputForm
+from workflows.forms import AssessmentForm, InputRequestForm, ProvideInputForm, ReassessmentForm
 from workflows.models import Deadline
 
 #: The purpose the child's name on a task page is read (and audited) with.
@@ -68,7 +84,9 @@ def request_inputs(request: HttpRequest, user: User, task: Any) -> HttpResponse:
         .order_by("user__last_name", "user__first_name", "user_id")
     )
     members = [(m.user, str(m.team_role)) for m in memberships]
-    form = InputRequestForm(request.POST or None, members=members)
+    reassessing = Assessment.objects.filter(case=case).exists()
+    # Bound on every POST: a re-assessment's form with nobody ticked posts nothing but the token.
+    form = InputRequestForm(request.POST if request.method == "POST" else None, members=members, allow_none=reassessing)
     if request.method == "POST":
         tasks.require_task_holder(user, task, purpose="request assessment inputs")
         if form.is_valid():
@@ -88,7 +106,11 @@ def request_inputs(request: HttpRequest, user: User, task: Any) -> HttpResponse:
                     _("Case %(case)s: %(count)d team members were asked for their input.")
                     % {"case": case.reference, "count": len(requests)},
                 )
-    return render(request, "workflows/request_inputs.html", {**_common(task, user, case), "form": form})
+    return render(
+        request,
+        "workflows/request_inputs.html",
+        {**_common(task, user, case), "form": form, "reassessing": reassessing},
+    )
 
 
 def provide_input(request: HttpRequest, user: User, task: Any) -> HttpResponse:
@@ -100,7 +122,12 @@ def provide_input(request: HttpRequest, user: User, task: Any) -> HttpResponse:
             tasks.task_complete(
                 task=task,
                 user=user,
-                work=lambda: assessment_input_provide(assessment_input=item, by=user, text=form.cleaned_data["text"]),
+                work=lambda: assessment_input_provide(
+                    assessment_input=item,
+                    by=user,
+                    text=form.cleaned_data["text"],
+                    kept_apart=form.cleaned_data["kept_apart"],
+                ),
                 purpose="provide assessment input",
             )
         except ValidationError as exc:
@@ -120,7 +147,7 @@ def provide_input(request: HttpRequest, user: User, task: Any) -> HttpResponse:
 
 def _received_inputs(user: User, case: Case) -> list[dict[str, Any]]:
     rows = list(
-        AssessmentInput.objects.filter(case=case, status=InputStatus.PROVIDED)
+        AssessmentInput.objects.filter(case=case, status=InputStatus.PROVIDED, assessment__isnull=True)
         .select_related("member")
         .order_by("provided_at", "id")
     )
@@ -166,7 +193,7 @@ def write_assessment(request: HttpRequest, user: User, task: Any) -> HttpRespons
             else:
                 draft_discard(user=user, kind=DraftKind.ASSESSMENT, object_id=case.pk)
                 return _done(request, _("Case %(case)s: the assessment was saved.") % {"case": case.reference})
-    withdrawn = AssessmentInput.objects.filter(case=case, status=InputStatus.WITHDRAWN).count()
+    withdrawn = AssessmentInput.objects.filter(case=case, status=InputStatus.WITHDRAWN, assessment__isnull=True).count()
     return render(
         request,
         "workflows/write_assessment.html",
@@ -176,5 +203,69 @@ def write_assessment(request: HttpRequest, user: User, task: Any) -> HttpRespons
             "inputs": _received_inputs(user, case),
             "withdrawn": withdrawn,
             "draft_restored": bool(draft),
+        },
+    )
+
+
+def _assessment_in_force(user: User, case: Case) -> dict[str, Any] | None:
+    """The version the re-assessment starts from (the newest with texts), through the gate."""
+    current = in_force_assessment(case)
+    if current is None:
+        return None
+    disclosure = gate.read_case(user, case, [current], list(ASSESSMENT_FIELDS), purpose="re-assess")[0]
+    return {
+        "version": current.version,
+        "created_at": current.created_at,
+        "fields": [
+            {
+                "label": AssessmentForm.base_fields[name].label,
+                "text": disclosure.get(name),
+                "withheld": not disclosure.shows(name),
+            }
+            for name in ASSESSMENT_FIELDS
+        ],
+    }
+
+
+def reassess(request: HttpRequest, user: User, task: Any) -> HttpResponse:
+    """The re-assessment after a review: a revised version, or "no change" with its reason; then the next plan."""
+    case = CaseFlow.case_of(task)
+    form = ReassessmentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        tasks.require_task_holder(user, task, purpose="re-assess")
+        if form.is_valid():
+            arguments = form.service_arguments()
+            try:
+                tasks.task_complete(
+                    task=task,
+                    user=user,
+                    work=lambda: assessment_reassess(case=case, by=user, **arguments),
+                    purpose="re-assess",
+                )
+            except ValidationError as exc:
+                form.apply_service_errors(exc)
+            else:
+                text = (
+                    _("Case %(case)s: recorded that the assessment has not changed.")
+                    if arguments["unchanged"]
+                    else _("Case %(case)s: the revised assessment was saved.")
+                )
+                return _done(request, text % {"case": case.reference})
+    versions = list(
+        Assessment.objects.filter(case=case).order_by("version").values_list("version", "outcome", "created_at")
+    )
+    withdrawn = AssessmentInput.objects.filter(case=case, status=InputStatus.WITHDRAWN, assessment__isnull=True).count()
+    return render(
+        request,
+        "workflows/reassess.html",
+        {
+            **_common(task, user, case),
+            "form": form,
+            "inputs": _received_inputs(user, case),
+            "withdrawn": withdrawn,
+            "in_force": _assessment_in_force(user, case),
+            "versions": [
+                {"version": v, "outcome": AssessmentOutcome(o).label, "created_at": at} for v, o, at in versions
+            ],
         },
     )

@@ -1110,6 +1110,7 @@ _CASE_STAGES = {
     CaseFlow.request_inputs: "open: inputs not requested yet",
     CaseFlow.provide_input: "assessment: inputs requested",
     CaseFlow.write_assessment: "assessment: inputs in, assessment not written",
+    CaseFlow.reassess: "review: re-assessment",
     CaseFlow.draft_plan: "plan: drafting",
     CaseFlow.approve_plan: "plan: awaiting approval",
     CaseFlow.review: "plan in force: review",
