@@ -17,6 +17,7 @@ from django.utils import timezone
 from casework.models import (
     Assessment,
     AssessmentInput,
+    AssessmentOutcome,
     Case,
     Conference,
     ConferenceDecision,
@@ -93,7 +94,10 @@ def give_input(case: Case, member: User, text: str, *, by: User, compartment: st
 
 
 def write_assessment(case: Case, author: User, needs: str = NEEDS) -> Assessment:
+    previous = Assessment.objects.filter(case=case).order_by("-version").first()
     row = Assessment(case=case, author=author)
+    if previous is not None:  # a re-assessment: the next version, naming the one before it
+        row.version, row.previous, row.outcome = previous.version + 1, previous, AssessmentOutcome.REVISED
     seal_values(
         row,
         {
