@@ -14,6 +14,15 @@ from .cases import (
     TeamRole,
 )
 from .children import Child, LegalRepresentative, Relation
+from .competence import (
+    CaseTransfer,
+    CompetenceBasis,
+    DutyShift,
+    KnownChildAnswer,
+    KnownChildRequest,
+    ResidenceMunicipality,
+    TransferStatus,
+)
 from .conferences import (
     HELD_STATUSES,
     Attendance,
@@ -27,7 +36,15 @@ from .conferences import (
 )
 from .keys import DataKey, KeyOwnerType, ReencryptionRun
 from .lifecycle import ClosureRequest, ClosureStatus, CourtPetition, PetitionKind
-from .organisations import OSPOD_ROLES, Municipality, Organisation, Role, Sector, User
+from .organisations import (
+    DEFAULT_CASE_REFERENCE_FORMAT,
+    OSPOD_ROLES,
+    Municipality,
+    Organisation,
+    Role,
+    Sector,
+    User,
+)
 from .plans import (
     APPROVED_STATUSES,
     IN_WORK_STATUSES,
@@ -55,6 +72,7 @@ from .reports import (
 __all__ = [
     "APPROVED_STATUSES",
     "DECIDED_STATUSES",
+    "DEFAULT_CASE_REFERENCE_FORMAT",
     "DEFAULT_TEAM_ROLES",
     "HELD_STATUSES",
     "IN_WORK_STATUSES",
@@ -72,11 +90,13 @@ __all__ = [
     "Case",
     "CaseNote",
     "CaseStatus",
+    "CaseTransfer",
     "Child",
     "ChildParticipation",
     "CloseReason",
     "ClosureRequest",
     "ClosureStatus",
+    "CompetenceBasis",
     "Conference",
     "ConferenceAddendum",
     "ConferenceDecision",
@@ -85,9 +105,12 @@ __all__ = [
     "CoordinatorAssignment",
     "CourtPetition",
     "DataKey",
+    "DutyShift",
     "HandoverReason",
     "InputStatus",
     "KeyOwnerType",
+    "KnownChildAnswer",
+    "KnownChildRequest",
     "LegalRepresentative",
     "MembershipEndReason",
     "Municipality",
@@ -106,10 +129,12 @@ __all__ = [
     "ReportChannel",
     "ReportCloseReason",
     "ReportStatus",
+    "ResidenceMunicipality",
     "Role",
     "Sector",
     "TeamMembership",
     "TeamRole",
+    "TransferStatus",
     "UrgencyHint",
     "User",
 ]

@@ -98,7 +98,7 @@ def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) 
                 municipality=municipality,
                 year=year,
                 number=number,
-                reference=Case.format_reference(municipality.code, year, number),
+                reference=municipality.case_reference(year, number),
                 child=child,
                 coordinator=coordinator,
                 opened_at=now,

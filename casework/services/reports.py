@@ -291,7 +291,9 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
 
 
 def _triaging(user: User, report: Report, purpose: str) -> None:
-    if not may_triage_reports(user, report.municipality_id):
+    """A supervisor of the receiving authority, or its worker on duty for an urgent report (the policy's
+    ``may_triage_report``)."""
+    if not load_report_access(user, report).may_triage:
         raise refuse_report(user, report, purpose=purpose)
 
 
@@ -339,7 +341,8 @@ def report_triage(
     a case. The case itself is opened (or the report attached to the child's open case) by :func:`report_case_open`,
     which the flow runs next in the same transaction.
 
-    Only a supervisor of the receiving authority triages. Raises ``ValidationError`` (field-level: ``urgent``,
+    A supervisor of the receiving authority triages, or its worker on duty an urgent report (the supervisors are then
+    notified). Raises ``ValidationError`` (field-level: ``urgent``,
     ``at_risk``, ``coordinator``, ``close_reason``, the child's ``given_name`` … ``birth_number``) with nothing written.
     """
     _triaging(decided_by, report, "triage report")
@@ -382,6 +385,17 @@ def report_triage(
             fields += ["close_reason"]
         locked.save()
         _written(decided_by, locked, fields, "triage report")
+        if not may_triage_reports(decided_by, locked.municipality_id):
+            # The worker on duty decided (standard 1b): the supervisors learn it at once, by reference only.
+            notify_many(
+                recipient_ids=supervisor_ids(locked.municipality_id),
+                kind=NotificationKind.DUTY_TRIAGE,
+                case_reference=locked.reference,
+                object_type="casework.report",
+                object_id=locked.pk,
+                urgent=True,
+                actor_id=decided_by.pk,
+            )
     return locked
 
 
@@ -448,7 +462,11 @@ def report_feedback_owner(report: Report) -> User:
     if report.case_id is not None:
         return Case.objects.select_related("coordinator").get(pk=report.case_id).coordinator
     assert report.decided_by is not None
-    return report.decided_by
+    if may_triage_reports(report.decided_by, report.municipality_id):
+        return report.decided_by
+    # Closed on duty by a worker who handles the report no longer: the answer is the supervisors' business.
+    supervisors = supervisor_ids(report.municipality_id)
+    return User.objects.get(pk=supervisors[0]) if supervisors else report.decided_by
 
 
 def report_feedback_record(*, report: Report, by: User) -> Report:
