@@ -274,7 +274,9 @@ def known_child_request_answer(*, request: KnownChildRequest, answer: str, by: U
         locked.answered_at = timezone.now()
         locked.save(update_fields=["answer", "answered_by", "answered_at"])
         audit.record_write(by, None, "casework.knownchildrequest", locked.pk, ["answer"], "answer known child")
-        reference = Report.objects.filter(pk=locked.report_id).values_list("reference", flat=True).first() or ""
+        reference = ""
+        if locked.report_id is not None:
+            reference = Report.objects.filter(pk=locked.report_id).values_list("reference", flat=True).first() or ""
         notify(
             recipient_id=locked.asked_by_id,
             kind=NotificationKind.KNOWN_CHILD_ANSWERED,

@@ -36,6 +36,7 @@ from casework.models import (
     ReportChannel,
     ReportCloseReason,
     ReportStatus,
+    ResidenceMunicipality,
     Role,
     Sector,
     UrgencyHint,
@@ -46,6 +47,7 @@ from casework.selectors import child_find_by_birth_number
 from casework.selectors.cases import open_case_of_child
 from casework.services.cases import case_open
 from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX, child_create
+from casework.services.competence import child_registered_elsewhere, report_competence
 from casework.services.validation import add_error as _add
 from casework.services.validation import clean_text
 from notifications.models import Kind as NotificationKind
@@ -92,6 +94,11 @@ class ReportDetails:
     notifier_name: str = ""
     notifier_contact: str = ""
     received_at: datetime.datetime | None = None
+    #: Local competence (§ 61): the municipality of the child's permanent residence (a name as typed, or a row), or —
+    #: ``found_elsewhere`` — where the child was found (§ 61(3)(a), (4)). Blank: the filer's own authority.
+    residence_municipality: str | ResidenceMunicipality | None = None
+    found_elsewhere: bool = False
+    found_municipality: str | ResidenceMunicipality | None = None
 
 
 @dataclass(frozen=True)
@@ -212,9 +219,12 @@ def supervisor_ids(municipality_id: int) -> list[int]:
 
 
 def report_file(*, filed_by: User, details: ReportDetails) -> Report:
-    """Record a report received by the filer's authority (a partner's own, or one OSPOD staff took by phone, letter,
-    in person or anonymously); the text is sealed under the report's own key. The authority's supervisors are
-    notified in the same transaction (urgent if the hints say so).
+    """Record a report (a partner's own, or one OSPOD staff took by phone, letter, in person or anonymously) in the
+    triage queue of the competent authority (§ 61): the ORP of the child's permanent residence, or of the place where
+    the child was found; the filer's own authority when neither is given. When the competent ORP does not use the
+    product, the filer's authority receives it marked for forwarding (``forward_to``; a printable cover letter). The
+    text is sealed under the report's own key. The receiving authority's supervisors are notified in the same
+    transaction (urgent if the hints say so).
 
     Validation: the child's name and either the birth number or the date of birth, and what was observed, are
     required; feedback can be asked for by mandated notifiers only (§ 10(4)). Raises ``ValidationError`` (field-level,
@@ -224,9 +234,16 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
         raise report_filing_refused(filed_by)
     organisation = filed_by.organisation
     assert organisation is not None
-    municipality = organisation.municipality
     now = timezone.now()
     errors: dict[str, list[str]] = {}
+    competence = report_competence(
+        errors,
+        filer_municipality=organisation.municipality,
+        residence=details.residence_municipality,
+        found_elsewhere=details.found_elsewhere,
+        found_place=details.found_municipality,
+        residence_required=False,
+    )
     channel, kind, name, contact, received = _notifier(errors, filed_by, details, now)
     sealed = _child_details(errors, details)
     facts = clean_text(errors, "facts", details.facts, FACTS_MAX)
@@ -242,6 +259,8 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
     if errors:
         raise ValidationError(errors)
     urgent = bool(details.urgent_suggested) or any(hint in URGENT_HINTS for hint in hints)
+    assert competence is not None
+    municipality = competence.municipality
     with audit.atomic():
         year = timezone.localdate(received).year
         number = _next_number(municipality, year)
@@ -258,6 +277,10 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
             urgency_hints=hints,
             urgent_suggested=urgent,
             feedback_requested=bool(details.feedback_requested),
+            competence_basis=competence.basis,
+            residence_municipality=competence.residence,
+            found_municipality=competence.found,
+            forward_to=competence.forward_to,
         )
         seal_values(
             report,
@@ -407,6 +430,18 @@ def _registered_child(*, report: Report, by: User, child: ChildIdentity) -> Chil
         raise ValidationError({"birth_number": exc.messages}) from exc
     if found is not None:
         return found
+    if child_registered_elsewhere(municipality_id=report.municipality_id, birth_number=child.birth_number):
+        # Neutral: which ORP, and anything about the child there, stays with that ORP until it answers.
+        raise ValidationError(
+            {
+                "birth_number": [
+                    _(
+                        "This birth number is in another authority's register. Ask that authority whether it knows "
+                        "the child (the button above); it may be competent for the child."
+                    )
+                ]
+            }
+        )
     if child.date_of_birth is None:
         raise ValidationError({"date_of_birth": [_("Enter the child's date of birth.")]})
     return child_create(

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from casework.case_views.common import viewer
 from casework.models import Report
 from casework.selectors import report_get, reports_recorded_by
+from casework.selectors.competence import residence_municipality_names
 from casework.views import shell_page
 from permissions.access import record_denial
 from permissions.policy import may_file_report, may_record_any_channel
@@ -36,7 +37,11 @@ def report_create(request: HttpRequest) -> HttpResponse:
             form.apply_service_errors(exc)
         else:
             return redirect("report_filed", report_id=report.pk)
-    return render(request, "workflows/report_form.html", {"form": form, "staff": staff})
+    return render(
+        request,
+        "workflows/report_form.html",
+        {"form": form, "staff": staff, "municipality_names": residence_municipality_names()},
+    )
 
 
 def _own(request: HttpRequest, report_id: uuid.UUID, purpose: str) -> Report:
