@@ -119,6 +119,9 @@ class CaseTransfer(models.Model):
         Municipality, verbose_name=_("receiving authority"), on_delete=models.PROTECT, related_name="+"
     )
     old_reference = models.CharField(_("previous reference"), max_length=24)
+    #: The old registry's year and number: never given again to another file there (numbering counts them).
+    old_year = models.PositiveSmallIntegerField(_("previous year"))
+    old_number = models.PositiveIntegerField(_("previous number"))
     new_reference = models.CharField(_("new reference"), max_length=24, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=TransferStatus.choices, default=TransferStatus.PROPOSED

@@ -39,6 +39,7 @@ from casework.models import (
     User,
 )
 from casework.selectors.children import birth_number_index
+from casework.services.cases import registry_last_number
 from casework.services.validation import add_error as _add
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many, revoke_case
@@ -330,6 +331,8 @@ def case_transfer_propose(*, case: Case, to_municipality: Municipality | None, b
             from_municipality_id=case.municipality_id,
             to_municipality=to_municipality,
             old_reference=case.reference,
+            old_year=case.year,
+            old_number=case.number,
             proposed_by=by,
         )
         audit.record_write(by, case.pk, "casework.casetransfer", transfer.pk, ["to_municipality"], "propose transfer")
@@ -412,10 +415,7 @@ def case_transfer_accept(*, transfer: CaseTransfer, new_coordinator: User | None
             raise ValidationError({"new_coordinator": [_("A closed case cannot be transferred.")]})
         to = Municipality.objects.select_for_update().get(pk=locked_transfer.to_municipality_id)
         year = timezone.localdate(now).year
-        last = (
-            Case.objects.filter(municipality=to, year=year).order_by("-number").values_list("number", flat=True).first()
-        )
-        number = (last or 0) + 1
+        number = registry_last_number(to.pk, year) + 1
         previous_coordinator_id = case.coordinator_id
         ended = list(TeamMembership.objects.filter(case=case, ended_at__isnull=True).values_list("pk", "user_id"))
         TeamMembership.objects.filter(case=case, ended_at__isnull=True).update(
