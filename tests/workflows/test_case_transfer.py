@@ -122,9 +122,9 @@ def test_transfer_moves_the_file_with_its_history_and_access_follows(cast: dict[
         proposed = Notification.objects.get(kind=Kind.TRANSFER_PROPOSED)
         assert proposed.recipient_id == cast["new_supervisor"].pk
         assert proposed.case_reference == old_reference
-        page = html(client_for(cast["new_supervisor"]).get(reverse("competence")))
-        assert reverse("transfer_decide", args=[transfer.pk]) in page
-        assert NOTE not in page
+        offered = html(client_for(cast["new_supervisor"]).get(reverse("competence")))
+        assert reverse("transfer_decide", args=[transfer.pk]) in offered
+        assert NOTE not in offered
         response = client_for(cast["new_supervisor"]).post(
             reverse("transfer_decide", args=[transfer.pk]),
             {f"t{transfer.pk}-decision": "accept", f"t{transfer.pk}-new_coordinator": cast["new_coordinator"].pk},

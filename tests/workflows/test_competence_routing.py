@@ -67,7 +67,7 @@ def prostejov_worker(foreign_supervisor: User) -> User:
     )
 
 
-def _queue(user: User) -> list[str]:
+def _queue(user: User) -> list[str | None]:
     return [row.report_reference for row in selectors.team_queue(user=user, task_type="triage").rows]
 
 

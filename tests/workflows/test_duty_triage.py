@@ -5,6 +5,7 @@ The roster refuses overlapping shifts of the same person with a field error and 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -42,7 +43,7 @@ def _urgent(teacher: User) -> Report:
     return file_report(teacher, residence_municipality="Olomouc", urgency_hints=["without_care"])
 
 
-def _queue(user: User) -> list[str]:
+def _queue(user: User) -> list[str | None]:
     return [row.report_reference for row in selectors.team_queue(user=user, task_type="triage").rows]
 
 
@@ -142,8 +143,9 @@ def test_overlapping_shifts_of_the_same_person_are_refused(
 def test_roster_bad_input_is_field_errors_all_at_once(
     supervisor: User, coordinator: User, foreign_supervisor: User
 ) -> None:
+    assert supervisor.organisation is not None
     partner = school_partner(municipality=supervisor.organisation.municipality)
-    cases = [
+    cases: list[tuple[dict[str, Any], set[str]]] = [
         ({"worker": None, "starts_at": None, "ends_at": None}, {"worker", "starts_at", "ends_at"}),
         ({"worker": coordinator, "starts_at": SATURDAY_NIGHT, "ends_at": SATURDAY_NIGHT}, {"ends_at"}),
         ({"worker": foreign_supervisor, "starts_at": FRIDAY_EVENING, "ends_at": MONDAY_MORNING}, {"worker"}),
