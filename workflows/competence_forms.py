@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -10,8 +11,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from casework.case_forms import CaseForm, PersonChoiceField, authority_staff
-from casework.models import KnownChildAnswer, Municipality
+from casework.case_forms import CaseForm, PersonChoiceField, authority_staff, person_label
+from casework.models import KnownChildAnswer, Municipality, User
 from workflows.forms import DateTimeInput
 
 
@@ -68,18 +69,21 @@ class TransferDecisionForm(CaseForm):
         widget=forms.RadioSelect,
         required=False,
     )
-    new_coordinator = PersonChoiceField(label=_("New coordinator"), queryset=authority_staff(0), required=False)
+    new_coordinator = forms.TypedChoiceField(label=_("New coordinator"), coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args: Any, municipality_id: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, staff: Sequence[User], **kwargs: Any) -> None:
+        """``staff``: the receiving authority's OSPOD staff, loaded once for every form on the page."""
         super().__init__(*args, **kwargs)
+        self._staff = {person.pk: person for person in staff}
         field = self.fields["new_coordinator"]
-        assert isinstance(field, PersonChoiceField)
-        field.queryset = authority_staff(municipality_id)
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "—"), *[(person.pk, person_label(person)) for person in staff]]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("decision") not in ("accept", "decline"):
             self.add_error("decision", _("Accept or decline the file."))
+        data["new_coordinator"] = self._staff.get(data.get("new_coordinator") or 0)
         return data
 
 

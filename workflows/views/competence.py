@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from casework.case_forms import authority_staff
 from casework.case_views.common import viewer
 from casework.models import CaseTransfer, DutyShift, KnownChildRequest, Municipality, TransferStatus
 from casework.selectors.competence import (
@@ -92,6 +93,7 @@ def competence(request: HttpRequest) -> HttpResponse:
     on_duty_ids = set(on_duty_shifts(municipality_id, now).values_list("pk", flat=True))
     incoming, outgoing = known_child_requests_for(user=user)
     waiting = transfers_waiting_for(user=user)
+    staff = list(authority_staff(municipality_id)) if waiting else []
     return render(
         request,
         "workflows/competence.html",
@@ -101,8 +103,7 @@ def competence(request: HttpRequest) -> HttpResponse:
             "duty_form": duty_form if manages else None,
             "stubs": transfer_stubs_for(user=user),
             "waiting": [
-                (transfer, TransferDecisionForm(municipality_id=municipality_id, prefix=f"t{transfer.pk}"))
-                for transfer in waiting
+                (transfer, TransferDecisionForm(staff=staff, prefix=f"t{transfer.pk}")) for transfer in waiting
             ],
             "incoming": [(r, KnownChildAnswerForm(prefix=f"k{r.pk}")) for r in incoming],
             "outgoing": outgoing,
@@ -208,7 +209,8 @@ def transfer_decide(request: HttpRequest, transfer_id: int) -> HttpResponse:
     if not may_decide_transfer(user, transfer.to_municipality_id):
         record_denial(user, "casework.casetransfer", transfer.pk, "decide case transfer")
         raise Http404
-    form = TransferDecisionForm(request.POST, municipality_id=transfer.to_municipality_id, prefix=f"t{transfer.pk}")
+    staff = list(authority_staff(transfer.to_municipality_id))
+    form = TransferDecisionForm(request.POST, staff=staff, prefix=f"t{transfer.pk}")
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
