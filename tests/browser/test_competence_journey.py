@@ -54,6 +54,7 @@ def test_report_goes_to_the_childs_orp_its_duty_worker_triages_and_the_file_move
         teacher.get_by_label("Příjmení dítěte").fill(CHILD_FAMILY)
         teacher.get_by_label("Datum narození dítěte").fill(CHILD_BORN.isoformat())
         teacher.get_by_label("Rodné číslo dítěte").fill(CHILD_BIRTH_NUMBER)
+        teacher.get_by_label("Kde dítě bydlí").fill("Plumlov 88, 798 03 Plumlov")
         teacher.get_by_label("Co jste zjistili?").fill(FACTS)
         teacher.locator("input[name=urgency_hints][value=injury]").check()
         # An unknown municipality first: a field error, nothing filed.
