@@ -65,7 +65,7 @@ def bench_gate(results: dict[str, Any]) -> None:
         SealedField(compartment=Compartment.BASICS).contribute_to_class(BenchRecord, name)
     models.UUIDField(null=True).contribute_to_class(BenchRecord, "child_id")
 
-    municipality = Municipality.objects.create(code="OM", name="Olomouc")
+    municipality = Municipality.objects.get_or_create(code="OM", defaults={"name": "Olomouc"})[0]
     org = Organisation.objects.create(name="OSPOD", sector=Sector.OSPOD, municipality=municipality)
     user = User.objects.create(username="bench", role=Role.OSPOD_WORKER, organisation=org)
     child = register_child(by=user)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casework.models import Municipality, Organisation, TeamRole, User
+from casework.models import Municipality, Organisation, ResidenceMunicipality, TeamRole, User
 from casework.services.accounts import second_factor_remove
 
 # django-otp's own device admins would change a person's second factor without an audit row: every change goes
@@ -42,6 +42,8 @@ ADMINISTRATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "casework.user": ("view", "add", "change"),
     # Configuration lists, not case content: the roles offered on a case team, the authority's time limits.
     "casework.teamrole": ("view", "add", "change"),
+    # The municipality → ORP table of local competence (§ 61).
+    "casework.residencemunicipality": ("view", "add", "change"),
     "workflows.authoritysettings": ("view", "add", "change"),
 }
 
@@ -74,8 +76,19 @@ class TeamRoleAdmin(admin.ModelAdmin):
 
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "partners_require_second_factor"]
+    list_display = ["name", "code", "case_reference_format", "partners_require_second_factor"]
     search_fields = ["name", "code"]
+
+
+@admin.register(ResidenceMunicipality)
+class ResidenceMunicipalityAdmin(admin.ModelAdmin):
+    """The municipality → ORP table of local competence (§ 61): extend it with the region's other municipalities."""
+
+    list_display = ["name", "orp"]
+    list_filter = ["orp"]
+    search_fields = ["name"]
+    list_select_related = ["orp"]
+    autocomplete_fields = ["orp"]
 
 
 @admin.register(Organisation)

@@ -39,6 +39,8 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ShellPage("child_search", _("Children"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})),
     # Partners file their own reports (oznámení); OSPOD staff enter the ones that come by phone, letter or in person.
     ShellPage("report_create", _("File a report"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER})),
+    # Local competence: the duty roster, transfers between ORPs, "is this child known" requests.
+    ShellPage("competence", _("Competence"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})),
     ShellPage("oversight", _("Oversight"), frozenset({Role.SUPERVISOR, Role.DPO})),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     ShellPage(

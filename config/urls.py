@@ -20,5 +20,6 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("inbox/", include(workflows_urls.inbox_urlpatterns)),
     path("reports/", include(workflows_urls.report_urlpatterns)),
+    path("competence/", include(workflows_urls.competence_urlpatterns)),
     path("", include("casework.urls")),
 ]

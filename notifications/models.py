@@ -41,6 +41,12 @@ class Kind(models.TextChoices):
     URGENT_MEASURE = "urgent_measure", _("Petition for a preliminary measure (§ 16)")
     CLOSURE_APPROVED = "closure_approved", _("Case closure approved")
     CLOSURE_RETURNED = "closure_returned", _("Case closure returned")
+    DUTY_TRIAGE = "duty_triage", _("Report triaged on duty")
+    TRANSFER_PROPOSED = "transfer_proposed", _("Case transfer proposed")
+    TRANSFER_ACCEPTED = "transfer_accepted", _("Case transfer accepted")
+    TRANSFER_DECLINED = "transfer_declined", _("Case transfer declined")
+    KNOWN_CHILD_ASKED = "known_child_asked", _("Another authority asks about a child")
+    KNOWN_CHILD_ANSWERED = "known_child_answered", _("Another authority answered about a child")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -66,13 +72,21 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.URGENT_MEASURE: _("An urgent measure (§ 16) was recorded in case %(reference)s."),
     Kind.CLOSURE_APPROVED: _("The closure of case %(reference)s was approved."),
     Kind.CLOSURE_RETURNED: _("The proposal to close case %(reference)s was returned."),
+    Kind.DUTY_TRIAGE: _("The worker on duty triaged report %(reference)s."),
+    Kind.TRANSFER_PROPOSED: _("Another authority proposes to transfer case %(reference)s to you."),
+    Kind.TRANSFER_ACCEPTED: _("The transfer of case %(reference)s was accepted."),
+    Kind.TRANSFER_DECLINED: _("The transfer of case %(reference)s was declined."),
+    Kind.KNOWN_CHILD_ASKED: _("Another authority asks whether a child is known to you (%(reference)s)."),
+    Kind.KNOWN_CHILD_ANSWERED: _("Another authority answered your question about a child (%(reference)s)."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
 URGENT_KINDS: frozenset[str] = frozenset({Kind.ESCALATION, Kind.URGENT_MEASURE})
 
 #: Kinds whose case the recipient can no longer open: the list shows them without a link to the case.
-NO_CASE_LINK_KINDS: frozenset[str] = frozenset({Kind.MEMBERSHIP_ENDED})
+NO_CASE_LINK_KINDS: frozenset[str] = frozenset(
+    {Kind.MEMBERSHIP_ENDED, Kind.TRANSFER_ACCEPTED, Kind.KNOWN_CHILD_ASKED, Kind.KNOWN_CHILD_ANSWERED}
+)
 
 
 def kind_text(kind: str, reference: str) -> str:

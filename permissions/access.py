@@ -15,23 +15,27 @@ handlers (``Relationship.REPORT_HANDLER``) get one; the partner who filed a repo
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from casework.models import (
     ActionStatus,
     Case,
     CaseStatus,
     Child,
+    DutyShift,
     PlanAction,
     PlanStatus,
     Report,
+    ReportStatus,
     Sector,
     TeamMembership,
     User,
@@ -302,6 +306,8 @@ def load_report_access(user: User | None, report: Report) -> ReportAccess:
     """Decide ``user``'s standing on ``report`` from its own columns and its case (no query when the case was loaded
     with it, as ``report_get`` does)."""
     case = report.case if report.case_id is not None else None
+    subject = Subject.from_user(user)
+    urgent_undecided = report.urgent_suggested and not report.is_decided
     facts = ReportFacts(
         report_id=report.pk,
         municipality_id=report.municipality_id,
@@ -309,8 +315,29 @@ def load_report_access(user: User | None, report: Report) -> ReportAccess:
         case_id=report.case_id,
         case_municipality_id=case.municipality_id if case is not None else None,
         case_coordinator_id=case.coordinator_id if case is not None else None,
+        urgent_undecided=urgent_undecided,
+        # One query, only for a non-supervisor of the receiving authority on an urgent report still in triage.
+        on_duty=(
+            urgent_undecided
+            and subject.works_for(report.municipality_id)
+            and not subject.is_supervisor
+            and is_on_duty(subject.user_id, report.municipality_id)
+        ),
     )
-    return report_access(Subject.from_user(user), facts)
+    return report_access(subject, facts)
+
+
+def is_on_duty(user_id: int | None, municipality_id: int, at: datetime.datetime | None = None) -> bool:
+    """Whether the user is on the authority's duty roster at ``at`` (now). One query."""
+    if user_id is None:
+        return False
+    return on_duty_shifts(municipality_id, at).filter(worker_id=user_id).exists()
+
+
+def on_duty_shifts(municipality_id: int, at: datetime.datetime | None = None) -> QuerySet[DutyShift]:
+    """The authority's shifts in force at ``at`` (now): started, not yet ended."""
+    moment = at or timezone.now()
+    return DutyShift.objects.filter(municipality_id=municipality_id, starts_at__lte=moment, ends_at__gt=moment)
 
 
 def access_report_by_id(user: User, report_id: uuid.UUID | str, *, purpose: str) -> AccessedReport:
@@ -338,8 +365,16 @@ def refuse_report(user: User | None, report: Report, *, purpose: str) -> Permiss
 
 def triageable_reports(user: User) -> Q:
     """The reports whose triage ``user`` may take from the team queue, as a filter on ``Report`` (the same rule as
-    ``ReportAccess.may_triage``): every report of the authority the user supervises."""
+    ``ReportAccess.may_triage``): every report of the authority the user supervises; for its OSPOD worker on duty
+    now, the urgent ones still waiting (a subquery on the roster, no extra statement)."""
     subject = Subject.from_user(user)
-    if not subject.is_supervisor or subject.municipality_id is None:
+    if subject.municipality_id is None or not subject.is_authority_staff:
         return Q(pk__in=[])
-    return Q(municipality_id=subject.municipality_id)
+    if subject.is_supervisor:
+        return Q(municipality_id=subject.municipality_id)
+    return Q(
+        Exists(on_duty_shifts(subject.municipality_id).filter(worker_id=subject.user_id)),
+        municipality_id=subject.municipality_id,
+        urgent_suggested=True,
+        status__in=[ReportStatus.RECEIVED, ReportStatus.IN_TRIAGE],
+    )

@@ -477,6 +477,29 @@ class ReportFacts:
     case_id: uuid.UUID | None = None
     case_municipality_id: int | None = None
     case_coordinator_id: int | None = None
+    #: The notifier's hints make it urgent, and it is still waiting for triage.
+    urgent_undecided: bool = False
+    #: The user is on the receiving authority's duty roster right now (loaded only for its OSPOD workers).
+    on_duty: bool = False
+
+
+def may_triage_report(subject: Subject, *, municipality_id: int, urgent_undecided: bool, on_duty: bool) -> bool:
+    """Urgency triage (quality standard 8): a supervisor of the receiving authority, always; the authority's OSPOD
+    worker on duty (standard 1b, nights and weekends included), for urgent reports while on duty. Outside the duty
+    roster only supervisors triage."""
+    if subject.supervises(municipality_id):
+        return True
+    return urgent_undecided and on_duty and subject.works_for(municipality_id)
+
+
+def may_be_on_duty(user: User, municipality_id: int) -> bool:
+    """Who can be put on an authority's duty roster: its active OSPOD workers and supervisors."""
+    return Subject.from_user(user).works_for(municipality_id)
+
+
+def may_manage_duty_roster(user: User, municipality_id: int) -> bool:
+    """The duty roster is the supervisors' business (they plan who covers nights and weekends)."""
+    return Subject.from_user(user).supervises(municipality_id)
 
 
 def relationship_to_report(subject: Subject, facts: ReportFacts) -> Relationship:
@@ -485,7 +508,10 @@ def relationship_to_report(subject: Subject, facts: ReportFacts) -> Relationship
     the partner who filed it, not another authority, not the DPO or the administrator."""
     if not subject.active:
         return Relationship.NONE
-    if subject.supervises(facts.municipality_id):
+    if may_triage_report(
+        subject, municipality_id=facts.municipality_id, urgent_undecided=facts.urgent_undecided, on_duty=facts.on_duty
+    ):
+        # A supervisor; or the worker on duty, who reads an urgent report to triage it.
         return Relationship.REPORT_HANDLER
     if (
         facts.case_coordinator_id is not None
@@ -515,8 +541,14 @@ class ReportAccess:
 
     @property
     def may_triage(self) -> bool:
-        """Urgency, § 6 and the coordinator are decided by a supervisor of the receiving authority (standard 8)."""
-        return self.subject.supervises(self.facts.municipality_id)
+        """Urgency, § 6 and the coordinator are decided by a supervisor of the receiving authority, or by its worker on
+        duty for an urgent report (standard 8, standard 1b): ``may_triage_report``."""
+        return may_triage_report(
+            self.subject,
+            municipality_id=self.facts.municipality_id,
+            urgent_undecided=self.facts.urgent_undecided,
+            on_duty=self.facts.on_duty,
+        )
 
     @property
     def may_send_feedback(self) -> bool:
@@ -565,3 +597,37 @@ def second_factor_required(user: User, *, required_roles: Collection[str], partn
     if role in required_roles:
         return True
     return role == Role.PARTNER and partners_required
+
+
+# --- Local competence (§ 61): known-child requests and transfers between ORPs --------------------------------------
+
+
+def may_ask_known_child(user: User, municipality_id: int) -> bool:
+    """Asking another ORP whether it knows a child: OSPOD staff of the authority that received the report."""
+    return Subject.from_user(user).works_for(municipality_id)
+
+
+def may_answer_known_child(user: User, asked_municipality_id: int) -> bool:
+    """Answering "is this child known to you?": a supervisor of the asked ORP (it reads its own register)."""
+    return Subject.from_user(user).supervises(asked_municipality_id)
+
+
+def may_propose_transfer(access: CaseAccess) -> bool:
+    """Proposing to hand the file to another ORP (the child moved): the coordinator, or a supervisor covering; open
+    cases only."""
+    return access.may_manage
+
+
+def may_withdraw_transfer(access: CaseAccess) -> bool:
+    return access.may_manage
+
+
+def may_decide_transfer(user: User, to_municipality_id: int) -> bool:
+    """Accepting or declining a transfer: a supervisor of the receiving ORP (who names the new coordinator)."""
+    return Subject.from_user(user).supervises(to_municipality_id)
+
+
+def may_see_transfer_stub(user: User, from_municipality_id: int) -> bool:
+    """After a transfer the old authority keeps a read-only stub — the old and new reference, where and when — and
+    nothing of the file's content: its staff lose the case itself with ``relationship_to_case`` (another authority)."""
+    return Subject.from_user(user).works_for(from_municipality_id)

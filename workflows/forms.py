@@ -96,6 +96,24 @@ class ReportForm(CaseForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    residence_municipality = forms.CharField(
+        label=_("Municipality of the child's permanent residence"),
+        max_length=120,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "municipalities", "autocomplete": "off"}),
+        help_text=_("Pick or type it: the report goes to the OSPOD of the ORP the municipality belongs to (§ 61(1))."),
+    )
+    found_elsewhere = forms.BooleanField(
+        label=_("The child was found elsewhere, e.g. without care (§ 61(3)(a), (4))"),
+        required=False,
+        help_text=_("Then the OSPOD of the place where the child is acts."),
+    )
+    found_municipality = forms.CharField(
+        label=_("Municipality where the child was found"),
+        max_length=120,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "municipalities", "autocomplete": "off"}),
+    )
     facts = forms.CharField(
         label=_("What did you observe?"),
         max_length=FACTS_MAX,
@@ -138,6 +156,18 @@ class ReportForm(CaseForm):
         else:
             del self.fields["notifier_kind"]
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # A partner says where the child lives (or where they were found): it decides which OSPOD gets the report.
+        # Staff entering a call may not know it yet (their own authority then receives it).
+        if (
+            not self.staff
+            and not data.get("found_elsewhere")
+            and not (data.get("residence_municipality") or "").strip()
+        ):
+            self.add_error("residence_municipality", _("Enter the municipality where the child lives."))
+        return data
+
     def details(self) -> ReportDetails:
         data = self.cleaned_data
         received = data.get("received_at")
@@ -158,6 +188,9 @@ class ReportForm(CaseForm):
             notifier_name=data.get("notifier_name") or "",
             notifier_contact=data.get("notifier_contact") or "",
             received_at=received,
+            residence_municipality=data.get("residence_municipality") or "",
+            found_elsewhere=bool(data.get("found_elsewhere")),
+            found_municipality=data.get("found_municipality") or "",
         )
 
 

@@ -46,7 +46,7 @@ from casework.models import (
 )
 from casework.models import Case as CaseModel
 from casework.selectors.child_labels import ChildLabel, child_labels
-from permissions.access import triageable_reports
+from permissions.access import is_on_duty, triageable_reports
 from permissions.policy import Subject
 from workflows.flows import ActionFlow, CaseFlow, ClosureFlow, ReportFlow
 from workflows.graph import queue_task_types, task_type_of, task_types
@@ -180,9 +180,16 @@ def my_tasks(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
 def has_team_queue(user: User) -> bool:
     """Whether ``user`` takes work from a shared queue at all: supervisors of an authority, and the partners' people
     (an organisation's plan actions wait in a queue for its members on the case's team). The authority's own
-    caseworkers have tasks of their own, not a queue."""
+    caseworkers have tasks of their own, not a queue — except while on the duty roster, when the urgent reports'
+    triage waits in theirs (one query for them, none for anyone else)."""
     subject = Subject.from_user(user)
-    return subject.is_supervisor or (subject.organisation_id is not None and not subject.is_authority_staff)
+    if subject.is_supervisor or (subject.organisation_id is not None and not subject.is_authority_staff):
+        return True
+    return (
+        subject.is_authority_staff
+        and subject.municipality_id is not None
+        and is_on_duty(subject.user_id, subject.municipality_id)
+    )
 
 
 def team_queue(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
@@ -196,6 +203,12 @@ def team_queue(*, user: User, task_type: str = "", limit: int = 100) -> InboxLis
     if not has_team_queue(user) or (task_type and task_type not in _QUEUE_TYPES):
         return InboxList(rows=[], truncated=False)
     queues: list[Q] = []
+    if subject.is_authority_staff and not subject.is_supervisor:
+        # The worker on duty: urgent reports still waiting for triage (the roster is checked in the same query).
+        queues.append(
+            Q(flow_task=ReportFlow.triage)
+            & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")})
+        )
     if subject.is_supervisor:
         authority = {"municipality_id": subject.municipality_id, "status": CaseStatus.OPEN}
         own_drafts = Plan.objects.filter(status=PlanStatus.SUBMITTED, drafted_by=user).values("case_id")

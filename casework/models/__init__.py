@@ -14,6 +14,15 @@ from .cases import (
     TeamRole,
 )
 from .children import Child, ChildMerge, ChildMergeGround, ChildMergeStatus, LegalRepresentative, Relation
+from .competence import (
+    CaseTransfer,
+    CompetenceBasis,
+    DutyShift,
+    KnownChildAnswer,
+    KnownChildRequest,
+    ResidenceMunicipality,
+    TransferStatus,
+)
 from .conferences import (
     HELD_STATUSES,
     Attendance,
@@ -29,7 +38,15 @@ from .drafts import DraftKind, FormDraft, KeptWork
 from .kept_apart import KeptApartItem, KeptApartMark, KeptApartReason, MarkSource
 from .keys import DataKey, KeyOwnerType, ReencryptionRun
 from .lifecycle import ClosureRequest, ClosureStatus, CourtPetition, PetitionFiler, PetitionKind
-from .organisations import OSPOD_ROLES, Municipality, Organisation, Role, Sector, User
+from .organisations import (
+    DEFAULT_CASE_REFERENCE_FORMAT,
+    OSPOD_ROLES,
+    Municipality,
+    Organisation,
+    Role,
+    Sector,
+    User,
+)
 from .plans import (
     APPROVED_STATUSES,
     IN_WORK_STATUSES,
@@ -64,6 +81,7 @@ __all__ = [
     "APPROVED_STATUSES",
     "CLOSE_RULES",
     "DECIDED_STATUSES",
+    "DEFAULT_CASE_REFERENCE_FORMAT",
     "DEFAULT_TEAM_ROLES",
     "HELD_STATUSES",
     "IN_WORK_STATUSES",
@@ -84,6 +102,7 @@ __all__ = [
     "Case",
     "CaseNote",
     "CaseStatus",
+    "CaseTransfer",
     "Child",
     "ChildMerge",
     "ChildMergeGround",
@@ -93,6 +112,7 @@ __all__ = [
     "CloseRule",
     "ClosureRequest",
     "ClosureStatus",
+    "CompetenceBasis",
     "Conference",
     "ConferenceAddendum",
     "ConferenceDecision",
@@ -102,6 +122,7 @@ __all__ = [
     "CourtPetition",
     "DataKey",
     "DraftKind",
+    "DutyShift",
     "FeedbackAnswer",
     "FormDraft",
     "HandoverReason",
@@ -111,6 +132,8 @@ __all__ = [
     "KeptApartReason",
     "KeptWork",
     "KeyOwnerType",
+    "KnownChildAnswer",
+    "KnownChildRequest",
     "LegalRepresentative",
     "MarkSource",
     "MembershipEndReason",
@@ -132,10 +155,12 @@ __all__ = [
     "ReportChannel",
     "ReportCloseReason",
     "ReportStatus",
+    "ResidenceMunicipality",
     "Role",
     "Sector",
     "TeamMembership",
     "TeamRole",
+    "TransferStatus",
     "UrgencyHint",
     "User",
 ]

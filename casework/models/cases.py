@@ -55,6 +55,7 @@ class HandoverReason(models.TextChoices):
     ABSENCE = "absence", _("long absence")
     LEAVING = "leaving", _("the coordinator is leaving")
     CONFLICT = "conflict", _("conflict of interest")
+    TRANSFER = "transfer", _("the case moved from another authority")
     OTHER = "other", _("other reason")
 
 
@@ -64,6 +65,7 @@ class MembershipEndReason(models.TextChoices):
     CHILD_LEFT = "child_left", _("the child left their school or care")
     ADDED_BY_MISTAKE = "mistake", _("added by mistake")
     CASE_CLOSED = "case_closed", _("the case was closed")
+    CASE_TRANSFERRED = "transferred", _("the case moved to another authority")
     OTHER = "other", _("other reason")
 
 

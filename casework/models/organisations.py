@@ -12,6 +12,26 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+#: The default case reference (``OM 2026/0001``); an authority may set its registry's own, e.g. ``Om {number}/{year}``.
+DEFAULT_CASE_REFERENCE_FORMAT = "{code} {year}/{number:04d}"
+
+
+def format_case_reference(template: str, *, code: str, year: int, number: int) -> str:
+    """Fill an authority's reference template; raises ``KeyError``/``ValueError``/``IndexError`` on a bad template."""
+    return template.format(code=code, year=year, number=number)
+
+
+def validate_case_reference_format(value: str) -> None:
+    """A template must name the number and the year and fit the reference column (24 characters)."""
+    if "{number" not in value or "{year" not in value:
+        raise ValidationError(_("The format must contain {number} and {year}."))
+    try:
+        sample = format_case_reference(value, code="XXXXXXXX", year=2026, number=99999)
+    except (KeyError, ValueError, IndexError, AttributeError) as exc:
+        raise ValidationError(_("Use only {code}, {year} and {number} (e.g. {number:04d}).")) from exc
+    if len(sample) > 24:
+        raise ValidationError(_("A reference made with this format would be too long."))
+
 
 class Sector(models.TextChoices):
     OSPOD = "ospod", _("OSPOD")
@@ -46,6 +66,19 @@ class Municipality(models.Model):
         ),
     )
 
+    case_reference_format = models.CharField(
+        _("case reference format"),
+        max_length=40,
+        default=DEFAULT_CASE_REFERENCE_FORMAT,
+        validators=[validate_case_reference_format],
+        help_text=_('How the registry numbers case files: {code}, {year} and {number}, e.g. "Om {number}/{year}".'),
+    )
+    ospod_address = models.TextField(
+        _("OSPOD postal address"),
+        blank=True,
+        help_text=_("Printed on the cover letter of a report forwarded to this authority."),
+    )
+
     class Meta:
         verbose_name = _("municipality with extended powers")
         verbose_name_plural = _("municipalities with extended powers")
@@ -53,6 +86,9 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def case_reference(self, year: int, number: int) -> str:
+        return format_case_reference(self.case_reference_format, code=self.code, year=year, number=number)
 
 
 class Organisation(models.Model):

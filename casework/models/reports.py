@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from casework.compartments import Compartment
 from casework.models.cases import Case
 from casework.models.children import Child
+from casework.models.competence import CompetenceBasis, ResidenceMunicipality
 from casework.models.keys import KeyOwnerType
 from casework.models.organisations import Municipality, Sector
 from casework.sealing import SealedField, SealedModel
@@ -181,6 +182,35 @@ class Report(SealedModel):
     child_birth_number = SealedField(compartment=Compartment.NOTIFIER, verbose_name=_("child's birth number"))
     child_address = SealedField(compartment=Compartment.NOTIFIER, verbose_name=_("child's address"))
 
+    # Local competence (§ 61): where the child lives, or where they were found in the cases the law names. Routing
+    # columns in clear (the municipality, not the address); ``municipality`` is the authority whose queue it is in.
+    competence_basis = models.CharField(_("competence by"), max_length=16, choices=CompetenceBasis.choices, blank=True)
+    residence_municipality = models.ForeignKey(
+        ResidenceMunicipality,
+        verbose_name=_("municipality of permanent residence"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    found_municipality = models.ForeignKey(
+        ResidenceMunicipality,
+        verbose_name=_("municipality where the child was found"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    #: The competent ORP does not use the product: the receiving authority forwards the report with a cover letter.
+    forward_to = models.ForeignKey(
+        Municipality,
+        verbose_name=_("to be forwarded to"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
     urgency_hints = models.JSONField(_("urgency hints"), default=list, blank=True)
     urgent_suggested = models.BooleanField(_("the notifier considers it urgent"), default=False)
     feedback_requested = models.BooleanField(_("feedback requested (§ 10(4))"), default=False)
@@ -257,6 +287,14 @@ class Report(SealedModel):
             # Closing records exactly what its reason means for the § 10(4) feedback (CLOSE_RULES): never "not at risk"
             # for a forwarded report or for a duplicate of a case already open.
             models.CheckConstraint(condition=_closed_rule_condition(), name="report_closed_feedback_true"),
+            models.CheckConstraint(
+                condition=~models.Q(forward_to=models.F("municipality")), name="report_forward_to_other_orp"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(competence_basis=CompetenceBasis.FOUND)
+                | models.Q(found_municipality__isnull=False),
+                name="report_found_has_place",
+            ),
             models.CheckConstraint(
                 condition=models.Q(feedback_sent_at__isnull=True)
                 | models.Q(feedback_requested=True, feedback_sent_by__isnull=False),

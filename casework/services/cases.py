@@ -23,6 +23,7 @@ from casework.models import (
     Case,
     CaseNote,
     CaseStatus,
+    CaseTransfer,
     Child,
     CloseReason,
     CoordinatorAssignment,
@@ -33,6 +34,7 @@ from casework.models import (
     OpenReason,
     TeamMembership,
     TeamRole,
+    TransferStatus,
     User,
 )
 from casework.sealing import seal_values
@@ -70,8 +72,17 @@ def _next_number(municipality: Municipality, year: int) -> int:
     # The ORP's row lock serialises numbering on PostgreSQL; SQLite's IMMEDIATE transactions serialise anyway. The
     # unique constraint on (authority, year, number) is the last word.
     Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
-    last = Case.objects.filter(municipality=municipality, year=year).aggregate(last=Max("number"))["last"]
-    return (last or 0) + 1
+    return registry_last_number(municipality.pk, year) + 1
+
+
+def registry_last_number(municipality_id: int, year: int) -> int:
+    """The last number the authority's registry gave in ``year``: its cases' numbers, and the numbers of files that
+    moved to another ORP (a registry never gives a number twice). Call under the authority's row lock."""
+    last = Case.objects.filter(municipality_id=municipality_id, year=year).aggregate(last=Max("number"))["last"]
+    moved = CaseTransfer.objects.filter(
+        from_municipality_id=municipality_id, old_year=year, status=TransferStatus.ACCEPTED
+    ).aggregate(last=Max("old_number"))["last"]
+    return max(last or 0, moved or 0)
 
 
 def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) -> Case:
@@ -101,7 +112,7 @@ def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) 
                 municipality=municipality,
                 year=year,
                 number=number,
-                reference=Case.format_reference(municipality.code, year, number),
+                reference=municipality.case_reference(year, number),
                 child=child,
                 coordinator=coordinator,
                 opened_at=now,

@@ -40,6 +40,7 @@ from casework.models import (
     ReportChannel,
     ReportCloseReason,
     ReportStatus,
+    ResidenceMunicipality,
     Role,
     Sector,
     UrgencyHint,
@@ -50,6 +51,7 @@ from casework.selectors import child_find_by_birth_number
 from casework.selectors.cases import open_case_of_child
 from casework.services.cases import case_open
 from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX, child_create
+from casework.services.competence import child_registered_elsewhere, report_competence
 from casework.services.validation import add_error as _add
 from casework.services.validation import clean_text
 from notifications.models import Kind as NotificationKind
@@ -97,6 +99,11 @@ class ReportDetails:
     notifier_name: str = ""
     notifier_contact: str = ""
     received_at: datetime.datetime | None = None
+    #: Local competence (§ 61): the municipality of the child's permanent residence (a name as typed, or a row), or —
+    #: ``found_elsewhere`` — where the child was found (§ 61(3)(a), (4)). Blank: the filer's own authority.
+    residence_municipality: str | ResidenceMunicipality | None = None
+    found_elsewhere: bool = False
+    found_municipality: str | ResidenceMunicipality | None = None
 
 
 @dataclass(frozen=True)
@@ -250,9 +257,12 @@ def report_check(*, filed_by: User, details: ReportDetails) -> dict[str, list[st
 
 
 def report_file(*, filed_by: User, details: ReportDetails) -> Report:
-    """Record a report received by the filer's authority (a partner's own, or one OSPOD staff took by phone, letter,
-    in person or anonymously); the text is sealed under the report's own key. The authority's supervisors are
-    notified in the same transaction (urgent if the hints say so).
+    """Record a report (a partner's own, or one OSPOD staff took by phone, letter, in person or anonymously) in the
+    triage queue of the competent authority (§ 61): the ORP of the child's permanent residence, or of the place where
+    the child was found; the filer's own authority when neither is given. When the competent ORP does not use the
+    product, the filer's authority receives it marked for forwarding (``forward_to``; a printable cover letter). The
+    text is sealed under the report's own key. The receiving authority's supervisors are notified in the same
+    transaction (urgent if the hints say so).
 
     Validation: the child's name and either the birth number or the date of birth, and what was observed, are
     required; feedback can be asked for by mandated notifiers only (§ 10(4)). Raises ``ValidationError`` (field-level,
@@ -262,13 +272,22 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
         raise report_filing_refused(filed_by)
     organisation = filed_by.organisation
     assert organisation is not None
-    municipality = organisation.municipality
     now = timezone.now()
     errors: dict[str, list[str]] = {}
+    competence = report_competence(
+        errors,
+        filer_municipality=organisation.municipality,
+        residence=details.residence_municipality,
+        found_elsewhere=details.found_elsewhere,
+        found_place=details.found_municipality,
+        residence_required=False,
+    )
     channel, kind, name, contact, received, sealed, facts, hints = _report_checked(errors, filed_by, details, now)
     if errors:
         raise ValidationError(errors)
     urgent = bool(details.urgent_suggested) or any(hint in URGENT_HINTS for hint in hints)
+    assert competence is not None
+    municipality = competence.municipality
     with audit.atomic():
         year = timezone.localdate(received).year
         number = _next_number(municipality, year)
@@ -285,6 +304,10 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
             urgency_hints=hints,
             urgent_suggested=urgent,
             feedback_requested=bool(details.feedback_requested),
+            competence_basis=competence.basis,
+            residence_municipality=competence.residence,
+            found_municipality=competence.found,
+            forward_to=competence.forward_to,
         )
         seal_values(
             report,
@@ -318,7 +341,9 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
 
 
 def _triaging(user: User, report: Report, purpose: str) -> None:
-    if not may_triage_reports(user, report.municipality_id):
+    """A supervisor of the receiving authority, or its worker on duty for an urgent report (the policy's
+    ``may_triage_report``)."""
+    if not load_report_access(user, report).may_triage:
         raise refuse_report(user, report, purpose=purpose)
 
 
@@ -376,7 +401,8 @@ def report_triage(
     open case of the authority already dealing with the facts (``duplicate_of``, its reference), which the report
     joins — its coordinator is told, and the answer is that case's.
 
-    Only a supervisor of the receiving authority triages. Raises ``ValidationError`` (field-level: ``urgent``,
+    A supervisor of the receiving authority triages, or its worker on duty an urgent report (the supervisors are
+    then notified). Raises ``ValidationError`` (field-level: ``urgent``,
     ``at_risk``, ``coordinator``, ``close_reason``, ``duplicate_of``, ``forwarded_to``, the child's ``given_name`` …
     ``birth_number``) with nothing written.
     """
@@ -449,6 +475,17 @@ def report_triage(
                 )
         locked.save()
         _written(decided_by, locked, fields, "triage report")
+        if not may_triage_reports(decided_by, locked.municipality_id):
+            # The worker on duty decided (standard 1b): the supervisors learn it at once, by reference only.
+            notify_many(
+                recipient_ids=supervisor_ids(locked.municipality_id),
+                kind=NotificationKind.DUTY_TRIAGE,
+                case_reference=locked.reference,
+                object_type="casework.report",
+                object_id=locked.pk,
+                urgent=True,
+                actor_id=decided_by.pk,
+            )
     return locked
 
 
@@ -501,6 +538,18 @@ def _registered_child(*, report: Report, by: User, child: ChildIdentity) -> Chil
             raise ValidationError({"birth_number": exc.messages}) from exc
         if found is not None:
             return found
+        if child_registered_elsewhere(municipality_id=report.municipality_id, birth_number=child.birth_number):
+            # Neutral: which ORP, and anything about the child there, stays with that ORP until it answers.
+            raise ValidationError(
+                {
+                    "birth_number": [
+                        _(
+                            "This birth number is in another authority's register. Ask that authority whether it "
+                            "knows the child (the button above); it may be competent for the child."
+                        )
+                    ]
+                }
+            )
     elif child.same_as is not None:
         same = Child.objects.filter(
             pk=child.same_as, municipality_id=report.municipality_id, shredded_at=None, merged_into=None
@@ -563,7 +612,11 @@ def report_feedback_owner(report: Report) -> User:
     if report.case_id is not None:
         return Case.objects.select_related("coordinator").get(pk=report.case_id).coordinator
     assert report.decided_by is not None
-    return report.decided_by
+    if may_triage_reports(report.decided_by, report.municipality_id):
+        return report.decided_by
+    # Closed on duty by a worker who handles the report no longer: the answer is the supervisors' business.
+    supervisors = supervisor_ids(report.municipality_id)
+    return User.objects.get(pk=supervisors[0]) if supervisors else report.decided_by
 
 
 def report_feedback_record(*, report: Report, by: User) -> Report:

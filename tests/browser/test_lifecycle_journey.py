@@ -97,6 +97,7 @@ def test_report_triage_team_inputs_and_assessment_lead_the_case_to_its_protectio
         teacher.get_by_label("Datum narození dítěte").fill(CHILD_BORN.isoformat())
         teacher.get_by_label("Rodné číslo dítěte").fill(CHILD_BIRTH_NUMBER)
         teacher.get_by_label("Kde dítě bydlí").fill("Lipová 7, 779 00 Olomouc")
+        teacher.locator("#id_residence_municipality").fill("Olomouc")  # the competent ORP (§ 61(1))
         teacher.get_by_label("Co jste zjistili?").fill(FACTS)
         teacher.get_by_label("Žádám o sdělení, zda bylo dítě vyhodnoceno jako ohrožené").check()
         teacher.get_by_role("button", name="Podat oznámení").click()

@@ -18,12 +18,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MENU = {
     Role.OSPOD_WORKER: (
-        ["Úkoly", "Případy", "Děti", "Podat oznámení"],
-        ["Inbox", "Cases", "Children", "File a report"],
+        ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost"],
+        ["Inbox", "Cases", "Children", "File a report", "Competence"],
     ),
     Role.SUPERVISOR: (
-        ["Úkoly", "Případy", "Děti", "Podat oznámení", "Dohled"],
-        ["Inbox", "Cases", "Children", "File a report", "Oversight"],
+        ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost", "Dohled"],
+        ["Inbox", "Cases", "Children", "File a report", "Competence", "Oversight"],
     ),
     Role.PARTNER: (["Úkoly", "Případy", "Podat oznámení"], ["Inbox", "Cases", "File a report"]),
     Role.DPO: (["Dohled"], ["Oversight"]),

@@ -94,7 +94,7 @@ SEED = """
 import datetime
 from casework.models import Municipality, Organisation, User, Role, Sector
 from tests.factories.children import register_child
-m = Municipality.objects.create(code="OM", name="Olomouc")
+m = Municipality.objects.get_or_create(code="OM", defaults={"name": "Olomouc"})[0]
 o = Organisation.objects.create(name="OSPOD", sector=Sector.OSPOD, municipality=m)
 u = User.objects.create(username="k", role=Role.OSPOD_WORKER, organisation=o)
 for i in range(40):

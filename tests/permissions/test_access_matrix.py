@@ -120,6 +120,8 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "case_team": _MANAGE,
     "team_member_end": _MANAGE,
     "case_handover": _MANAGE,
+    # Proposing to transfer the file to another ORP: like a handover, the lead of an open case.
+    "transfer_propose": _MANAGE,
     "case_sharing": _MANAGE,
     "share_revoke": _MANAGE,
     "consent_add": _MANAGE,

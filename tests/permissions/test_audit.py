@@ -42,7 +42,7 @@ TABLE = AuditEvent._meta.db_table
 
 @pytest.fixture
 def worker(db: None) -> User:
-    municipality = Municipality.objects.create(code="OM", name="Olomouc")
+    municipality = Municipality.objects.get_or_create(code="OM", defaults={"name": "Olomouc"})[0]
     ospod = Organisation.objects.create(name="OSPOD Olomouc", sector=Sector.OSPOD, municipality=municipality)
     return User.objects.create_user(username="novakova", role=Role.OSPOD_WORKER, organisation=ospod)
 

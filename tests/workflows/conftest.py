@@ -14,9 +14,9 @@ import pytest
 from django.test import Client
 from viewflow.workflow.models import Task
 
-from casework.models import Municipality, Organisation, Report, Role, Sector, User
+from casework.models import Municipality, Organisation, Report, ResidenceMunicipality, Role, Sector, User
 from casework.services import ChildIdentity, ReportDetails, report_triage
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import MunicipalityFactory, OrganisationFactory, UserFactory
 from tests.factories.children import synthetic_birth_number
 from workflows import tasks
 from workflows.flows import ReportFlow, report_receive
@@ -60,8 +60,10 @@ def details(**overrides: Any) -> ReportDetails:
 
 
 def form_data(**overrides: Any) -> dict[str, Any]:
-    """What the intake form posts for the report of :func:`details`."""
+    """What the intake form posts for the report of :func:`details` (a child living in Olomouc)."""
+    ResidenceMunicipality.objects.get_or_create(orp=MunicipalityFactory.create(code="OM"), name="Olomouc")
     data: dict[str, Any] = {
+        "residence_municipality": "Olomouc",
         "facts": FACTS,
         "child_given_name": CHILD_GIVEN,
         "child_family_name": CHILD_FAMILY,

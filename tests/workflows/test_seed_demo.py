@@ -61,6 +61,7 @@ from workflows.management.commands.seed_demo import (
     DEMO_PEOPLE,
     DEMO_RECOVERY_CODES,
     DEMO_REPORTS,
+    DEMO_SECOND_AUTHORITY_PEOPLE,
     JOURNEY_CHILD,
 )
 from workflows.models import AuthoritySettings, Deadline, DeadlineKind
@@ -122,7 +123,7 @@ def test_running_twice_changes_nothing() -> None:
     assert "existing" in second_output
     # Plus the case triage opened for the report of the child without a birth number.
     assert Case.objects.count() == len(DEMO_CASES) + sum(1 for spec in DEMO_REPORTS if spec.triaged_by)
-    assert Report.objects.count() == len(DEMO_REPORTS)
+    assert Report.objects.count() == len(DEMO_REPORTS) + 1  # and the one routed to Prostějov (seed_competence)
     # The stage lines (one per case and report) read the same after the second run.
     assert _stages(second_output) == _stages(first_output)
     assert len(_stages(first_output)) == len(DEMO_CASES) + len(DEMO_REPORTS)
@@ -151,7 +152,7 @@ def test_demo_staff_log_in_with_the_published_authenticator_secret_or_a_recovery
         _seed()  # a second run keeps the devices and the codes left
     assert DEMO_OTP_SECRET in output
     assert all(code in output for code in DEMO_RECOVERY_CODES)
-    staff = [person for person in DEMO_PEOPLE if person.role in DEMO_OTP_ROLES]
+    staff = [person for person in (*DEMO_PEOPLE, *DEMO_SECOND_AUTHORITY_PEOPLE) if person.role in DEMO_OTP_ROLES]
     assert {person.role for person in staff} == {Role.OSPOD_WORKER, Role.SUPERVISOR, Role.DPO, Role.ADMINISTRATOR}
     assert TOTPDevice.objects.filter(confirmed=True).count() == len(staff)
     secret = base64.b32decode(DEMO_OTP_SECRET)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from casework.case_views.common import viewer
 from casework.models import Report
 from casework.selectors import report_get, reports_recorded_by
+from casework.selectors.competence import residence_municipality_names
 from casework.services.reports import report_check
 from casework.views import shell_page
 from permissions.access import record_denial
@@ -39,7 +40,11 @@ def report_create(request: HttpRequest) -> HttpResponse:
             return redirect("report_filed", report_id=report.pk)
     elif request.method == "POST":
         form.add_service_errors_to_clean_fields(report_check(filed_by=user, details=form.details()))
-    return render(request, "workflows/report_form.html", {"form": form, "staff": staff})
+    return render(
+        request,
+        "workflows/report_form.html",
+        {"form": form, "staff": staff, "municipality_names": residence_municipality_names()},
+    )
 
 
 def _own(request: HttpRequest, report_id: uuid.UUID, purpose: str) -> Report:

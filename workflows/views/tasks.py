@@ -24,9 +24,11 @@ from casework.case_views.common import viewer
 from casework.models import Report, User
 from casework.selectors import child_find_by_birth_number
 from casework.selectors.cases import open_case_of_child
+from casework.selectors.competence import report_competence_view
 from casework.selectors.identity import children_matching_identity
 from casework.selectors.report_file import ReportContent, report_content, report_disclosed, report_header
 from casework.services import report_feedback_record, report_triage
+from casework.services.competence import child_registered_elsewhere
 from permissions import gate
 from permissions.access import access_report_by_id, load_case_access
 from permissions.policy import Subject, holds_task
@@ -127,7 +129,14 @@ def _register_match(user: User, birth_number: str) -> dict[str, Any] | None:
     except ValidationError:
         return None
     if child is None:
-        return {"registered": False}
+        # The number is unique nationwide, the register is per ORP: a number registered in another ORP gets a
+        # neutral answer and the offer to ask that ORP (which one is not said until it answers).
+        organisation = user.organisation
+        elsewhere = organisation is not None and (
+            child_registered_elsewhere(municipality_id=organisation.municipality_id, birth_number=birth_number)
+            is not None
+        )
+        return {"registered": False, "elsewhere": elsewhere}
     case = open_case_of_child(child=child)
     return {
         "registered": True,
@@ -199,6 +208,7 @@ def triage(request: HttpRequest, user: User, task: Any) -> HttpResponse:
             "content": content,
             "form": form,
             "match": _register_match(user, content.child_birth_number),
+            "competence": report_competence_view(report),
         },
     )
 
@@ -274,5 +284,6 @@ def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             "content": view.content,
             "case_visible": view.case_visible,
             "answer": answer_text(report) if report.feedback_sent_at else None,
+            "competence": report_competence_view(report),
         },
     )

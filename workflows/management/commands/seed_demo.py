@@ -58,6 +58,7 @@ from casework.models import (
     CloseReason,
     Conference,
     ConferenceInvitee,
+    DutyShift,
     InputStatus,
     MembershipEndReason,
     Municipality,
@@ -95,6 +96,7 @@ from casework.services.assessments import (
     assessment_inputs_request,
     assessment_write,
 )
+from casework.services.competence import competence_ensure_defaults, duty_shift_add
 from casework.services.conferences import (
     ParticipantInput,
     conference_decision_add,
@@ -587,6 +589,19 @@ DEMO_CASES: tuple[DemoCase, ...] = (
 )
 
 
+# --- Local competence (§ 61): a second authority, the duty roster, a report routed by the child's residence --------
+
+#: Prostějov uses the product too: a report about a child living in its area lands in its triage queue.
+SECOND_AUTHORITY_CODE = "PV"
+SECOND_AUTHORITY_OSPOD = "OSPOD Magistrát města Prostějova"
+DEMO_SECOND_AUTHORITY_PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson("vedouci_pv", "Marta", "Zedníková", Role.SUPERVISOR, "ospod_pv", "vedoucí oddělení SPOD"),
+    DemoPerson("koordinator_pv", "Radek", "Šimek", Role.OSPOD_WORKER, "ospod_pv", "sociální pracovník OSPOD"),
+)
+#: Who is on duty (standard 1b): from the start of today for a week, nights and weekends included.
+DEMO_DUTY = (("koordinatorka2", 7), ("koordinator_pv", 7))
+
+
 @dataclass(frozen=True)
 class DemoReport:
     """A report filed through the form (a partner) or entered by OSPOD staff; ``claimed_by`` takes its triage."""
@@ -665,6 +680,23 @@ DEMO_REPORTS: tuple[DemoReport, ...] = (
             date_of_birth_estimated=True,
             other_identifiers="bez dokladů; jméno podle vlastní výpovědi (smyšlené)",
         ),
+    ),
+)
+
+
+#: A report filed in Olomouc about a child living in Plumlov (ORP Prostějov): urgent, in Prostějov's queue, where its
+#: worker on duty may triage it.
+DEMO_COMPETENCE_REPORT = DemoReport(
+    key="report_other_orp",
+    filed_by="vychovny",
+    details=ReportDetails(
+        facts="Žák přišel do školy se zraněním ruky, říká, že spí u kamaráda, protože se bojí jít domů.",
+        child_given_name="Ondřej",
+        child_family_name="Kalina",
+        child_date_of_birth=datetime.date(2012, 10, 3),
+        child_address="Plumlov 212, 798 03 Plumlov",
+        residence_municipality="Plumlov",
+        urgency_hints=("injury",),
     ),
 )
 
@@ -1103,6 +1135,52 @@ def _seed_triage(data: DemoData, spec: DemoReport, report: Report) -> None:
     report.refresh_from_db()
 
 
+def seed_competence(data: DemoData) -> None:
+    """The Olomouc Region's ORP table, Prostějov as a second authority with a supervisor and a worker, the duty
+    roster of both (this week, nights included), and one report routed to Prostějov by the child's residence.
+    Idempotent: what exists is left alone."""
+    competence_ensure_defaults()
+    prostejov = Municipality.objects.get(code=SECOND_AUTHORITY_CODE)
+    ospod_pv, _ = Organisation.objects.get_or_create(
+        name=SECOND_AUTHORITY_OSPOD, municipality=prostejov, defaults={"sector": Sector.OSPOD}
+    )
+    data.organisations["ospod_pv"] = ospod_pv
+    for person in DEMO_SECOND_AUTHORITY_PEOPLE:
+        user = User.objects.filter(username=person.username).first()
+        if user is None:
+            user = User(
+                username=person.username,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                email=f"{person.username}@demo.example.org",
+                role=person.role,
+                organisation=ospod_pv,
+                job_title=person.job_title,
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.full_clean()
+            user.save()
+            data.created_usernames.add(person.username)
+        data.users[person.username] = user
+    if settings.DEMO_OTP_DEVICES:
+        seed_second_factor(data)
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    for username, days in DEMO_DUTY:
+        worker = data.users[username]
+        if DutyShift.objects.filter(worker=worker, ends_at__gt=timezone.now()).exists():
+            continue
+        assert worker.organisation is not None
+        home = worker.organisation.municipality_id == data.municipality.pk
+        supervisor = data.users["vedouci" if home else "vedouci_pv"]
+        duty_shift_add(worker=worker, starts_at=start, ends_at=start + datetime.timedelta(days=days), by=supervisor)
+    spec = DEMO_COMPETENCE_REPORT
+    filer = data.users[spec.filed_by]
+    # Not in ``data.reports``: the closing lines list the Olomouc authority's reports and cases.
+    if not Report.objects.filter(municipality=prostejov, recorded_by=filer).exists():
+        report_receive(filed_by=filer, details=spec.details)
+
+
 # --- Stages, for the closing lines: read from the flows' state, so a second run tells the truth too ----------------
 
 #: The case flow's human nodes → the stage an open task of theirs puts the case in (the first one open wins).
@@ -1163,6 +1241,7 @@ def seed_all() -> DemoData:
         team_roles_ensure_defaults()
         seed_cases(data)
         seed_reports(data)
+        seed_competence(data)
     return data
 
 
