@@ -39,7 +39,8 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ShellPage("child_search", _("Children"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})),
     # Partners file their own reports (oznámení); OSPOD staff enter the ones that come by phone, letter or in person.
     ShellPage("report_create", _("File a report"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER})),
-    ShellPage("oversight", _("Oversight"), frozenset({Role.SUPERVISOR, Role.DPO})),
+    # Kontrola přístupů: who accessed what (not "Dohled", which reads as the court's § 13 measure).
+    ShellPage("oversight", _("Access oversight"), frozenset({Role.SUPERVISOR, Role.DPO})),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     ShellPage(
         "notification_list",

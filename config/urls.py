@@ -19,5 +19,6 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("inbox/", include(workflows_urls.inbox_urlpatterns)),
     path("reports/", include(workflows_urls.report_urlpatterns)),
+    path("oversight/", include("casework.oversight_urls")),
     path("", include("casework.urls")),
 ]

@@ -41,6 +41,7 @@ class Kind(models.TextChoices):
     URGENT_MEASURE = "urgent_measure", _("Urgent measure (§ 16)")
     CLOSURE_APPROVED = "closure_approved", _("Case closure approved")
     CLOSURE_RETURNED = "closure_returned", _("Case closure returned")
+    ACCESS_ANOMALY = "access_anomaly", _("Access anomaly to review")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -66,6 +67,8 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.URGENT_MEASURE: _("An urgent measure (§ 16) was recorded in case %(reference)s."),
     Kind.CLOSURE_APPROVED: _("The closure of case %(reference)s was approved."),
     Kind.CLOSURE_RETURNED: _("The proposal to close case %(reference)s was returned."),
+    # Carries no case reference: the flag's page says what it is about, to those who may see it.
+    Kind.ACCESS_ANOMALY: _("An access anomaly was flagged for review."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.

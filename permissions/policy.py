@@ -524,3 +524,29 @@ def second_factor_required(user: User, *, required_roles: Collection[str], partn
     if role in required_roles:
         return True
     return role == Role.PARTNER and partners_required
+
+
+# --- Access oversight (supervisors of the authority and the DPO; never case content) -------------------------------
+
+
+def is_data_protection_officer(subject: Subject) -> bool:
+    return subject.active and subject.role == Role.DPO
+
+
+def may_oversee_access(subject: Subject) -> bool:
+    """The access oversight pages (*Kontrola přístupů*) exist for supervisors and the DPO only. They show the audit
+    chain (who, when, which field names, why, with what outcome) and case references — never case content."""
+    return subject.is_supervisor or is_data_protection_officer(subject)
+
+
+def may_oversee_authority(subject: Subject, municipality_id: int | None) -> bool:
+    """Whose accesses a person may examine: the DPO every authority's, a supervisor their own authority's only.
+    An event or a person belonging to no authority is the DPO's alone."""
+    if is_data_protection_officer(subject):
+        return True
+    return municipality_id is not None and subject.supervises(municipality_id)
+
+
+def may_review_anomaly(subject: Subject, *, municipality_id: int | None, actor_id: int | None) -> bool:
+    """Marking an access anomaly reviewed: anyone who oversees its authority, except the person it is about."""
+    return may_oversee_authority(subject, municipality_id) and (actor_id is None or subject.user_id != actor_id)

@@ -16,7 +16,14 @@ from django.db.models import Subquery, Value
 from django.db.models.functions import Coalesce
 
 from permissions.audit import compute_row_hash, hmac_key
-from permissions.models import CHAIN_HEAD_PK, GENESIS_HASH, AuditChainHead, AuditEvent
+from permissions.models import (
+    CHAIN_HEAD_PK,
+    GENESIS_HASH,
+    AuditChainHead,
+    AuditEvent,
+    AuditVerification,
+    VerificationTrigger,
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,19 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
     return ChainReport(rows, None)
 
 
+def store_report(report: ChainReport, *, trigger: str, run_by: Any = None) -> AuditVerification:
+    """Keep a run's result for the oversight page (its last scheduled result, or the one its button asked for)."""
+    broken = report.first_break
+    return AuditVerification.objects.create(
+        trigger=trigger,
+        run_by=run_by,
+        rows=report.rows,
+        intact=broken is None,
+        broken_seq=broken.seq if broken else None,
+        reason=broken.reason[:200] if broken else "",
+    )
+
+
 class Command(BaseCommand):
     help = "Verify the HMAC chain of the audit log; exits non-zero naming the first broken row."
 
@@ -78,6 +98,7 @@ class Command(BaseCommand):
             report = verify_chain(chunk_size=options["chunk_size"])
         except ImproperlyConfigured as error:  # no or a malformed AUDIT_HMAC_KEY: one line, no traceback
             raise CommandError(str(error)) from None
+        store_report(report, trigger=VerificationTrigger.SCHEDULED)
         if report.first_break is None:
             self.stdout.write(f"OK: {report.rows} rows, chain intact")
             return
