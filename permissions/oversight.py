@@ -87,6 +87,8 @@ def overseer_for(user: User) -> Overseer:
     if not may_oversee_access(subject):
         raise PermissionDenied
     everywhere = is_data_protection_officer(subject)
+    if not everywhere and subject.municipality_id is None:
+        raise PermissionDenied  # a supervisor of no authority oversees nothing (never "everything")
     return Overseer(subject=subject, municipality_id=None if everywhere else subject.municipality_id)
 
 
