@@ -329,6 +329,7 @@ def flag_anomalies(*, now: datetime.datetime | None = None) -> FlagResult:
                     kind=Kind.ACCESS_ANOMALY,
                     object_type="permissions.accessanomaly",
                     object_id=flag.pk,
+                    actor_id=finding.actor_id,  # nobody is told about a flag on themselves
                 )
                 created.append(flag)
     return FlagResult(scanned=len(events), created=created)

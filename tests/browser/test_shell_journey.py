@@ -22,11 +22,11 @@ MENU = {
         ["Inbox", "Cases", "Children", "File a report"],
     ),
     Role.SUPERVISOR: (
-        ["Úkoly", "Případy", "Děti", "Podat oznámení", "Dohled"],
-        ["Inbox", "Cases", "Children", "File a report", "Oversight"],
+        ["Úkoly", "Případy", "Děti", "Podat oznámení", "Kontrola přístupů"],
+        ["Inbox", "Cases", "Children", "File a report", "Access oversight"],
     ),
     Role.PARTNER: (["Úkoly", "Případy", "Podat oznámení"], ["Inbox", "Cases", "File a report"]),
-    Role.DPO: (["Dohled"], ["Oversight"]),
+    Role.DPO: (["Kontrola přístupů"], ["Access oversight"]),
 }
 BLOCKING_IMPACTS = {"serious", "critical"}
 

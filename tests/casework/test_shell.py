@@ -34,9 +34,9 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 NAV_BY_ROLE_CS = {
     Role.OSPOD_WORKER: ["Úkoly", "Případy", "Děti", "Podat oznámení"],
-    Role.SUPERVISOR: ["Úkoly", "Případy", "Děti", "Podat oznámení", "Dohled"],
+    Role.SUPERVISOR: ["Úkoly", "Případy", "Děti", "Podat oznámení", "Kontrola přístupů"],
     Role.PARTNER: ["Úkoly", "Případy", "Podat oznámení"],
-    Role.DPO: ["Dohled"],
+    Role.DPO: ["Kontrola přístupů"],
     Role.ADMINISTRATOR: ["Správa"],
 }
 HOME_BY_ROLE = {
@@ -242,7 +242,7 @@ def test_switching_to_english_changes_the_texts(client: Client) -> None:
     assert response.redirect_chain[-1][0] == "/inbox/"
     assert '<html lang="en">' in english
     assert "Log out" in english
-    assert _nav_labels(english) == ["Inbox", "Cases", "Children", "File a report", "Oversight"]
+    assert _nav_labels(english) == ["Inbox", "Cases", "Children", "File a report", "Access oversight"]
     assert "My tasks" in english
 
     back = client.post(reverse("set_language"), {"language": "cs", "next": "/inbox/"}, follow=True)
