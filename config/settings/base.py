@@ -262,7 +262,7 @@ PERIODIC_COMMANDS: list[tuple[str, int]] = [
     ("check_deadlines", 60),
     # Access oversight: the chain's verification (its last result is shown on the oversight page) and the anomaly
     # rules (docs/adr/00XX-access-oversight.md).
-    ("verify_audit", 3600),
+    ("verify_audit_periodic", 3600),
     ("flag_access_anomalies", 300),
 ]
 

@@ -413,9 +413,19 @@ def test_verify_names_the_first_broken_row(
 def test_scheduled_verification_is_shown(canary_case: Case, supervisor: User) -> None:
     from django.core.management import call_command
 
-    call_command("verify_audit", stdout=io.StringIO())
+    call_command("verify_audit_periodic", stdout=io.StringIO())
     run = AuditVerification.objects.get()
     assert run.trigger == VerificationTrigger.SCHEDULED
     assert run.run_by is None
     page = client_for(supervisor).get(reverse("oversight")).content.decode()
     assert "data-chain-intact" in page
+
+
+def test_operators_verify_audit_stays_as_it_was(canary_case: Case) -> None:
+    """The operators' command reports and exits; only the scheduled run and the button keep results."""
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    assert out.getvalue().startswith("OK:")
+    assert not AuditVerification.objects.exists()

@@ -22,7 +22,6 @@ from permissions.models import (
     AuditChainHead,
     AuditEvent,
     AuditVerification,
-    VerificationTrigger,
 )
 
 
@@ -98,7 +97,6 @@ class Command(BaseCommand):
             report = verify_chain(chunk_size=options["chunk_size"])
         except ImproperlyConfigured as error:  # no or a malformed AUDIT_HMAC_KEY: one line, no traceback
             raise CommandError(str(error)) from None
-        store_report(report, trigger=VerificationTrigger.SCHEDULED)
         if report.first_break is None:
             self.stdout.write(f"OK: {report.rows} rows, chain intact")
             return
