@@ -45,7 +45,8 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ShellPage(
         "notification_list",
         _("Notifications"),
-        frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER}),
+        # The DPO too: access-anomaly flags are notified to them (issue 19); the administrator has nothing to learn.
+        frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER, Role.DPO}),
         placement="header",
     ),
 )
