@@ -67,12 +67,16 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.URGENT_MEASURE: _("An urgent measure (§ 16) was recorded in case %(reference)s."),
     Kind.CLOSURE_APPROVED: _("The closure of case %(reference)s was approved."),
     Kind.CLOSURE_RETURNED: _("The proposal to close case %(reference)s was returned."),
-    # Carries no case reference: the flag's page says what it is about, to those who may see it.
+    # One of NO_REFERENCE_KINDS: no case is named, whatever the row holds.
     Kind.ACCESS_ANOMALY: _("An access anomaly was flagged for review."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
 URGENT_KINDS: frozenset[str] = frozenset({Kind.ESCALATION, Kind.URGENT_MEASURE})
+
+#: Kinds that never name a case (their text is the kind's label): an access-anomaly flag goes to supervisors and the
+#: DPO, who read what it is about on the flag's page (the DPO never opens a case).
+NO_REFERENCE_KINDS: frozenset[str] = frozenset({Kind.ACCESS_ANOMALY})
 
 #: Kinds whose case the recipient can no longer open: the list shows them without a link to the case.
 NO_CASE_LINK_KINDS: frozenset[str] = frozenset({Kind.MEMBERSHIP_ENDED})
