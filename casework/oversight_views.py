@@ -26,7 +26,8 @@ from casework.oversight_forms import AccessFilterForm, AnomalyReviewForm
 from casework.views import shell_page
 from permissions import oversight
 from permissions.anomalies import anomaly_review
-from permissions.oversight import EXPORT_FORMATS, AccessFilters, Overseer, overseer_for
+from permissions.oversight import AccessFilters, Overseer, overseer_for
+from permissions.oversight_export import EXPORT_FORMATS, record_export
 
 FILTER_FIELDS = ("date_from", "date_to", "action", "outcome", "municipality")
 
@@ -101,7 +102,7 @@ def _export(
         fmt = "csv"
     content_type, render_rows = EXPORT_FORMATS[fmt]
     # Audited (and committed) before a row is produced: no audit row, no file.
-    oversight.record_export(_viewer(request), fmt=fmt, case_id=case_id, actor_id=actor_id)
+    record_export(_viewer(request), fmt=fmt, case_id=case_id, actor_id=actor_id)
     body = render_rows(oversight.iter_access_rows(overseer, filters, case_id=case_id, actor_id=actor_id))
     response = HttpResponse(body, content_type=content_type)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -7,14 +7,12 @@ is :func:`permissions.policy.may_oversee_authority`: a supervisor sees their own
 DPO everyone's. See docs/adr/00XX-access-oversight.md.
 
 Lists page newest first by the chain's key (``seq``): a page is one query for the rows and one for the case
-references on it, whatever the size of the chain.
+references on it, whatever the size of the chain. The exports are in :mod:`permissions.oversight_export`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +22,6 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from casework.models import Case, Role, User
 from permissions import audit
@@ -292,98 +289,6 @@ def iter_access_rows(
         if page.next_before is None:
             return
         before = page.next_before
-
-
-# --- Exports (CSV and XLSX), themselves audited --------------------------------------------------------------------
-
-
-def export_header() -> list[str]:
-    return [
-        _("Sequence"),
-        _("Time"),
-        _("Username"),
-        _("Role"),
-        _("Organisation"),
-        _("Action"),
-        _("Object type"),
-        _("Case"),
-        _("Fields"),
-        _("Purpose"),
-        _("Outcome"),
-        _("Break-glass"),
-    ]
-
-
-def export_values(row: AccessRow) -> list[object]:
-    return [
-        row.seq,
-        timezone.localtime(row.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
-        row.username,
-        row.role,
-        row.organisation,
-        row.action_label,
-        row.object_type,
-        row.case_reference,
-        ", ".join(row.fields),
-        row.purpose,
-        row.outcome_label,
-        _("yes") if row.break_glass else _("no"),
-    ]
-
-
-def _safe_cell(value: object) -> object:
-    """Spreadsheets run a cell starting with = + - @ as a formula; usernames and purposes are text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
-def rows_as_csv(rows: Iterator[AccessRow]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(export_header())
-    for row in rows:
-        writer.writerow([_safe_cell(value) for value in export_values(row)])
-    # A byte-order mark so that spreadsheet programs read the Czech letters as UTF-8.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def rows_as_xlsx(rows: Iterator[AccessRow]) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Accesses"))
-    sheet.append(export_header())
-    for row in rows:
-        sheet.append([_safe_cell(value) for value in export_values(row)])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-EXPORT_FORMATS = {
-    "csv": ("text/csv; charset=utf-8", rows_as_csv),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", rows_as_xlsx),
-}
-
-
-def record_export(user: User, *, fmt: str, case_id: uuid.UUID | None = None, actor_id: int | None = None) -> AuditEvent:
-    """Audit the export before any row is written (fail closed: ``AuditUnavailable`` means no file). A case's export
-    shows in the case's own timeline; a person's names them as the object."""
-    if case_id is not None:
-        object_type, object_id = "casework.case", str(case_id)
-    elif actor_id is not None:
-        object_type, object_id = "casework.user", str(actor_id)
-    else:
-        object_type, object_id = "permissions.auditevent", "oversight"
-    return audit.record_committed(
-        actor=user,
-        action=AuditAction.EXPORT,
-        object_type=object_type,
-        object_id=object_id,
-        fields=[],
-        purpose=f"access oversight export ({fmt})",
-        outcome=AuditOutcome.ALLOWED,
-        case_id=case_id,
-    )
 
 
 # --- The chain's verification --------------------------------------------------------------------------------------
