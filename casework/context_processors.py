@@ -41,12 +41,14 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ShellPage("report_create", _("File a report"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER})),
     # Local competence: the duty roster, transfers between ORPs, "is this child known" requests.
     ShellPage("competence", _("Competence"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})),
-    ShellPage("oversight", _("Oversight"), frozenset({Role.SUPERVISOR, Role.DPO})),
+    # Kontrola přístupů: who accessed what (not "Dohled", which reads as the court's § 13 measure).
+    ShellPage("oversight", _("Access oversight"), frozenset({Role.SUPERVISOR, Role.DPO})),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     ShellPage(
         "notification_list",
         _("Notifications"),
-        frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER}),
+        # The DPO too: access-anomaly flags are notified to them (issue 19); the administrator has nothing to learn.
+        frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER, Role.DPO}),
         placement="header",
     ),
 )

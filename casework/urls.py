@@ -7,6 +7,5 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("oversight/", views.oversight, name="oversight"),
     path("favicon.ico", views.favicon),
 ]

@@ -24,7 +24,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -173,8 +173,3 @@ def home(request: HttpRequest) -> HttpResponse:
     if not pages:
         raise PermissionDenied
     return redirect(pages[0].url_name)
-
-
-@shell_page("oversight")
-def oversight(request: HttpRequest) -> HttpResponse:
-    return render(request, "casework/oversight.html")

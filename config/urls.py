@@ -21,5 +21,6 @@ urlpatterns = [
     path("inbox/", include(workflows_urls.inbox_urlpatterns)),
     path("reports/", include(workflows_urls.report_urlpatterns)),
     path("competence/", include(workflows_urls.competence_urlpatterns)),
+    path("oversight/", include("casework.oversight_urls")),
     path("", include("casework.urls")),
 ]

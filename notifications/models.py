@@ -47,6 +47,7 @@ class Kind(models.TextChoices):
     TRANSFER_DECLINED = "transfer_declined", _("Case transfer declined")
     KNOWN_CHILD_ASKED = "known_child_asked", _("Another authority asks about a child")
     KNOWN_CHILD_ANSWERED = "known_child_answered", _("Another authority answered about a child")
+    ACCESS_ANOMALY = "access_anomaly", _("Access anomaly to review")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -78,10 +79,16 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.TRANSFER_DECLINED: _("The transfer of case %(reference)s was declined."),
     Kind.KNOWN_CHILD_ASKED: _("Another authority asks whether a child is known to you (%(reference)s)."),
     Kind.KNOWN_CHILD_ANSWERED: _("Another authority answered your question about a child (%(reference)s)."),
+    # One of NO_REFERENCE_KINDS: no case is named, whatever the row holds.
+    Kind.ACCESS_ANOMALY: _("An access anomaly was flagged for review."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
 URGENT_KINDS: frozenset[str] = frozenset({Kind.ESCALATION, Kind.URGENT_MEASURE})
+
+#: Kinds that never name a case (their text is the kind's label): an access-anomaly flag goes to supervisors and the
+#: DPO, who read what it is about on the flag's page (the DPO never opens a case).
+NO_REFERENCE_KINDS: frozenset[str] = frozenset({Kind.ACCESS_ANOMALY})
 
 #: Kinds whose case the recipient can no longer open: the list shows them without a link to the case.
 NO_CASE_LINK_KINDS: frozenset[str] = frozenset(

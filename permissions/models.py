@@ -95,6 +95,11 @@ class AuditEvent(models.Model):
             # "What did this user access".
             models.Index(fields=["actor", "occurred_at"], name="audit_actor_time_idx"),
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            # The oversight pages page newest first by key (seq) within a case or a person.
+            models.Index(fields=["case_id", "seq"], name="audit_case_seq_idx"),
+            models.Index(fields=["actor", "seq"], name="audit_actor_seq_idx"),
+            # The anomaly command scans a recent window.
+            models.Index(fields=["occurred_at"], name="audit_time_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_seq_positive"),
@@ -309,3 +314,116 @@ class Share(SealedModel):
     @classmethod
     def owner_filter(cls, owner_id: uuid.UUID) -> models.Q:
         return models.Q(case_id=owner_id)
+
+
+# --- Access oversight: verifications of the chain and anomaly flags -----------------------------------------------
+
+
+class VerificationTrigger(models.TextChoices):
+    SCHEDULED = "scheduled", _("scheduled")
+    ON_DEMAND = "on_demand", _("on demand")
+
+
+class AuditVerification(models.Model):
+    """The result of one run of ``verify_audit`` (scheduled, or from the oversight page's button).
+
+    Kept so the oversight page can show the last result without walking the chain on every visit. Not part of the
+    chain and not protected: it names a row by its ``seq``, never its content.
+    """
+
+    ran_at = models.DateTimeField(_("verified at"), default=timezone.now)
+    trigger = models.CharField(_("run"), max_length=16, choices=VerificationTrigger.choices)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("run by"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    rows = models.PositiveBigIntegerField(_("rows verified"))
+    intact = models.BooleanField(_("chain intact"))
+    broken_seq = models.PositiveBigIntegerField(_("first broken row"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain verification")
+        verbose_name_plural = _("audit chain verifications")
+        ordering = ["-ran_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"verification {self.pk} ({'intact' if self.intact else 'broken'})"
+
+
+class AnomalyRule(models.TextChoices):
+    """The documented rules of docs/adr/00XX-access-oversight.md; thresholds in ``settings.ACCESS_ANOMALY_RULES``."""
+
+    BREAK_GLASS = "break_glass", _("Reads through break-glass")
+    DENIED_BURST = "denied_burst", _("Burst of denied attempts")
+    OFF_HOURS = "off_hours", _("Reads outside working hours")
+    MANY_CASES = "many_cases", _("Many cases the person is not on")
+    ACCOUNT_CHANGED = "account_changed", _("Role or organisation changed")
+
+
+class AccessAnomaly(models.Model):
+    """One flag raised by ``manage.py flag_access_anomalies`` for a supervisor or the DPO to review.
+
+    ``key`` makes the command idempotent: the same finding always yields the same key. A flag points at audit rows
+    (``first_seq``..``last_seq``) and holds counts, never content; ``municipality`` says whose supervisors see it.
+    """
+
+    rule = models.CharField(_("rule"), max_length=16, choices=AnomalyRule.choices)
+    key = models.CharField(max_length=160, unique=True, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_anomalies",
+    )
+    actor_username = models.CharField(_("username"), max_length=150, blank=True)
+    municipality = models.ForeignKey(
+        "casework.Municipality",
+        verbose_name=_("authority"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    case_id = models.UUIDField(_("case"), null=True, blank=True)
+    first_seq = models.PositiveBigIntegerField(_("first audit row"))
+    last_seq = models.PositiveBigIntegerField(_("last audit row"))
+    first_at = models.DateTimeField(_("from"))
+    last_at = models.DateTimeField(_("until"))
+    event_count = models.PositiveIntegerField(_("events"))
+    created_at = models.DateTimeField(_("flagged at"), default=timezone.now)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    review_comment = models.TextField(_("review comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("access anomaly")
+        verbose_name_plural = _("access anomalies")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["municipality", "id"], name="anomaly_municipality_idx"),
+            models.Index(fields=["rule", "actor", "last_at"], name="anomaly_rule_actor_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rule__in=AnomalyRule.values), name="anomaly_rule_valid"),
+            models.CheckConstraint(condition=models.Q(last_seq__gte=models.F("first_seq")), name="anomaly_seq_order"),
+            models.CheckConstraint(
+                condition=models.Q(reviewed_at__isnull=True) | ~models.Q(review_comment=""),
+                name="anomaly_review_has_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"anomaly {self.pk} ({self.rule})"
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewed_at is not None

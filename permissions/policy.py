@@ -631,3 +631,29 @@ def may_see_transfer_stub(user: User, from_municipality_id: int) -> bool:
     """After a transfer the old authority keeps a read-only stub — the old and new reference, where and when — and
     nothing of the file's content: its staff lose the case itself with ``relationship_to_case`` (another authority)."""
     return Subject.from_user(user).works_for(from_municipality_id)
+
+
+# --- Access oversight (supervisors of the authority and the DPO; never case content) -------------------------------
+
+
+def is_data_protection_officer(subject: Subject) -> bool:
+    return subject.active and subject.role == Role.DPO
+
+
+def may_oversee_access(subject: Subject) -> bool:
+    """The access oversight pages (*Kontrola přístupů*) exist for supervisors and the DPO only. They show the audit
+    chain (who, when, which field names, why, with what outcome) and case references — never case content."""
+    return subject.is_supervisor or is_data_protection_officer(subject)
+
+
+def may_oversee_authority(subject: Subject, municipality_id: int | None) -> bool:
+    """Whose accesses a person may examine: the DPO every authority's, a supervisor their own authority's only.
+    An event or a person belonging to no authority is the DPO's alone."""
+    if is_data_protection_officer(subject):
+        return True
+    return municipality_id is not None and subject.supervises(municipality_id)
+
+
+def may_review_anomaly(subject: Subject, *, municipality_id: int | None, actor_id: int | None) -> bool:
+    """Marking an access anomaly reviewed: anyone who oversees its authority, except the person it is about."""
+    return may_oversee_authority(subject, municipality_id) and (actor_id is None or subject.user_id != actor_id)

@@ -22,11 +22,11 @@ MENU = {
         ["Inbox", "Cases", "Children", "File a report", "Competence"],
     ),
     Role.SUPERVISOR: (
-        ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost", "Dohled"],
-        ["Inbox", "Cases", "Children", "File a report", "Competence", "Oversight"],
+        ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost", "Kontrola přístupů"],
+        ["Inbox", "Cases", "Children", "File a report", "Competence", "Access oversight"],
     ),
     Role.PARTNER: (["Úkoly", "Případy", "Podat oznámení"], ["Inbox", "Cases", "File a report"]),
-    Role.DPO: (["Dohled"], ["Oversight"]),
+    Role.DPO: (["Kontrola přístupů"], ["Access oversight"]),
 }
 BLOCKING_IMPACTS = {"serious", "critical"}
 

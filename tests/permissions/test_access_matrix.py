@@ -111,6 +111,17 @@ _LEAD: dict[str, tuple[int | None, ...]] = {
     "dpo": (NA, N, N, N, N),
     "administrator": (NA, N, N, N, N),
 }
+_OVERSIGHT: dict[str, tuple[int | None, ...]] = {
+    # Access oversight (the audit of a case, never its content): supervisors of the case's authority and the DPO;
+    # every other role has no oversight page at all (403, the shell's rule), another authority's case is not found.
+    "supervisor": (OK, OK, OK, OK, N),
+    "ospod_worker": (F, F, F, F, F),
+    "school": (NA, F, F, F, F),
+    "health": (NA, F, F, F, F),
+    "service": (NA, F, F, F, F),
+    "dpo": (NA, OK, OK, OK, OK),
+    "administrator": (NA, F, F, F, F),
+}
 _MANAGE_REDIRECT: dict[str, tuple[int | None, ...]] = {
     role: tuple(R if status == OK else status for status in row) for role, row in _MANAGE.items()
 }
@@ -156,6 +167,9 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "draft_minutes": _READ,
     "draft_plan_version": _READ,
     "case_plan_acquaintance": _MANAGE_REDIRECT,
+    # Who accessed the case: its timeline from the audit chain and its CSV export (the export is itself audited).
+    "oversight_case": _OVERSIGHT,
+    "oversight_case_export": _OVERSIGHT,
 }
 
 _ALL = frozenset(NOTE_PARTS)

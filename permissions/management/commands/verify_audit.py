@@ -16,7 +16,13 @@ from django.db.models import Subquery, Value
 from django.db.models.functions import Coalesce
 
 from permissions.audit import compute_row_hash, hmac_key
-from permissions.models import CHAIN_HEAD_PK, GENESIS_HASH, AuditChainHead, AuditEvent
+from permissions.models import (
+    CHAIN_HEAD_PK,
+    GENESIS_HASH,
+    AuditChainHead,
+    AuditEvent,
+    AuditVerification,
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,19 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
     if stray is not None:
         return ChainReport(rows, ChainBreak(stray.seq, stray.id, "row beyond the chain head (appended around it)"))
     return ChainReport(rows, None)
+
+
+def store_report(report: ChainReport, *, trigger: str, run_by: Any = None) -> AuditVerification:
+    """Keep a run's result for the oversight page (its last scheduled result, or the one its button asked for)."""
+    broken = report.first_break
+    return AuditVerification.objects.create(
+        trigger=trigger,
+        run_by=run_by,
+        rows=report.rows,
+        intact=broken is None,
+        broken_seq=broken.seq if broken else None,
+        reason=broken.reason[:200] if broken else "",
+    )
 
 
 class Command(BaseCommand):

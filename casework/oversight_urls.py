@@ -1,0 +1,17 @@
+"""Access oversight (*Kontrola přístupů*) for supervisors and the DPO: ``/oversight/``."""
+
+from django.urls import path
+
+from casework import oversight_views as views
+
+urlpatterns = [
+    path("", views.oversight_index, name="oversight"),
+    path("export/", views.oversight_export, name="oversight_export"),
+    path("verify/", views.oversight_verify, name="oversight_verify"),
+    path("cases/<uuid:case_id>/", views.oversight_case, name="oversight_case"),
+    path("cases/<uuid:case_id>/export/", views.oversight_case_export, name="oversight_case_export"),
+    path("users/<int:user_id>/", views.oversight_person, name="oversight_person"),
+    path("users/<int:user_id>/export/", views.oversight_person_export, name="oversight_person_export"),
+    path("anomalies/", views.anomaly_list, name="oversight_anomalies"),
+    path("anomalies/<int:anomaly_id>/review/", views.anomaly_review_view, name="oversight_anomaly_review"),
+]
