@@ -135,6 +135,7 @@ def test_the_teachers_input_and_the_assessment_are_read_back_on_the_case_file_an
         _assert_no_violations(supervisor, "plan approval", found)
         supervisor.get_by_role("button", name="Převzít úkol").click()
         supervisor.get_by_label("Schválit", exact=True).check()
+        supervisor.locator("input[name=confirm]").check()  # approval is irreversible: it asks to confirm
         supervisor.get_by_role("button", name="Zaznamenat rozhodnutí").click()
         expect(supervisor.get_by_role("status")).to_contain_text(CASE)
 

@@ -47,6 +47,7 @@ def test_a_report_without_a_birth_number_becomes_a_case_and_the_number_is_added_
         teacher.locator("#id_child_given_name").fill(CHILD_GIVEN)
         teacher.locator("#id_child_family_name").fill(CHILD_FAMILY)
         teacher.locator("#id_child_date_of_birth").fill(CHILD_BORN.isoformat())
+        teacher.locator("#id_residence_municipality").fill("Olomouc")  # the child lives there: Olomouc is competent
         teacher.locator("#id_facts").fill(FACTS)
         teacher.get_by_role("button", name="Podat oznámení").click()
         receipt = teacher.get_by_role("status").filter(has_text="pod číslem")

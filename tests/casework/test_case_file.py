@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from casework.models import (
     Assessment,
@@ -221,7 +221,8 @@ def test_the_coordinator_reads_the_whole_file(full_file: Case, coordinator: User
     assert conference.minutes == MINUTES
     assert [d.text for d in conference.decisions] == [DECISION]
     assert [a.what for a in view.plan.actions] == [f"{ACTION} 0"]  # type: ignore[union-attr]
-    labels = [str(e.label) for e in view.timeline.rows]  # type: ignore[union-attr]
+    with translation.override("en"):
+        labels = [str(e.label) for e in view.timeline.rows]  # type: ignore[union-attr]
     assert "The case was opened" in labels
     assert "A note was written" in labels
     assert view.tasks is not None

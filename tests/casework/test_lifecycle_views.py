@@ -324,7 +324,10 @@ def test_the_labels_say_petition_not_measure(case: Case, coordinator: User) -> N
     """§ 16: the authority files a petition (návrh), the court orders the measure; the page lists petitions filed."""
     from notifications.models import Kind as NotificationKind
 
-    assert str(NotificationKind.URGENT_MEASURE.label) == "Petition for a preliminary measure (§ 16)"
-    assert str(PetitionKind.URGENT.label).startswith("§ 16 petition for a preliminary measure")
+    with translation.override("en"):
+        assert str(NotificationKind.URGENT_MEASURE.label) == "Petition for a preliminary measure (§ 16)"
+        assert str(PetitionKind.URGENT.label).startswith("§ 16 petition for a preliminary measure")
+    with translation.override("cs"):
+        assert str(NotificationKind.URGENT_MEASURE.label) == "Návrh na předběžné opatření (§ 16)"
     page = _html(_client(coordinator).get(_url("case_petition", case)))
     assert cs("Petitions filed with the court") in page
