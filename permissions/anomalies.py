@@ -6,7 +6,7 @@ the same rows finds the same keys and creates nothing (idempotent). New flags no
 authority and every DPO — the notification carries the kind and the flag's id, nothing else.
 
 The rules and their settings (``settings.ACCESS_ANOMALY_RULES``, merged over :data:`DEFAULT_RULES`) are documented in
-docs/adr/00XX-access-oversight.md. A flag holds counts and audit row numbers, never content.
+docs/adr/0017-access-oversight.md. A flag holds counts and audit row numbers, never content.
 """
 
 from __future__ import annotations

@@ -351,7 +351,7 @@ class AuditVerification(models.Model):
 
 
 class AnomalyRule(models.TextChoices):
-    """The documented rules of docs/adr/00XX-access-oversight.md; thresholds in ``settings.ACCESS_ANOMALY_RULES``."""
+    """The documented rules of docs/adr/0017-access-oversight.md; thresholds in ``settings.ACCESS_ANOMALY_RULES``."""
 
     BREAK_GLASS = "break_glass", _("Reads through break-glass")
     DENIED_BURST = "denied_burst", _("Burst of denied attempts")

@@ -4,7 +4,7 @@ Everything here reads audit rows — who, their role and organisation at the tim
 purpose and the outcome — and case reference numbers. Nothing decrypts, nothing goes through the gate: these pages
 show no case content by construction (audit rows hold no values, ``permissions.audit``). Who may look at which rows
 is :func:`permissions.policy.may_oversee_authority`: a supervisor sees their own authority's cases and people, the
-DPO everyone's. See docs/adr/00XX-access-oversight.md.
+DPO everyone's. See docs/adr/0017-access-oversight.md.
 
 Lists page newest first by the chain's key (``seq``): a page is one query for the rows and one for the case
 references on it, whatever the size of the chain. The exports are in :mod:`permissions.oversight_export`.

@@ -267,13 +267,13 @@ PERIODIC_COMMANDS: list[tuple[str, int]] = [
     ("notifications_email", 60),
     ("check_deadlines", 60),
     # Access oversight: the chain's verification (its last result is shown on the oversight page) and the anomaly
-    # rules (docs/adr/00XX-access-oversight.md).
+    # rules (docs/adr/0017-access-oversight.md).
     ("verify_audit_periodic", 3600),
     ("flag_access_anomalies", 300),
 ]
 
 # The access-anomaly rules; each key overrides the default of permissions.anomalies.DEFAULT_RULES (documented in
-# docs/adr/00XX-access-oversight.md), e.g. {"denied_burst": {"denials": 3}, "off_hours": {"start": "06:30"}}.
+# docs/adr/0017-access-oversight.md), e.g. {"denied_burst": {"denials": 3}, "off_hours": {"start": "06:30"}}.
 ACCESS_ANOMALY_RULES: dict[str, dict[str, object]] = env.json("ACCESS_ANOMALY_RULES", default={})
 
 # --- Notifications (DESIGN invariant 7) ----------------------------------------------------------------------------

@@ -243,7 +243,7 @@ def test_approval_queue_then_review_then_next_version(
     assert deadline.kind == DeadlineKind.REVIEW
     assert deadline.due_at == working_deadline(datetime.date(2027, 3, 1))
 
-    # The review re-assesses first (docs/adr/00XX-review-reassessment-and-kept-apart.md): here "no change", with a
+    # The review re-assesses first (docs/adr/0015-review-reassessment-and-kept-apart.md): here "no change", with a
     # reason.
     tasks.task_complete(task=review, user=coordinator, work=lambda: None, purpose="review plan")
     assert plan_services.plan_in_work(case) is None

@@ -1,4 +1,4 @@
-"""A review re-assesses before the next plan (DOMAIN.md, step 9; docs/adr/00XX-review-reassessment-and-kept-apart.md):
+"""A review re-assesses before the next plan (DOMAIN.md, step 9; docs/adr/0015-review-reassessment-and-kept-apart.md):
 the review opens ``request_inputs`` again (whom to ask is the coordinator's choice, possibly nobody), the inputs of
 that round only reach the re-assessment, and the re-assessment adds a version — revised, or "no change" with its
 reason — before the next draft of the plan. Older versions are never touched.

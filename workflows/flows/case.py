@@ -38,7 +38,7 @@
   ``request_inputs``), after which the next version of the plan starts.
 
 Running processes: no node was renamed or removed when the re-assessment came
-(docs/adr/00XX-review-reassessment-and-kept-apart.md); a review task still open completes into ``request_inputs``,
+(docs/adr/0015-review-reassessment-and-kept-apart.md); a review task still open completes into ``request_inputs``,
 a process past it runs on as before.
 
 The case leaves this flow only by closing: ``ClosureFlow`` (below) approves a proposal, the case closes, and this

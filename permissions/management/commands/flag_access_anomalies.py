@@ -2,7 +2,7 @@
 
 Idempotent: a finding that was flagged before (same key) is not flagged again, so running it twice, or on a schedule
 whose look-back windows overlap, creates each flag once. Scheduled in ``settings.PERIODIC_COMMANDS``. The rules:
-:mod:`permissions.anomalies` and docs/adr/00XX-access-oversight.md.
+:mod:`permissions.anomalies` and docs/adr/0017-access-oversight.md.
 """
 
 from __future__ import annotations
