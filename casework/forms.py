@@ -31,6 +31,24 @@ class BirthNumberSearchForm(forms.Form):
     )
 
 
+def other_identifiers_field() -> forms.CharField:
+    """What identifies a child without a birth number (sealed like the rest of the identity)."""
+    return forms.CharField(
+        label=_("Other identifiers"),
+        max_length=OTHER_IDENTIFIERS_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. a foreign identifier or passport number, or a description."),
+    )
+
+
+def child_address_field() -> forms.CharField:
+    """The child's address: optional (an unaccompanied child may have none)."""
+    return forms.CharField(
+        label=_("Address"), max_length=ADDRESS_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class ChildRegistrationForm(forms.Form):
     """A child is registered with a birth number — or without one (a newborn, a foreign or unaccompanied child, a
     number nobody knows yet): then the date of birth, exact or estimated, and other identifiers. The service checks
@@ -55,16 +73,8 @@ class ChildRegistrationForm(forms.Form):
         help_text=_("9 or 10 digits, optionally with a slash after the sixth. Leave empty if unknown: add it later."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
-    other_identifiers = forms.CharField(
-        label=_("Other identifiers"),
-        max_length=OTHER_IDENTIFIERS_MAX,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("E.g. a foreign identifier or passport number, or a description."),
-    )
-    address = forms.CharField(
-        label=_("Address"), max_length=ADDRESS_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    other_identifiers = other_identifiers_field()
+    address = child_address_field()
 
     def apply_service_errors(self, error: ValidationError) -> dict[str, list[str]]:
         """Attach the service's field errors to this form; return the ones that belong to other forms."""

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework import plausibility
 from casework.case_forms import CaseForm, DateInput, PersonChoiceField, authority_staff, kept_apart_field
+from casework.forms import child_address_field, other_identifiers_field
 from casework.models import (
     OTHER_SECTOR_NOTIFIER_KINDS,
     Conference,
@@ -31,7 +32,7 @@ from casework.models import (
 )
 from casework.services import ChildIdentity, ReportDetails
 from casework.services.assessments import ASSESSMENT_FIELD_MAX, INPUT_MAX, InputRequest
-from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX, OTHER_IDENTIFIERS_MAX
+from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX
 from casework.services.plan_actions import ACTION_TEXT_MAX, ACTIONS_MAX, ACTIONS_PREFIX, ActionInput
 from casework.services.plans import PLAN_TEXT_MAX
 from casework.services.reports import FACTS_MAX, FORWARDED_TO_MAX, NOTIFIER_NAME_MAX
@@ -251,16 +252,8 @@ class TriageForm(CaseForm):
         widget=_NUMBER_WIDGET,
         help_text=_("If known. A child without one is registered by name and date of birth; add it later."),
     )
-    other_identifiers = forms.CharField(
-        label=_("Other identifiers"),
-        max_length=OTHER_IDENTIFIERS_MAX,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("E.g. a foreign identifier or passport number, or a description."),
-    )
-    address = forms.CharField(
-        label=_("Address"), max_length=ADDRESS_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    other_identifiers = other_identifiers_field()
+    address = child_address_field()
     same_as = forms.TypedChoiceField(
         label=_("The same child as a registered one"),
         choices=[("", "—")],

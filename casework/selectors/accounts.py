@@ -11,7 +11,7 @@ from django.conf import settings
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casework.models import Municipality, Role, User
+from casework.models import Municipality, Role, Sector, User
 from permissions.policy import second_factor_required as _policy_required
 
 
@@ -57,3 +57,15 @@ def second_factor_state(user: User) -> SecondFactorState:
 
 def recovery_device_of(user: User) -> StaticDevice | None:
     return StaticDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def supervisor_ids(municipality_id: int) -> list[int]:
+    """The active supervisors of an authority: they triage its reports."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            role=Role.SUPERVISOR,
+            organisation__sector=Sector.OSPOD,
+            organisation__municipality_id=municipality_id,
+        ).values_list("pk", flat=True)
+    )

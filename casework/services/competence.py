@@ -38,6 +38,7 @@ from casework.models import (
     TransferStatus,
     User,
 )
+from casework.selectors.accounts import supervisor_ids
 from casework.selectors.children import birth_number_index
 from casework.services.cases import registry_last_number
 from casework.services.validation import add_error as _add
@@ -250,7 +251,7 @@ def known_child_request_create(*, report: Report, birth_number: str, by: User) -
             by, None, "casework.knownchildrequest", request.pk, ["child", "report"], "ask about known child"
         )
         notify_many(
-            recipient_ids=_supervisor_ids(child.municipality_id),
+            recipient_ids=supervisor_ids(child.municipality_id),
             kind=NotificationKind.KNOWN_CHILD_ASKED,
             case_reference=report.reference,
             object_type="casework.knownchildrequest",
@@ -289,17 +290,6 @@ def known_child_request_answer(*, request: KnownChildRequest, answer: str, by: U
     return locked
 
 
-def _supervisor_ids(municipality_id: int) -> list[int]:
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role=Role.SUPERVISOR,
-            organisation__sector=Sector.OSPOD,
-            organisation__municipality_id=municipality_id,
-        ).values_list("pk", flat=True)
-    )
-
-
 # --- Transfer of a file to another ORP (the child moved) -------------------------------------------------------------
 
 
@@ -314,7 +304,7 @@ def case_transfer_propose(*, case: Case, to_municipality: Municipality | None, b
         _add(errors, "to_municipality", _("Choose the authority the file moves to."))
     elif to_municipality.pk == case.municipality_id:
         _add(errors, "to_municipality", _("The file is already with this authority."))
-    elif not _supervisor_ids(to_municipality.pk):
+    elif not supervisor_ids(to_municipality.pk):
         _add(
             errors,
             "to_municipality",
@@ -337,7 +327,7 @@ def case_transfer_propose(*, case: Case, to_municipality: Municipality | None, b
         )
         audit.record_write(by, case.pk, "casework.casetransfer", transfer.pk, ["to_municipality"], "propose transfer")
         notify_many(
-            recipient_ids=_supervisor_ids(to_municipality.pk),
+            recipient_ids=supervisor_ids(to_municipality.pk),
             kind=NotificationKind.TRANSFER_PROPOSED,
             case_reference=case.reference,
             object_type="casework.casetransfer",
@@ -453,7 +443,7 @@ def case_transfer_accept(*, transfer: CaseTransfer, new_coordinator: User | None
         audit.record_write(by, case.pk, "casework.casetransfer", locked_transfer.pk, ["status"], "accept transfer")
         old_side = sorted(
             {previous_coordinator_id, locked_transfer.proposed_by_id}
-            | set(_supervisor_ids(locked_transfer.from_municipality_id))
+            | set(supervisor_ids(locked_transfer.from_municipality_id))
         )
         notify_many(
             recipient_ids=old_side,

@@ -35,8 +35,8 @@ from casework.models import (
     User,
 )
 from casework.sealing import seal_values
+from casework.selectors.accounts import supervisor_ids
 from casework.services import cases as case_services
-from casework.services.reports import supervisor_ids
 from casework.services.validation import clean_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many

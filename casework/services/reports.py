@@ -41,13 +41,12 @@ from casework.models import (
     ReportCloseReason,
     ReportStatus,
     ResidenceMunicipality,
-    Role,
-    Sector,
     UrgencyHint,
     User,
 )
 from casework.sealing import seal_values
 from casework.selectors import child_find_by_birth_number
+from casework.selectors.accounts import supervisor_ids
 from casework.selectors.cases import open_case_of_child
 from casework.services.cases import case_open
 from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX, child_create
@@ -215,18 +214,6 @@ def _next_number(municipality: Municipality, year: int) -> int:
     Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
     last = Report.objects.filter(municipality=municipality, year=year).aggregate(last=Max("number"))["last"]
     return (last or 0) + 1
-
-
-def supervisor_ids(municipality_id: int) -> list[int]:
-    """The active supervisors of an authority: they triage its reports."""
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role=Role.SUPERVISOR,
-            organisation__sector=Sector.OSPOD,
-            organisation__municipality_id=municipality_id,
-        ).values_list("pk", flat=True)
-    )
 
 
 def _report_checked(

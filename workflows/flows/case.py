@@ -76,9 +76,9 @@ from casework.models import (
     TeamMembership,
     User,
 )
+from casework.selectors.accounts import supervisor_ids
 from casework.services.assessments import assessment_input_withdraw
 from casework.services.plans import plan_draft_start, plan_in_work
-from casework.services.reports import supervisor_ids
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions.access import load_case_access

@@ -24,7 +24,7 @@ from casework.models import (
     ClosureStatus,
     User,
 )
-from casework.services.reports import supervisor_ids
+from casework.selectors.accounts import supervisor_ids
 from permissions.policy import Subject, may_decide_closure
 from workflows.deadlines import working_deadline
 from workflows.flows.common import APPROVAL_TIME, cancel_process
