@@ -15,6 +15,8 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from config.csp import inline_style_source
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = BASE_DIR / "var"
 
@@ -216,13 +218,14 @@ OTP_RECOVERY_CODES = 10
 DEMO_OTP_DEVICES = env.bool("DEMO_OTP_DEVICES", default=True)
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): scripts and styles only from our own static files — no inline script, no
-# event-handler attributes. The one inline <style> (viewflow's SVG flow chart) carries the request's nonce.
+# event-handler attributes. The one inline <style> (viewflow's SVG flow chart) carries the request's nonce; the error
+# pages' own <style> (templates/standalone.html, rendered without a request) is allowed by its hash (config/csp.py).
 # connect-src 'self' covers the page's own ws:/wss: origin (CSP level 3).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE, inline_style_source(BASE_DIR / "templates" / "standalone.html")],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from pathlib import Path
 
@@ -28,6 +30,17 @@ def test_pages_carry_a_policy_without_inline_script(client: Client) -> None:
     assert policy["object-src"] == ["'none'"]
     assert policy["frame-ancestors"] == ["'none'"]
     assert "'unsafe-inline'" not in policy["style-src"]
+
+
+def test_the_error_pages_style_is_allowed_by_its_hash() -> None:
+    # The CSRF-failure and 500 pages stand alone (templates/standalone.html): their <style> has no nonce, so the policy
+    # must name its hash, computed here from what the browser receives, or the browser draws an unstyled error page.
+    response = Client(enforce_csrf_checks=True).post(reverse("login"), {"username": "a", "password": "b"})
+    assert response.status_code == 403
+    style = re.search(r"<style>(.*?)</style>", response.content.decode(), re.DOTALL)
+    assert style is not None
+    digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in _directives(response["Content-Security-Policy"])["style-src"]
 
 
 def test_logged_in_responses_are_not_stored(client: Client, teacher: User) -> None:
