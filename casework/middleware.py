@@ -136,12 +136,24 @@ class KeepWorkAfterSessionEndMiddleware:
         self, request: HttpRequest, view_func: Callable[..., HttpResponse], view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
         from casework.form_views import set_kept_work_cookie
-        from casework.services.drafts import KEEP_FIELD, form_fields, kept_work_store
+        from casework.services.drafts import KEEP_FIELD, KeptWorkRefused, form_fields, kept_work_store
 
         if request.method != "POST" or request.user.is_authenticated or KEEP_FIELD not in request.POST:
             return None
         path = request.get_full_path()
-        cookie = kept_work_store(path=path, fields=form_fields(request.POST))
+        try:
+            cookie = kept_work_store(
+                path=path, fields=form_fields(request.POST), address=request.META.get("REMOTE_ADDR")
+            )
+        except KeptWorkRefused:
+            messages.warning(
+                request,
+                translation.gettext(
+                    "Your session had ended and what you wrote could not be kept this time. Log in again and go back"
+                    " with the browser's Back button: the text may still be in the form."
+                ),
+            )
+            return redirect_to_login(path)
         messages.info(
             request,
             translation.gettext("Your session had ended. Log in again: what you wrote is kept and comes back."),

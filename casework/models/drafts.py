@@ -77,11 +77,17 @@ class KeptWork(models.Model):
     )
     envelope = models.BinaryField()
     expires_at = models.DateTimeField()
+    #: For work kept without a logged-in user: a keyed hash of the client's address (never the address), so that one
+    #: address cannot fill the table (``casework.services.drafts.KEPT_WORK_PER_ADDRESS``). Empty when the user is known.
+    source = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("kept form")
         verbose_name_plural = _("kept forms")
-        indexes = [models.Index(fields=["expires_at"], name="kept_work_expiry")]
+        indexes = [
+            models.Index(fields=["expires_at"], name="kept_work_expiry"),
+            models.Index(fields=["source", "expires_at"], name="kept_work_source"),
+        ]
 
     def __str__(self) -> str:
         return f"kept work {self.pk}"

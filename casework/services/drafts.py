@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from casework.crypto.browser import new_browser_secret, open_from_browser, parse_browser_secret, seal_for_browser
@@ -31,6 +32,10 @@ _SKIPPED = {"csrfmiddlewaretoken", KEEP_FIELD, "submit", "save", "import_confere
 #: The cookie with the token and the key of kept work, and how long the work is kept.
 KEPT_WORK_COOKIE = "kept_work"
 KEPT_WORK_MINUTES = 30
+#: How many forms posted after an ended session one client address may have kept at a time, and how many such forms
+#: the whole installation keeps at most: an anonymous POST (with a CSRF token anyone can get) must not fill the table.
+KEPT_WORK_PER_ADDRESS = 20
+KEPT_WORK_ANONYMOUS_TOTAL = 2_000
 #: A draft or kept form larger than this is refused (a plan of many actions stays well below).
 DRAFT_MAX_CHARS = 300_000
 
@@ -89,18 +94,36 @@ def draft_discard(*, user: User, kind: str, object_id: str | uuid.UUID | int) ->
     return int(deleted)
 
 
-def kept_work_store(*, path: str, fields: FormFields, user: User | None = None) -> str:
+class KeptWorkRefused(Exception):
+    """Too much work is already kept for this client address (or for all anonymous clients); nothing was stored."""
+
+
+def address_source(address: str | None) -> str:
+    """A keyed hash of a client address: rows can be counted per address without storing the address."""
+    return salted_hmac("casework.kept-work.source", address or "unknown", algorithm="sha256").hexdigest()
+
+
+def kept_work_store(*, path: str, fields: FormFields, user: User | None = None, address: str | None = None) -> str:
     """Seal a posted form under a fresh browser-held key; return the cookie value (token and key).
 
     ``user`` is set when known (a language switch): only they get it back. After an ended session it is ``None``
-    and the work returns to the next login in the same browser (which holds the key), on the same page only.
+    and the work returns to the next login in the same browser (which holds the key), on the same page only; then
+    ``address`` (the client's) limits how much one address may have kept (:class:`KeptWorkRefused` beyond it).
     """
     text = _encoded(fields)
     cookie, token_hash, key = new_browser_secret()
     row_id = uuid.uuid4()
     now = timezone.now()
+    source = "" if user is not None else address_source(address)
     with transaction.atomic():
         KeptWork.objects.filter(expires_at__lt=now).delete()
+        if user is None:
+            anonymous = KeptWork.objects.filter(user__isnull=True)
+            if (
+                anonymous.filter(source=source)[:KEPT_WORK_PER_ADDRESS].count() >= KEPT_WORK_PER_ADDRESS
+                or anonymous[:KEPT_WORK_ANONYMOUS_TOTAL].count() >= KEPT_WORK_ANONYMOUS_TOTAL
+            ):
+                raise KeptWorkRefused
         KeptWork.objects.create(
             id=row_id,
             token_hash=token_hash,
@@ -108,6 +131,7 @@ def kept_work_store(*, path: str, fields: FormFields, user: User | None = None) 
             user=user,
             envelope=seal_for_browser(text, key=key, row_id=row_id),
             expires_at=now + datetime.timedelta(minutes=KEPT_WORK_MINUTES),
+            source=source,
         )
     return cookie
 

@@ -8,11 +8,13 @@ Every name and text is fictional.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
 from casework.models import (
@@ -28,7 +30,7 @@ from casework.models import (
     TeamMembership,
     User,
 )
-from casework.services import conference_decision_add
+from casework.services import conference_decision_add, drafts
 from casework.services import plans as plan_services
 from casework.services.drafts import KEEP_FIELD, KEPT_WORK_COOKIE
 from permissions.models import AuditEvent
@@ -276,6 +278,35 @@ def test_kept_work_is_useless_without_the_browsers_key(case: Any, coordinator: U
 def test_an_anonymous_post_without_the_marker_is_not_kept(case: Any) -> None:
     Client().post(reverse("case_note_add", args=[case.pk]), {"text": NOTE_TEXT})
     assert not KeptWork.objects.exists()
+
+
+def test_one_address_cannot_fill_the_table_with_anonymous_kept_work(case: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(drafts, "KEPT_WORK_PER_ADDRESS", 2)
+    url = reverse("case_note_add", args=[case.pk])
+    flooder = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(2):
+        assert KEPT_WORK_COOKIE in flooder.post(url, {"text": NOTE_TEXT, KEEP_FIELD: "1"}).cookies
+    refused = flooder.post(url, {"text": NOTE_TEXT, KEEP_FIELD: "1"}, follow=True)
+    assert KEPT_WORK_COOKIE not in refused.cookies
+    assert refused.redirect_chain[0][0].startswith(reverse("login"))
+    assert KeptWork.objects.count() == 2
+    # Another address still has its work kept; no row holds an address in the clear.
+    assert (
+        KEPT_WORK_COOKIE in Client(REMOTE_ADDR="198.51.100.4").post(url, {"text": NOTE_TEXT, KEEP_FIELD: "1"}).cookies
+    )
+    assert KeptWork.objects.count() == 3
+    assert not KeptWork.objects.filter(source__contains="203.0.113").exists()
+    # The work of the first two expires, and the address may keep work again.
+    KeptWork.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert KEPT_WORK_COOKIE in flooder.post(url, {"text": NOTE_TEXT, KEEP_FIELD: "1"}).cookies
+
+
+def test_installation_wide_cap_on_anonymous_kept_work(case: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(drafts, "KEPT_WORK_ANONYMOUS_TOTAL", 1)
+    url = reverse("case_note_add", args=[case.pk])
+    Client(REMOTE_ADDR="203.0.113.10").post(url, {"text": NOTE_TEXT, KEEP_FIELD: "1"})
+    Client(REMOTE_ADDR="203.0.113.11").post(url, {"text": NOTE_TEXT, KEEP_FIELD: "1"})
+    assert KeptWork.objects.count() == 1
 
 
 def test_work_kept_before_a_language_switch_returns_to_the_same_user_only(
