@@ -50,7 +50,7 @@ from casework.selectors.accounts import supervisor_ids
 from casework.selectors.cases import open_case_of_child
 from casework.services.cases import case_open
 from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX, child_create
-from casework.services.competence import child_registered_elsewhere, report_competence
+from casework.services.competence import Competence, child_registered_elsewhere, report_competence
 from casework.services.validation import add_error as _add
 from casework.services.validation import clean_text
 from notifications.models import Kind as NotificationKind
@@ -235,10 +235,26 @@ def _report_checked(
     return channel, kind, name, contact, received, sealed, facts, hints
 
 
+def _competence_checked(errors: dict[str, list[str]], filed_by: User, details: ReportDetails) -> Competence | None:
+    """Which authority receives the report (§ 61), adding the place fields' messages to ``errors``."""
+    organisation = filed_by.organisation
+    assert organisation is not None
+    return report_competence(
+        errors,
+        filer_municipality=organisation.municipality,
+        residence=details.residence_municipality,
+        found_elsewhere=details.found_elsewhere,
+        found_place=details.found_municipality,
+        residence_required=False,
+    )
+
+
 def report_check(*, filed_by: User, details: ReportDetails) -> dict[str, list[str]]:
     """The field errors ``report_file`` would raise for ``details``, without writing anything: the form asks for
-    them when some of its own fields did not parse, so the person sees every problem at once."""
+    them when some of its own fields did not parse, so the person sees every problem at once (the place fields'
+    competence messages included)."""
     errors: dict[str, list[str]] = {}
+    _competence_checked(errors, filed_by, details)
     _report_checked(errors, filed_by, details, timezone.now())
     return errors
 
@@ -257,18 +273,9 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
     """
     if not may_file_report(filed_by):
         raise report_filing_refused(filed_by)
-    organisation = filed_by.organisation
-    assert organisation is not None
     now = timezone.now()
     errors: dict[str, list[str]] = {}
-    competence = report_competence(
-        errors,
-        filer_municipality=organisation.municipality,
-        residence=details.residence_municipality,
-        found_elsewhere=details.found_elsewhere,
-        found_place=details.found_municipality,
-        residence_required=False,
-    )
+    competence = _competence_checked(errors, filed_by, details)
     channel, kind, name, contact, received, sealed, facts, hints = _report_checked(errors, filed_by, details, now)
     if errors:
         raise ValidationError(errors)

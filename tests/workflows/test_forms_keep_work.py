@@ -80,6 +80,15 @@ def test_the_report_form_shows_a_bad_date_with_the_missing_name_and_facts_at_onc
     assert {"child_date_of_birth", "child_given_name", "facts", "child_birth_number"} <= set(errors)
 
 
+def test_the_report_form_shows_an_unknown_residence_together_with_a_bad_date(teacher: User) -> None:
+    response = client_for(teacher).post(
+        reverse("report_create"),
+        form_data(child_date_of_birth="2015-13-45", residence_municipality="Obec, která neexistuje 7304"),
+    )
+    assert response.status_code == 200
+    assert {"child_date_of_birth", "residence_municipality"} <= set(response.context["form"].errors)
+
+
 def test_triage_reports_a_bad_birth_number_checksum_together_with_a_missing_name(
     teacher: User, supervisor: User, coordinator: User
 ) -> None:
