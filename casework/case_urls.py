@@ -27,6 +27,24 @@ urlpatterns = [
     path("<uuid:case_id>/petition/", case_views.case_petition, name="case_petition"),
     # § 55(2): what is kept apart from file inspection (casework.case_views.kept_apart).
     path("<uuid:case_id>/kept-apart/", case_views.case_kept_apart, name="case_kept_apart"),
+    # § 55 file inspection: prepared by the lead, approved by another supervisor (casework.case_views.inspections).
+    path("<uuid:case_id>/inspections/", case_views.case_inspections, name="case_inspections"),
+    path("<uuid:case_id>/inspections/<uuid:inspection_id>/", case_views.case_inspection, name="case_inspection"),
+    path(
+        "<uuid:case_id>/inspections/<uuid:inspection_id>/decide/",
+        case_views.case_inspection_decide,
+        name="case_inspection_decide",
+    ),
+    path(
+        "<uuid:case_id>/inspections/<uuid:inspection_id>/record/",
+        case_views.case_inspection_record,
+        name="case_inspection_record",
+    ),
+    path(
+        "<uuid:case_id>/inspections/<uuid:inspection_id>/pdf/",
+        case_views.case_inspection_pdf,
+        name="case_inspection_pdf",
+    ),
     # The protection plan (IPOD): the plan board, one version, its PDF (casework.case_views.plans).
     path("<uuid:case_id>/plan/", case_views.case_plan, name="case_plan"),
     path("<uuid:case_id>/plan/<uuid:plan_id>/", case_views.case_plan_version, name="case_plan_version"),

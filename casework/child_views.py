@@ -116,7 +116,12 @@ def child_register(request: HttpRequest) -> HttpResponse:
     existing: uuid.UUID | None = None
     if request.method == "POST" and form.is_valid() & formset.is_valid():
         reps = [
-            RepresentativeInput(relation=f["relation"], full_name=f["full_name"], contact=f.get("contact", ""))
+            RepresentativeInput(
+                relation=f["relation"],
+                full_name=f["full_name"],
+                contact=f.get("contact", ""),
+                parental_responsibility=bool(f.get("parental_responsibility")),
+            )
             for f in (sub.cleaned_data for sub in formset.forms)
             if f.get("full_name")
         ]
@@ -195,7 +200,12 @@ def child_detail_page(
     reps: list[LegalRepresentative] = child_representatives(child=child)
     rep_disclosures = gate.read_rows(user, child, reps, REPRESENTATIVE_FIELDS, purpose="child page")
     representatives = [
-        {"relation": rep.get_relation_display(), "values": disclosure.values, "withheld": disclosure.withheld}
+        {
+            "relation": rep.get_relation_display(),
+            "values": disclosure.values,
+            "withheld": disclosure.withheld,
+            "parental_responsibility": rep.parental_responsibility,
+        }
         for rep, disclosure in zip(reps, rep_disclosures, strict=True)
     ]
     shown = dict(identity.values)

@@ -92,6 +92,12 @@ class RepresentativeForm(forms.Form):
     relation = forms.ChoiceField(label=_("Relation"), choices=[("", "—"), *Relation.choices], required=False)
     full_name = forms.CharField(label=_("Name"), max_length=NAME_MAX, required=False)
     contact = forms.CharField(label=_("Contact"), max_length=CONTACT_MAX, required=False)
+    parental_responsibility = forms.BooleanField(
+        label=_("Holds parental responsibility"),
+        required=False,
+        initial=True,
+        help_text=_("A parent or guardian, unless a court limited or suspended it; not a foster carer."),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -12,6 +12,9 @@ urlpatterns = [
     path("cases/<uuid:case_id>/export/", views.oversight_case_export, name="oversight_case_export"),
     path("users/<int:user_id>/", views.oversight_person, name="oversight_person"),
     path("users/<int:user_id>/export/", views.oversight_person_export, name="oversight_person_export"),
+    # The record of processing activities (GDPR Art. 30), from the configuration: HTML and PDF.
+    path("processing-record/", views.processing_record_page, name="processing_record"),
+    path("processing-record/pdf/", views.processing_record_pdf, name="processing_record_pdf"),
     path("anomalies/", views.anomaly_list, name="oversight_anomalies"),
     path("anomalies/<int:anomaly_id>/review/", views.anomaly_review_view, name="oversight_anomaly_review"),
 ]

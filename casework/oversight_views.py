@@ -12,22 +12,26 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from casework.case_views.plans import page_counter_css
 from casework.models import User
 from casework.oversight_forms import AccessFilterForm, AnomalyReviewForm
 from casework.views import shell_page
-from permissions import oversight
+from permissions import audit, oversight
 from permissions.anomalies import anomaly_review
 from permissions.oversight import AccessFilters, Overseer, overseer_for
 from permissions.oversight_export import EXPORT_FORMATS, record_export
+from permissions.policy import Subject, may_see_processing_record
+from permissions.processing_record import processing_record
 
 FILTER_FIELDS = ("date_from", "date_to", "action", "outcome", "municipality")
 
@@ -228,3 +232,51 @@ def anomaly_review_view(request: HttpRequest, anomaly_id: int) -> HttpResponse:
         {"page": page, "state": "open", "states": oversight.ANOMALY_STATES, "form": form, "failed_id": flag.pk},
         status=400,
     )
+
+
+# --- The record of processing (GDPR Art. 30) -------------------------------------------------------------------------
+
+RECORD_EXPORT_PURPOSE = "record of processing export (pdf)"
+
+
+def _record_reader(request: HttpRequest) -> User:
+    user = _viewer(request)
+    if not may_see_processing_record(Subject.from_user(user)):
+        raise PermissionDenied
+    return user
+
+
+@shell_page("oversight")
+@require_http_methods(["GET"])
+def processing_record_page(request: HttpRequest) -> HttpResponse:
+    """The record of processing activities, generated from the configuration (``permissions.processing_record``)."""
+    _record_reader(request)
+    return render(request, "casework/oversight/processing_record.html", {"record": processing_record()})
+
+
+@shell_page("oversight")
+@require_http_methods(["GET"])
+def processing_record_pdf(request: HttpRequest) -> HttpResponse:
+    """The same record as a PDF in Czech; audited as an export (committed before the file is produced)."""
+    user = _record_reader(request)
+    audit.record_committed(
+        actor=user,
+        action=audit.AuditAction.EXPORT,
+        object_type="permissions.processingrecord",
+        object_id="art30",
+        fields=["purposes", "subjects", "compartments", "recipients", "retention", "security"],
+        purpose=RECORD_EXPORT_PURPOSE,
+        outcome=audit.AuditOutcome.ALLOWED,
+    )
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    with translation.override("cs"):
+        html = render_to_string(
+            "casework/oversight/processing_record_pdf.html",
+            {"record": processing_record(), "page_counter": page_counter_css()},
+        )
+    pdf = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="zaznam-o-cinnostech-zpracovani.pdf"'
+    return response

@@ -48,6 +48,9 @@ class Kind(models.TextChoices):
     KNOWN_CHILD_ASKED = "known_child_asked", _("Another authority asks about a child")
     KNOWN_CHILD_ANSWERED = "known_child_answered", _("Another authority answered about a child")
     ACCESS_ANOMALY = "access_anomaly", _("Access anomaly to review")
+    INSPECTION_PREPARED = "inspection_prepared", _("File inspection to approve (§ 55)")
+    INSPECTION_APPROVED = "inspection_approved", _("File inspection approved (§ 55)")
+    INSPECTION_RETURNED = "inspection_returned", _("File inspection returned (§ 55)")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -81,6 +84,9 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.KNOWN_CHILD_ANSWERED: _("Another authority answered your question about a child (%(reference)s)."),
     # One of NO_REFERENCE_KINDS: no case is named, whatever the row holds.
     Kind.ACCESS_ANOMALY: _("An access anomaly was flagged for review."),
+    Kind.INSPECTION_PREPARED: _("A file inspection (§ 55) in case %(reference)s waits for your approval."),
+    Kind.INSPECTION_APPROVED: _("The file inspection (§ 55) in case %(reference)s was approved."),
+    Kind.INSPECTION_RETURNED: _("The file inspection (§ 55) in case %(reference)s was returned."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.

@@ -657,3 +657,53 @@ def may_oversee_authority(subject: Subject, municipality_id: int | None) -> bool
 def may_review_anomaly(subject: Subject, *, municipality_id: int | None, actor_id: int | None) -> bool:
     """Marking an access anomaly reviewed: anyone who oversees its authority, except the person it is about."""
     return may_oversee_authority(subject, municipality_id) and (actor_id is None or subject.user_id != actor_id)
+
+
+# --- § 55 file inspection and the record of processing -------------------------------------------------------------
+
+
+def may_prepare_inspection(access: CaseAccess) -> bool:
+    """Preparing a § 55 inspection of the file for the child or a parent: the case's lead (its coordinator, or a
+    supervisor of its authority). A closed file may be inspected too (it is kept 15 years, § 55(5))."""
+    return access.is_lead and access.subject.active
+
+
+def may_see_inspections(access: CaseAccess) -> bool:
+    """The case's inspections (who inspected, when, what): the lead only; partners never see the file whole."""
+    return access.is_lead
+
+
+def may_decide_inspection(subject: Subject, *, municipality_id: int, prepared_by_id: int) -> bool:
+    """Approving or returning a prepared inspection: a supervisor of the case's authority who did not prepare it
+    (four eyes). Whether it still waits is the caller's state check."""
+    return subject.supervises(municipality_id) and subject.user_id != prepared_by_id
+
+
+def may_download_inspection(access: CaseAccess) -> bool:
+    """The inspection's PDF: the lead — once a supervisor approved it the copy to hand over, before that a preview
+    marked as a draft on every page (so that the supervisor sees what they approve). Never anyone else (a partner,
+    the DPO, the administrator)."""
+    return access.is_lead
+
+
+def may_record_inspection(access: CaseAccess) -> bool:
+    """Recording that the approved inspection took place (when, shown or copied): the case's lead."""
+    return access.is_lead
+
+
+def may_inspect_as_representative(*, parental_responsibility: bool, same_child: bool) -> bool:
+    """§ 55(3): besides the child, only a parent (or guardian) with parental responsibility for *this* child may
+    inspect the file, as the child's representative."""
+    return parental_responsibility and same_child
+
+
+#: What a § 55 inspection never holds, whatever the coordinator chooses (§ 55(2), § 57, and our policy on third
+#: persons): the notifier compartment (the reports and what would reveal the notifier) and the identity compartment
+#: (addresses and contacts — a victim of domestic violence's address among them — and the other representatives).
+INSPECTION_EXCLUDED_COMPARTMENTS = frozenset({C.NOTIFIER, C.IDENTITY})
+
+
+def may_see_processing_record(subject: Subject) -> bool:
+    """The record of processing activities (GDPR Art. 30): the DPO keeps it; supervisors (the controller's heads of
+    department) read it too. It holds no case content, only the configuration."""
+    return is_data_protection_officer(subject) or subject.is_supervisor

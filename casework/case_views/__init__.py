@@ -22,6 +22,13 @@ from casework.case_views.conferences import (
     conference_schedule,
     conference_sign_off,
 )
+from casework.case_views.inspections import (
+    case_inspection,
+    case_inspection_decide,
+    case_inspection_pdf,
+    case_inspection_record,
+    case_inspections,
+)
 from casework.case_views.kept_apart import case_kept_apart
 from casework.case_views.lifecycle import case_closure_request, case_closure_withdraw, case_petition
 from casework.case_views.pages import case_detail, case_list, case_note_add, case_open
@@ -35,6 +42,11 @@ __all__ = [
     "case_closure_withdraw",
     "case_detail",
     "case_handover",
+    "case_inspection",
+    "case_inspection_decide",
+    "case_inspection_pdf",
+    "case_inspection_record",
+    "case_inspections",
     "case_kept_apart",
     "case_list",
     "case_note_add",

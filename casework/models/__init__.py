@@ -35,6 +35,13 @@ from .conferences import (
     ParticipantRelation,
 )
 from .drafts import DraftKind, FormDraft, KeptWork
+from .inspections import (
+    FileInspection,
+    InspectionMode,
+    InspectionRecipient,
+    InspectionSection,
+    InspectionStatus,
+)
 from .kept_apart import KeptApartItem, KeptApartMark, KeptApartReason, MarkSource
 from .keys import DataKey, KeyOwnerType, ReencryptionRun
 from .lifecycle import ClosureRequest, ClosureStatus, CourtPetition, PetitionFiler, PetitionKind
@@ -124,9 +131,14 @@ __all__ = [
     "DraftKind",
     "DutyShift",
     "FeedbackAnswer",
+    "FileInspection",
     "FormDraft",
     "HandoverReason",
     "InputStatus",
+    "InspectionMode",
+    "InspectionRecipient",
+    "InspectionSection",
+    "InspectionStatus",
     "KeptApartItem",
     "KeptApartMark",
     "KeptApartReason",

@@ -103,6 +103,9 @@ class LegalRepresentative(SealedModel):
     relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
     full_name = SealedField(compartment=Compartment.IDENTITY, verbose_name=_("full name"))
     contact = SealedField(compartment=Compartment.IDENTITY, verbose_name=_("contact"))
+    #: Holds parental responsibility for the child (§ 55(3): only such a parent or guardian, or the child, may inspect
+    #: the file). A parent has it unless a court limited or suspended it; a foster carer does not.
+    parental_responsibility = models.BooleanField(_("parental responsibility"), default=False)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -27,6 +27,8 @@ class KeptApartReason(models.TextChoices):
     VICTIM_ADDRESS = "victim_address", _("the address of a victim of domestic violence")
     CARERS = "carers", _("data on pre-adoptive or foster carers")
     NOTIFIER = "notifier", _("the notifier or what would reveal them")
+    #: Not § 55(2) itself but the product's policy (DOMAIN.md): information about third persons is left out too.
+    THIRD_PERSONS = "third_persons", _("information about third persons")
 
 
 class KeptApartItem(models.TextChoices):

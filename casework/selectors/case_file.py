@@ -483,6 +483,10 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "return case closure": gettext_lazy("The proposal to close the case was returned"),
     "approve case closure": gettext_lazy("The case's closure was approved"),
     "close case": gettext_lazy("The case was closed"),
+    "prepare file inspection": gettext_lazy("A file inspection (§ 55) was prepared"),
+    "approve file inspection": gettext_lazy("A file inspection (§ 55) was approved"),
+    "return file inspection": gettext_lazy("A file inspection (§ 55) was returned"),
+    "record file inspection": gettext_lazy("The file was inspected (§ 55)"),
 }
 #: Events every team member sees (the rest: the lead, and whoever did it).
 TEAM_EVENTS = frozenset(

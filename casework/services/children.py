@@ -53,6 +53,8 @@ class RepresentativeInput:
     relation: str
     full_name: str
     contact: str
+    #: Holds parental responsibility for the child (§ 55(3): may inspect the file as the child's representative).
+    parental_responsibility: bool = False
 
 
 def child_create(
@@ -152,7 +154,12 @@ def child_create(
             )
             child.save(force_insert=True)
             for position, rep in enumerate(representatives):
-                row = LegalRepresentative(child=child, relation=rep.relation, position=position)
+                row = LegalRepresentative(
+                    child=child,
+                    relation=rep.relation,
+                    position=position,
+                    parental_responsibility=bool(rep.parental_responsibility),
+                )
                 seal_values(row, {"full_name": rep.full_name.strip(), "contact": rep.contact.strip()}, keyring)
                 row.save(force_insert=True)
             written = [name for name in CHILD_IDENTITY_FIELDS if getattr(child, name) is not None]
@@ -171,6 +178,42 @@ def child_create(
             {"birth_number": [str(_("A child with this birth number is already registered."))]}
         ) from exc
     return child
+
+
+def child_representative_add(*, child: Child, rep: RepresentativeInput, by: User) -> LegalRepresentative:
+    """Add a legal representative to a registered child (a parent found later, a guardian appointed): OSPOD staff of
+    the child's authority; field errors as at registration; audited by field name."""
+    if not may_register_child(by, child.municipality):
+        raise _refuse_child(by, child, ["representatives"], "add legal representative")
+    errors: dict[str, list[str]] = {}
+    if rep.relation not in Relation.values:
+        errors.setdefault("relation", []).append(str(_("Choose a relation.")))
+    full_name = clean_text(errors, "full_name", rep.full_name, NAME_MAX)
+    contact = clean_text(errors, "contact", rep.contact, CONTACT_MAX, required=False)
+    if child.representatives.count() >= REPRESENTATIVES_MAX:
+        errors.setdefault("representatives", []).append(
+            str(_("At most %(limit)d legal representatives.") % {"limit": REPRESENTATIVES_MAX})
+        )
+    if errors:
+        raise ValidationError(errors)
+    with audit.atomic():
+        row = LegalRepresentative(
+            child=child,
+            relation=rep.relation,
+            position=child.representatives.count(),
+            parental_responsibility=bool(rep.parental_responsibility),
+        )
+        seal_values(row, {"full_name": full_name, "contact": contact}, Keyring())
+        row.save(force_insert=True)
+        audit.record_write(
+            by,
+            None,
+            "casework.legalrepresentative",
+            row.pk,
+            ["relation", "full_name", "contact", "parental_responsibility"],
+            "add legal representative",
+        )
+    return row
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ from casework.models import (
     ClosureRequest,
     Conference,
     CourtPetition,
+    FileInspection,
+    InspectionRecipient,
     Municipality,
     Plan,
     PlanAction,
@@ -59,6 +61,7 @@ from casework.services import (
     conference_schedule,
     team_member_add,
 )
+from casework.services.inspections import inspection_prepare
 from permissions.models import Consent, Share
 from permissions.sharing import consent_record, share_grant
 from tests.factories import MunicipalityFactory, OrganisationFactory, UserFactory
@@ -125,6 +128,9 @@ _OVERSIGHT: dict[str, tuple[int | None, ...]] = {
 _MANAGE_REDIRECT: dict[str, tuple[int | None, ...]] = {
     role: tuple(R if status == OK else status for status in row) for role, row in _MANAGE.items()
 }
+_LEAD_REDIRECT: dict[str, tuple[int | None, ...]] = {
+    role: tuple(R if status == OK else status for status in row) for role, row in _LEAD.items()
+}
 EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "case_detail": _READ,
     "case_note_add": _WRITE_NOTE,
@@ -167,6 +173,13 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "draft_minutes": _READ,
     "draft_plan_version": _READ,
     "case_plan_acquaintance": _MANAGE_REDIRECT,
+    # § 55 file inspection: the lead's (closed cases too: the file is kept and may be inspected); the PDF is the
+    # lead's only (a preview marked as a draft until approved); approving and recording are POSTs that send a GET on.
+    "case_inspections": _LEAD,
+    "case_inspection": _LEAD,
+    "case_inspection_pdf": _LEAD,
+    "case_inspection_decide": _LEAD_REDIRECT,
+    "case_inspection_record": _LEAD_REDIRECT,
     # Who accessed the case: its timeline from the audit chain and its CSV export (the export is itself audited).
     "oversight_case": _OVERSIGHT,
     "oversight_case_export": _OVERSIGHT,
@@ -196,6 +209,7 @@ OBJECT_KWARGS = {
     "request_id": "closure",
     "conference_id": "conference",
     "plan_id": "plan",
+    "inspection_id": "inspection",
 }
 
 
@@ -228,6 +242,7 @@ class CaseFixture:
     closure: ClosureRequest
     conference: Conference
     plan: Plan
+    inspection: FileInspection
 
 
 @dataclass
@@ -359,6 +374,9 @@ def _case(
         closure=closure,
         conference=conference,
         plan=_approved_plan(case, coordinator, helper, markers),
+        inspection=inspection_prepare(
+            case=case, by=coordinator, recipient=InspectionRecipient.CHILD, representative_id=None, sections=["notes"]
+        ),
     )
 
 
@@ -441,6 +459,7 @@ def _state() -> tuple[object, ...]:
         sorted(ClosureRequest.objects.values_list("pk", "status")),
         sorted(Conference.objects.values_list("pk", "status", "minutes")),
         CourtPetition.objects.count(),
+        sorted(FileInspection.objects.values_list("pk", "status")),
     )
 
 

@@ -59,7 +59,12 @@ from casework.models import (
     Conference,
     ConferenceInvitee,
     DutyShift,
+    FileInspection,
     InputStatus,
+    InspectionMode,
+    InspectionRecipient,
+    InspectionSection,
+    LegalRepresentative,
     MembershipEndReason,
     Municipality,
     OpenReason,
@@ -96,6 +101,7 @@ from casework.services.assessments import (
     assessment_inputs_request,
     assessment_write,
 )
+from casework.services.children import child_representative_add
 from casework.services.competence import competence_ensure_defaults, duty_shift_add
 from casework.services.conferences import (
     ParticipantInput,
@@ -104,6 +110,7 @@ from casework.services.conferences import (
     conference_schedule,
     conference_sign_off,
 )
+from casework.services.inspections import inspection_decide, inspection_prepare, inspection_record
 from casework.services.lifecycle import closure_approve, closure_request
 from casework.services.plan_actions import ActionInput, action_report, plan_decisions_import
 from casework.services.plans import plan_approve, plan_in_work, plan_save, plan_submit
@@ -786,7 +793,14 @@ def seed_children(data: DemoData) -> None:
                 date_of_birth=spec.born,
                 birth_number=spec.birth_number,
                 address=spec.address,
-                representatives=[RepresentativeInput(relation=relation, full_name=name, contact=contact)],
+                representatives=[
+                    RepresentativeInput(
+                        relation=relation,
+                        full_name=name,
+                        contact=contact,
+                        parental_responsibility=relation in ("mother", "father", "guardian"),
+                    )
+                ],
                 created_by=data.users["koordinator"],
             )
         data.children[spec.birth_number] = child
@@ -1242,7 +1256,39 @@ def seed_all() -> DemoData:
         seed_cases(data)
         seed_reports(data)
         seed_competence(data)
+        seed_file_inspection(data)
     return data
+
+
+#: The fictional parent who inspects the first demo case's file (§ 55(3)), added if the child has none with parental
+#: responsibility.
+DEMO_INSPECTING_PARENT = ("father", "Tomáš Demo-Rodič", "+420 600 000 555")
+
+
+def seed_file_inspection(data: DemoData) -> None:
+    """One completed § 55 inspection on the first demo case: prepared by its coordinator for a parent with parental
+    responsibility, approved by the supervisor, recorded as a copy handed over. Skipped when the case has one."""
+    case = Case.objects.filter(child=data.children[DEMO_CASES[0].birth_number]).order_by("opened_at").first()
+    if case is None or FileInspection.objects.filter(case=case).exists():
+        return
+    coordinator = case.coordinator
+    parent = LegalRepresentative.objects.filter(child=case.child, parental_responsibility=True).first()
+    if parent is None:
+        relation, name, contact = DEMO_INSPECTING_PARENT
+        parent = child_representative_add(
+            child=case.child,
+            rep=RepresentativeInput(relation=relation, full_name=name, contact=contact, parental_responsibility=True),
+            by=coordinator,
+        )
+    inspection = inspection_prepare(
+        case=case,
+        by=coordinator,
+        recipient=InspectionRecipient.REPRESENTATIVE,
+        representative_id=parent.pk,
+        sections=InspectionSection.values,
+    )
+    inspection_decide(inspection=inspection, by=data.users["vedouci"], approve=True)
+    inspection_record(inspection=inspection, by=coordinator, inspected_at=timezone.now(), mode=InspectionMode.COPIED)
 
 
 class Command(BaseCommand):
