@@ -10,6 +10,7 @@ from .cases import (
     HandoverReason,
     MembershipEndReason,
     OpenReason,
+    SubstituteCare,
     TeamMembership,
     TeamRole,
 )
@@ -76,6 +77,7 @@ from .reports import (
     ReportStatus,
     UrgencyHint,
 )
+from .retention import ExecutionStep, KeepReason, RetentionReview, ReviewDecision, ReviewState
 
 __all__ = [
     "APPROVED_STATUSES",
@@ -123,10 +125,12 @@ __all__ = [
     "DataKey",
     "DraftKind",
     "DutyShift",
+    "ExecutionStep",
     "FeedbackAnswer",
     "FormDraft",
     "HandoverReason",
     "InputStatus",
+    "KeepReason",
     "KeptApartItem",
     "KeptApartMark",
     "KeptApartReason",
@@ -156,8 +160,12 @@ __all__ = [
     "ReportCloseReason",
     "ReportStatus",
     "ResidenceMunicipality",
+    "RetentionReview",
+    "ReviewDecision",
+    "ReviewState",
     "Role",
     "Sector",
+    "SubstituteCare",
     "TeamMembership",
     "TeamRole",
     "TransferStatus",
