@@ -667,3 +667,15 @@ def test_a_destruction_killed_mid_transaction_resumes_and_never_leaves_half_a_fi
         open_values(CaseNote.objects.get(case=case), ["text"], Keyring())
     assert "Carried out" not in _run()
     assert _verify_audit().startswith("OK")
+
+
+def test_the_records_officer_finds_the_review_in_the_menu_and_a_plain_worker_does_not(
+    records_officer: User, coordinator: User
+) -> None:
+    officer = _client(records_officer)
+    page = officer.get("/no-such-page/")
+    assert "/retention/" in {item["url"] for item in page.context["nav_items"]}
+    assert officer.get("/retention/").status_code == 200
+    worker = _client(coordinator)
+    assert "/retention/" not in {item["url"] for item in worker.get("/no-such-page/").context["nav_items"]}
+    assert worker.get("/retention/").status_code == 403

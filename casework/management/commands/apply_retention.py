@@ -9,15 +9,19 @@ no-op. ``--dry-run`` lists what would be proposed or resumed and changes nothing
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError
 from django.utils.formats import date_format
 
 from casework.models import RetentionReview, ReviewState
 from casework.services.retention import retention_propose, retention_resume
+
+logger = logging.getLogger("casework.retention")
 
 
 class Command(BaseCommand):
@@ -27,7 +31,13 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="List what would be proposed; change nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        dry_run: bool = options["dry_run"]
+        try:
+            self._run(dry_run=options["dry_run"])
+        except DatabaseError as exc:
+            # A periodic run (serve_demo) waits for the database; each step is idempotent, the next run continues.
+            logger.warning("apply_retention: database unavailable (%s); next run retries", type(exc).__name__)
+
+    def _run(self, *, dry_run: bool) -> None:
         due = retention_propose(dry_run=dry_run)
         verb = "Would propose" if dry_run else "Proposed"
         for item in due:
