@@ -109,10 +109,8 @@ def records_officer(ospod: Organisation) -> User:
 
 
 @pytest.fixture
-def old_case(coordinator: User, supervisor: User) -> Case:
-    return _old_file(
-        coordinator, supervisor, partner=school_partner(municipality=coordinator.organisation.municipality)
-    )
+def old_case(coordinator: User, supervisor: User, olomouc: Municipality) -> Case:
+    return _old_file(coordinator, supervisor, partner=school_partner(municipality=olomouc))
 
 
 def _counts() -> tuple[int, int, int, int]:
