@@ -677,3 +677,14 @@ def test_the_records_officer_finds_the_review_in_the_menu_and_a_plain_worker_doe
     worker = _client(coordinator)
     assert "/retention/" not in {item["url"] for item in worker.get("/no-such-page/").context["nav_items"]}
     assert worker.get("/retention/").status_code == 403
+
+
+def test_lists_that_name_cases_show_a_destroyed_file_by_reference_alone(
+    old_case: Case, supervisor: User, coordinator: User
+) -> None:
+    from casework.selectors.child_labels import child_label_texts
+
+    assert str(old_case.pk) in child_label_texts(coordinator, [old_case.pk], "test")
+    retention_propose()
+    retention_execute(review=_decide(RetentionReview.objects.get(case=old_case), supervisor))
+    assert child_label_texts(coordinator, [old_case.pk], "test") == {}
