@@ -114,7 +114,8 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Person"), {"fields": ("first_name", "last_name", "email", "job_title")}),
-        (_("Organisation and role"), {"fields": ("organisation", "role")}),
+        # The records officer flag counts only on OSPOD staff (permissions.policy.is_records_officer).
+        (_("Organisation and role"), {"fields": ("organisation", "role", "is_records_officer")}),
         (_("Account"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
@@ -138,7 +139,7 @@ class UserAdmin(DjangoUserAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:
             # Nobody changes their own role or organisation: another administrator has to do it.
-            readonly += ["organisation", "role"]
+            readonly += ["organisation", "role", "is_records_officer"]
         return readonly
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:

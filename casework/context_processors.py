@@ -8,6 +8,7 @@ gate in ``permissions``. When the policy module grows a page-level rule, this ta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.account_views import session_remaining_seconds
 from casework.models import Role
+from permissions.policy import may_see_retention_reviews
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class ShellPage:
     roles: frozenset[str]
     #: "menu" (the main navigation) or "header" (beside the user's name: the notifications badge).
     placement: str = "menu"
+    #: A policy predicate that opens the page beyond ``roles`` (the records officer, a flag on an OSPOD worker).
+    also_for: Callable[[Any], bool] | None = None
 
 
 SHELL_PAGES: tuple[ShellPage, ...] = (
@@ -43,6 +47,13 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ShellPage("competence", _("Competence"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})),
     # Kontrola přístupů: who accessed what (not "Dohled", which reads as the court's § 13 measure).
     ShellPage("oversight", _("Access oversight"), frozenset({Role.SUPERVISOR, Role.DPO})),
+    # Skartační řízení: files whose retention period ended, for supervisors, the records officer and the DPO.
+    ShellPage(
+        "retention_reviews",
+        _("Shredding review"),
+        frozenset({Role.SUPERVISOR, Role.DPO}),
+        also_for=may_see_retention_reviews,
+    ),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     ShellPage(
         "notification_list",
@@ -60,7 +71,9 @@ def _may_open(user: AbstractBaseUser | AnonymousUser, page: ShellPage) -> bool:
     if page.url_name == "admin:index" and getattr(user, "is_staff", False):
         # Django's admin decides for itself who may enter (is_staff); the menu follows it.
         return True
-    return getattr(user, "role", None) in page.roles
+    if getattr(user, "role", None) in page.roles:
+        return True
+    return page.also_for is not None and page.also_for(user)
 
 
 def pages_for(user: AbstractBaseUser | AnonymousUser) -> list[ShellPage]:

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from casework.case_forms import CaseForm
-from casework.models import CloseReason, PetitionFiler, PetitionKind
+from casework.models import CloseReason, PetitionFiler, PetitionKind, SubstituteCare
 from casework.services.lifecycle import FINAL_EVALUATION_MAX, URGENT_REASON_MAX
 
 
@@ -18,6 +18,12 @@ class ClosureRequestForm(CaseForm):
         help_text=_("What was achieved, what remains, how the child is doing. A supervisor reads it before approving."),
         max_length=FINAL_EVALUATION_MAX,
         widget=forms.Textarea(attrs={"rows": 10}),
+    )
+    substitute_care = forms.ChoiceField(
+        label=_("Does the child leave into adoption or foster care?"),
+        help_text=_("The file is then kept 15 years after the year the child comes of age."),
+        choices=SubstituteCare.choices,
+        required=False,
     )
 
 

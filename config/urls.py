@@ -22,5 +22,6 @@ urlpatterns = [
     path("reports/", include(workflows_urls.report_urlpatterns)),
     path("competence/", include(workflows_urls.competence_urlpatterns)),
     path("oversight/", include("casework.oversight_urls")),
+    path("retention/", include("casework.retention_urls")),
     path("", include("casework.urls")),
 ]

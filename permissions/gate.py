@@ -28,8 +28,10 @@ from permissions.policy import (
     Item,
     ReportAccess,
     Subject,
+    SystemRead,
     readable_compartments,
     relationship_to_child,
+    system_readable_compartments,
 )
 
 logger = logging.getLogger(__name__)
@@ -205,6 +207,31 @@ def read_case_children(
         _Batch(case, [case.child], fields, _case_decision(access), object_id=case.child_id) for case, access in decided
     ]
     return [found[0] for found in _disclose(user, batches, purpose=purpose)]
+
+
+def read_as_system(
+    reason: SystemRead,
+    batches: Sequence[tuple[Case, Sequence[SealedModel], Sequence[str]]],
+    *,
+    purpose: str,
+) -> list[list[Disclosure]]:
+    """A system action's read, with no user (the retention period, the archive export): what the policy's
+    ``SYSTEM_READS`` lets that reason read, audited with the system as the actor and committed before anything is
+    decrypted, like every other read. Each batch is (the case, rows of one model, field names); a child read for its
+    case is audited as that child, beside the case."""
+    allowed = system_readable_compartments(reason)
+
+    def decide(row: SealedModel, name: str) -> bool:
+        return row.row_compartment(name) in allowed
+
+    return _disclose(
+        None,
+        [
+            _Batch(case, rows, fields, decide, object_id=rows[0].pk if rows and isinstance(rows[0], Child) else None)
+            for case, rows, fields in batches
+        ],
+        purpose=purpose,
+    )
 
 
 def _disclose(user: User | None, batches: Sequence[_Batch], *, purpose: str) -> list[list[Disclosure]]:

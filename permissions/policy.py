@@ -707,3 +707,52 @@ def may_see_processing_record(subject: Subject) -> bool:
     """The record of processing activities (GDPR Art. 30): the DPO keeps it; supervisors (the controller's heads of
     department) read it too. It holds no case content, only the configuration."""
     return is_data_protection_officer(subject) or subject.is_supervisor
+
+
+# --- Retention and the shredding review (skartační řízení) ---------------------------------------------------------
+
+
+def is_records_officer(user: User | None) -> bool:
+    """The authority's records officer (spisový pracovník / archivář): an active OSPOD worker or supervisor the
+    administrator has marked (``User.is_records_officer``). The flag means nothing on any other role, so it never
+    turns an administrator, the DPO or a partner into someone who decides about files."""
+    return user is not None and Subject.from_user(user).is_authority_staff and bool(user.is_records_officer)
+
+
+def may_decide_retention(user: User | None, municipality_id: int) -> bool:
+    """Deciding a proposal of the shredding review (destroy, transfer to the archive, keep longer): a supervisor of
+    the file's authority or its records officer. One person decides; the review itself (the skartační řízení with the
+    archive) is the second pair of eyes, and its reference is required for destruction or transfer."""
+    subject = Subject.from_user(user)
+    return subject.supervises(municipality_id) or (is_records_officer(user) and subject.works_for(municipality_id))
+
+
+def may_see_retention_reviews(user: User | None) -> bool:
+    """The shredding-review list: supervisors, records officers, and the DPO (read-only, every authority). It shows
+    case references, dates and decisions — never case content."""
+    subject = Subject.from_user(user)
+    return subject.is_supervisor or is_records_officer(user) or is_data_protection_officer(subject)
+
+
+def may_see_retention_of(user: User | None, municipality_id: int) -> bool:
+    """Whose files' reviews a person sees: the DPO every authority's; deciders their own authority's."""
+    return is_data_protection_officer(Subject.from_user(user)) or may_decide_retention(user, municipality_id)
+
+
+class SystemRead(StrEnum):
+    """Reads the system makes without a user, through the gate, audited with the system as the actor."""
+
+    #: The child's date of birth, for the retention period of a child who left into adoption or foster care.
+    RETENTION_PERIOD = "retention_period"
+    #: The whole file, to export it for the archive after a shredding review decided to transfer it.
+    ARCHIVE_TRANSFER = "archive_transfer"
+
+
+SYSTEM_READS: dict[SystemRead, frozenset[Compartment]] = {
+    SystemRead.RETENTION_PERIOD: frozenset({C.BASICS}),
+    SystemRead.ARCHIVE_TRANSFER: ALL_CASE_COMPARTMENTS,
+}
+
+
+def system_readable_compartments(reason: SystemRead) -> frozenset[Compartment]:
+    return SYSTEM_READS[reason]

@@ -69,6 +69,7 @@ def case_closure_request(request: HttpRequest, case_id: uuid.UUID) -> HttpRespon
                     by=user,
                     reason=form.cleaned_data["reason"],
                     final_evaluation=form.cleaned_data["final_evaluation"],
+                    substitute_care=form.cleaned_data.get("substitute_care") or "",
                 )
             except ValidationError as exc:
                 form.apply_service_errors(exc)

@@ -20,6 +20,7 @@ from casework.case_views.common import CHILD_BASICS, child_basics, child_name, h
 from casework.selectors.case_file import case_disclosed
 from casework.selectors.cases import open_case_of_child
 from casework.selectors.lists import CaseFilters, Scope, case_list_for_user, case_list_scopes
+from casework.selectors.retention import destroyed_file_stub
 from casework.views import shell_page
 from permissions import gate
 from permissions.access import (
@@ -138,6 +139,10 @@ def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     accessed = access_case_by_id(user, case_id, purpose="case page")
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
+    stub = destroyed_file_stub(accessed.case)
+    if stub is not None:
+        # Destroyed after a shredding review: those who could see the case see that it was, and nothing else.
+        return render(request, "casework/case_destroyed.html", {"stub": stub})
     view = case_disclosed(user=user, case=accessed, purpose="case page", expanded=request.GET.get("show", ""))
     return render(
         request,

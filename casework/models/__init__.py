@@ -10,6 +10,7 @@ from .cases import (
     HandoverReason,
     MembershipEndReason,
     OpenReason,
+    SubstituteCare,
     TeamMembership,
     TeamRole,
 )
@@ -83,6 +84,7 @@ from .reports import (
     ReportStatus,
     UrgencyHint,
 )
+from .retention import ExecutionStep, KeepReason, RetentionReview, ReviewDecision, ReviewState
 
 __all__ = [
     "APPROVED_STATUSES",
@@ -130,6 +132,7 @@ __all__ = [
     "DataKey",
     "DraftKind",
     "DutyShift",
+    "ExecutionStep",
     "FeedbackAnswer",
     "FileInspection",
     "FormDraft",
@@ -139,6 +142,7 @@ __all__ = [
     "InspectionRecipient",
     "InspectionSection",
     "InspectionStatus",
+    "KeepReason",
     "KeptApartItem",
     "KeptApartMark",
     "KeptApartReason",
@@ -168,8 +172,12 @@ __all__ = [
     "ReportCloseReason",
     "ReportStatus",
     "ResidenceMunicipality",
+    "RetentionReview",
+    "ReviewDecision",
+    "ReviewState",
     "Role",
     "Sector",
+    "SubstituteCare",
     "TeamMembership",
     "TeamRole",
     "TransferStatus",

@@ -49,6 +49,14 @@ class CloseReason(models.TextChoices):
     OTHER = "other", _("other reason")
 
 
+class SubstituteCare(models.TextChoices):
+    """Where the child went when leaving the register, as far as retention cares (DOMAIN.md, "Closure")."""
+
+    NONE = "", _("neither adoption nor foster care")
+    ADOPTION = "adoption", _("adoption")
+    FOSTER_CARE = "foster_care", _("foster care")
+
+
 class HandoverReason(models.TextChoices):
     ASSIGNED = "assigned", _("first assignment")
     WORKLOAD = "workload", _("workload")
@@ -131,6 +139,14 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     close_reason = models.CharField(_("reason for closing"), max_length=16, choices=CloseReason.choices, blank=True)
+    #: The child left the register into adoption or foster care: the file is then kept 15 years after the year the
+    #: child comes of age (DOMAIN.md, "Closure"; ``casework.services.retention``). Recorded with the closure.
+    substitute_care = models.CharField(
+        _("left into adoption or foster care"), max_length=16, choices=SubstituteCare.choices, blank=True, default=""
+    )
+    #: Set when a shredding review's decision was carried out (destroyed, or transferred to the archive): the row is
+    #: then a stub and its ``retention_review`` says when and under which decision (``casework.services.retention``).
+    file_destroyed_at = models.DateTimeField(_("file destroyed"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("case")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casework.compartments import Compartment
-from casework.models.cases import Case, CloseReason
+from casework.models.cases import Case, CloseReason, SubstituteCare
 from casework.models.conferences import Conference, _CaseSealed
 from casework.sealing import SealedField
 
@@ -33,6 +33,10 @@ class ClosureRequest(_CaseSealed):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="closure_requests")
     reason = models.CharField(_("reason"), max_length=32, choices=CloseReason.choices)
+    #: Copied to ``Case.substitute_care`` on approval: it lengthens the file's retention period.
+    substitute_care = models.CharField(
+        _("left into adoption or foster care"), max_length=16, choices=SubstituteCare.choices, blank=True, default=""
+    )
     final_evaluation = SealedField(compartment=Compartment.SOCIAL, verbose_name=_("final evaluation"))
     status = models.CharField(_("status"), max_length=16, choices=ClosureStatus.choices, default=ClosureStatus.PENDING)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

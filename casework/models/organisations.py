@@ -128,6 +128,10 @@ class User(AbstractUser):
     )
     role = models.CharField(_("system role"), max_length=16, choices=Role.choices, default=Role.PARTNER)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    #: The authority's records officer (spisový pracovník / archivář): decides shredding reviews of its closed files
+    #: beside its supervisors. Counts only for OSPOD staff (``permissions.policy.is_records_officer``); grants no
+    #: reading of case content.
+    is_records_officer = models.BooleanField(_("records officer"), default=False)
 
     class Meta:
         verbose_name = _("user")

@@ -86,8 +86,11 @@ def child_labels(
     wanted = {found for found in (_as_uuid(value) for value in case_ids) if found is not None}
     if user is None or not wanted:
         return {}
+    # A child whose identity was crypto-shredded (a file destroyed after a shredding review) has no label to read.
     cases = list(
-        Case.objects.filter(visible_cases(user), pk__in=wanted).select_related("child", "municipality", "coordinator")
+        Case.objects.filter(visible_cases(user), pk__in=wanted, child__shredded_at__isnull=True).select_related(
+            "child", "municipality", "coordinator"
+        )
     )
     return child_labels_of(user=user, cases=accessed_cases(user, cases), purpose=purpose)
 

@@ -49,7 +49,8 @@ class CaseFilters:
 def case_list_for_user(*, user: User, filters: CaseFilters | None = None, limit: int = 200) -> QuerySet[Case]:
     """The cases ``user`` may see, filtered; one query, ordered newest first, at most ``limit`` rows."""
     filters = filters or CaseFilters()
-    rows = Case.objects.filter(visible_cases(user))
+    # A file destroyed after a shredding review is a stub: its page says so, the list leaves it out.
+    rows = Case.objects.filter(visible_cases(user), file_destroyed_at__isnull=True)
     if filters.scope is Scope.COORDINATING:
         rows = rows.filter(coordinator=user)
     elif filters.scope is Scope.MEMBER:

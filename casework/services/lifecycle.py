@@ -32,6 +32,7 @@ from casework.models import (
     CourtPetition,
     PetitionFiler,
     PetitionKind,
+    SubstituteCare,
     User,
 )
 from casework.sealing import seal_values
@@ -57,7 +58,9 @@ def _raise(errors: dict[str, list[str]]) -> None:
 # --- Closure ------------------------------------------------------------------------------------------------------
 
 
-def closure_request(*, case: Case, by: User, reason: str, final_evaluation: str) -> ClosureRequest:
+def closure_request(
+    *, case: Case, by: User, reason: str, final_evaluation: str, substitute_care: str = ""
+) -> ClosureRequest:
     """Propose closing the case: the lead (coordinator, or a supervisor covering) of an open case, with a reason and
     the final evaluation (sealed, social compartment). At most one pending proposal per case (also a database
     constraint). ``closure_requested`` is sent inside the transaction: a receiver that fails undoes the proposal."""
@@ -65,6 +68,8 @@ def closure_request(*, case: Case, by: User, reason: str, final_evaluation: str)
     errors: dict[str, list[str]] = {}
     if reason not in CloseReason.values:
         errors.setdefault("reason", []).append(_("Choose why the case is closed."))
+    if substitute_care not in SubstituteCare.values:
+        errors.setdefault("substitute_care", []).append(_("Choose adoption, foster care or neither."))
     text = clean_text(errors, "final_evaluation", final_evaluation, FINAL_EVALUATION_MAX)
     if ClosureRequest.objects.filter(case=case, status=ClosureStatus.PENDING).exists():
         errors.setdefault("case", []).append(_("A proposal to close this case is already waiting for approval."))
@@ -74,7 +79,9 @@ def closure_request(*, case: Case, by: User, reason: str, final_evaluation: str)
         Case.objects.select_for_update().filter(pk=case.pk).first()
         if ClosureRequest.objects.filter(case=case, status=ClosureStatus.PENDING).exists():
             raise ValidationError({"case": [_("A proposal to close this case is already waiting for approval.")]})
-        request = ClosureRequest(case=case, reason=reason, requested_by=by, requested_at=timezone.now())
+        request = ClosureRequest(
+            case=case, reason=reason, substitute_care=substitute_care, requested_by=by, requested_at=timezone.now()
+        )
         seal_values(request, {"final_evaluation": text})
         request.save(force_insert=True)
         audit.record_write(
@@ -114,6 +121,9 @@ def closure_approve(*, request: ClosureRequest, by: User) -> ClosureRequest:
     with audit.atomic():
         locked = _locked_pending(request)
         case_services.case_close(case=case, closed_by=by, reason=locked.reason)
+        if locked.substitute_care:
+            Case.objects.filter(pk=case.pk).update(substitute_care=locked.substitute_care)
+            audit.record_write(by, case.pk, "casework.case", case.pk, ["substitute_care"], purpose)
         locked.status = ClosureStatus.APPROVED
         locked.decided_by = by
         locked.decided_at = timezone.now()

@@ -273,7 +273,14 @@ PERIODIC_COMMANDS: list[tuple[str, int]] = [
     # rules (docs/adr/0017-access-oversight.md).
     ("verify_audit_periodic", 3600),
     ("flag_access_anomalies", 300),
+    # Retention: proposes files whose period ended for the shredding review and resumes decided destructions
+    # (docs/adr/00XX-retention-and-shredding-review.md). It never destroys anything without a decision.
+    ("apply_retention", 86400),
 ]
+
+# Where a file transferred to the archive after a shredding review is written as a package (ZIP) before its keys are
+# destroyed. Holds files in clear: a directory only the service account reads, collected by the records office.
+ARCHIVE_EXPORT_DIR = Path(env.str("ARCHIVE_EXPORT_DIR", default=str(VAR_DIR / "archive")))
 
 # The access-anomaly rules; each key overrides the default of permissions.anomalies.DEFAULT_RULES (documented in
 # docs/adr/0017-access-oversight.md), e.g. {"denied_burst": {"denials": 3}, "off_hours": {"start": "06:30"}}.

@@ -4,6 +4,8 @@ The keys below exist only for tests: they protect fictional data in throw-away d
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import CHANNEL_LAYERS, DATABASES, REDIS_URL
@@ -31,3 +33,6 @@ if REDIS_URL:
 # Serve static files from the finders: tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Archive packages of the shredding review's tests go to a throw-away directory, never the checkout's var/.
+ARCHIVE_EXPORT_DIR = Path(tempfile.gettempdir()) / f"casework-archive-{_worker}"

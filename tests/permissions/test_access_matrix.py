@@ -549,3 +549,63 @@ def test_an_object_of_another_case_is_not_found(world: World) -> None:
         assert client.post(url, {}).status_code == N, name
     assert theirs.case.status == CaseStatus.OPEN
     assert Share.objects.get(pk=theirs.share.pk).revoked_at is None
+
+
+# --- The shredding review (not case URLs: a review of a closed file whose period ended) -----------------------------
+
+# role -> (GET the list, GET a review of the own authority, POST a (blank) decision on it, GET another authority's)
+RETENTION_EXPECTED: dict[str, tuple[int, int, int, int]] = {
+    "supervisor": (OK, OK, OK, N),  # a blank decision: the form again, with its field errors
+    "records_officer": (OK, OK, OK, N),  # an OSPOD worker the administrator marked
+    "ospod_worker": (F, F, F, F),
+    "school": (F, F, F, F),
+    "health": (F, F, F, F),
+    "service": (F, F, F, F),
+    "dpo": (OK, OK, F, OK),  # every authority's, read-only
+    "administrator": (F, F, F, F),
+    "administrator_flagged": (F, F, F, F),  # the flag means nothing outside OSPOD staff
+    "dpo_flagged": (OK, OK, F, OK),
+}
+
+
+def test_retention_review_pages_by_role(olomouc: Municipality) -> None:
+    from casework.models import RetentionReview
+
+    people = _people(olomouc)
+    ospod = people["supervisor"].organisation
+    other = people["dpo"].organisation
+    people["records_officer"] = UserFactory.create(
+        username="m-spisovna", role=Role.OSPOD_WORKER, organisation=ospod, is_records_officer=True
+    )
+    people["administrator_flagged"] = UserFactory.create(
+        username="m-spravce2", role=Role.ADMINISTRATOR, organisation=other, is_records_officer=True
+    )
+    people["dpo_flagged"] = UserFactory.create(
+        username="m-dpo2", role=Role.DPO, organisation=other, is_records_officer=True
+    )
+    prostejov = MunicipalityFactory.create(code="PX", name="Prostějov Matice")
+    foreign_ospod = OrganisationFactory.create(name="OSPOD PX", sector=Sector.OSPOD, municipality=prostejov)
+    foreign_lead = UserFactory.create(username="px-vedouci", role=Role.SUPERVISOR, organisation=foreign_ospod)
+
+    def closed_file(coordinator: User, supervisor: User) -> RetentionReview:
+        child = register_child(by=coordinator)
+        case = case_open(child=child, coordinator=coordinator, opened_by=coordinator, reason="report")
+        case_close(case=case, closed_by=supervisor, reason=CloseReason.GOALS_MET)
+        return RetentionReview.objects.create(case=case, due_on=datetime.date(2026, 1, 1), proposed_at=timezone.now())
+
+    own = closed_file(people["ospod_worker"], people["supervisor"])
+    foreign = closed_file(foreign_lead, foreign_lead)
+    problems = []
+    for role, expected in RETENTION_EXPECTED.items():
+        client = Client()
+        client.force_login(people[role])
+        got = (
+            client.get("/retention/").status_code,
+            client.get(f"/retention/{own.pk}/").status_code,
+            client.post(f"/retention/{own.pk}/", {}).status_code,
+            client.get(f"/retention/{foreign.pk}/").status_code,
+        )
+        if got != expected:
+            problems.append(f"{role}: {got}, expected {expected}")
+    assert not problems, "\n".join(problems)
+    assert set(RetentionReview.objects.values_list("state", flat=True)) == {"proposed"}

@@ -63,6 +63,7 @@ from workflows.management.commands.seed_demo import (
     DEMO_REPORTS,
     DEMO_SECOND_AUTHORITY_PEOPLE,
     JOURNEY_CHILD,
+    RETENTION_DEMO_NOTE,
 )
 from workflows.models import AuthoritySettings, Deadline, DeadlineKind
 from workflows.services.escalation import deadlines_check
@@ -122,11 +123,13 @@ def test_running_twice_changes_nothing() -> None:
     assert dict(User.objects.values_list("username", "password")) == hashes
     assert "existing" in second_output
     # Plus the case triage opened for the report of the child without a birth number.
-    assert Case.objects.count() == len(DEMO_CASES) + sum(1 for spec in DEMO_REPORTS if spec.triaged_by)
+    # … and the old file the shredding review proposes (seed_retention).
+    assert Case.objects.count() == len(DEMO_CASES) + sum(1 for spec in DEMO_REPORTS if spec.triaged_by) + 1
     assert Report.objects.count() == len(DEMO_REPORTS) + 1  # and the one routed to Prostějov (seed_competence)
     # The stage lines (one per case and report) read the same after the second run.
     assert _stages(second_output) == _stages(first_output)
-    assert len(_stages(first_output)) == len(DEMO_CASES) + len(DEMO_REPORTS)
+    # + 1: the old file the shredding review proposes (seed_retention).
+    assert len(_stages(first_output)) == len(DEMO_CASES) + len(DEMO_REPORTS) + 1
 
 
 def _stages(output: str) -> list[str]:
@@ -304,7 +307,7 @@ def test_the_teacher_sees_her_cases_only_and_reads_only_what_the_policy_allows()
 @pytest.mark.django_db
 def test_demo_notes_and_agreements_are_sealed() -> None:
     _seed()
-    texts = [note.text for spec in DEMO_CASES for note in spec.notes]
+    texts = [note.text for spec in DEMO_CASES for note in spec.notes] + [RETENTION_DEMO_NOTE]
     names = [spec.consent[2] for spec in DEMO_CASES if spec.consent is not None]
     assert CaseNote.objects.count() == len(texts)
     assert find_in_database(texts + names) == []
@@ -336,7 +339,8 @@ def _check_reports(output: str) -> None:
     assert find_in_database(texts) == []
     # ... except the child without a birth number, whose report triage registered (by name and estimated date).
     [unnumbered] = Child.objects.filter(birth_number_index__isnull=True)
-    assert Child.objects.count() == len(DEMO_CHILDREN) + 1
+    # + 1 more: the child of the old file the shredding review proposes (seed_retention).
+    assert Child.objects.count() == len(DEMO_CHILDREN) + 1 + 1
     triaged = _report("report_no_birth_number")
     assert (triaged.status, triaged.child, unnumbered.date_of_birth_estimated) == (
         ReportStatus.CASE_OPENED,

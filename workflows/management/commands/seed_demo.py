@@ -1242,6 +1242,64 @@ def report_stage(report: Report) -> str:
     return str(report.get_status_display())
 
 
+#: The demo's old file for the shredding review: a child known to OSPOD as an infant 17 years ago, the case closed
+#: that year, so its retention period (15 years after that calendar year) has ended and ``apply_retention`` proposes
+#: it. Fictional. Dates are relative to today, so the child is always under 18.
+RETENTION_DEMO_CASE_NUMBER = 17
+RETENTION_DEMO_NOTE = "Šetření po oznámení porodnice: matka péči zvládá, podpora rodiny zajištěna. Dítě není ohrožené."
+
+
+def _demo_birth_number(born: datetime.date) -> str:
+    """A valid (fictional) birth number of a boy born on ``born``: the ten digits divisible by 11."""
+    prefix = int(born.strftime("%y%m%d")) * 10000
+    serial = next(n for n in range(1000, 10000) if (prefix + n) % 11 == 0)
+    digits = f"{prefix + serial:010d}"
+    return f"{digits[:6]}/{digits[6:]}"
+
+
+def seed_retention(data: DemoData) -> None:
+    """One old closed case whose period has ended (``manage.py apply_retention`` proposes it; ``serve_demo`` runs
+    that command at start). Made through the services, then moved back in time like the other demo dates. Skipped
+    when it exists."""
+    today = timezone.localdate()
+    year = today.year - 17
+    reference = data.municipality.case_reference(year, RETENTION_DEMO_CASE_NUMBER)
+    existing = Case.objects.filter(reference=reference).first()
+    if existing is not None:
+        data.cases["retention"] = existing
+        return
+    coordinator = data.users["koordinator"]
+    child = child_create(
+        municipality=data.municipality,
+        given_name="Tobiáš",
+        family_name="Zahradník",
+        date_of_birth=datetime.date(year, 3, 15),
+        birth_number=_demo_birth_number(datetime.date(year, 3, 15)),
+        address="Na Vozovce 3, 779 00 Olomouc",
+        representatives=[RepresentativeInput(relation="mother", full_name="Alena Zahradníková", contact="")],
+        created_by=coordinator,
+    )
+    case = case_open(child=child, coordinator=coordinator, opened_by=data.users["vedouci"], reason=OpenReason.REPORT)
+    case_note_add(
+        case=case,
+        author=coordinator,
+        compartment=Compartment.SOCIAL,
+        text=RETENTION_DEMO_NOTE,
+    )
+    _seed_closure(case, proposer=coordinator, approver=data.users["vedouci"], reason=CloseReason.NOT_AT_RISK)
+    opened = timezone.make_aware(datetime.datetime(year, 4, 2, 9, 0))
+    Case.objects.filter(pk=case.pk).update(
+        year=year,
+        number=RETENTION_DEMO_CASE_NUMBER,
+        reference=reference,
+        opened_at=opened,
+        closed_at=opened + datetime.timedelta(days=75),
+    )
+    case.refresh_from_db()
+    data.cases["retention"] = case
+    data.created_cases.add("retention")
+
+
 def seed_all() -> DemoData:
     """Run every part in order, in one transaction. Later features append their parts here."""
     with audit.atomic():  # its audit rows appended last (docs/adr/0011-lock-order.md)
@@ -1257,6 +1315,7 @@ def seed_all() -> DemoData:
         seed_reports(data)
         seed_competence(data)
         seed_file_inspection(data)
+        seed_retention(data)
     return data
 
 
