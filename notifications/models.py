@@ -48,6 +48,7 @@ class Kind(models.TextChoices):
     KNOWN_CHILD_ASKED = "known_child_asked", _("Another authority asks about a child")
     KNOWN_CHILD_ANSWERED = "known_child_answered", _("Another authority answered about a child")
     ACCESS_ANOMALY = "access_anomaly", _("Access anomaly to review")
+    BREAK_GLASS = "break_glass", _("Case opened through break-glass")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -81,6 +82,7 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.KNOWN_CHILD_ANSWERED: _("Another authority answered your question about a child (%(reference)s)."),
     # One of NO_REFERENCE_KINDS: no case is named, whatever the row holds.
     Kind.ACCESS_ANOMALY: _("An access anomaly was flagged for review."),
+    Kind.BREAK_GLASS: _("Someone with no relationship to case %(reference)s opened it through break-glass."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
