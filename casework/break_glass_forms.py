@@ -21,7 +21,7 @@ class BreakGlassFindForm(forms.Form):
     reference = forms.CharField(
         label=_("Reference number of the case"),
         max_length=40,
-        help_text=_("The whole reference, e.g. OM 2026/0042."),
+        help_text=_("The whole reference, e.g. OM 2026/0042, or its number if it is unique."),
     )
 
 

@@ -47,8 +47,9 @@ def _before(request: HttpRequest) -> int | None:
 @login_required
 @require_http_methods(["GET"])
 def break_glass_find(request: HttpRequest) -> HttpResponse:
-    """Find a case of one's own authority by its whole reference: a case one sees opens as usual; one that nothing
-    relates one to goes to the break-glass request; anything else is "no such case" (another authority's too)."""
+    """Find a case of one's own authority by its reference (or its number, if only one case has it): a case one
+    sees opens as usual; one that nothing relates one to goes to the break-glass request; anything else is "no such
+    case" (another authority's too)."""
     user = _viewer(request)
     subject = Subject.from_user(user)
     if not may_request_break_glass(subject) or subject.municipality_id is None:
@@ -59,6 +60,14 @@ def break_glass_find(request: HttpRequest) -> HttpResponse:
         case = (
             Case.objects.filter(municipality_id=subject.municipality_id, reference__iexact=reference).only("pk").first()
         )
+        if case is None and "/" not in reference:
+            # The number alone ("0042"), as the case list's search takes it: if exactly one case ends with it.
+            found = list(
+                Case.objects.filter(municipality_id=subject.municipality_id, reference__endswith=f"/{reference}").only(
+                    "pk"
+                )[:2]
+            )
+            case = found[0] if len(found) == 1 else None
         if case is not None:
             return redirect("case_break_glass", case_id=case.pk)
         form.add_error("reference", _("Your authority has no case with this reference."))

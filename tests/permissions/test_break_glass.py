@@ -283,6 +283,7 @@ def test_the_dpo_reads_the_queue_but_does_not_decide_and_other_authorities_do_no
     assert dpo_client.post(url, {"verdict": BreakGlassVerdict.JUSTIFIED}).status_code == 403
     with pytest.raises(PermissionDenied):
         break_glass_review(grant_id=grant.pk, reviewer=dpo, verdict=BreakGlassVerdict.JUSTIFIED, comment="")
+    assert foreign_worker.organisation is not None
     foreign_supervisor = ospod_staff(foreign_worker.organisation, username="cizi-vedouci", role=Role.SUPERVISOR)
     foreign = client_for(foreign_supervisor)
     assert f'data-grant="{grant.pk}"' not in foreign.get(reverse("oversight_break_glass")).content.decode()
