@@ -2,10 +2,13 @@
 
 from django.urls import path
 
-from . import case_views
+from . import break_glass_views, case_views
 
 urlpatterns = [
     path("", case_views.case_list, name="case_list"),
+    # Break-glass (permissions.break_glass): find a case of one's authority by reference, ask for emergency access.
+    path("break-glass/", break_glass_views.break_glass_find, name="break_glass_find"),
+    path("<uuid:case_id>/break-glass/", break_glass_views.case_break_glass, name="case_break_glass"),
     path("open/<uuid:child_id>/", case_views.case_open, name="case_open"),
     path("<uuid:case_id>/", case_views.case_detail, name="case_detail"),
     path("<uuid:case_id>/notes/new/", case_views.case_note_add, name="case_note_add"),

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from casework import break_glass_views
 from casework import oversight_views as views
 
 urlpatterns = [
@@ -17,4 +18,7 @@ urlpatterns = [
     path("processing-record/pdf/", views.processing_record_pdf, name="processing_record_pdf"),
     path("anomalies/", views.anomaly_list, name="oversight_anomalies"),
     path("anomalies/<int:anomaly_id>/review/", views.anomaly_review_view, name="oversight_anomaly_review"),
+    # The break-glass review queue and one grant's review page.
+    path("break-glass/", break_glass_views.break_glass_queue, name="oversight_break_glass"),
+    path("break-glass/<int:grant_id>/", break_glass_views.break_glass_review, name="oversight_break_glass_review"),
 ]

@@ -26,7 +26,7 @@ from casework.case_views.plans import page_counter_css
 from casework.models import User
 from casework.oversight_forms import AccessFilterForm, AnomalyReviewForm
 from casework.views import shell_page
-from permissions import audit, oversight
+from permissions import audit, break_glass, oversight
 from permissions.anomalies import anomaly_review
 from permissions.oversight import AccessFilters, Overseer, overseer_for
 from permissions.oversight_export import EXPORT_FORMATS, record_export
@@ -125,6 +125,7 @@ def oversight_index(request: HttpRequest) -> HttpResponse:
         "overseer": overseer,
         "verification": oversight.last_verification(),
         "open_anomalies": oversight.open_anomaly_count(overseer),
+        "open_break_glass": break_glass.open_grant_count(overseer),
     }
     return _list_page(request, template="casework/oversight/index.html", context=context)
 

@@ -51,6 +51,7 @@ class Kind(models.TextChoices):
     INSPECTION_PREPARED = "inspection_prepared", _("File inspection to approve (§ 55)")
     INSPECTION_APPROVED = "inspection_approved", _("File inspection approved (§ 55)")
     INSPECTION_RETURNED = "inspection_returned", _("File inspection returned (§ 55)")
+    BREAK_GLASS = "break_glass", _("Case opened through break-glass")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -87,6 +88,7 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.INSPECTION_PREPARED: _("A file inspection (§ 55) in case %(reference)s waits for your approval."),
     Kind.INSPECTION_APPROVED: _("The file inspection (§ 55) in case %(reference)s was approved."),
     Kind.INSPECTION_RETURNED: _("The file inspection (§ 55) in case %(reference)s was returned."),
+    Kind.BREAK_GLASS: _("Someone with no relationship to case %(reference)s opened it through break-glass."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.

@@ -23,6 +23,7 @@ from casework.models import Case, Child, Report, User
 from casework.sealing import Keyring, SealedModel, open_values
 from permissions import audit
 from permissions.access import AccessedCase, AccessedReport, load_case_access, load_case_accesses, load_report_access
+from permissions.models import BREAK_GLASS_PURPOSE_PREFIX, AuditEvent
 from permissions.policy import (
     CaseAccess,
     Item,
@@ -35,6 +36,8 @@ from permissions.policy import (
 )
 
 logger = logging.getLogger(__name__)
+
+_MAX_PURPOSE = AuditEvent._meta.get_field("purpose").max_length or 200
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,15 @@ class _Batch:
     decide: Decide
     #: The audited object when it is not the anchor (a child read through its case).
     object_id: object = None
+    #: Read under a live break-glass grant: every audit row of the batch is marked (``break_glass_purpose``).
+    break_glass: bool = False
+
+
+def break_glass_purpose(purpose: str) -> str:
+    """The purpose as the audit row of a read under break-glass records it: marked with
+    :data:`~permissions.models.BREAK_GLASS_PURPOSE_PREFIX`, which the oversight pages, their exports and the anomaly
+    rule read (``permissions.oversight.is_break_glass``). The mark is in the row's HMAC like the rest of it."""
+    return f"{BREAK_GLASS_PURPOSE_PREFIX}: {purpose}"[:_MAX_PURPOSE]
 
 
 def _register_decision(user: User | None, anchor: SealedModel) -> Decide:
@@ -173,7 +185,8 @@ def read_case(
     per field; withheld fields are named in the disclosure and in one denial audit row.
     """
     anchor, access = _case_and_access(user, case)
-    return _disclose(user, [_Batch(anchor, rows, fields, _case_decision(access))], purpose=purpose)[0]
+    batch = _Batch(anchor, rows, fields, _case_decision(access), break_glass=access.is_break_glass)
+    return _disclose(user, [batch], purpose=purpose)[0]
 
 
 def read_reports(
@@ -204,7 +217,15 @@ def read_case_children(
         for case in cases
     ]
     batches = [
-        _Batch(case, [case.child], fields, _case_decision(access), object_id=case.child_id) for case, access in decided
+        _Batch(
+            case,
+            [case.child],
+            fields,
+            _case_decision(access),
+            object_id=case.child_id,
+            break_glass=access.is_break_glass,
+        )
+        for case, access in decided
     ]
     return [found[0] for found in _disclose(user, batches, purpose=purpose)]
 
@@ -268,7 +289,7 @@ def _disclose(user: User | None, batches: Sequence[_Batch], *, purpose: str) -> 
                         object_type=object_type,
                         object_id=batch.object_id or batch.anchor.pk,
                         fields=audited,
-                        purpose=purpose,
+                        purpose=break_glass_purpose(purpose) if batch.break_glass else purpose,
                         outcome=outcome,
                         case_id=case_id,
                     )

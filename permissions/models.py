@@ -427,3 +427,105 @@ class AccessAnomaly(models.Model):
     @property
     def is_reviewed(self) -> bool:
         return self.reviewed_at is not None
+
+
+# --- Break-glass: emergency read access to a case, reviewed afterwards --------------------------------------------
+
+#: An audit row whose purpose starts with this was made through break-glass (``permissions.oversight.is_break_glass``
+#: reads it; the gate writes it for every read under a live grant). The purpose is covered by the row's HMAC.
+BREAK_GLASS_PURPOSE_PREFIX = "break-glass"
+
+
+class BreakGlassVerdict(models.TextChoices):
+    JUSTIFIED = "justified", _("justified")
+    NOT_JUSTIFIED = "not_justified", _("not justified")
+
+
+class BreakGlassQuerySet(models.QuerySet["BreakGlassGrant"]):
+    def live(self, at: datetime.datetime | None = None) -> BreakGlassQuerySet:
+        """Grants in force at ``at`` (now): started, not yet expired, not ended early."""
+        moment = at or timezone.now()
+        return self.filter(started_at__lte=moment, expires_at__gt=moment, ended_at__isnull=True)
+
+    def awaiting_review(self) -> BreakGlassQuerySet:
+        return self.filter(reviewed_at__isnull=True)
+
+
+class BreakGlassGrant(models.Model):
+    """An OSPOD worker (or supervisor) of a case's authority opened a case they have no relationship to, giving a
+    reason: read-only access until ``expires_at`` (docs/adr/00XX-break-glass.md).
+
+    The grant is an audited event (action ``break_glass``); every read under it is marked in its audit row. It waits in
+    the review queue until another supervisor of the authority marks it justified or not. ``municipality`` is the
+    case's authority when the glass was broken: whose supervisors review it. The reason is plain text read by
+    supervisors and the DPO: the form asks not to copy anything from the case file into it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        on_delete=models.PROTECT,
+        related_name="break_glass_grants",
+    )
+    case = models.ForeignKey("casework.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="+")
+    municipality = models.ForeignKey(
+        "casework.Municipality", verbose_name=_("authority"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    #: Whether the person was on the authority's duty roster when they broke the glass (a fact for the reviewer).
+    on_duty = models.BooleanField(_("on duty"), default=False)
+    started_at = models.DateTimeField(_("from"))
+    expires_at = models.DateTimeField(_("until"))
+    ended_at = models.DateTimeField(_("ended early"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    verdict = models.CharField(_("verdict"), max_length=16, choices=BreakGlassVerdict.choices, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
+
+    objects = BreakGlassQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("break-glass access")
+        verbose_name_plural = _("break-glass accesses")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["user", "case", "expires_at"], name="breakglass_user_case_idx"),
+            models.Index(fields=["municipality", "id"], name="breakglass_municipality_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("started_at")), name="breakglass_period"),
+            models.CheckConstraint(
+                condition=models.Q(reviewed_at__isnull=True, verdict="")
+                | models.Q(reviewed_at__isnull=False, verdict__in=BreakGlassVerdict.values),
+                name="breakglass_review_has_verdict",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(verdict=BreakGlassVerdict.NOT_JUSTIFIED) | ~models.Q(review_comment=""),
+                name="breakglass_not_justified_has_comment",
+            ),
+            # Four eyes, in the database too: nobody reviews their own break-glass.
+            models.CheckConstraint(
+                condition=models.Q(reviewed_by__isnull=True) | ~models.Q(reviewed_by=models.F("user")),
+                name="breakglass_no_self_review",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"break-glass {self.pk}"
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewed_at is not None
+
+    @property
+    def ends_at(self) -> datetime.datetime:
+        """When the access ended or ends: early if ended by hand, otherwise at expiry."""
+        return self.ended_at if self.ended_at is not None and self.ended_at < self.expires_at else self.expires_at

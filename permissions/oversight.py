@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from casework.models import Case, Role, User
 from permissions import audit
 from permissions.management.commands.verify_audit import store_report, verify_chain
+from permissions.models import BREAK_GLASS_PURPOSE_PREFIX as BREAK_GLASS_PURPOSE_PREFIX  # a read through break-glass
 from permissions.models import (
     AccessAnomaly,
     AuditAction,
@@ -44,16 +45,15 @@ from permissions.policy import (
 
 #: Rows on one page of an oversight list.
 PAGE_SIZE = 50
-#: A purpose starting with this marks a read made through break-glass, until the audit row carries its own flag.
-BREAK_GLASS_PURPOSE_PREFIX = "break-glass"
 
 
 def is_break_glass(event: AuditEvent) -> bool:
     """Whether an audit row records access through break-glass.
 
-    Break-glass is not built yet. The rule reads, in this order, a ``break_glass`` attribute of the row (the column
-    the break-glass work is expected to add to the chain), the ``break_glass`` action, and a purpose starting with
-    :data:`BREAK_GLASS_PURPOSE_PREFIX` — so the column and the anomaly rule light up without changes here.
+    The gate writes every read under a live grant with a purpose starting with :data:`BREAK_GLASS_PURPOSE_PREFIX`
+    (``permissions.gate``), and the grant itself is a ``break_glass`` row (``permissions.break_glass``); a
+    ``break_glass`` attribute of the row is honoured too, should the chain ever carry its own column
+    (docs/adr/00XX-break-glass.md).
     """
     if getattr(event, "break_glass", False):
         return True
@@ -220,6 +220,11 @@ def _events(
     if filters.outcome:
         events = events.filter(outcome=filters.outcome)
     return events.order_by("-seq")
+
+
+def access_rows(events: list[AuditEvent]) -> list[AccessRow]:
+    """Audit rows as the oversight pages show them (one query for the case references on them)."""
+    return _rows(events)
 
 
 def _rows(events: list[AuditEvent]) -> list[AccessRow]:

@@ -13,12 +13,15 @@ here is pure and reads like the table, so tests enumerate it.
     TEAM_MEMBER         basics + their sector's compartment (SECTOR_COMPARTMENTS) + what is shared with them
     REPORT_HANDLER      a report (oznámení): the notifier compartment (supervisors of the receiving authority, who
                         triage it; the coordinator of the case it led to)
+    BREAK_GLASS         read-only, as the case's lead reads a closed file, without the notifier's identity: an OSPOD
+                        worker of the authority with no relationship to the case, under a live break-glass grant
     NONE                nothing (other authorities, partners off the team, the DPO, the administrator; the partner
                         who filed a report, once it is filed)
 """
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -33,6 +36,7 @@ class Relationship(StrEnum):
     CASE_LEAD = "case_lead"
     TEAM_MEMBER = "team_member"
     REPORT_HANDLER = "report_handler"
+    BREAK_GLASS = "break_glass"
     NONE = "none"
 
 
@@ -49,6 +53,9 @@ READ_POLICY: dict[Relationship, frozenset[Compartment]] = {
     # A report's triage and follow-up: the notifier's identity, what they observed, the child's details as given
     # (§§ 55, 57: kept apart from the file; never shown to partners, parents, or the notifier once it is filed).
     Relationship.REPORT_HANDLER: frozenset({C.NOTIFIER}),
+    # Break-glass (an emergency, reviewed later): the file as its lead reads it, read-only — but not who reported the
+    # child (§§ 55, 57: acting for the child now never needs the notifier's identity).
+    Relationship.BREAK_GLASS: ALL_CASE_COMPARTMENTS - {C.NOTIFIER},
     # Administrators, the DPO, partners off the team, other authorities: nothing.
     Relationship.NONE: frozenset(),
 }
@@ -146,6 +153,8 @@ class CaseFacts:
     shared_compartments: frozenset[Compartment] = frozenset()
     #: (object type, item id) of single items shared with the user, shares in force.
     shared_items: frozenset[tuple[str, str]] = frozenset()
+    #: The user holds a live break-glass grant on the case until then (loaded only when nothing else relates them).
+    break_glass_until: datetime.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -180,7 +189,14 @@ class CaseAccess:
 
     @property
     def is_lead(self) -> bool:
-        return self.relationship is Relationship.CASE_LEAD
+        """The case's lead (its coordinator, the authority's supervisors) — and, read-only, a live break-glass grant,
+        which reads the file as the lead reads a closed case (``read_only``; docs/adr/00XX-break-glass.md)."""
+        return self.relationship in (Relationship.CASE_LEAD, Relationship.BREAK_GLASS)
+
+    @property
+    def is_break_glass(self) -> bool:
+        """Access through a live break-glass grant: every read is marked in the audit, nothing can be changed."""
+        return self.relationship is Relationship.BREAK_GLASS
 
     @property
     def is_coordinator(self) -> bool:
@@ -188,7 +204,7 @@ class CaseAccess:
 
     @property
     def read_only(self) -> bool:
-        return not self.facts.is_open
+        return not self.facts.is_open or self.is_break_glass
 
     def may_read_compartment(self, compartment: Compartment) -> bool:
         """Whether the whole compartment is readable (every item in it, whoever wrote it)."""
@@ -266,6 +282,8 @@ def relationship_to_case(subject: Subject, facts: CaseFacts) -> Relationship:
         if subject.sector == Sector.OSPOD and not subject.works_for(facts.municipality_id):
             return Relationship.NONE  # nobody sees another authority's cases
         return Relationship.TEAM_MEMBER
+    if facts.break_glass_until is not None and may_hold_break_glass(subject, facts.municipality_id):
+        return Relationship.BREAK_GLASS
     return Relationship.NONE
 
 
@@ -372,8 +390,9 @@ def sees_all_case_tasks(access: CaseAccess) -> bool:
 
 def may_see_case_reports(access: CaseAccess) -> bool:
     """The case file's reports (oznámení) that opened or joined the case: their handlers, the case's lead (§§ 55, 57:
-    the notifier's part stays apart from the file; the gate still decides each field)."""
-    return access.is_lead
+    the notifier's part stays apart from the file; the gate still decides each field). Not through break-glass,
+    which never reads the notifier's part."""
+    return access.is_lead and not access.is_break_glass
 
 
 def may_see_case_event(access: CaseAccess, *, actor_id: int | None, team_wide: bool) -> bool:
@@ -756,3 +775,40 @@ SYSTEM_READS: dict[SystemRead, frozenset[Compartment]] = {
 
 def system_readable_compartments(reason: SystemRead) -> frozenset[Compartment]:
     return SYSTEM_READS[reason]
+
+
+# --- Break-glass (DOMAIN.md: an emergency read of a case one has no relationship to, reviewed later) ---------------
+
+#: Who may break the glass: the authority's OSPOD workers (the on-call worker, standard 1b) and its supervisors.
+#: Never partners, the DPO or the administrator.
+BREAK_GLASS_ROLES = frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})
+
+
+def may_hold_break_glass(subject: Subject, municipality_id: int) -> bool:
+    """Whose grant on a case of ``municipality_id`` works: its OSPOD workers and supervisors, while they still are."""
+    return subject.works_for(municipality_id) and subject.role in BREAK_GLASS_ROLES
+
+
+def may_request_break_glass(subject: Subject) -> bool:
+    """The break-glass page exists for the OSPOD workers and supervisors of an authority; for nobody else."""
+    return subject.is_authority_staff and subject.role in BREAK_GLASS_ROLES and subject.municipality_id is not None
+
+
+def may_break_glass(access: CaseAccess) -> bool:
+    """Opening this case through break-glass: an OSPOD worker or supervisor of the case's own authority who has no
+    relationship to it now (not its coordinator, not on its team, no live grant). Supervisors see every case of their
+    authority anyway, so in practice this is the on-call OSPOD worker. Nobody breaks into another authority's case."""
+    return access.relationship is Relationship.NONE and may_hold_break_glass(
+        access.subject, access.facts.municipality_id
+    )
+
+
+def may_see_break_glass_queue(subject: Subject) -> bool:
+    """The review queue is oversight: the authority's supervisors (who review) and the DPO (who reads it)."""
+    return may_oversee_access(subject)
+
+
+def may_review_break_glass(subject: Subject, *, municipality_id: int, used_by_id: int) -> bool:
+    """Marking a break-glass justified or not: a supervisor of the authority where it happened who is not the person
+    who used it (four eyes). The DPO reads the queue but does not decide."""
+    return subject.supervises(municipality_id) and subject.user_id != used_by_id

@@ -30,6 +30,7 @@ from permissions.access import (
     load_case_access,
     refuse,
 )
+from permissions.policy import Subject, may_request_break_glass
 
 # --- The list -----------------------------------------------------------------------------------------------------
 
@@ -85,6 +86,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "status_choices": STATUS_CHOICES,
             "query": query,
             "filtered": bool(query) or status != "open",
+            "may_break_glass": may_request_break_glass(Subject.from_user(user)),
         },
     )
 
@@ -160,6 +162,7 @@ def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             "may_close": view.may_close,
             "is_lead": view.is_lead,
             "read_only": view.read_only,
+            "break_glass_until": view.break_glass_until,
         },
     )
 

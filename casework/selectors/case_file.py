@@ -62,6 +62,8 @@ def relation(access: CaseAccess) -> str:
     """The viewer's relation to the case, as the header and the case list say it."""
     if access.is_coordinator:
         return _("coordinator")
+    if access.is_break_glass:
+        return _("break-glass (read-only)")
     if access.is_lead:
         return _("supervisor")
     if access.relationship is Relationship.TEAM_MEMBER:
@@ -581,6 +583,8 @@ class CaseView:
     timeline: TimelineSection | None = None
     #: The section shown whole (``?show=<section>``), if any.
     expanded: str = ""
+    #: Read through a live break-glass grant until then (the page says so); None otherwise.
+    break_glass_until: datetime.datetime | None = None
 
 
 def case_disclosed(*, user: User, case: AccessedCase | Case, purpose: str, expanded: str = "") -> CaseView:
@@ -626,4 +630,5 @@ def case_disclosed(*, user: User, case: AccessedCase | Case, purpose: str, expan
         plan=plan_section(user, accessed, limit("plan"), purpose),
         timeline=timeline_section(user, access, limit("timeline", TIMELINE_LIMIT)),
         expanded=expanded,
+        break_glass_until=access.facts.break_glass_until if access.is_break_glass else None,
     )

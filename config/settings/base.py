@@ -286,6 +286,11 @@ ARCHIVE_EXPORT_DIR = Path(env.str("ARCHIVE_EXPORT_DIR", default=str(VAR_DIR / "a
 # docs/adr/0017-access-oversight.md), e.g. {"denied_burst": {"denials": 3}, "off_hours": {"start": "06:30"}}.
 ACCESS_ANOMALY_RULES: dict[str, dict[str, object]] = env.json("ACCESS_ANOMALY_RULES", default={})
 
+# Break-glass (docs/adr/00XX-break-glass.md): how long an emergency read of a case lasts by default, and at most; the
+# person may choose a shorter time. Minutes.
+BREAK_GLASS_DEFAULT_MINUTES = env.int("BREAK_GLASS_DEFAULT_MINUTES", default=4 * 60)
+BREAK_GLASS_MAX_MINUTES = env.int("BREAK_GLASS_MAX_MINUTES", default=4 * 60)
+
 # --- Notifications (DESIGN invariant 7) ----------------------------------------------------------------------------
 # Who may follow a case over the websocket: a dotted path to ``f(user, case_id) -> bool`` (notifications never
 # imports the policy itself).

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -62,7 +63,8 @@ from casework.services import (
     team_member_add,
 )
 from casework.services.inspections import inspection_prepare
-from permissions.models import Consent, Share
+from permissions.break_glass import break_glass_open
+from permissions.models import AuditAction, AuditEvent, Consent, Share
 from permissions.sharing import consent_record, share_grant
 from tests.factories import MunicipalityFactory, OrganisationFactory, UserFactory
 from tests.factories.children import register_child
@@ -125,6 +127,18 @@ _OVERSIGHT: dict[str, tuple[int | None, ...]] = {
     "dpo": (NA, OK, OK, OK, OK),
     "administrator": (NA, F, F, F, F),
 }
+_BREAK_GLASS: dict[str, tuple[int | None, ...]] = {
+    # Asking for break-glass: the authority's OSPOD worker on a case nothing relates them to gets the form; whoever
+    # already sees the case is sent to it; partners (even on the team: they are sent to what they see), the DPO, the
+    # administrator and other authorities never break glass (not found, audited).
+    "supervisor": (R, R, R, R, N),
+    "ospod_worker": (R, R, OK, R, N),
+    "school": (NA, R, N, N, N),
+    "health": (NA, R, N, N, N),
+    "service": (NA, R, N, N, N),
+    "dpo": (NA, N, N, N, N),
+    "administrator": (NA, N, N, N, N),
+}
 _MANAGE_REDIRECT: dict[str, tuple[int | None, ...]] = {
     role: tuple(R if status == OK else status for status in row) for role, row in _MANAGE.items()
 }
@@ -183,6 +197,7 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     # Who accessed the case: its timeline from the audit chain and its CSV export (the export is itself audited).
     "oversight_case": _OVERSIGHT,
     "oversight_case_export": _OVERSIGHT,
+    "case_break_glass": _BREAK_GLASS,
 }
 
 _ALL = frozenset(NOTE_PARTS)
@@ -609,3 +624,48 @@ def test_retention_review_pages_by_role(olomouc: Municipality) -> None:
             problems.append(f"{role}: {got}, expected {expected}")
     assert not problems, "\n".join(problems)
     assert set(RetentionReview.objects.values_list("state", flat=True)) == {"proposed"}
+
+
+def test_break_glass_reads_like_the_coordinator_of_a_closed_case_until_it_expires(world: World) -> None:
+    """Through a live grant the OSPOD worker reads the unrelated case as the coordinator reads a closed case (every
+    page of the ``closed`` column, read-only, no other case's markers), every read is marked break-glass in the audit;
+    once the grant expires, every case URL is "not found" again (frozen time)."""
+    worker = world.users["ospod_worker"]
+    fixture = world.cases["unrelated"]
+    grant = break_glass_open(
+        user=worker, case=fixture.case, reason="Noční služba: policie volá kvůli dítěti.", minutes=10
+    )
+    patterns = dict(_case_patterns())
+    state_before = _state()
+    closed = SITUATIONS.index("closed")
+    unrelated = SITUATIONS.index("unrelated")
+    first_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    client = Client()
+    client.force_login(worker)
+    problems: list[str] = []
+    for name, kwargs in sorted(patterns.items()):
+        expected = R if name == "case_break_glass" else EXPECTED[name]["ospod_worker"][closed]
+        url = _url(name, kwargs, fixture)
+        response = client.get(url)
+        if response.status_code != expected:
+            problems.append(f"GET {name} through break-glass: {response.status_code}, expected {expected}")
+        body = _body(response)
+        for key, other in world.cases.items():
+            for part, marker in other.markers.items():
+                if marker in body and key != "unrelated":
+                    problems.append(f"GET {name} through break-glass shows {key}/{part}")
+        if expected == F and client.post(url, {}).status_code != F:
+            problems.append(f"POST {name} through break-glass was not refused")
+    page = client.get(reverse("case_detail", kwargs={"case_id": fixture.case.pk})).content.decode()
+    for part in NOTE_PARTS:
+        assert fixture.markers[part] in page, part
+    assert not problems, "\n".join(problems)
+    assert _state() == state_before
+    reads = AuditEvent.objects.filter(seq__gt=first_seq, actor=worker, action=AuditAction.READ)
+    assert reads.exists()
+    assert all(purpose.startswith("break-glass: ") for purpose in reads.values_list("purpose", flat=True))
+
+    with time_machine.travel(grant.expires_at + datetime.timedelta(seconds=1)):
+        for name, kwargs in sorted(patterns.items()):
+            expected = EXPECTED[name]["ospod_worker"][unrelated]
+            assert client.get(_url(name, kwargs, fixture)).status_code == expected, name

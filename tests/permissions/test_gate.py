@@ -98,6 +98,8 @@ EXPECTED = {
     Relationship.TEAM_MEMBER: {Compartment.BASICS},
     # A report's handlers (supervisors of the receiving authority, the coordinator of its case): the notifier's part.
     Relationship.REPORT_HANDLER: {Compartment.NOTIFIER},
+    # Break-glass: the file as its lead reads it, read-only, without who reported the child (§§ 55, 57).
+    Relationship.BREAK_GLASS: set(Compartment) - {Compartment.NOTIFIER},
     Relationship.NONE: set(),
 }
 

@@ -83,6 +83,7 @@ from casework.models import (
     User,
 )
 from casework.selectors import birth_number_index
+from casework.selectors.case_file import case_disclosed
 from casework.services import (
     ChildIdentity,
     ReportDetails,
@@ -115,7 +116,9 @@ from casework.services.lifecycle import closure_approve, closure_request
 from casework.services.plan_actions import ActionInput, action_report, plan_decisions_import
 from casework.services.plans import plan_approve, plan_in_work, plan_save, plan_submit
 from permissions import audit
-from permissions.models import ConsentGiver
+from permissions.access import load_case_access
+from permissions.break_glass import break_glass_open
+from permissions.models import BreakGlassGrant, ConsentGiver
 from permissions.sharing import consent_record, share_grant
 from workflows import tasks
 from workflows.deadlines import add_months, end_of_day, ipod_due
@@ -1209,6 +1212,28 @@ _CASE_STAGES = {
 }
 
 
+#: A night on duty: ``koordinator`` (no relationship to case 2) broke the glass into it; a supervisor reviews it.
+DEMO_BREAK_GLASS = (
+    "koordinator",
+    "case_2",
+    "Služba v noci: volala Policie ČR, dítě bylo nalezeno samo; potřebuji kontakt na rodinu a rizika.",
+)
+
+
+def seed_break_glass(data: DemoData) -> None:
+    """One past break-glass awaiting review, so a supervisor sees the queue (*Kontrola přístupů* → break-glass): the
+    grant through its service (audited, the coordinator and the supervisors notified), the case page read through
+    the gate (marked reads), then ended. Idempotent: skipped once the user has any grant."""
+    username, case_key, reason = DEMO_BREAK_GLASS
+    user, case = data.users[username], data.cases[case_key]
+    if BreakGlassGrant.objects.filter(user=user).exists() or load_case_access(user, case).visible:
+        return
+    grant = break_glass_open(user=user, case=case, reason=reason, minutes=60)
+    case_disclosed(user=user, case=case, purpose="case page")
+    # Over: the access ended once the worker had what they needed (the record keeps both times).
+    BreakGlassGrant.objects.filter(pk=grant.pk).update(ended_at=timezone.now())
+
+
 def case_stage(case: Case) -> str:
     """What stage the case is at, in words (no names): its status and open CaseFlow tasks and their deadlines."""
     if not case.is_open:
@@ -1316,6 +1341,8 @@ def seed_all() -> DemoData:
         seed_competence(data)
         seed_file_inspection(data)
         seed_retention(data)
+    # Outside the transaction: the break-glass reads go through the gate, whose audit rows commit before any plaintext.
+    seed_break_glass(data)
     return data
 
 
