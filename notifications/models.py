@@ -48,6 +48,8 @@ class Kind(models.TextChoices):
     KNOWN_CHILD_ASKED = "known_child_asked", _("Another authority asks about a child")
     KNOWN_CHILD_ANSWERED = "known_child_answered", _("Another authority answered about a child")
     ACCESS_ANOMALY = "access_anomaly", _("Access anomaly to review")
+    ACCOUNT_CHANGED = "account_changed", _("Account changed")
+    ACCOUNT_CHANGE_TO_CONFIRM = "account_change_to_confirm", _("Account change to confirm")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -81,6 +83,8 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.KNOWN_CHILD_ANSWERED: _("Another authority answered your question about a child (%(reference)s)."),
     # One of NO_REFERENCE_KINDS: no case is named, whatever the row holds.
     Kind.ACCESS_ANOMALY: _("An access anomaly was flagged for review."),
+    Kind.ACCOUNT_CHANGED: _("An account, its role, organisation, password or second factor was changed."),
+    Kind.ACCOUNT_CHANGE_TO_CONFIRM: _("An account change awaits your confirmation."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
@@ -88,7 +92,9 @@ URGENT_KINDS: frozenset[str] = frozenset({Kind.ESCALATION, Kind.URGENT_MEASURE})
 
 #: Kinds that never name a case (their text is the kind's label): an access-anomaly flag goes to supervisors and the
 #: DPO, who read what it is about on the flag's page (the DPO never opens a case).
-NO_REFERENCE_KINDS: frozenset[str] = frozenset({Kind.ACCESS_ANOMALY})
+NO_REFERENCE_KINDS: frozenset[str] = frozenset(
+    {Kind.ACCESS_ANOMALY, Kind.ACCOUNT_CHANGED, Kind.ACCOUNT_CHANGE_TO_CONFIRM}
+)
 
 #: Kinds whose case the recipient can no longer open: the list shows them without a link to the case.
 NO_CASE_LINK_KINDS: frozenset[str] = frozenset(
