@@ -110,6 +110,14 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_select_related = ["municipality"]
     autocomplete_fields = ["municipality"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.users.exists():
+            # Moving an organisation with people to another ORP or sector would change what all of them read, past
+            # the confirmation an account's own change needs (docs/adr/00XX-administrator-is-not-a-reader.md).
+            readonly += ["sector", "municipality"]
+        return readonly
+
 
 class AccountCreateForm(forms.ModelForm):
     """A new account: who the person is, where they work, their role and their address — never a password (the

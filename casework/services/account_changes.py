@@ -275,7 +275,7 @@ def account_update(
     _require_administrator(by)
     details = {k: v for k, v in (details or {}).items() if k in DETAIL_FIELDS}
     with audit.atomic():
-        account = User.objects.select_for_update().select_related("organisation").get(pk=account.pk)
+        account = User.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=account.pk)
         old_municipality = _municipality_of(account.organisation)
         new_municipality = _municipality_of(organisation)
         access_changed = [
@@ -389,10 +389,11 @@ def account_change_decide(*, change_id: int, by: User, confirm: bool) -> Account
             logger.error("account change %s: the refused decision could not be audited", change_id)
         raise PermissionDenied
     with audit.atomic():
+        # The account row first, then its request: the order account_update takes them in (ADR 0011).
+        account = User.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=found.user_id)
         change = AccountChangeRequest.objects.select_for_update().get(pk=change_id)
         if change.status != AccountChangeStatus.PENDING:
             raise ValidationError(_("This account change was already decided."))
-        account = User.objects.select_for_update().select_related("organisation").get(pk=change.user_id)
         old_municipality = _municipality_of(account.organisation)
         if not confirm:
             _close(change, by=by, status=AccountChangeStatus.REFUSED)

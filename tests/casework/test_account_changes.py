@@ -500,3 +500,18 @@ def test_audit_rows_hold_names_never_values(world: World) -> None:
         assert "nova.adresa@x.test" not in text
         assert world.ospod.name not in text or row["actor_organisation"] == world.ospod.name
     assert AuditEvent.objects.filter(outcome=AuditOutcome.ALLOWED, purpose="account change requested").exists()
+
+
+def test_an_organisation_with_people_keeps_its_authority_and_sector(world: World) -> None:
+    client = Client()
+    client.force_login(world.administrator)
+    page = client.get(f"/admin/casework/organisation/{world.ospod.pk}/change/").content.decode()
+    assert 'name="municipality"' not in page
+    assert 'name="sector"' not in page
+    other = MunicipalityFactory.create(code="PV")
+    client.post(
+        f"/admin/casework/organisation/{world.ospod.pk}/change/",
+        {"name": world.ospod.name, "sector": Sector.OSPOD, "municipality": other.pk, "ico": ""},
+    )
+    world.ospod.refresh_from_db()
+    assert world.ospod.municipality_id == world.municipality.pk

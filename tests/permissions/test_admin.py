@@ -69,3 +69,11 @@ def test_other_roles_do_not_enter_the_admin(role: str) -> None:
     client = Client()
     client.force_login(UserFactory.create(role=role))
     assert client.get("/admin/permissions/auditevent/").status_code == 302
+
+
+def test_the_admins_own_password_page_leads_to_the_audited_one() -> None:
+    client = Client()
+    client.force_login(UserFactory.create(role=Role.ADMINISTRATOR))
+    response = client.get("/admin/password_change/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password/"

@@ -48,7 +48,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from viewflow.workflow.models import Task
 
 from casework.admin import administrator_permissions
-from casework.services.account_changes import account_create
 from casework.birth_number import normalize_birth_number
 from casework.compartments import Compartment
 from casework.models import (
@@ -91,6 +90,7 @@ from casework.services import (
     team_member_end,
     team_roles_ensure_defaults,
 )
+from casework.services.account_changes import account_create
 from casework.services.assessments import (
     InputRequest,
     assessment_input_provide,
