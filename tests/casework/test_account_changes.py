@@ -515,3 +515,40 @@ def test_an_organisation_with_people_keeps_its_authority_and_sector(world: World
     )
     world.ospod.refresh_from_db()
     assert world.ospod.municipality_id == world.municipality.pk
+
+
+def test_the_first_supervisor_of_an_authority_is_confirmed_by_another_administrator(world: World) -> None:
+    new_orp = MunicipalityFactory.create(code="SU")
+    new_ospod = organisation(Sector.OSPOD, new_orp)
+    candidate = school_partner(municipality=new_orp)
+    change = account_update(
+        account=candidate,
+        by=world.administrator,
+        role=Role.SUPERVISOR,
+        organisation=new_ospod,
+        email=candidate.email,
+        is_active=True,
+    )
+    assert change is not None
+    assert change.confirmer == "administrator"
+    with pytest.raises(PermissionDenied):
+        account_change_decide(change_id=change.pk, by=world.supervisor, confirm=True)  # another authority's
+    account_change_decide(change_id=change.pk, by=world.second_administrator, confirm=True)
+    candidate.refresh_from_db()
+    assert candidate.role == Role.SUPERVISOR
+
+
+def test_a_requested_role_change_raises_an_access_anomaly_flag(world: World) -> None:
+    from permissions.anomalies import flag_anomalies
+    from permissions.models import AccessAnomaly, AnomalyRule
+
+    account_update(
+        account=world.partner,
+        by=world.administrator,
+        role=Role.OSPOD_WORKER,
+        organisation=world.ospod,
+        email=world.partner.email,
+        is_active=True,
+    )
+    flag_anomalies()
+    assert AccessAnomaly.objects.filter(rule=AnomalyRule.ACCOUNT_CHANGED).exists()
