@@ -4,23 +4,34 @@ The administrator role (``Role.ADMINISTRATOR``, ``is_staff`` without ``is_superu
 and the configuration lists (team roles, an authority's time limits) here and nothing else: no case content is
 registered in the admin, and none may be. A non-superuser cannot see or grant superuser status, staff status, groups or
 individual permissions, and cannot open superuser accounts, so managing users never becomes a way to raise one's own
-rights. Users are deactivated, not deleted: their name stays attached to what they did.
+rights. Users are deactivated, not deleted: their name stays attached to what they did. Every account write goes
+through ``casework.services.account_changes`` (audited, notified; access changes wait for a second person) and no
+administrator ever sets another person's password (docs/adr/00XX-administrator-is-not-a-reader.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casework.models import Municipality, Organisation, ResidenceMunicipality, TeamRole, User
+from casework.models import AccountChangeStatus, Municipality, Organisation, ResidenceMunicipality, TeamRole, User
+from casework.services.account_changes import (
+    DETAIL_FIELDS,
+    account_create,
+    account_update,
+    password_reset_link_send,
+)
 from casework.services.accounts import second_factor_remove
 
 # django-otp's own device admins would change a person's second factor without an audit row: every change goes
@@ -99,12 +110,43 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_select_related = ["municipality"]
     autocomplete_fields = ["municipality"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.users.exists():
+            # Moving an organisation with people to another ORP or sector would change what all of them read, past
+            # the confirmation an account's own change needs (docs/adr/00XX-administrator-is-not-a-reader.md).
+            readonly += ["sector", "municipality"]
+        return readonly
+
+
+class AccountCreateForm(forms.ModelForm):
+    """A new account: who the person is, where they work, their role and their address — never a password (the
+    person sets it through the link the account's creation sends; a role that reads cases waits for confirmation)."""
+
+    class Meta:
+        model = User
+        fields = ("username", "first_name", "last_name", "email", "job_title", "organisation", "role")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.fields["email"].help_text = _("The link to set a password is sent here.")
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin plus organisation, system role and job title; privilege fields for superusers only."""
+    """Django's user admin plus organisation, system role and job title; privilege fields for superusers only.
 
-    actions = ["reset_second_factor"]
+    Nothing here writes an account directly: saving calls ``casework.services.account_changes``. Names and job title
+    change at once; a change of role, organisation or e-mail, or switching an account back on, becomes a request
+    that a supervisor of the authority (another administrator for a DPO or an administrator) confirms; until then
+    the account keeps its old values. Nobody sets another person's password here: "send a password link" e-mails the
+    person a link to set it themselves.
+    """
+
+    actions = ["send_password_link", "reset_second_factor"]
+    add_form = AccountCreateForm
+    add_form_template = "admin/change_form.html"
     list_display = ["username", "last_name", "first_name", "organisation", "role", "job_title", "is_active"]
     list_filter = ["role", "organisation__sector", "organisation__municipality", "is_active"]
     search_fields = ["username", "first_name", "last_name", "email", "organisation__name", "job_title"]
@@ -112,19 +154,19 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ["last_name", "first_name", "username"]
     autocomplete_fields = ["organisation"]
     fieldsets = (
-        (None, {"fields": ("username", "password")}),
+        (None, {"fields": ("username",)}),
         (_("Person"), {"fields": ("first_name", "last_name", "email", "job_title")}),
         # The records officer flag counts only on OSPOD staff (permissions.policy.is_records_officer).
-        (_("Organisation and role"), {"fields": ("organisation", "role", "is_records_officer")}),
+        (_("Organisation and role"), {"fields": ("organisation", "role", "is_records_officer", "pending_change")}),
         (_("Account"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
+        (None, {"classes": ("wide",), "fields": ("username",)}),
         (_("Person"), {"fields": ("first_name", "last_name", "email", "job_title")}),
         (_("Organisation and role"), {"fields": ("organisation", "role")}),
     )
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "pending_change"]
 
     def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
@@ -138,9 +180,23 @@ class UserAdmin(DjangoUserAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:
-            # Nobody changes their own role or organisation: another administrator has to do it.
-            readonly += ["organisation", "role", "is_records_officer"]
+            # Nobody changes their own access: another administrator has to do it.
+            readonly += ["organisation", "role", "email", "is_active", "is_records_officer"]
         return readonly
+
+    @admin.display(description=_("Change awaiting confirmation"))
+    def pending_change(self, obj: User) -> str:
+        change = obj.account_change_requests.filter(status=AccountChangeStatus.PENDING).first() if obj.pk else None
+        if change is None:
+            return "—"
+        return str(
+            _("%(fields)s, requested by %(who)s on %(when)s; it takes effect when it is confirmed.")
+            % {
+                "fields": ", ".join(change.changed_fields),
+                "who": change.requested_by.username,
+                "when": formats.date_format(timezone.localtime(change.requested_at), "SHORT_DATETIME_FORMAT"),
+            }
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         queryset = super().get_queryset(request)
@@ -151,6 +207,57 @@ class UserAdmin(DjangoUserAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Deactivate instead: the audit log and case histories keep pointing at the person.
         return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """Setting another person's password is not offered: the person sets it through a link (the action below)
+        or, for their own account, on the account page."""
+        raise PermissionDenied
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        actor: User = request.user  # type: ignore[assignment]
+        try:
+            if not change:
+                pending = account_create(account=obj, created_by=actor)
+            else:
+                saved = User.objects.get(pk=obj.pk)
+                pending = account_update(
+                    account=saved,
+                    by=actor,
+                    role=obj.role,
+                    organisation=obj.organisation,
+                    email=obj.email,
+                    is_active=obj.is_active,
+                    details={name: getattr(obj, name) for name in DETAIL_FIELDS},
+                    privileges_changed=[f for f in form.changed_data if f in _PRIVILEGE_FIELDS],
+                )
+                if "is_staff" in form.changed_data or "is_superuser" in form.changed_data:
+                    # Superusers only (the fields are not shown to others): written directly, audited by name above.
+                    User.objects.filter(pk=obj.pk).update(is_staff=obj.is_staff, is_superuser=obj.is_superuser)
+        except (ValidationError, PermissionDenied) as error:
+            raise PermissionDenied(str(error)) from error
+        if pending is not None:
+            self.message_user(
+                request,
+                _(
+                    "The change of %(fields)s takes effect only when it is confirmed (%(who)s). Until then the "
+                    "account keeps its previous values."
+                )
+                % {"fields": ", ".join(pending.changed_fields), "who": pending.get_confirmer_display()},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Send a link to set the password"), permissions=["change"])
+    def send_password_link(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """The person gets an e-mail with a one-time link to set their own password (audited, notified)."""
+        sent = 0
+        for user in queryset:
+            try:
+                password_reset_link_send(account=user, by=request.user)  # type: ignore[arg-type]
+            except ValidationError as error:
+                self.message_user(request, f"{user.username}: {' '.join(error.messages)}", messages.ERROR)
+                continue
+            sent += 1
+        self.message_user(request, _("A link to set the password was sent to %(count)d account(s).") % {"count": sent})
 
     @admin.action(description=_("Reset the second factor (lost phone)"), permissions=["change"])
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -9,4 +9,8 @@ class CaseworkConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the login receiver that records whether the session needs a second factor.
-        from casework import account_views  # noqa: F401
+        # Logins, logouts and failed logins in the audit chain (issue 19).
+        from casework import (
+            account_views,  # noqa: F401
+            auth_audit,  # noqa: F401
+        )

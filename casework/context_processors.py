@@ -55,11 +55,15 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
         also_for=may_see_retention_reviews,
     ),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
+    # Account changes wait for a supervisor (a second administrator for DPO and administrator accounts); the DPO
+    # watches them read-only (issue 19).
+    ShellPage("account_changes", _("Account changes"), frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR, Role.DPO})),
     ShellPage(
         "notification_list",
         _("Notifications"),
-        # The DPO too: access-anomaly flags are notified to them (issue 19); the administrator has nothing to learn.
-        frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER, Role.DPO}),
+        # The DPO too: access-anomaly flags and account changes are notified to them (issue 19); administrators learn
+        # of account changes that wait for a second administrator.
+        frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER, Role.DPO, Role.ADMINISTRATOR}),
         placement="header",
     ),
 )

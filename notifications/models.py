@@ -52,6 +52,8 @@ class Kind(models.TextChoices):
     INSPECTION_APPROVED = "inspection_approved", _("File inspection approved (§ 55)")
     INSPECTION_RETURNED = "inspection_returned", _("File inspection returned (§ 55)")
     BREAK_GLASS = "break_glass", _("Case opened through break-glass")
+    ACCOUNT_CHANGED = "account_changed", _("Account changed")
+    ACCOUNT_CHANGE_TO_CONFIRM = "account_change_to_confirm", _("Account change to confirm")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -89,6 +91,8 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.INSPECTION_APPROVED: _("The file inspection (§ 55) in case %(reference)s was approved."),
     Kind.INSPECTION_RETURNED: _("The file inspection (§ 55) in case %(reference)s was returned."),
     Kind.BREAK_GLASS: _("Someone with no relationship to case %(reference)s opened it through break-glass."),
+    Kind.ACCOUNT_CHANGED: _("An account, its role, organisation, password or second factor was changed."),
+    Kind.ACCOUNT_CHANGE_TO_CONFIRM: _("An account change awaits your confirmation."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
@@ -96,7 +100,9 @@ URGENT_KINDS: frozenset[str] = frozenset({Kind.ESCALATION, Kind.URGENT_MEASURE})
 
 #: Kinds that never name a case (their text is the kind's label): an access-anomaly flag goes to supervisors and the
 #: DPO, who read what it is about on the flag's page (the DPO never opens a case).
-NO_REFERENCE_KINDS: frozenset[str] = frozenset({Kind.ACCESS_ANOMALY})
+NO_REFERENCE_KINDS: frozenset[str] = frozenset(
+    {Kind.ACCESS_ANOMALY, Kind.ACCOUNT_CHANGED, Kind.ACCOUNT_CHANGE_TO_CONFIRM}
+)
 
 #: Kinds whose case the recipient can no longer open: the list shows them without a link to the case.
 NO_CASE_LINK_KINDS: frozenset[str] = frozenset(

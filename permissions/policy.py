@@ -812,3 +812,84 @@ def may_review_break_glass(subject: Subject, *, municipality_id: int, used_by_id
     """Marking a break-glass justified or not: a supervisor of the authority where it happened who is not the person
     who used it (four eyes). The DPO reads the queue but does not decide."""
     return subject.supervises(municipality_id) and subject.user_id != used_by_id
+
+
+# --- Accounts: the administrator cannot become a reader (issue 19) -------------------------------------------------
+
+#: Roles whose accounts read case content or the audit: creating one, or giving an account one of them, takes effect
+#: only after a second person confirms it. The administrator role reads nothing but manages accounts, so giving it
+#: needs a second administrator too.
+CONFIRMED_ROLES = frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.DPO, Role.ADMINISTRATOR})
+#: Roles confirmed by a second administrator: they belong to no authority whose supervisors could confirm them.
+ADMINISTRATOR_CONFIRMED_ROLES = frozenset({Role.DPO, Role.ADMINISTRATOR})
+#: What an account change may touch that decides what the person can read: changing any of these on an existing
+#: account, or switching an account back on, waits for confirmation (deactivation takes effect at once). The e-mail
+#: is here because a reset link goes to it: an administrator who could change it could take the account over.
+ACCESS_FIELDS = frozenset({"role", "organisation", "email", "is_active"})
+
+
+def is_account_administrator(user: User) -> bool:
+    """Who manages accounts: an active administrator-role account with staff status (or a technical superuser)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return bool(user.is_superuser) or (user.role == Role.ADMINISTRATOR and bool(user.is_staff))
+
+
+def account_change_needs_confirmation(*, new_account: bool, role: str, changed: Collection[str]) -> bool:
+    """A new account with a role of :data:`CONFIRMED_ROLES`, or a change of a role, an organisation, an e-mail or a
+    reactivation of an existing one (``changed`` names ``is_active`` only for switching an account back on: a
+    deactivation takes effect at once). A new partner account needs none: a partner reads nothing until a coordinator
+    puts them on a team (the coordinator is the second person); it is still audited and notified."""
+    if new_account:
+        return role in CONFIRMED_ROLES
+    return bool(set(changed) & ACCESS_FIELDS)
+
+
+def account_change_confirmer(*, role: str, authority_has_supervisors: bool) -> str:
+    """ "supervisor" (of the requested organisation's authority) or "administrator" (another one): DPO and
+    administrator accounts, and an authority that has no active supervisor yet (its first one)."""
+    if role in ADMINISTRATOR_CONFIRMED_ROLES or not authority_has_supervisors:
+        return "administrator"
+    return "supervisor"
+
+
+def may_decide_account_change(
+    user: User, *, confirmer: str, municipality_id: int | None, requested_by_id: int, account_id: int
+) -> bool:
+    """Confirming or refusing an account change: a supervisor of the authority, or for a DPO or administrator
+    account another administrator — never the one who asked for it, and never the person whose account it is."""
+    subject = Subject.from_user(user)
+    if subject.user_id is None or subject.user_id in (requested_by_id, account_id):
+        return False
+    if confirmer == "administrator":
+        return subject.active and user.role == Role.ADMINISTRATOR and bool(user.is_staff)
+    return municipality_id is not None and subject.supervises(municipality_id)
+
+
+def may_see_account_changes(user: User) -> bool:
+    """The list of account changes awaiting confirmation: supervisors (their authority's), administrators (to
+    confirm another administrator's request for a DPO or an administrator, and to see their own waiting), the DPO
+    (read-only, every authority)."""
+    subject = Subject.from_user(user)
+    return subject.is_supervisor or is_data_protection_officer(subject) or is_account_administrator(user)
+
+
+def may_see_account_change(user: User, *, municipality_id: int | None) -> bool:
+    """One request in that list: a supervisor sees their own authority's; the DPO and administrators every one."""
+    subject = Subject.from_user(user)
+    if is_data_protection_officer(subject) or is_account_administrator(user):
+        return True
+    return municipality_id is not None and subject.supervises(municipality_id)
+
+
+def may_set_password(actor: User, account: User) -> bool:
+    """Only the person themselves sets a password (knowing the old one, or through a reset link sent to their
+    address). Administrators never do: they send a reset link."""
+    return actor.is_authenticated and actor.pk == account.pk
+
+
+def may_read_audit_admin(user: User) -> bool:
+    """The audit log in the admin, view only: the DPO (and a technical superuser). Nobody adds, changes or deletes."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return bool(user.is_superuser) or is_data_protection_officer(Subject.from_user(user))

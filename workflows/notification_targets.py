@@ -52,6 +52,11 @@ def notification_target_url(*, kind: str, case_id: Any, object_type: str, object
             return _task_url(object_id)
         if object_type == "workflows.deadline":
             return _deadline_url(object_id)
+        # Account changes (issue 19): the list to confirm them; a changed account's page in access oversight.
+        if object_type == "casework.accountchangerequest":
+            return reverse("account_changes") if object_id.isdigit() else None
+        if object_type == "casework.user":
+            return reverse("oversight_person", kwargs={"user_id": int(object_id)}) if object_id.isdigit() else None
         target = _uuid(object_id)
         if target is None:
             return None

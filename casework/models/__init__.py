@@ -1,3 +1,4 @@
+from .accounts import AccountChangeRequest, AccountChangeStatus, Confirmer
 from .assessments import Assessment, AssessmentInput, AssessmentOutcome, InputStatus
 from .cases import (
     DEFAULT_TEAM_ROLES,
@@ -100,6 +101,8 @@ __all__ = [
     "OSPOD_ROLES",
     "OTHER_SECTOR_NOTIFIER_KINDS",
     "URGENT_HINTS",
+    "AccountChangeRequest",
+    "AccountChangeStatus",
     "AcquaintancePerson",
     "AcquaintanceWay",
     "ActionReport",
@@ -127,6 +130,7 @@ __all__ = [
     "ConferenceDecision",
     "ConferenceInvitee",
     "ConferenceStatus",
+    "Confirmer",
     "CoordinatorAssignment",
     "CourtPetition",
     "DataKey",

@@ -5,13 +5,22 @@ Imported from its own module, not the package: it uses ``permissions.policy``, w
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casework.models import Municipality, Role, Sector, User
+from casework.models import AccountChangeRequest, AccountChangeStatus, Municipality, Role, Sector, User
+from permissions.policy import (
+    Subject,
+    is_account_administrator,
+    is_data_protection_officer,
+    may_decide_account_change,
+)
 from permissions.policy import second_factor_required as _policy_required
 
 
@@ -69,3 +78,110 @@ def supervisor_ids(municipality_id: int) -> list[int]:
             organisation__municipality_id=municipality_id,
         ).values_list("pk", flat=True)
     )
+
+
+def account_watchers(municipality_ids: Iterable[int | None]) -> list[int]:
+    """Who hears of an account change: the active supervisors of the authorities it touches and every active DPO.
+
+    One query whatever the number of authorities."""
+    wanted = [m for m in municipality_ids if m is not None]
+    supervisors = Q(role=Role.SUPERVISOR, organisation__sector=Sector.OSPOD, organisation__municipality_id__in=wanted)
+    return list(
+        User.objects.filter(Q(role=Role.DPO) | supervisors, is_active=True).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def administrator_ids() -> list[int]:
+    """The active administrators (role and staff status): they confirm DPO and administrator accounts."""
+    return list(
+        User.objects.filter(is_active=True, is_staff=True, role=Role.ADMINISTRATOR)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class AccountChangeRow:
+    """One account change awaiting confirmation, as the confirmation list shows it: who asked for what, for whom.
+
+    Account data only (names, roles, organisations, addresses of staff), never case content."""
+
+    id: int
+    account_id: int
+    username: str
+    full_name: str
+    new_account: bool
+    current_role: str
+    current_organisation: str
+    current_email: str
+    current_active: bool
+    role: str
+    organisation: str
+    email: str
+    activate: bool
+    changed_fields: tuple[str, ...]
+    confirmer: str
+    requested_by: str
+    requested_at: datetime.datetime
+    may_decide: bool
+
+
+@dataclass(frozen=True)
+class AccountChangePage:
+    rows: tuple[AccountChangeRow, ...]
+    next_before: int | None
+
+
+ACCOUNT_CHANGE_PAGE_SIZE = 50
+
+
+def account_changes_pending(*, user: User, before: int | None = None) -> AccountChangePage:
+    """The open account changes ``user`` may see, newest first, 50 a page by key (``before`` = the last id seen).
+
+    Supervisors see their own authority's; administrators and the DPO every one. Two queries whatever the size:
+    the viewer's organisation, and the rows with their accounts, organisations and requesters."""
+    subject = Subject.from_user(user)
+    queryset = AccountChangeRequest.objects.filter(status=AccountChangeStatus.PENDING)
+    if not (is_data_protection_officer(subject) or is_account_administrator(user)):
+        if not subject.is_supervisor or subject.municipality_id is None:
+            return AccountChangePage(rows=(), next_before=None)
+        queryset = queryset.filter(municipality_id=subject.municipality_id)
+    if before is not None:
+        queryset = queryset.filter(id__lt=before)
+    found = list(
+        queryset.select_related("user__organisation", "organisation", "requested_by").order_by("-id")[
+            : ACCOUNT_CHANGE_PAGE_SIZE + 1
+        ]
+    )
+    more = len(found) > ACCOUNT_CHANGE_PAGE_SIZE
+    found = found[:ACCOUNT_CHANGE_PAGE_SIZE]
+    rows = tuple(
+        AccountChangeRow(
+            id=change.pk,
+            account_id=change.user_id,
+            username=change.user.username,
+            full_name=change.user.get_full_name(),
+            new_account=change.new_account,
+            current_role=str(Role(change.user.role).label),
+            current_organisation=str(change.user.organisation or ""),
+            current_email=change.user.email,
+            current_active=change.user.is_active,
+            role=str(Role(change.role).label),
+            organisation=str(change.organisation or ""),
+            email=change.email,
+            activate=change.activate,
+            changed_fields=tuple(change.changed_fields),
+            confirmer=change.confirmer,
+            requested_by=change.requested_by.username,
+            requested_at=change.requested_at,
+            may_decide=may_decide_account_change(
+                user,
+                confirmer=change.confirmer,
+                municipality_id=change.municipality_id,
+                requested_by_id=change.requested_by_id,
+                account_id=change.user_id,
+            ),
+        )
+        for change in found
+    )
+    return AccountChangePage(rows=rows, next_before=rows[-1].id if more else None)

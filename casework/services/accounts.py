@@ -1,7 +1,8 @@
 """Second factor (django-otp): enrolment, recovery codes, reset and removal.
 
 Each change of what protects an account is written to the audit chain in the same transaction (action ``account``,
-object the user, field *names* only: never the secret, never a code). A person has at most one authenticator app
+object the user, field *names* only: never the secret, never a code) and notified to the supervisors of the person's
+authority and the DPO. A person has at most one authenticator app
 (a TOTP device) and one set of recovery codes (a static device whose tokens are deleted as they are used).
 """
 
@@ -15,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework.models import User
 from casework.selectors.accounts import second_factor_required
+from casework.services.account_changes import notify_account_changed
 from permissions import audit
 from permissions.audit import record
 from permissions.models import AuditAction, AuditOutcome
@@ -23,7 +25,12 @@ AUTHENTICATOR_NAME = "authenticator"
 RECOVERY_NAME = "recovery codes"
 
 
-def _audit(*, actor: User, user: User, fields: list[str], purpose: str) -> None:
+def _audit(*, actor: User, user: User, fields: list[str], purpose: str, notify: bool = True) -> None:
+    """The audit row and (except for a login with a recovery code, which changes nothing) the notice to the
+    supervisors of the person's authority and the DPO (issue 19: every 2FA change is notified)."""
+    if notify:
+        municipality_id = user.organisation.municipality_id if user.organisation_id else None  # type: ignore[union-attr]
+        notify_account_changed(account=user, actor=actor, municipality_ids=[municipality_id])
     record(
         actor=actor,
         action=AuditAction.ACCOUNT,
@@ -86,7 +93,7 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
 def recovery_code_used(*, user: User) -> None:
     """Record that someone logged in with a recovery code (a lost phone, or someone else holding the codes)."""
     with audit.atomic():
-        _audit(actor=user, user=user, fields=["recovery_codes"], purpose="recovery code used to log in")
+        _audit(actor=user, user=user, fields=["recovery_codes"], purpose="recovery code used to log in", notify=False)
 
 
 def second_factor_remove(*, user: User, removed_by: User) -> None:

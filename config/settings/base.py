@@ -36,7 +36,7 @@ TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "casework.admin_apps.AdminConfig",  # django.contrib.admin, entered by the DPO too (read-only audit)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

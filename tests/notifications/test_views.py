@@ -93,11 +93,11 @@ def test_the_header_badge_counts_unread_and_links_to_the_page(teacher: User) -> 
     assert "Upozornění" not in nav.group(0)
 
 
-def test_the_administrator_gets_no_badge() -> None:
+def test_the_administrator_gets_the_badge_for_account_changes_to_confirm() -> None:
+    # Issue 19: a DPO's or an administrator's account change waits for a second administrator, who is told here.
     user = UserFactory.create(role=Role.ADMINISTRATOR)
     html = _client(user).get("/no-such-page/").content.decode()
-    assert "data-notifications" not in html
-    assert "js/notifications.js" not in html
+    assert "data-notifications" in html
 
 
 def test_the_dpo_gets_the_badge_for_access_anomaly_flags() -> None:

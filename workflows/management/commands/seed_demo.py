@@ -96,6 +96,7 @@ from casework.services import (
     team_member_end,
     team_roles_ensure_defaults,
 )
+from casework.services.account_changes import account_create
 from casework.services.assessments import (
     InputRequest,
     assessment_input_provide,
@@ -769,6 +770,28 @@ def seed_administrator_access(data: DemoData) -> None:
             user.user_permissions.add(*permissions)
 
 
+#: A new colleague the administrator asked for (issue 19): the account waits, inactive, for `vedouci` to confirm it on
+#: *Změny účtů*; once confirmed, a link to set the password goes to the (fictional) address.
+DEMO_PENDING_ACCOUNT = ("nova_pracovnice", "Tereza", "Malá", "sociální pracovnice OSPOD")
+
+
+def seed_account_change(data: DemoData) -> None:
+    """One account change awaiting a supervisor's confirmation, made through the service as the administrator."""
+    username, first_name, last_name, job_title = DEMO_PENDING_ACCOUNT
+    if User.objects.filter(username=username).exists():
+        return
+    account = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=f"{username}@demo.example.org",
+        role=Role.OSPOD_WORKER,
+        organisation=data.organisations["ospod"],
+        job_title=job_title,
+    )
+    account_create(account=account, created_by=data.users["spravce"])
+
+
 def seed_second_factor(data: DemoData) -> None:
     """A confirmed authenticator with :data:`DEMO_OTP_SECRET` and the :data:`DEMO_RECOVERY_CODES` for each demo
     login whose role needs a second factor in production; an account that already has one keeps it (and the codes
@@ -1341,6 +1364,7 @@ def seed_all() -> DemoData:
         seed_competence(data)
         seed_file_inspection(data)
         seed_retention(data)
+        seed_account_change(data)
     # Outside the transaction: the break-glass reads go through the gate, whose audit rows commit before any plaintext.
     seed_break_glass(data)
     return data
