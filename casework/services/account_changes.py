@@ -56,8 +56,10 @@ logger = logging.getLogger("casework.accounts")
 
 OBJECT_TYPE = "casework.user"
 REQUEST_OBJECT_TYPE = "casework.accountchangerequest"
-#: Fields of the account the administrator may change at once (not access: who the person is, what they do).
-DETAIL_FIELDS = ("username", "first_name", "last_name", "job_title")
+#: Fields of the account the administrator may change at once (not access: who the person is, what they do). The
+#: records officer flag is among them: it lets an OSPOD worker of the authority decide shredding reviews but opens no
+#: case content, and like every change here it is audited and told to the authority's supervisors and the DPO at once.
+DETAIL_FIELDS = ("username", "first_name", "last_name", "job_title", "is_records_officer")
 #: The fields a privilege change touches (superusers only, in the admin): audited by name like the rest.
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 

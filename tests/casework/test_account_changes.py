@@ -324,6 +324,25 @@ def test_names_and_deactivation_take_effect_at_once_and_are_audited(world: World
     assert row.field_names == ["is_active", "job_title"]
 
 
+def test_the_records_officer_flag_takes_effect_at_once_is_audited_and_told(world: World) -> None:
+    Notification.objects.all().delete()
+    account_update(
+        account=world.worker,
+        by=world.administrator,
+        role=world.worker.role,
+        organisation=world.worker.organisation,
+        email=world.worker.email,
+        is_active=True,
+        details={"is_records_officer": True},
+    )
+    world.worker.refresh_from_db()
+    assert world.worker.is_records_officer
+    row = AuditEvent.objects.get(object_id=str(world.worker.pk), purpose="account details changed")
+    assert row.field_names == ["is_records_officer"]
+    told = Notification.objects.filter(kind=Kind.ACCOUNT_CHANGED).values_list("recipient_id", flat=True)
+    assert sorted(told) == sorted([world.supervisor.pk, world.dpo.pk])
+
+
 # --- Notifications: to the authority's supervisors and the DPO, with no protected content ---------------------------
 
 
