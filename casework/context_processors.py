@@ -43,6 +43,8 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ShellPage("competence", _("Competence"), frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})),
     # Kontrola přístupů: who accessed what (not "Dohled", which reads as the court's § 13 measure).
     ShellPage("oversight", _("Access oversight"), frozenset({Role.SUPERVISOR, Role.DPO})),
+    # Zastupování: a supervisor names a deputy for an absence (permissions.policy.may_see_covers).
+    ShellPage("supervisor_cover", _("Cover"), frozenset({Role.SUPERVISOR})),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     ShellPage(
         "notification_list",

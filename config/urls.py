@@ -22,5 +22,6 @@ urlpatterns = [
     path("reports/", include(workflows_urls.report_urlpatterns)),
     path("competence/", include(workflows_urls.competence_urlpatterns)),
     path("oversight/", include("casework.oversight_urls")),
+    path("cover/", include("casework.cover_urls")),
     path("", include("casework.urls")),
 ]

@@ -48,6 +48,8 @@ class Kind(models.TextChoices):
     KNOWN_CHILD_ASKED = "known_child_asked", _("Another authority asks about a child")
     KNOWN_CHILD_ANSWERED = "known_child_answered", _("Another authority answered about a child")
     ACCESS_ANOMALY = "access_anomaly", _("Access anomaly to review")
+    COVER_NAMED = "cover_named", _("Supervisor cover named")
+    COVER_ENDED = "cover_ended", _("Supervisor cover ended early")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -81,6 +83,9 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.KNOWN_CHILD_ANSWERED: _("Another authority answered your question about a child (%(reference)s)."),
     # One of NO_REFERENCE_KINDS: no case is named, whatever the row holds.
     Kind.ACCESS_ANOMALY: _("An access anomaly was flagged for review."),
+    # NO_REFERENCE_KINDS too: a cover names no case (the Cover page says who stands in for whom, and when).
+    Kind.COVER_NAMED: _("A supervisor cover that concerns you was named."),
+    Kind.COVER_ENDED: _("A supervisor cover that concerns you was ended early."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
@@ -88,7 +93,7 @@ URGENT_KINDS: frozenset[str] = frozenset({Kind.ESCALATION, Kind.URGENT_MEASURE})
 
 #: Kinds that never name a case (their text is the kind's label): an access-anomaly flag goes to supervisors and the
 #: DPO, who read what it is about on the flag's page (the DPO never opens a case).
-NO_REFERENCE_KINDS: frozenset[str] = frozenset({Kind.ACCESS_ANOMALY})
+NO_REFERENCE_KINDS: frozenset[str] = frozenset({Kind.ACCESS_ANOMALY, Kind.COVER_NAMED, Kind.COVER_ENDED})
 
 #: Kinds whose case the recipient can no longer open: the list shows them without a link to the case.
 NO_CASE_LINK_KINDS: frozenset[str] = frozenset(

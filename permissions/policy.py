@@ -20,12 +20,12 @@ here is pure and reads like the table, so tests enumerate it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from casework.compartments import Compartment
-from casework.models import OSPOD_ROLES, Child, Municipality, Role, Sector, User
+from casework.models import OSPOD_ROLES, Child, Municipality, Role, Sector, SupervisorCover, User
 
 
 class Relationship(StrEnum):
@@ -102,6 +102,9 @@ class Subject:
     municipality_id: int | None
     organisation_id: int | None
     active: bool
+    #: The authorities a supervisor stands in for now (supervisor cover), asked only when a question is about an
+    #: authority other than their own — so deciding anything about one's own authority costs no query.
+    covering: Callable[[], frozenset[int]] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_user(cls, user: User | None) -> Subject:
@@ -115,6 +118,7 @@ class Subject:
             municipality_id=organisation.municipality_id if organisation else None,
             organisation_id=organisation.pk if organisation else None,
             active=user.is_active,
+            covering=_Covering(user.pk) if user.role == Role.SUPERVISOR else None,
         )
 
     @property
@@ -129,7 +133,30 @@ class Subject:
         return self.is_authority_staff and self.municipality_id == municipality_id
 
     def supervises(self, municipality_id: int) -> bool:
-        return self.is_supervisor and self.municipality_id == municipality_id
+        """A supervisor of the authority — or, while a cover is in force, the deputy of one of its supervisors
+        (``casework.models.SupervisorCover``), who supervises it as its own do, four eyes included."""
+        if not self.is_supervisor:
+            return False
+        if self.municipality_id == municipality_id:
+            return True
+        return self.covering is not None and municipality_id in self.covering()
+
+    def stands_in_for(self, municipality_id: int) -> bool:
+        """Supervises ``municipality_id`` only as a deputy (supervisor cover), not as its own supervisor."""
+        return self.municipality_id != municipality_id and self.supervises(municipality_id)
+
+
+class _Covering:
+    """The authorities a deputy covers now, asked once per ``Subject`` and only when needed (one query)."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        self._found: frozenset[int] | None = None
+
+    def __call__(self) -> frozenset[int]:
+        if self._found is None:
+            self._found = SupervisorCover.objects.covered_authority_ids(deputy_id=self.user_id)
+        return self._found
 
 
 @dataclass(frozen=True)
@@ -255,8 +282,8 @@ def relationship_to_case(subject: Subject, facts: CaseFacts) -> Relationship:
     """DOMAIN.md, "Who sees which case"."""
     if not subject.active:
         return Relationship.NONE
-    if subject.works_for(facts.municipality_id) and (
-        subject.user_id == facts.coordinator_id or subject.supervises(facts.municipality_id)
+    if (subject.works_for(facts.municipality_id) and subject.user_id == facts.coordinator_id) or subject.supervises(
+        facts.municipality_id
     ):
         # Coordinator and supervisors keep read-only access to a closed case.
         return Relationship.CASE_LEAD
@@ -657,3 +684,36 @@ def may_oversee_authority(subject: Subject, municipality_id: int | None) -> bool
 def may_review_anomaly(subject: Subject, *, municipality_id: int | None, actor_id: int | None) -> bool:
     """Marking an access anomaly reviewed: anyone who oversees its authority, except the person it is about."""
     return may_oversee_authority(subject, municipality_id) and (actor_id is None or subject.user_id != actor_id)
+
+
+# --- Supervisor cover (zastupování): a deputy supervisor for a period -----------------------------------------------
+
+
+def may_see_covers(subject: Subject) -> bool:
+    """The cover page is the supervisors' (each sees their own authority's covers and those they stand in for)."""
+    return subject.is_supervisor
+
+
+def may_name_cover(subject: Subject, *, supervisor_municipality_id: int | None) -> bool:
+    """Naming a deputy for a supervisor's absence: the supervisor themselves (planned leave), or another supervisor
+    of the same authority (an unplanned absence). Only of one's *own* authority: a deputy standing in for it does
+    not name further deputies, and the administrator never does (they manage accounts, not casework)."""
+    return (
+        subject.is_supervisor
+        and supervisor_municipality_id is not None
+        and subject.municipality_id == supervisor_municipality_id
+    )
+
+
+def may_be_deputy(subject: Subject, *, supervisor_id: int | None) -> bool:
+    """A deputy is an active supervisor (vedoucí) of an OSPOD — of the same authority, or of another one (a small ORP
+    with one head is covered by a neighbouring ORP's head) — and never the absent supervisor themselves."""
+    return subject.is_supervisor and subject.user_id != supervisor_id
+
+
+def may_end_cover(subject: Subject, *, municipality_id: int, deputy_id: int) -> bool:
+    """Ending a cover early: a supervisor of the covered authority (its own, as for naming one), or the deputy, who
+    may have to step down (then the authority's own supervisors are told)."""
+    if subject.is_supervisor and subject.municipality_id == municipality_id:
+        return True
+    return subject.active and subject.user_id == deputy_id

@@ -52,6 +52,8 @@ def notification_target_url(*, kind: str, case_id: Any, object_type: str, object
             return _task_url(object_id)
         if object_type == "workflows.deadline":
             return _deadline_url(object_id)
+        if object_type == "casework.supervisorcover":
+            return reverse("supervisor_cover")
         target = _uuid(object_id)
         if target is None:
             return None

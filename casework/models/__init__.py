@@ -34,6 +34,7 @@ from .conferences import (
     ConferenceStatus,
     ParticipantRelation,
 )
+from .cover import SupervisorCover
 from .drafts import DraftKind, FormDraft, KeptWork
 from .kept_apart import KeptApartItem, KeptApartMark, KeptApartReason, MarkSource
 from .keys import DataKey, KeyOwnerType, ReencryptionRun
@@ -158,6 +159,7 @@ __all__ = [
     "ResidenceMunicipality",
     "Role",
     "Sector",
+    "SupervisorCover",
     "TeamMembership",
     "TeamRole",
     "TransferStatus",

@@ -34,7 +34,7 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 NAV_BY_ROLE_CS = {
     Role.OSPOD_WORKER: ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost"],
-    Role.SUPERVISOR: ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost", "Kontrola přístupů"],
+    Role.SUPERVISOR: ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost", "Kontrola přístupů", "Zastupování"],
     Role.PARTNER: ["Úkoly", "Případy", "Podat oznámení"],
     Role.DPO: ["Kontrola přístupů"],
     Role.ADMINISTRATOR: ["Správa"],
@@ -248,7 +248,7 @@ def test_switching_to_english_changes_the_texts(client: Client) -> None:
     assert response.redirect_chain[-1][0] == "/inbox/"
     assert '<html lang="en">' in english
     assert "Log out" in english
-    assert _nav_labels(english) == ["Inbox", "Cases", "Children", "File a report", "Competence", "Access oversight"]
+    assert _nav_labels(english) == ["Inbox", "Cases", "Children", "File a report", "Competence", "Access oversight", "Cover"]
     assert "My tasks" in english
 
     back = client.post(reverse("set_language"), {"language": "cs", "next": "/inbox/"}, follow=True)
