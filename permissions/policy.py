@@ -141,6 +141,12 @@ class Subject:
             return True
         return self.covering is not None and municipality_id in self.covering()
 
+    def acts_for(self, municipality_id: int) -> bool:
+        """Does the authority's register work: its OSPOD staff, or a deputy standing in for one of its supervisors
+        (who triages its reports, so registers their children and opens their cases). Coordinating and team
+        membership stay with the authority's own staff (``works_for``)."""
+        return self.works_for(municipality_id) or self.supervises(municipality_id)
+
     def stands_in_for(self, municipality_id: int) -> bool:
         """Supervises ``municipality_id`` only as a deputy (supervisor cover), not as its own supervisor."""
         return self.municipality_id != municipality_id and self.supervises(municipality_id)
@@ -307,7 +313,7 @@ def case_access(subject: Subject, facts: CaseFacts) -> CaseAccess:
 
 
 def relationship_to_child(subject: Subject, child: Child) -> Relationship:
-    if subject.works_for(child.municipality_id):
+    if subject.acts_for(child.municipality_id):
         return Relationship.AUTHORITY_STAFF
     return Relationship.NONE
 
@@ -320,7 +326,7 @@ def readable_compartments(subject: Subject, relationship: Relationship) -> froze
 
 def may_register_child(user: User, municipality: Municipality) -> bool:
     """Registering a child is OSPOD work for the child's own ORP."""
-    return Subject.from_user(user).works_for(municipality.pk)
+    return Subject.from_user(user).acts_for(municipality.pk)
 
 
 def may_search_register(user: User) -> bool:
@@ -329,19 +335,19 @@ def may_search_register(user: User) -> bool:
 
 def may_open_case(user: User, child: Child) -> bool:
     """Opening a case file is OSPOD work of the child's own authority."""
-    return Subject.from_user(user).works_for(child.municipality_id)
+    return Subject.from_user(user).acts_for(child.municipality_id)
 
 
 def may_see_identity_hints(user: User, municipality_id: int) -> bool:
     """Possible-duplicate hints (same name and date of birth, by blind index) are for the OSPOD staff of the
     authority whose register they come from — never for partners, other authorities, the DPO or the administrator."""
-    return Subject.from_user(user).works_for(municipality_id)
+    return Subject.from_user(user).acts_for(municipality_id)
 
 
 def may_add_birth_number(user: User, child: Child) -> bool:
     """Adding a birth number later (or proposing a merge of two entries of one child) is register work of the
     child's own authority."""
-    return Subject.from_user(user).works_for(child.municipality_id)
+    return Subject.from_user(user).acts_for(child.municipality_id)
 
 
 def may_decide_child_merge(subject: Subject, *, municipality_id: int, proposed_by_id: int) -> bool:
@@ -353,6 +359,12 @@ def may_decide_child_merge(subject: Subject, *, municipality_id: int, proposed_b
 def may_coordinate(user: User, municipality_id: int) -> bool:
     """A coordinator is an active OSPOD worker (or supervisor) of the case's authority."""
     return Subject.from_user(user).works_for(municipality_id)
+
+
+def may_hold_authority_work(user: User, municipality_id: int) -> bool:
+    """Who may hold an item of an authority that has no case yet (a report's triage, its feedback): its OSPOD staff,
+    and a supervisor of another authority standing in for one of its supervisors (supervisor cover)."""
+    return Subject.from_user(user).acts_for(municipality_id)
 
 
 def may_join_team(user: User, municipality_id: int) -> bool:

@@ -248,7 +248,15 @@ def test_switching_to_english_changes_the_texts(client: Client) -> None:
     assert response.redirect_chain[-1][0] == "/inbox/"
     assert '<html lang="en">' in english
     assert "Log out" in english
-    assert _nav_labels(english) == ["Inbox", "Cases", "Children", "File a report", "Competence", "Access oversight", "Cover"]
+    assert _nav_labels(english) == [
+        "Inbox",
+        "Cases",
+        "Children",
+        "File a report",
+        "Competence",
+        "Access oversight",
+        "Cover",
+    ]
     assert "My tasks" in english
 
     back = client.post(reverse("set_language"), {"language": "cs", "next": "/inbox/"}, follow=True)
