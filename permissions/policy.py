@@ -687,10 +687,11 @@ def may_oversee_access(subject: Subject) -> bool:
 
 def may_oversee_authority(subject: Subject, municipality_id: int | None) -> bool:
     """Whose accesses a person may examine: the DPO every authority's, a supervisor their own authority's only.
-    An event or a person belonging to no authority is the DPO's alone."""
+    An event or a person belonging to no authority is the DPO's alone. Not a deputy standing in (supervisor cover):
+    their own reads in the covered authority are what its supervisors audit afterwards."""
     if is_data_protection_officer(subject):
         return True
-    return municipality_id is not None and subject.supervises(municipality_id)
+    return municipality_id is not None and subject.is_supervisor and subject.municipality_id == municipality_id
 
 
 def may_review_anomaly(subject: Subject, *, municipality_id: int | None, actor_id: int | None) -> bool:

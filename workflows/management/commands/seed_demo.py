@@ -73,6 +73,7 @@ from casework.models import (
     ReportStatus,
     Role,
     Sector,
+    SupervisorCover,
     TeamMembership,
     TeamRole,
     User,
@@ -104,6 +105,7 @@ from casework.services.conferences import (
     conference_schedule,
     conference_sign_off,
 )
+from casework.services.cover import supervisor_cover_add
 from casework.services.lifecycle import closure_approve, closure_request
 from casework.services.plan_actions import ActionInput, action_report, plan_decisions_import
 from casework.services.plans import plan_approve, plan_in_work, plan_save, plan_submit
@@ -1181,6 +1183,29 @@ def seed_competence(data: DemoData) -> None:
         report_receive(filed_by=filer, details=spec.details)
 
 
+#: The planned cover: Olomouc's head (``vedouci``) on leave in a fortnight for a week; Prostějov's head stands in.
+DEMO_COVER_STARTS_IN_DAYS = 14
+DEMO_COVER_DAYS = 7
+
+
+def seed_supervisor_cover(data: DemoData) -> None:
+    """One future supervisor cover, so the *Zastupování* page has something to show (``vedouci`` names
+    ``vedouci_pv``). Idempotent: skipped when ``vedouci`` already has a cover that has not ended."""
+    supervisor, deputy = data.users["vedouci"], data.users["vedouci_pv"]
+    if SupervisorCover.objects.filter(supervisor=supervisor, ends_at__gt=timezone.now()).exists():
+        return
+    first = timezone.localdate() + datetime.timedelta(days=DEMO_COVER_STARTS_IN_DAYS)
+    starts_at = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    supervisor_cover_add(
+        supervisor=supervisor,
+        deputy=deputy,
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(days=DEMO_COVER_DAYS),
+        note="Zastupuje vedoucí OSPOD Prostějov, tel. na podatelnu.",
+        by=supervisor,
+    )
+
+
 # --- Stages, for the closing lines: read from the flows' state, so a second run tells the truth too ----------------
 
 #: The case flow's human nodes → the stage an open task of theirs puts the case in (the first one open wins).
@@ -1242,6 +1267,7 @@ def seed_all() -> DemoData:
         seed_cases(data)
         seed_reports(data)
         seed_competence(data)
+        seed_supervisor_cover(data)
     return data
 
 
