@@ -54,6 +54,8 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
         frozenset({Role.SUPERVISOR, Role.DPO}),
         also_for=may_see_retention_reviews,
     ),
+    # Zastupování: a supervisor names a deputy for an absence (permissions.policy.may_see_covers).
+    ShellPage("supervisor_cover", _("Cover"), frozenset({Role.SUPERVISOR})),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     # Account changes wait for a supervisor (a second administrator for DPO and administrator accounts); the DPO
     # watches them read-only (issue 19).

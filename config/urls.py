@@ -23,5 +23,6 @@ urlpatterns = [
     path("competence/", include(workflows_urls.competence_urlpatterns)),
     path("oversight/", include("casework.oversight_urls")),
     path("retention/", include("casework.retention_urls")),
+    path("cover/", include("casework.cover_urls")),
     path("", include("casework.urls")),
 ]

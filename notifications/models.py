@@ -54,6 +54,8 @@ class Kind(models.TextChoices):
     BREAK_GLASS = "break_glass", _("Case opened through break-glass")
     ACCOUNT_CHANGED = "account_changed", _("Account changed")
     ACCOUNT_CHANGE_TO_CONFIRM = "account_change_to_confirm", _("Account change to confirm")
+    COVER_NAMED = "cover_named", _("Supervisor cover named")
+    COVER_ENDED = "cover_ended", _("Supervisor cover ended early")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -93,6 +95,9 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.BREAK_GLASS: _("Someone with no relationship to case %(reference)s opened it through break-glass."),
     Kind.ACCOUNT_CHANGED: _("An account, its role, organisation, password or second factor was changed."),
     Kind.ACCOUNT_CHANGE_TO_CONFIRM: _("An account change awaits your confirmation."),
+    # NO_REFERENCE_KINDS too: a cover names no case (the Cover page says who stands in for whom, and when).
+    Kind.COVER_NAMED: _("A supervisor cover that concerns you was named."),
+    Kind.COVER_ENDED: _("A supervisor cover that concerns you was ended early."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
@@ -101,7 +106,7 @@ URGENT_KINDS: frozenset[str] = frozenset({Kind.ESCALATION, Kind.URGENT_MEASURE})
 #: Kinds that never name a case (their text is the kind's label): an access-anomaly flag goes to supervisors and the
 #: DPO, who read what it is about on the flag's page (the DPO never opens a case).
 NO_REFERENCE_KINDS: frozenset[str] = frozenset(
-    {Kind.ACCESS_ANOMALY, Kind.ACCOUNT_CHANGED, Kind.ACCOUNT_CHANGE_TO_CONFIRM}
+    {Kind.ACCESS_ANOMALY, Kind.ACCOUNT_CHANGED, Kind.ACCOUNT_CHANGE_TO_CONFIRM, Kind.COVER_NAMED, Kind.COVER_ENDED}
 )
 
 #: Kinds whose case the recipient can no longer open: the list shows them without a link to the case.

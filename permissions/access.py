@@ -38,6 +38,7 @@ from casework.models import (
     Report,
     ReportStatus,
     Sector,
+    SupervisorCover,
     TeamMembership,
     User,
 )
@@ -325,7 +326,7 @@ def visible_cases(user: User) -> Q:
     rule = Q(pk__in=[])
     if subject.is_authority_staff and subject.municipality_id is not None:
         if subject.is_supervisor:
-            rule |= Q(municipality_id=subject.municipality_id)
+            rule |= supervised_authorities(subject)
         else:
             rule |= Q(municipality_id=subject.municipality_id, coordinator=user)
     if subject.role in TEAM_ROLES:
@@ -334,6 +335,16 @@ def visible_cases(user: User) -> Q:
             member &= Q(municipality_id=subject.municipality_id)
         rule |= member
     return rule
+
+
+def supervised_authorities(subject: Subject, field: str = "municipality_id") -> Q:
+    """The authorities a supervisor supervises now, as a filter on ``field``: their own, and those whose absent
+    supervisor they stand in for (``casework.models.SupervisorCover`` in force) — a subquery, no extra statement.
+    The SQL twin of ``Subject.supervises``; lists and queues of supervisors filter with it."""
+    if not subject.is_supervisor:
+        return Q(pk__in=[])
+    covered = SupervisorCover.objects.in_force().filter(deputy_id=subject.user_id).values("municipality_id")
+    return Q(**{field: subject.municipality_id}) | Q(**{f"{field}__in": covered})
 
 
 # --- Reports (oznámení) --------------------------------------------------------------------------------------------
@@ -408,7 +419,7 @@ def triageable_reports(user: User) -> Q:
     if subject.municipality_id is None or not subject.is_authority_staff:
         return Q(pk__in=[])
     if subject.is_supervisor:
-        return Q(municipality_id=subject.municipality_id)
+        return supervised_authorities(subject)
     return Q(
         Exists(on_duty_shifts(subject.municipality_id).filter(worker_id=subject.user_id)),
         municipality_id=subject.municipality_id,

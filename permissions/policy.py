@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from casework.compartments import Compartment
-from casework.models import OSPOD_ROLES, Child, Municipality, Role, Sector, User
+from casework.models import OSPOD_ROLES, Child, Municipality, Role, Sector, SupervisorCover, User
 
 
 class Relationship(StrEnum):
@@ -109,6 +109,9 @@ class Subject:
     municipality_id: int | None
     organisation_id: int | None
     active: bool
+    #: The authorities a supervisor stands in for now (supervisor cover), asked only when a question is about an
+    #: authority other than their own — so deciding anything about one's own authority costs no query.
+    covering: Callable[[], frozenset[int]] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_user(cls, user: User | None) -> Subject:
@@ -122,6 +125,7 @@ class Subject:
             municipality_id=organisation.municipality_id if organisation else None,
             organisation_id=organisation.pk if organisation else None,
             active=user.is_active,
+            covering=_Covering(user.pk) if user.role == Role.SUPERVISOR else None,
         )
 
     @property
@@ -136,7 +140,36 @@ class Subject:
         return self.is_authority_staff and self.municipality_id == municipality_id
 
     def supervises(self, municipality_id: int) -> bool:
-        return self.is_supervisor and self.municipality_id == municipality_id
+        """A supervisor of the authority — or, while a cover is in force, the deputy of one of its supervisors
+        (``casework.models.SupervisorCover``), who supervises it as its own do, four eyes included."""
+        if not self.is_supervisor:
+            return False
+        if self.municipality_id == municipality_id:
+            return True
+        return self.covering is not None and municipality_id in self.covering()
+
+    def acts_for(self, municipality_id: int) -> bool:
+        """Does the authority's register work: its OSPOD staff, or a deputy standing in for one of its supervisors
+        (who triages its reports, so registers their children and opens their cases). Coordinating and team
+        membership stay with the authority's own staff (``works_for``)."""
+        return self.works_for(municipality_id) or self.supervises(municipality_id)
+
+    def stands_in_for(self, municipality_id: int) -> bool:
+        """Supervises ``municipality_id`` only as a deputy (supervisor cover), not as its own supervisor."""
+        return self.municipality_id != municipality_id and self.supervises(municipality_id)
+
+
+class _Covering:
+    """The authorities a deputy covers now, asked once per ``Subject`` and only when needed (one query)."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        self._found: frozenset[int] | None = None
+
+    def __call__(self) -> frozenset[int]:
+        if self._found is None:
+            self._found = SupervisorCover.objects.covered_authority_ids(deputy_id=self.user_id)
+        return self._found
 
 
 @dataclass(frozen=True)
@@ -271,8 +304,8 @@ def relationship_to_case(subject: Subject, facts: CaseFacts) -> Relationship:
     """DOMAIN.md, "Who sees which case"."""
     if not subject.active:
         return Relationship.NONE
-    if subject.works_for(facts.municipality_id) and (
-        subject.user_id == facts.coordinator_id or subject.supervises(facts.municipality_id)
+    if (subject.works_for(facts.municipality_id) and subject.user_id == facts.coordinator_id) or subject.supervises(
+        facts.municipality_id
     ):
         # Coordinator and supervisors keep read-only access to a closed case.
         return Relationship.CASE_LEAD
@@ -298,7 +331,7 @@ def case_access(subject: Subject, facts: CaseFacts) -> CaseAccess:
 
 
 def relationship_to_child(subject: Subject, child: Child) -> Relationship:
-    if subject.works_for(child.municipality_id):
+    if subject.acts_for(child.municipality_id):
         return Relationship.AUTHORITY_STAFF
     return Relationship.NONE
 
@@ -311,7 +344,7 @@ def readable_compartments(subject: Subject, relationship: Relationship) -> froze
 
 def may_register_child(user: User, municipality: Municipality) -> bool:
     """Registering a child is OSPOD work for the child's own ORP."""
-    return Subject.from_user(user).works_for(municipality.pk)
+    return Subject.from_user(user).acts_for(municipality.pk)
 
 
 def may_search_register(user: User) -> bool:
@@ -320,19 +353,19 @@ def may_search_register(user: User) -> bool:
 
 def may_open_case(user: User, child: Child) -> bool:
     """Opening a case file is OSPOD work of the child's own authority."""
-    return Subject.from_user(user).works_for(child.municipality_id)
+    return Subject.from_user(user).acts_for(child.municipality_id)
 
 
 def may_see_identity_hints(user: User, municipality_id: int) -> bool:
     """Possible-duplicate hints (same name and date of birth, by blind index) are for the OSPOD staff of the
     authority whose register they come from — never for partners, other authorities, the DPO or the administrator."""
-    return Subject.from_user(user).works_for(municipality_id)
+    return Subject.from_user(user).acts_for(municipality_id)
 
 
 def may_add_birth_number(user: User, child: Child) -> bool:
     """Adding a birth number later (or proposing a merge of two entries of one child) is register work of the
     child's own authority."""
-    return Subject.from_user(user).works_for(child.municipality_id)
+    return Subject.from_user(user).acts_for(child.municipality_id)
 
 
 def may_decide_child_merge(subject: Subject, *, municipality_id: int, proposed_by_id: int) -> bool:
@@ -344,6 +377,12 @@ def may_decide_child_merge(subject: Subject, *, municipality_id: int, proposed_b
 def may_coordinate(user: User, municipality_id: int) -> bool:
     """A coordinator is an active OSPOD worker (or supervisor) of the case's authority."""
     return Subject.from_user(user).works_for(municipality_id)
+
+
+def may_hold_authority_work(user: User, municipality_id: int) -> bool:
+    """Who may hold an item of an authority that has no case yet (a report's triage, its feedback): its OSPOD staff,
+    and a supervisor of another authority standing in for one of its supervisors (supervisor cover)."""
+    return Subject.from_user(user).acts_for(municipality_id)
 
 
 def may_join_team(user: User, municipality_id: int) -> bool:
@@ -667,10 +706,11 @@ def may_oversee_access(subject: Subject) -> bool:
 
 def may_oversee_authority(subject: Subject, municipality_id: int | None) -> bool:
     """Whose accesses a person may examine: the DPO every authority's, a supervisor their own authority's only.
-    An event or a person belonging to no authority is the DPO's alone."""
+    An event or a person belonging to no authority is the DPO's alone. Not a deputy standing in (supervisor cover):
+    their own reads in the covered authority are what its supervisors audit afterwards."""
     if is_data_protection_officer(subject):
         return True
-    return municipality_id is not None and subject.supervises(municipality_id)
+    return municipality_id is not None and subject.is_supervisor and subject.municipality_id == municipality_id
 
 
 def may_review_anomaly(subject: Subject, *, municipality_id: int | None, actor_id: int | None) -> bool:
@@ -893,3 +933,36 @@ def may_read_audit_admin(user: User) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return bool(user.is_superuser) or is_data_protection_officer(Subject.from_user(user))
+
+
+# --- Supervisor cover (zastupování): a deputy supervisor for a period -----------------------------------------------
+
+
+def may_see_covers(subject: Subject) -> bool:
+    """The cover page is the supervisors' (each sees their own authority's covers and those they stand in for)."""
+    return subject.is_supervisor
+
+
+def may_name_cover(subject: Subject, *, supervisor_municipality_id: int | None) -> bool:
+    """Naming a deputy for a supervisor's absence: the supervisor themselves (planned leave), or another supervisor
+    of the same authority (an unplanned absence). Only of one's *own* authority: a deputy standing in for it does
+    not name further deputies, and the administrator never does (they manage accounts, not casework)."""
+    return (
+        subject.is_supervisor
+        and supervisor_municipality_id is not None
+        and subject.municipality_id == supervisor_municipality_id
+    )
+
+
+def may_be_deputy(subject: Subject, *, supervisor_id: int | None) -> bool:
+    """A deputy is an active supervisor (vedoucí) of an OSPOD — of the same authority, or of another one (a small ORP
+    with one head is covered by a neighbouring ORP's head) — and never the absent supervisor themselves."""
+    return subject.is_supervisor and subject.user_id != supervisor_id
+
+
+def may_end_cover(subject: Subject, *, municipality_id: int, deputy_id: int) -> bool:
+    """Ending a cover early: a supervisor of the covered authority (its own, as for naming one), or the deputy, who
+    may have to step down (then the authority's own supervisors are told)."""
+    if subject.is_supervisor and subject.municipality_id == municipality_id:
+        return True
+    return subject.active and subject.user_id == deputy_id

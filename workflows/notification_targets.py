@@ -57,6 +57,8 @@ def notification_target_url(*, kind: str, case_id: Any, object_type: str, object
             return reverse("account_changes") if object_id.isdigit() else None
         if object_type == "casework.user":
             return reverse("oversight_person", kwargs={"user_id": int(object_id)}) if object_id.isdigit() else None
+        if object_type == "casework.supervisorcover":
+            return reverse("supervisor_cover")
         target = _uuid(object_id)
         if target is None:
             return None

@@ -46,7 +46,7 @@ from casework.models import (
 )
 from casework.models import Case as CaseModel
 from casework.selectors.child_labels import ChildLabel, child_labels
-from permissions.access import is_on_duty, triageable_reports
+from permissions.access import is_on_duty, supervised_authorities, triageable_reports
 from permissions.policy import Subject
 from workflows.flows import ActionFlow, CaseFlow, ClosureFlow, ReportFlow
 from workflows.graph import queue_task_types, task_type_of, task_types
@@ -210,17 +210,18 @@ def team_queue(*, user: User, task_type: str = "", limit: int = 100) -> InboxLis
             & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")})
         )
     if subject.is_supervisor:
-        authority = {"municipality_id": subject.municipality_id, "status": CaseStatus.OPEN}
+        # Their authority's, and while they stand in for an absent supervisor, the covered authority's too.
+        authority = supervised_authorities(subject) & Q(status=CaseStatus.OPEN)
         own_drafts = Plan.objects.filter(status=PlanStatus.SUBMITTED, drafted_by=user).values("case_id")
         own_proposals = ClosureRequest.objects.filter(status=ClosureStatus.PENDING, requested_by=user).values("pk")
         queues += [
             Q(flow_task=ReportFlow.triage)
             & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")}),
             Q(flow_task=CaseFlow.approve_plan)
-            & Q(**{f"{_CASE}__in": CaseModel.objects.filter(**authority).values("pk")})
+            & Q(**{f"{_CASE}__in": CaseModel.objects.filter(authority).values("pk")})
             & ~Q(**{f"{_CASE}__in": own_drafts}),
             Q(flow_task=ClosureFlow.approve_closure)
-            & Q(**{f"{_CLOSURE_CASE}__in": CaseModel.objects.filter(**authority).values("pk")})
+            & Q(**{f"{_CLOSURE_CASE}__in": CaseModel.objects.filter(authority).values("pk")})
             & ~Q(process__closureprocess__request__in=own_proposals),
         ]
     if subject.organisation_id is not None:

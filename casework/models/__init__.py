@@ -36,6 +36,7 @@ from .conferences import (
     ConferenceStatus,
     ParticipantRelation,
 )
+from .cover import SupervisorCover
 from .drafts import DraftKind, FormDraft, KeptWork
 from .inspections import (
     FileInspection,
@@ -182,6 +183,7 @@ __all__ = [
     "Role",
     "Sector",
     "SubstituteCare",
+    "SupervisorCover",
     "TeamMembership",
     "TeamRole",
     "TransferStatus",

@@ -6,6 +6,7 @@ Imported from its own module, not the package: it uses ``permissions.policy``, w
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,7 +15,15 @@ from django.db.models import Q
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casework.models import AccountChangeRequest, AccountChangeStatus, Municipality, Role, Sector, User
+from casework.models import (
+    AccountChangeRequest,
+    AccountChangeStatus,
+    Municipality,
+    Role,
+    Sector,
+    SupervisorCover,
+    User,
+)
 from permissions.policy import (
     Subject,
     is_account_administrator,
@@ -69,15 +78,44 @@ def recovery_device_of(user: User) -> StaticDevice | None:
 
 
 def supervisor_ids(municipality_id: int) -> list[int]:
-    """The active supervisors of an authority: they triage its reports."""
-    return list(
+    """The acting supervisors of an authority: they triage its reports, approve its plans and closures and hear its
+    escalations. Its own active supervisors, and the deputies standing in for those away now (supervisor cover) —
+    the absent supervisor stays on the list: their notifications wait for them as the record of what happened. One
+    query. Every routing of supervisors' work goes through here (or :func:`acting_supervisor_ids` for several)."""
+    return acting_supervisor_ids([municipality_id]).get(municipality_id, [])
+
+
+def acting_supervisor_ids(municipality_ids: Iterable[int], at: datetime.datetime | None = None) -> dict[int, list[int]]:
+    """:func:`supervisor_ids` for several authorities at once (``at``: now): authority → user ids, ascending. A
+    deputy counts while the cover is in force and they are still an active supervisor. One query (a UNION)."""
+    wanted = set(municipality_ids)
+    if not wanted:
+        return {}
+    own = (
         User.objects.filter(
             is_active=True,
             role=Role.SUPERVISOR,
             organisation__sector=Sector.OSPOD,
-            organisation__municipality_id=municipality_id,
-        ).values_list("pk", flat=True)
+            organisation__municipality_id__in=wanted,
+        )
+        .order_by()
+        .values_list("organisation__municipality_id", "id")
     )
+    deputies = (
+        SupervisorCover.objects.in_force(at)
+        .filter(
+            municipality_id__in=wanted,
+            deputy__is_active=True,
+            deputy__role=Role.SUPERVISOR,
+            deputy__organisation__sector=Sector.OSPOD,
+        )
+        .order_by()
+        .values_list("municipality_id", "deputy_id")
+    )
+    found: dict[int, set[int]] = defaultdict(set)
+    for municipality_id, user_id in own.union(deputies):
+        found[municipality_id].add(user_id)
+    return {municipality_id: sorted(ids) for municipality_id, ids in found.items()}
 
 
 def account_watchers(municipality_ids: Iterable[int | None]) -> list[int]:

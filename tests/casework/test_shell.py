@@ -53,6 +53,7 @@ NAV_BY_ROLE_CS: dict[Role, list[Any]] = {
         "Příslušnost",
         "Kontrola přístupů",
         SHREDDING_REVIEW_CS,
+        "Zastupování",
         ACCOUNT_CHANGES,
     ],
     Role.PARTNER: ["Úkoly", "Případy", "Podat oznámení"],
@@ -278,6 +279,7 @@ def test_switching_to_english_changes_the_texts(client: Client) -> None:
         "Competence",
         "Access oversight",
         "Shredding review",
+        "Cover",
         "Account changes",
     ]
     assert "My tasks" in english

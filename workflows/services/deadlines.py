@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from casework.models import Case, Municipality, Organisation, User
 from casework.services.validation import add_error as _add
 from permissions.access import load_case_access
-from permissions.policy import may_coordinate
+from permissions.policy import may_hold_authority_work
 from workflows.models import Deadline, DeadlineKind
 
 REFERENCE_MAX = 24
@@ -39,7 +39,7 @@ def _check_owner(errors: dict[str, list[str]], owner: User | None, *, case: Case
     elif case is not None:
         if not load_case_access(owner, case).visible:
             _add(errors, "owner", _("This person is not on the case's team."))
-    elif not may_coordinate(owner, municipality_id):
+    elif not may_hold_authority_work(owner, municipality_id):
         _add(errors, "owner", _("Without a case, the owner must be an OSPOD worker of this authority."))
 
 

@@ -8,8 +8,8 @@ For each open deadline (not done; on an open case or on no case), at the run's `
 3. **to the coordinator** — overdue by more than ``escalation_grace_days``: the case's coordinator gets
    ``escalation``. When there is no other coordinator to tell (no case, the owner *is* the coordinator, a shared
    queue, an inactive coordinator) this step goes to the supervisors instead, at this time;
-4. **to the supervisors** — overdue by more than twice the grace: every active supervisor of the authority (OSPOD
-   organisations of ``Deadline.municipality``) gets ``escalation``, urgent (e-mailed at once).
+4. **to the supervisors** — overdue by more than twice the grace: every acting supervisor of the authority (its
+   active supervisors and the deputies of those away, ``acting_supervisor_ids``) gets ``escalation``, urgent.
 
 A shared-queue deadline (no owner) tells the authority's supervisors at steps 1 and 2 too — unless an organisation
 owns it (a plan action of a school, a practice or a service waiting in its queue): then its people on the case's team
@@ -43,7 +43,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from casework.models import CaseStatus, Role, Sector, TeamMembership, User
+from casework.models import CaseStatus, TeamMembership
+from casework.selectors.accounts import acting_supervisor_ids
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify_many
 from workflows.models import AuthoritySettings, Deadline
@@ -191,21 +192,10 @@ def _lock(queryset: Any) -> Any:
     return queryset
 
 
-def _supervisors(municipality_ids: Iterable[int]) -> dict[int, list[int]]:
-    found: dict[int, list[int]] = defaultdict(list)
-    rows = (
-        User.objects.filter(
-            is_active=True,
-            role=Role.SUPERVISOR,
-            organisation__sector=Sector.OSPOD,
-            organisation__municipality_id__in=set(municipality_ids),
-        )
-        .order_by("id")
-        .values_list("organisation__municipality_id", "id")
-    )
-    for municipality_id, user_id in rows:
-        found[municipality_id].append(user_id)
-    return found
+def _supervisors(municipality_ids: Iterable[int], now: datetime.datetime) -> dict[int, list[int]]:
+    """The acting supervisors of each authority at the run's ``now`` (their deputies included while a cover is in
+    force): ``casework.selectors.accounts.acting_supervisor_ids``, one query."""
+    return acting_supervisor_ids(municipality_ids, at=now)
 
 
 def _organisation_members(rows: Iterable[dict[str, Any]]) -> dict[tuple[Any, int], list[int]]:
@@ -298,7 +288,7 @@ def _run_batch(
             notice for row in rows for notice in _plan(row, now, custom.get(row["municipality_id"], DEFAULT_THRESHOLDS))
         ]
         needing_supervisors = {n.row["municipality_id"] for n in notices if n.to_supervisors}
-        supervisors = _supervisors(needing_supervisors) if needing_supervisors else {}
+        supervisors = _supervisors(needing_supervisors, now) if needing_supervisors else {}
         owning = [n.row for n in notices if n.to_organisation]
         organisation_members = _organisation_members(owning) if owning else {}
         stamped: dict[Step, list[int]] = defaultdict(list)

@@ -78,6 +78,7 @@ from casework.models import (
     ReportStatus,
     Role,
     Sector,
+    SupervisorCover,
     TeamMembership,
     TeamRole,
     User,
@@ -112,6 +113,7 @@ from casework.services.conferences import (
     conference_schedule,
     conference_sign_off,
 )
+from casework.services.cover import supervisor_cover_add
 from casework.services.inspections import inspection_decide, inspection_prepare, inspection_record
 from casework.services.lifecycle import closure_approve, closure_request
 from casework.services.plan_actions import ActionInput, action_report, plan_decisions_import
@@ -1221,6 +1223,29 @@ def seed_competence(data: DemoData) -> None:
         report_receive(filed_by=filer, details=spec.details)
 
 
+#: The planned cover: Olomouc's head (``vedouci``) on leave in a fortnight for a week; Prostějov's head stands in.
+DEMO_COVER_STARTS_IN_DAYS = 14
+DEMO_COVER_DAYS = 7
+
+
+def seed_supervisor_cover(data: DemoData) -> None:
+    """One future supervisor cover, so the *Zastupování* page has something to show (``vedouci`` names
+    ``vedouci_pv``). Idempotent: skipped when ``vedouci`` already has a cover that has not ended."""
+    supervisor, deputy = data.users["vedouci"], data.users["vedouci_pv"]
+    if SupervisorCover.objects.filter(supervisor=supervisor, ends_at__gt=timezone.now()).exists():
+        return
+    first = timezone.localdate() + datetime.timedelta(days=DEMO_COVER_STARTS_IN_DAYS)
+    starts_at = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    supervisor_cover_add(
+        supervisor=supervisor,
+        deputy=deputy,
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(days=DEMO_COVER_DAYS),
+        note="Zastupuje vedoucí OSPOD Prostějov, tel. na podatelnu.",
+        by=supervisor,
+    )
+
+
 # --- Stages, for the closing lines: read from the flows' state, so a second run tells the truth too ----------------
 
 #: The case flow's human nodes → the stage an open task of theirs puts the case in (the first one open wins).
@@ -1365,6 +1390,7 @@ def seed_all() -> DemoData:
         seed_file_inspection(data)
         seed_retention(data)
         seed_account_change(data)
+        seed_supervisor_cover(data)
     # Outside the transaction: the break-glass reads go through the gate, whose audit rows commit before any plaintext.
     seed_break_glass(data)
     return data
