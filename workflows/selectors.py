@@ -25,13 +25,14 @@ from dataclasses import dataclass, replace
 from functools import reduce
 from typing import Any
 
-from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models import Case, Exists, Expression, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import Promise
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from casework import paging
 from casework.case_file_sources import OpenTaskRow, OpenTasks
 from casework.models import (
     ActionStatus,
@@ -44,12 +45,12 @@ from casework.models import (
     TeamMembership,
     User,
 )
-from casework.models import Case as CaseModel
 from casework.selectors.child_labels import ChildLabel, child_labels
 from permissions.access import is_on_duty, triageable_reports
 from permissions.policy import Subject
 from workflows.flows import ActionFlow, CaseFlow, ClosureFlow, ReportFlow
 from workflows.graph import queue_task_types, task_type_of, task_types
+from workflows.models import Deadline, DeadlineKind
 
 #: Task types the inbox filters by: a slug in the URL → the flow node, as each human node declares it.
 TASK_TYPES = task_types()
@@ -81,12 +82,41 @@ class InboxRow:
 
 @dataclass(frozen=True)
 class InboxList:
+    """One page of a task list (``PAGE_SIZE`` rows, paged by key: ``casework.paging``)."""
+
     rows: list[InboxRow]
-    #: More rows exist than were loaded (the page says so instead of loading them all).
+    #: More rows exist after these: the next page starts after the cursor ``next_after``.
     truncated: bool
+    next_after: str | None = None
 
 
-def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
+#: A task list's order: soonest due first (tasks without a due date last), then oldest, then the task's id.
+_CURSOR_KINDS = (datetime.datetime, datetime.datetime, int)
+_CURSOR_NULLABLE = (True, False, False)
+
+
+def _after(key: tuple[Any, ...], *, nullable_due: bool) -> Q:
+    """Tasks after the cursor ``key`` = (due, created, id) in the lists' order (``casework.paging.after`` with a due
+    date that may be NULL and sorts last)."""
+    due, created, task_id = key
+    later = Q(created__gt=created) | Q(created=created, id__gt=task_id)
+    if due is None:
+        return Q(due__isnull=True) & later
+    after_due = Q(due__gte=due) & (Q(due__gt=due) | later)
+    return (after_due | Q(due__isnull=True)) if nullable_due else after_due
+
+
+def _rows(
+    queryset: QuerySet[Any], limit: int, *, due: Expression | F, nullable_due: bool = True, after: str = ""
+) -> InboxList:
+    """A page of ``queryset``'s tasks: ``limit`` rows after the cursor ``after``, with what a row shows. One query.
+
+    ``due``: the task's open due date — a correlated look-up by the task's id (my tasks, where a task may have none),
+    or the column of the deadline the queue is read from (the team queue, where every row has one)."""
+    queryset = queryset.annotate(due=due)
+    key = paging.parse_cursor(after, _CURSOR_KINDS, nullable=_CURSOR_NULLABLE)
+    if key is not None:
+        queryset = queryset.filter(_after(key, nullable_due=nullable_due))
     values = list(
         queryset.annotate(
             report_reference=F(f"{_REPORT}__reference"),
@@ -101,7 +131,6 @@ def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
                 F(f"{_ACTION_CASE}__reference"),
                 F(f"{_REPORT}__case__reference"),
             ),
-            due=Case(When(deadline__done_at__isnull=True, then=F("deadline__due_at"))),
         )
         .order_by(F("due").asc(nulls_last=True), "created", "id")
         .values(
@@ -134,7 +163,13 @@ def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
         )
         for v in values[:limit]
     ]
-    return InboxList(rows=rows, truncated=len(values) > limit)
+    more = len(values) > limit and bool(rows)
+    last = rows[-1] if more else None
+    return InboxList(
+        rows=rows,
+        truncated=more,
+        next_after=paging.cursor_for((last.due_at, last.created, last.task_id)) if last is not None else None,
+    )
 
 
 def with_child_labels(*, user: User, lists: Sequence[InboxList], purpose: str) -> list[InboxList]:
@@ -145,6 +180,7 @@ def with_child_labels(*, user: User, lists: Sequence[InboxList], purpose: str) -
         InboxList(
             rows=[replace(row, child=labels.get(row.case_id)) if row.case_id in labels else row for row in found.rows],
             truncated=found.truncated,
+            next_after=found.next_after,
         )
         for found in lists
     ]
@@ -170,11 +206,17 @@ def _held_as_member_on_team(user: User) -> Q:
     return allowed
 
 
-def my_tasks(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
+#: A task's open due date, looked up by the task's id (the deadline's unique ``task_id``): a task without one, or
+#: whose deadline is done, has none. A correlated look-up, not a join: a join let the planner hash the whole deadline
+#: table for a user's few tasks.
+_OPEN_DUE = Subquery(Deadline.objects.filter(task=OuterRef("pk"), done_at__isnull=True).values("due_at")[:1])
+
+
+def my_tasks(*, user: User, task_type: str = "", limit: int = paging.PAGE_SIZE, after: str = "") -> InboxList:
     """Open tasks assigned to ``user``, soonest due first (then oldest); a team member's tasks only while their
-    membership is valid now. One query."""
+    membership is valid now. One query, one page (``after``: the previous page's cursor)."""
     rows = Task.objects.filter(_held_as_member_on_team(user), owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
-    return _rows(_of_type(rows, task_type), limit)
+    return _rows(_of_type(rows, task_type), limit, due=_OPEN_DUE, after=after)
 
 
 def has_team_queue(user: User) -> bool:
@@ -192,47 +234,91 @@ def has_team_queue(user: User) -> bool:
     )
 
 
-def team_queue(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
-    """Unassigned tasks ``user`` may take, soonest due first. One query (none for a user without a queue).
+def queue_authorities(user: User) -> list[int]:
+    """The authorities whose shared queue (triage, approvals) ``user`` takes as a supervisor. The one place that says
+    so for the team queue: cover arrangements extend it here."""
+    subject = Subject.from_user(user)
+    if subject.is_supervisor and subject.municipality_id is not None:
+        return [subject.municipality_id]
+    return []
+
+
+#: Which deadline each queue's tasks carry (``workflows.flows``: every queue node declares its deadline, set when
+#: viewflow creates the task, owned like the task, done when it ends — see ``tests/workflows/test_inbox.py``).
+_AUTHORITY_KINDS = (DeadlineKind.TRIAGE, DeadlineKind.PLAN_APPROVAL, DeadlineKind.CLOSURE_APPROVAL)
+
+
+def _report_triageable_by(user: User) -> Q:
+    """The triage of a report ``user`` may triage (``permissions.access.triageable_reports``): a look-up of the
+    task's own report, not a list of every report of the authority."""
+    return Q(flow_task=ReportFlow.triage) & Q(
+        Exists(Report.objects.filter(triageable_reports(user), pk=OuterRef(f"{_REPORT}_id")))
+    )
+
+
+def team_queue(*, user: User, task_type: str = "", limit: int = paging.PAGE_SIZE, after: str = "") -> InboxList:
+    """Unassigned tasks ``user`` may take, soonest due first. One query (none for a user without a queue), one page.
 
     For a supervisor: the triage of their authority's reports, and the approvals of its open cases' plans and
     closures — except those they drafted or proposed themselves (four eyes; the same rule as the flows' policy).
     For anyone on a case's team: the plan actions owned by their organisation on the open cases they are on (the
-    rule of ``permissions.policy.may_report_on_action``)."""
+    rule of ``permissions.policy.may_report_on_action``).
+
+    Read from the queue's open, unowned deadlines (the partial indexes ``deadline_queue_authority`` and
+    ``deadline_queue_organisation``), in due order; the rules above are filters on those few rows. The
+    authority's reports and open cases are no longer listed in subqueries: how large the authority is does not
+    change what one page costs.
+    """
     subject = Subject.from_user(user)
     if not has_team_queue(user) or (task_type and task_type not in _QUEUE_TYPES):
         return InboxList(rows=[], truncated=False)
     queues: list[Q] = []
-    if subject.is_authority_staff and not subject.is_supervisor:
+    authorities = queue_authorities(user)
+    if subject.is_authority_staff and not authorities and subject.municipality_id is not None:
         # The worker on duty: urgent reports still waiting for triage (the roster is checked in the same query).
         queues.append(
-            Q(flow_task=ReportFlow.triage)
-            & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")})
+            Q(deadline__municipality_id=subject.municipality_id, deadline__kind=DeadlineKind.TRIAGE)
+            & _report_triageable_by(user)
         )
-    if subject.is_supervisor:
-        authority = {"municipality_id": subject.municipality_id, "status": CaseStatus.OPEN}
+    if authorities:
         own_drafts = Plan.objects.filter(status=PlanStatus.SUBMITTED, drafted_by=user).values("case_id")
         own_proposals = ClosureRequest.objects.filter(status=ClosureStatus.PENDING, requested_by=user).values("pk")
-        queues += [
-            Q(flow_task=ReportFlow.triage)
-            & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")}),
-            Q(flow_task=CaseFlow.approve_plan)
-            & Q(**{f"{_CASE}__in": CaseModel.objects.filter(**authority).values("pk")})
-            & ~Q(**{f"{_CASE}__in": own_drafts}),
-            Q(flow_task=ClosureFlow.approve_closure)
-            & Q(**{f"{_CLOSURE_CASE}__in": CaseModel.objects.filter(**authority).values("pk")})
-            & ~Q(process__closureprocess__request__in=own_proposals),
-        ]
+        open_case = {"municipality_id__in": authorities, "status": CaseStatus.OPEN}
+        queues.append(
+            Q(deadline__municipality_id__in=authorities, deadline__kind__in=_AUTHORITY_KINDS)
+            & (
+                _report_triageable_by(user)
+                | (
+                    Q(flow_task=CaseFlow.approve_plan)
+                    & Q(**{f"{_CASE}__{lookup}": value for lookup, value in open_case.items()})
+                    & ~Q(**{f"{_CASE}__in": own_drafts})
+                )
+                | (
+                    Q(flow_task=ClosureFlow.approve_closure)
+                    & Q(**{f"{_CLOSURE_CASE}__{lookup}": value for lookup, value in open_case.items()})
+                    & ~Q(process__closureprocess__request__in=own_proposals)
+                )
+            )
+        )
     if subject.organisation_id is not None:
         my_cases = TeamMembership.objects.current().filter(user=user, case__status=CaseStatus.OPEN).values("case_id")
         queues.append(
-            Q(flow_task=ActionFlow.do_action)
+            Q(deadline__owner_organisation_id=subject.organisation_id, deadline__kind=DeadlineKind.PLAN_ACTION)
+            & Q(flow_task=ActionFlow.do_action)
             & Q(**{f"{_ACTION}__owner_organisation_id": subject.organisation_id})
             & Q(**{f"{_ACTION}__status": ActionStatus.OPEN, f"{_ACTION}__plan__status": PlanStatus.CURRENT})
             & Q(**{f"{_ACTION_CASE}__in": my_cases})
         )
-    rows = Task.objects.filter(reduce(operator.or_, queues), status=STATUS.NEW, owner__isnull=True)
-    return _rows(_of_type(rows, task_type), limit)
+    if not queues:
+        return InboxList(rows=[], truncated=False)
+    rows = Task.objects.filter(
+        reduce(operator.or_, queues),
+        deadline__done_at__isnull=True,
+        deadline__owner__isnull=True,
+        status=STATUS.NEW,
+        owner__isnull=True,
+    )
+    return _rows(_of_type(rows, task_type), limit, due=F("deadline__due_at"), nullable_due=False, after=after)
 
 
 class CaseOpenTasks:
