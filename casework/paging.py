@@ -49,14 +49,12 @@ def _decode(text: str, kind: KeyType, *, nullable: bool) -> KeyValue:
         if not nullable:
             raise ValueError("a NULL where the key has none")
         return None
-    if kind is datetime.datetime:
-        return _EPOCH + datetime.timedelta(microseconds=int(text))
     if kind is uuid.UUID:
         return uuid.UUID(hex=text)
+    if not text.isdigit():
+        raise ValueError("not a count of microseconds or an id")
     number = int(text)
-    if number < 0:
-        raise ValueError("a negative id")
-    return number
+    return _EPOCH + datetime.timedelta(microseconds=number) if kind is datetime.datetime else number
 
 
 def cursor_for(values: Sequence[KeyValue]) -> str:
