@@ -35,7 +35,7 @@ class Badge:
         return f"{UNREAD_CAP - 1}+" if self.unread >= UNREAD_CAP else str(self.unread)
 
 
-def _sql(queryset: QuerySet[Notification]) -> tuple[str, tuple[object, ...]]:
+def _sql(queryset: QuerySet[Notification, Any]) -> tuple[str, tuple[Any, ...]]:
     sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
     return sql, tuple(params)
 
@@ -43,8 +43,9 @@ def _sql(queryset: QuerySet[Notification]) -> tuple[str, tuple[object, ...]]:
 def badge_for(user_id: int) -> Badge:
     """One statement: two scalar subqueries, each an early-stopping index walk (no aggregate over all the rows)."""
     mine = Notification.objects.for_user(user_id)
-    unread_sql, unread_params = _sql(mine.unread().order_by().values("pk")[:UNREAD_CAP])
-    last_sql, last_params = _sql(mine.order_by("-pk").values("pk")[:1])
+    # Ordered as the indexes are ((recipient, id), the unread one partial), so the planner walks them and stops.
+    unread_sql, unread_params = _sql(mine.unread().order_by("recipient_id", "pk").values("pk")[:UNREAD_CAP])
+    last_sql, last_params = _sql(mine.order_by("-recipient_id", "-pk").values("pk")[:1])
     with connections[mine.db].cursor() as cursor:
         # Both parts are SQL that Django compiled from the querysets above, their values passed as parameters.
         cursor.execute(

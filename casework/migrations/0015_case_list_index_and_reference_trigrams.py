@@ -1,4 +1,4 @@
-"""The case list's index (authority, status, newest first) and, on PostgreSQL, a trigram index for the reference
+"""The case list's indexes (authority, status, newest first; authority, newest first) and, on PostgreSQL, a trigram index for the reference
 search (``UPPER(reference) LIKE '%…%'``, as Django writes ``icontains``). SQLite has no trigram indexes: the search
 scans there, which is fine for a demo's data."""
 
@@ -34,6 +34,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="case",
             index=models.Index(fields=["municipality", "status", "-opened_at", "-id"], name="case_list_order"),
+        ),
+        migrations.AddIndex(
+            model_name="case",
+            index=models.Index(fields=["municipality", "-opened_at", "-id"], name="case_list_all_order"),
         ),
         migrations.RunPython(_create_trigram_index, _drop_trigram_index, elidable=False),
     ]

@@ -140,6 +140,8 @@ class Case(models.Model):
             # The case list (``casework.selectors.lists``): an authority's cases of one status, newest first, paged by
             # (opened, id).
             models.Index(fields=["municipality", "status", "-opened_at", "-id"], name="case_list_order"),
+            # The same list with open and closed cases together ("All cases").
+            models.Index(fields=["municipality", "-opened_at", "-id"], name="case_list_all_order"),
         ]
         constraints = [
             models.UniqueConstraint(
