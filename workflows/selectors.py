@@ -3,8 +3,9 @@
 viewflow's ``Task`` table with ours: the process's report (its reference, urgency and case) or, for the case
 flow, the process's case — looked up by the process's key per row shown — and the task's ``Deadline`` (a task
 without a due date sorts after those with one). Both lists page by key (``casework.paging``, 50 rows); the team
-queue is read from its open, unowned deadlines (docs/adr/00XX-flat-queries-and-keyset-pages.md). viewflow's own ``user_queue`` and
-inbox are not used: they load generic permission rows and know nothing of authorities, cases or reports (STACK.md).
+queue is read from its open, unowned deadlines (docs/adr/00XX-flat-queries-and-keyset-pages.md). viewflow's own
+``user_queue`` and inbox are not used: they load generic permission rows and know nothing of authorities, cases or
+reports (STACK.md).
 
 * **My tasks** — open tasks assigned to the user (a team member's only while the membership is valid now).
 * **Team queue** — unassigned tasks the user may take: for supervisors, the triage of their authority's reports (the
@@ -26,7 +27,7 @@ from dataclasses import dataclass, replace
 from functools import reduce
 from typing import Any
 
-from django.db.models import Case, Exists, Expression, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Exists, Expression, F, OuterRef, Q, QuerySet, Subquery, UUIDField, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import IsNull
 from django.utils import timezone
@@ -149,6 +150,7 @@ def _rows(
                 _of_process(ClosureProcess, "request__case_id"),
                 _of_process(ActionProcess, "action__plan__case_id"),
                 _of_process(ReportProcess, "report__case_id"),
+                output_field=UUIDField(),  # converted from SQLite's text like the case's own key
             ),
             report_case_reference=Coalesce(
                 _of_process(CaseProcess, "case__reference"),
