@@ -1,6 +1,6 @@
 """Setting, finishing and reassigning deadlines (one ``Deadline`` row per due item, DESIGN invariant 6).
 
-Keyword-only, one transaction each (a savepoint inside the caller's, e.g. a flow node's), field-level
+Keyword-only, one transaction each (inside a caller's, e.g. a flow node's, no savepoint: ``step_atomic``), field-level
 ``ValidationError`` with nothing written. Compute ``due_at`` with ``workflows.deadlines`` (``ipod_due``,
 ``feedback_due``, ``triage_due``, ``review_due``), never by hand.
 
@@ -15,7 +15,6 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +22,7 @@ from casework.models import Case, Municipality, Organisation, User
 from casework.services.validation import add_error as _add
 from permissions.access import load_case_access
 from permissions.policy import may_coordinate
+from permissions.transactions import step_atomic
 from workflows.models import Deadline, DeadlineKind
 
 REFERENCE_MAX = 24
@@ -88,7 +88,7 @@ def deadline_set(
         _add(errors, "owner_organisation", _("An organisation owns an item only on a case."))
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with step_atomic():
         deadline = Deadline(
             kind=kind,
             due_at=due_at,
@@ -113,7 +113,7 @@ def deadline_done(*, deadline: Deadline) -> Deadline:
     """Mark the item finished (or cancelled): it goes silent and leaves the inbox's due badges. Idempotent: a done
     deadline keeps its first ``done_at``."""
     now = timezone.now()
-    with transaction.atomic():
+    with step_atomic():
         if Deadline.objects.filter(pk=deadline.pk, done_at__isnull=True).update(done_at=now):
             deadline.done_at = now
         else:
@@ -139,7 +139,7 @@ def deadline_reassign(*, deadline: Deadline, owner: User | None) -> Deadline:
     """Give the item to ``owner`` (``None``: back to the shared queue). The new owner has not been warned yet, so
     the due-soon and overdue notices are sent again, to them, on the next ``check_deadlines`` run; escalations that
     already went out stay done. Same owner again: nothing changes."""
-    with transaction.atomic():
+    with step_atomic():
         locked = Deadline.objects.select_for_update(of=("self",)).select_related("case").get(pk=deadline.pk)
         errors: dict[str, list[str]] = {}
         if locked.done_at is not None:
