@@ -105,8 +105,7 @@ def case_steps(cast: Cast) -> Iterator[tuple[str, Callable[[], object]]]:
 
     born = datetime.date(2015, 5, 5)
     birth_number = synthetic_birth_number(born, serial=next(_birth_serials) % 1000)
-    identity = {"given_name": "Vít", "family_name": "Zkušebný", "date_of_birth": born, "birth_number": birth_number}
-    address = "Lipová 12, 779 00 Olomouc"
+    given, family, address = "Vít", "Zkušebný", "Lipová 12, 779 00 Olomouc"
     supervisor, coordinator, teacher = cast.supervisor, cast.coordinator, cast.teacher
     state: dict[str, Any] = {}
 
@@ -115,8 +114,8 @@ def case_steps(cast: Cast) -> Iterator[tuple[str, Callable[[], object]]]:
             filed_by=teacher,
             details=ReportDetails(
                 facts="Vít chodí do školy hladový; zkušební oznámení.",
-                child_given_name=identity["given_name"],
-                child_family_name=identity["family_name"],
+                child_given_name=given,
+                child_family_name=family,
                 child_date_of_birth=born,
                 child_birth_number=birth_number,
                 child_address=address,
@@ -143,7 +142,13 @@ def case_steps(cast: Cast) -> Iterator[tuple[str, Callable[[], object]]]:
                 urgent=False,
                 at_risk=True,
                 coordinator=coordinator,
-                child=ChildIdentity(address=address, **identity),
+                child=ChildIdentity(
+                    given_name=given,
+                    family_name=family,
+                    date_of_birth=born,
+                    birth_number=birth_number,
+                    address=address,
+                ),
             ),
             purpose="triage report",
         )
@@ -366,8 +371,8 @@ def measure_audit_lock_hold(cases: int = 3, cast: Cast | None = None) -> dict[st
         step()
     watch = _HeadWatch(connection)
     step_seconds = 0.0
-    per_step_held: Counter[str] = Counter()
-    per_step_time: Counter[str] = Counter()
+    per_step_held: dict[str, float] = dict.fromkeys(STEPS, 0.0)
+    per_step_time: dict[str, float] = dict.fromkeys(STEPS, 0.0)
     with watch.watching():
         for _case in range(cases):
             for name, step in case_steps(cast):

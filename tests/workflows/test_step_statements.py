@@ -11,17 +11,17 @@ from bench.steps import STEPS, make_cast, measure_audit_lock_hold, measure_case_
 
 #: Statements of each step, on both databases (Django's count: BEGIN and COMMIT are not statements it sends).
 STATEMENTS_BY_STEP = {
-    "file_report": 25,
-    "take_triage": 14,
-    "triage": 78,
+    "file_report": 24,
+    "take_triage": 13,
+    "triage": 76,
     "add_member": 13,
-    "request_inputs": 36,
-    "provide_input": 51,
-    "write_assessment": 35,
+    "request_inputs": 34,
+    "provide_input": 48,
+    "write_assessment": 32,
     "save_plan": 16,
-    "submit_plan": 27,
-    "take_approval": 14,
-    "approve_plan": 38,
+    "submit_plan": 24,
+    "take_approval": 13,
+    "approve_plan": 35,
 }
 
 

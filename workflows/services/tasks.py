@@ -57,6 +57,7 @@ def task_opened(*, task: Any, kind: str, due: TaskDue) -> Deadline:
             reference=due.reference,
             allow_past=due.allow_past,
             owner_organisation=due.owner_organisation,
+            new_task=True,
         )
         notify_many(
             recipient_ids=[task.owner_id] if due.told is None else due.told,
