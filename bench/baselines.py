@@ -33,7 +33,7 @@ from viewflow.workflow.models import Task
 HUMAN_STEPS = ("triage", "input_a", "input_b", "assessment")
 
 
-class BareFlow(flow.Flow):  # type: ignore[misc]
+class BareFlow(flow.Flow):
     """start → triage → split → input_a, input_b → join → assessment → end, nothing else."""
 
     process_title = "Bench bare flow"
@@ -81,7 +81,11 @@ class MinimalSql:
 
     def __init__(self) -> None:
         pg = connection.vendor == "postgresql"
-        self.lock = " FOR UPDATE" if pg else ""
+        self.lock_sql = (
+            "SELECT status FROM bench_sql_process WHERE id = %s FOR UPDATE"
+            if pg
+            else "SELECT status FROM bench_sql_process WHERE id = %s"
+        )
         serial = "bigserial PRIMARY KEY" if pg else "integer PRIMARY KEY AUTOINCREMENT"
         with connection.cursor() as c:
             c.execute(
@@ -113,9 +117,7 @@ class MinimalSql:
 
     def case(self, user_id: int, n: int) -> None:
         with transaction.atomic(), connection.cursor() as c:
-            c.execute(
-                "INSERT INTO bench_sql_process (status, reference) VALUES ('triage', %s) RETURNING id", [f"S{n}"]
-            )
+            c.execute("INSERT INTO bench_sql_process (status, reference) VALUES ('triage', %s) RETURNING id", [f"S{n}"])
             pid = int(c.fetchone()[0])
             triage = self._insert(c, pid, "triage")
         with transaction.atomic(), connection.cursor() as c:
@@ -125,7 +127,7 @@ class MinimalSql:
         assessment = 0
         for task_id in inputs:
             with transaction.atomic(), connection.cursor() as c:
-                c.execute(f"SELECT status FROM bench_sql_process WHERE id = %s{self.lock}", [pid])
+                c.execute(self.lock_sql, [pid])
                 c.fetchone()
                 self._done(c, task_id, user_id)
                 c.execute(
@@ -232,15 +234,17 @@ def concurrent_cases_per_s(results: dict[str, Any], *, seconds: float, clients: 
         failed = [0] * count
         stop = time.perf_counter() + seconds
 
-        def client(i: int, done: list[int] = done, failed: list[int] = failed, stop: float = stop) -> None:
+        def client(
+            i: int, done: list[int] = done, failed: list[int] = failed, stop: float = stop, first: int = base
+        ) -> None:
             try:
                 world = journey.load_world()
-                n = base + i * 10_000
+                n = first + i * 10_000
                 while time.perf_counter() < stop:
                     try:
                         project_case(world, n)
                         done[i] += 1
-                    except Exception:  # noqa: BLE001 - counted: a deadlock or lock timeout is a result here
+                    except Exception:  # counted: a deadlock or lock timeout is a result here
                         failed[i] += 1
                     n += 1
             finally:

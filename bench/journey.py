@@ -18,8 +18,12 @@ from viewflow.workflow.models import Task
 from casework.compartments import Compartment
 from casework.models import Case, Municipality, Organisation, Report, ResidenceMunicipality, Role, Sector, User
 from casework.services import ChildIdentity, ReportDetails, case_note_add, report_triage
-from casework.services.assessments import InputRequest, assessment_input_provide, assessment_inputs_request
-from casework.services.assessments import assessment_write
+from casework.services.assessments import (
+    InputRequest,
+    assessment_input_provide,
+    assessment_inputs_request,
+    assessment_write,
+)
 from casework.services.plans import plan_approve, plan_in_work, plan_save, plan_submit
 from tests.factories.cases import add_member
 from tests.factories.children import synthetic_birth_number
@@ -82,7 +86,7 @@ def load_world() -> World:
     )
 
 
-#: Stories numbered from here are the measured ones: born in 2021–2023, apart from every seeded (and copied) child.
+#: Stories numbered from here are the measured ones: born in 2021-2023, apart from every seeded (and copied) child.
 MEASURED_FROM = 1_000_000
 
 
@@ -219,7 +223,9 @@ def submit_plan(case: Case) -> None:
         parents_views="Matka souhlasí.",
         next_review_on=None,
     )
-    tasks.task_complete(task=draft, user=coordinator, work=lambda: plan_submit(plan=plan, by=coordinator), purpose="submit")
+    tasks.task_complete(
+        task=draft, user=coordinator, work=lambda: plan_submit(plan=plan, by=coordinator), purpose="submit"
+    )
 
 
 def approve_plan(case: Case, supervisor: User) -> None:
@@ -246,7 +252,7 @@ def case_story(world: World, n: int, stage: str, *, note: bool = True) -> Report
     coordinator = world.coordinators[n % len(world.coordinators)]
     case = triage(world, report, n, coordinator, world.supervisors[n % 2])
     if note:
-        case_note_add(case=case, author=coordinator, compartment=Compartment.SOCIAL, text=f"Návštěva v rodině {n}.")  # fmt: skip
+        case_note_add(case=case, author=coordinator, compartment=Compartment.SOCIAL, text=f"Návštěva {n}.")
     steps = [
         lambda: ask_inputs(world, case),
         lambda: give_inputs(world, case),

@@ -89,18 +89,15 @@ def _client(username: str) -> Client:
     return client
 
 
-def _one_size(
-    chosen: list[Page], iterations: int, measured: dict[str, Measured], *, count: bool
-) -> None:
+def _one_size(chosen: list[Page], iterations: int, measured: dict[str, Measured], *, count: bool) -> None:
     clients: dict[str, Client] = {}
     for page in chosen:
         client = clients.get(page.username) or clients.setdefault(page.username, _client(page.username))
         url = page.url()
-        response = client.get(url)  # warm-up (templates, caches, the connection)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)  # also the warm-up (templates, caches, the connection)
         entry = measured.setdefault(page.key, Measured([], 0, response.status_code))
         if count:
-            with CaptureQueriesContext(connection) as queries:
-                client.get(url)
             entry.statements = len(queries.captured_queries)
         for _ in range(iterations):
             start = time.perf_counter()
@@ -124,7 +121,7 @@ def measure(
     for r in range(rounds):
         for name in (small, large) if r % 2 == 0 else (large, small):
             use(name)
-            _one_size(chosen, iterations, by_size[name], count=r < 2)
+            _one_size(chosen, iterations, by_size[name], count=True)
     for page in chosen:
         a, b = by_size[small][page.key], by_size[large][page.key]
         a50, b50 = percentile(a.samples, 50), percentile(b.samples, 50)

@@ -21,7 +21,7 @@ def markdown(results: dict[str, Any]) -> str:
     supervisor = [v for k, v in ratios.items() if k.startswith("supervisor_")]
 
     def span(values: list[float]) -> str:
-        return f"{min(values):.2f}–{max(values):.2f}" if values else "–"
+        return f"{min(values):.2f} to {max(values):.2f}" if values else "-"
 
     steps = results.get("step_vs_bare_viewflow", {})
     concurrent = results.get("concurrent_cases_per_s", {})
@@ -33,13 +33,14 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "| measure | goal | latest |",
         "|---|---|---|",
-        f"| every listed page, large ÷ small, coordinator / supervisor | ≤ 1.3 | {span(coordinator)} / {span(supervisor)} |",
+        f"| every listed page, large ÷ small, coordinator / supervisor | ≤ 1.3 "
+        f"| {span(coordinator)} / {span(supervisor)} |",
         f"| statements for one case, report → approved plan | ≤ 250 | {results.get('case_statements')} |",
-        f"| case vs bare viewflow, statements (ms) | ≤ 2.0× | {_fmt(steps.get('statements'))}× "
-        f"({_fmt(steps.get('ms'))}×) |",
+        f"| case vs bare viewflow, statements (ms) | ≤ 2.0x | {_fmt(steps.get('statements'))}x "
+        f"({_fmt(steps.get('ms'))}x) |",
         f"| audit head-lock hold ÷ step time | ≤ 10 % | {_fmt(results.get('audit_lock_hold_share'))} |",
-        f"| cases per second, 8 clients ÷ 1 client | ≥ 1.5 | {_fmt(concurrent.get('ratio_8_vs_1', '–'))} "
-        f"({_fmt(concurrent.get('1', '–'))} → {_fmt(concurrent.get('8', '–'))}/s) |",
+        f"| cases per second, 8 clients ÷ 1 client | ≥ 1.5 | {_fmt(concurrent.get('ratio_8_vs_1', '-'))} "
+        f"({_fmt(concurrent.get('1', '-'))} → {_fmt(concurrent.get('8', '-'))}/s) |",
         f"| case page sealed ÷ plaintext (gate read) | ≤ 1.3 | {_fmt(gate.get('ratio'))} |",
         f"| notify p99, 500 sockets, 2 processes | < 100 ms | {_fmt(notify)} |",
         "",

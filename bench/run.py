@@ -155,7 +155,9 @@ def bench_scale(results: dict[str, Any], *, quick: bool) -> None:
         use(names[large])
         baselines.measure_steps(results, cases=int(os.environ.get("BENCH_CASES", "2" if quick else "20")))
         baselines.measure_audit_lock(results)
-        baselines.concurrent_cases_per_s(results, seconds=float(os.environ.get("BENCH_SECONDS", "2" if quick else "30")))
+        baselines.concurrent_cases_per_s(
+            results, seconds=float(os.environ.get("BENCH_SECONDS", "2" if quick else "30"))
+        )
     finally:
         databases.cleanup()
 

@@ -23,7 +23,14 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / "var" / "bench"
-_HASHED = ("*/migrations/*.py", "*/models/*.py", "*/models.py", "bench/journey.py", "bench/multiply.py", "bench/seed.py")
+_HASHED = (
+    "*/migrations/*.py",
+    "*/models/*.py",
+    "*/models.py",
+    "bench/journey.py",
+    "bench/multiply.py",
+    "bench/seed.py",
+)
 
 
 def cache_key(base: int) -> str:
@@ -66,7 +73,7 @@ def _admin(sql: str) -> None:
         dbname="postgres",
         autocommit=True,
     ) as admin:
-        admin.execute(sql)  # type: ignore[arg-type]
+        admin.execute(sql)
 
 
 def _pg_exists(name: str) -> bool:
@@ -181,10 +188,7 @@ class Databases:
     def working_copy(self, cases: int) -> str:
         """A copy of the sized database for this run to write into (audit rows, the case journeys measured)."""
         source = self.sized(cases)
-        if self.pg:
-            target = f"{self.run_name}_{cases}"
-        else:
-            target = str(CACHE_DIR / f"run_{cases}.sqlite3")
+        target = f"{self.run_name}_{cases}" if self.pg else str(CACHE_DIR / f"run_{cases}.sqlite3")
         self._copy(source, target)
         self.created.append(target)
         return target
