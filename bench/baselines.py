@@ -229,6 +229,7 @@ def concurrent_cases_per_s(results: dict[str, Any], *, seconds: float, clients: 
     base = journey.MEASURED_FROM + 600_000
     rates: dict[int, float] = {}
     errors: dict[int, int] = {}
+    kinds: dict[str, int] = {}
     for count in clients:
         done = [0] * count
         failed = [0] * count
@@ -244,8 +245,11 @@ def concurrent_cases_per_s(results: dict[str, Any], *, seconds: float, clients: 
                     try:
                         project_case(world, n)
                         done[i] += 1
-                    except Exception:  # counted: a deadlock or lock timeout is a result here
+                    except Exception as exc:  # counted: a deadlock or lock timeout is a result here
                         failed[i] += 1
+                        cause = exc.__cause__ or exc
+                        kind = f"{type(exc).__name__}/{type(cause).__name__}"
+                        kinds[kind] = kinds.get(kind, 0) + 1
                     n += 1
             finally:
                 connections.close_all()
@@ -263,6 +267,7 @@ def concurrent_cases_per_s(results: dict[str, Any], *, seconds: float, clients: 
     for count in clients:
         results[f"concurrent_cases_per_s_{count}"] = round(rates[count], 3)
         results[f"concurrent_failed_{count}"] = errors[count]
+    results["concurrent_failure_kinds"] = kinds  # exception classes only: messages may quote values
     if 1 in rates and 8 in rates and rates[1]:
         results["concurrent_cases_per_s"] = {
             "1": round(rates[1], 3),
