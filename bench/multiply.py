@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.apps import apps
@@ -478,12 +479,13 @@ class Multiplier:
             )
 
     def _copy_audit(self, rnd: Round) -> None:
-        from permissions.audit import compute_row_hash
+        from permissions.audit import compute_row_hash, hmac_key
         from permissions.models import AuditChainHead, AuditEvent
 
         table = self.by_name.get(AUDIT_TABLE)
         if table is None or not table.rows:
             return
+        key = hmac_key()
         head = AuditChainHead.objects.select_for_update().get()
         seq, prev = head.seq, head.last_hash
         attnames = [f.attname for f in AuditEvent._meta.local_concrete_fields]
@@ -500,8 +502,9 @@ class Multiplier:
             seq += 1
             new["seq"] = seq
             new["prev_hash"] = prev
-            event = AuditEvent(**{a: new[c] for a, c in zip(attnames, table.columns, strict=True)})
-            new["row_hash"] = prev = compute_row_hash(event)
+            # The hash reads the row's attributes only: a namespace spares a model instance per row.
+            event = SimpleNamespace(**{a: new[c] for a, c in zip(attnames, table.columns, strict=True)})
+            new["row_hash"] = prev = compute_row_hash(event, key=key)  # type: ignore[arg-type]
             new["field_names"] = json.dumps(new["field_names"])
             out.append(tuple(new[c] for c in table.columns))
         _write(AUDIT_TABLE, table.columns, out)

@@ -130,7 +130,8 @@ def bench_scale(results: dict[str, Any], *, quick: bool) -> None:
     from bench import baselines, pages
     from bench.seed import Databases, counts, use
 
-    small, large = (50, 200) if quick else (1000, 100000)
+    small = int(os.environ.get("BENCH_SMALL", "50" if quick else "1000"))
+    large = int(os.environ.get("BENCH_LARGE", "200" if quick else "100000"))
     base = int(os.environ.get("BENCH_BASE", "10" if quick else "50"))
     databases = Databases(base=base, log=lambda line: print(line, file=sys.stderr))
     started = time.perf_counter()
