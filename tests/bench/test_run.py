@@ -50,6 +50,11 @@ def test_the_quick_bench_writes_every_key(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     env = {**os.environ, "BENCH_OUT": str(out), "DJANGO_SETTINGS_MODULE": "bench.settings"}
     env.pop("PYTEST_XDIST_WORKER", None)
+    if env.get("DATABASE_URL", "").startswith("postgres"):
+        # A database name of its own: the bench creates and drops test_<name> and <name>_<size> copies, which must
+        # never be this pytest run's own test database.
+        server, _, name = env["DATABASE_URL"].rpartition("/")
+        env["DATABASE_URL"] = f"{server}/{name.split('?')[0]}_benchq"
     done = subprocess.run(
         [sys.executable, "-m", "bench.run", "--quick"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
     )
