@@ -163,6 +163,14 @@ def bench_scale(results: dict[str, Any], *, quick: bool) -> None:
         databases.cleanup()
 
 
+def _write(out: Path, results: dict[str, Any], started: float) -> None:
+    from bench.report import markdown
+
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    out.with_suffix(".md").write_text(markdown(results))
+
+
 def main(argv: list[str] | None = None) -> int:
     quick = "--quick" in (argv if argv is not None else sys.argv[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
@@ -192,22 +200,23 @@ def main(argv: list[str] | None = None) -> int:
         tmp.cleanup()
     connection.settings_dict["NAME"] = run_name
     bench_scale(results, quick=quick)
+    out = Path(os.environ.get("BENCH_OUT", str(RESULTS)))
+    _write(out, results, started)  # what is measured so far survives a failing notification bench
     if quick and not os.environ.get("BENCH_NOTIFY"):
         results["notify_latency"] = {"skipped": True, "reason": "quick run (BENCH_NOTIFY=1 runs it)"}
     else:
         from bench import notify
 
-        notify.measure(
-            results,
-            sockets=int(os.environ.get("BENCH_SOCKETS", "500")),
-            notifications=int(os.environ.get("BENCH_NOTIFICATIONS", "500")),
-        )
-    results["total_s"] = round(time.perf_counter() - started, 1)
-    out = Path(os.environ.get("BENCH_OUT", str(RESULTS)))
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    from bench.report import markdown
-
-    out.with_suffix(".md").write_text(markdown(results))
+        try:
+            notify.measure(
+                results,
+                sockets=int(os.environ.get("BENCH_SOCKETS", "500")),
+                notifications=int(os.environ.get("BENCH_NOTIFICATIONS", "500")),
+            )
+        except RuntimeError as exc:  # the worker's own report; kept short in the results, whole on stderr
+            print(exc, file=sys.stderr)
+            results["notify_latency"] = {"skipped": True, "reason": f"failed: {str(exc).splitlines()[0]}"}
+    _write(out, results, started)
     print(json.dumps(results, indent=2, ensure_ascii=False))
     return 0
 
