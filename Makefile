@@ -9,7 +9,7 @@ PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test lint typecheck check-migrations pytest bench chromium keys clean messages prod-smoke
+.PHONY: help install demo serve test lint typecheck check-migrations pytest bench bench-quick chromium keys clean messages prod-smoke
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -60,8 +60,14 @@ prod-smoke: install ## Run the product as in production (prod settings, throwawa
 	DATABASE_URL=$(SMOKE_DATABASE_URL) REDIS_URL=$(SMOKE_REDIS_URL) REQUIRE_SERVICES=1 \
 	  $(BIN)/pytest -p no:randomly -n 0 tests/test_prod_smoke.py
 
-bench: install keys ## Benchmarks; writes bench/results.json
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench.run
+# PostgreSQL for the full bench (seeded databases are cached as casework_bench_* templates between runs).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/casework_bench
+
+bench: install keys ## Benchmarks at 1 000 and 100 000 cases on PostgreSQL; writes bench/results.json and bench/results.md
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python -m bench.run
+
+bench-quick: install ## The same keys at 50 and 200 cases (SQLite, or DATABASE_URL), few iterations: a smoke test, never timed
+	DJANGO_SETTINGS_MODULE=bench.settings BENCH_OUT=$${BENCH_OUT:-var/bench-quick.json} $(BIN)/python -m bench.run --quick
 
 messages: install ## Refresh and compile the Czech catalogue
 	$(BIN)/python manage.py makemessages -l cs --ignore=.venv --ignore=var --ignore=tests

@@ -125,34 +125,98 @@ def bench_gate(results: dict[str, Any]) -> None:
     }
 
 
-def main() -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+def bench_scale(results: dict[str, Any], *, quick: bool) -> None:
+    """Pages at two sizes (alternated), the case's statements beside the baselines, the audit lock and throughput."""
+    from bench import baselines, pages
+    from bench.seed import Databases, counts, use
+
+    small = int(os.environ.get("BENCH_SMALL", "50" if quick else "1000"))
+    large = int(os.environ.get("BENCH_LARGE", "200" if quick else "100000"))
+    base = int(os.environ.get("BENCH_BASE", "10" if quick else "50"))
+    databases = Databases(base=base, log=lambda line: print(line, file=sys.stderr))
+    started = time.perf_counter()
+    try:
+        names = {size: databases.working_copy(size) for size in (small, large)}
+        results["seed_s"] = round(time.perf_counter() - started, 1)
+        sizes = {}
+        for size, name in names.items():
+            use(name)
+            sizes[str(size)] = counts()
+        results["sizes"] = {"small": small, "large": large, "base_stories": base, "counts": sizes}
+        pages.measure(
+            results,
+            small=names[small],
+            large=names[large],
+            use=use,
+            rounds=int(os.environ.get("BENCH_ROUNDS", "2" if quick else "4")),
+            iterations=int(os.environ.get("BENCH_PAGE_ITERATIONS", "1" if quick else "10")),
+            label_small=str(small),
+            label_large=str(large),
+        )
+        use(names[large])
+        baselines.measure_steps(results, cases=int(os.environ.get("BENCH_CASES", "2" if quick else "20")))
+        baselines.measure_audit_lock(results)
+        baselines.concurrent_cases_per_s(
+            results, seconds=float(os.environ.get("BENCH_SECONDS", "2" if quick else "30"))
+        )
+    finally:
+        databases.cleanup()
+
+
+def _write(out: Path, results: dict[str, Any], started: float) -> None:
+    from bench.report import markdown
+
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    out.with_suffix(".md").write_text(markdown(results))
+
+
+def main(argv: list[str] | None = None) -> int:
+    quick = "--quick" in (argv if argv is not None else sys.argv[1:])
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     sys.path.insert(0, str(ROOT))
+    if quick:
+        os.environ.setdefault("BENCH_ITERATIONS", "5")
     django.setup()
     from django.conf import settings
     from django.db import connection
     from django.test.utils import setup_test_environment
 
+    # One connection per thread, kept for the run: the pool would outlive the database switches.
+    connection.settings_dict.get("OPTIONS", {}).pop("pool", None)
     setup_test_environment()
+    started = time.perf_counter()
     tmp = tempfile.TemporaryDirectory()
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         # A file, as in the demo: commits cost what they cost on disk.
         connection.settings_dict["TEST"]["NAME"] = str(Path(tmp.name) / "bench.sqlite3")
+    run_name = connection.settings_dict["NAME"]
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    results: dict[str, Any] = {"database": connection.vendor}
+    results: dict[str, Any] = {"database": connection.vendor, "quick": quick}
     try:
         bench_gate(results)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         tmp.cleanup()
-    from bench import notify
+    connection.settings_dict["NAME"] = run_name
+    bench_scale(results, quick=quick)
+    out = Path(os.environ.get("BENCH_OUT", str(RESULTS)))
+    _write(out, results, started)  # what is measured so far survives a failing notification bench
+    if quick and not os.environ.get("BENCH_NOTIFY"):
+        results["notify_latency"] = {"skipped": True, "reason": "quick run (BENCH_NOTIFY=1 runs it)"}
+    else:
+        from bench import notify
 
-    notify.measure(
-        results,
-        sockets=int(os.environ.get("BENCH_SOCKETS", "500")),
-        notifications=int(os.environ.get("BENCH_NOTIFICATIONS", "500")),
-    )
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        try:
+            notify.measure(
+                results,
+                sockets=int(os.environ.get("BENCH_SOCKETS", "500")),
+                notifications=int(os.environ.get("BENCH_NOTIFICATIONS", "500")),
+            )
+        except RuntimeError as exc:  # the worker's own report; kept short in the results, whole on stderr
+            print(exc, file=sys.stderr)
+            results["notify_latency"] = {"skipped": True, "reason": f"failed: {str(exc).splitlines()[0]}"}
+    _write(out, results, started)
     print(json.dumps(results, indent=2, ensure_ascii=False))
     return 0
 

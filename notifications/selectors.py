@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from notifications.models import Kind, Notification, NotificationPreference, NotificationQuerySet
 
+#: The badge counts unread rows up to here and then says "99+" (``context_processors.badge_for``).
+UNREAD_CAP = 100
+
 SHOW_ALL = "all"
 SHOW_UNREAD = "unread"
 

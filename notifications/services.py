@@ -34,6 +34,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications.models import URGENT_KINDS, Kind, Notification, NotificationPreference
+from notifications.selectors import UNREAD_CAP
 
 logger = logging.getLogger("notifications")
 
@@ -235,7 +236,8 @@ def _send_logged(messages: list[tuple[str, dict[str, Any]]], what: str) -> None:
 
 
 def unread_count(*, user_id: int) -> int:
-    return Notification.objects.for_user(user_id).unread().count()
+    """The badge's number for a socket: unread rows up to ``UNREAD_CAP`` (the badge says "99+" from there)."""
+    return Notification.objects.for_user(user_id).unread().order_by()[:UNREAD_CAP].count()
 
 
 def mark_delivered(*, user_id: int, ids: Iterable[int], now: datetime | None = None) -> int:

@@ -42,6 +42,7 @@ from django.utils.ipv6 import clean_ipv6_address
 
 from permissions.middleware import current_request_context
 from permissions.models import CHAIN_HEAD_PK, AuditAction, AuditChainHead, AuditEvent, AuditOutcome
+from permissions.transactions import real_transaction_open, step_atomic
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -268,11 +269,12 @@ def _prepared(actor: User | AnonymousUser | None, entry: Entry) -> AuditEvent:
     )
 
 
-def _chain(events: Sequence[AuditEvent], *, using: str) -> list[AuditEvent]:
+def _chain(events: Sequence[AuditEvent], *, using: str, savepoint: bool = True) -> list[AuditEvent]:
     """Append prepared rows in order under one lock of the chain head: three statements however many rows.
 
     Inside a transaction the head stays locked until it ends, which is why write transactions append here only as
-    their last step (:func:`atomic`) and why this is remembered for :func:`chain_head_taken`.
+    their last step (:func:`atomic`), once, and why this is remembered for :func:`chain_head_taken`. There the
+    append needs no savepoint of its own (``savepoint=False``): a failed append fails the whole transaction.
     """
     if not events:
         return []
@@ -281,7 +283,7 @@ def _chain(events: Sequence[AuditEvent], *, using: str) -> list[AuditEvent]:
     except ImproperlyConfigured as exc:
         raise AuditUnavailable(str(exc)) from exc
     try:
-        with transaction.atomic(using=using):
+        with transaction.atomic(using=using, savepoint=savepoint):
             _state.head_taken[using] = _outermost_block(connections[using])
             head = _locked_head(using)
             seq, prev_hash = head.seq, head.last_hash
@@ -332,7 +334,7 @@ def _outermost_block(connection: BaseDatabaseWrapper) -> Any:
 
 
 @contextmanager
-def atomic() -> Iterator[None]:
+def atomic(*, savepoint: bool = True) -> Iterator[None]:
     """A write transaction whose audit rows are appended **last**, just before it commits (DESIGN.md invariant 10,
     docs/adr/0011-lock-order.md). Use it instead of ``transaction.atomic()`` for every write that records audit rows.
 
@@ -342,10 +344,15 @@ def atomic() -> Iterator[None]:
     or domain row lock (two writers taking the two in opposite orders deadlocked). Nested blocks are savepoints: a
     nested block that fails takes its rows with it; one that succeeds hands them to the block around it. The rows
     are still in the same transaction as the write they record: both commit, or neither.
+
+    ``savepoint=False``: a service called inside a flow step (or another service's block) that never has its
+    exception caught to carry on opens no savepoint when nested in a real transaction — two statements saved, and
+    the step rolls back whole as before; when it opens the transaction itself it is the same as the default
+    (``permissions.transactions.step_atomic``). Its rows are handed to the block around it either way.
     """
     using = router.db_for_write(AuditEvent)
     scopes = _state.scopes.setdefault(using, [])
-    block = transaction.atomic(using=using)
+    block = transaction.atomic(using=using) if savepoint else step_atomic(using)
     with block:
         scope = _Scope(block=block)
         scopes.append(scope)
@@ -356,7 +363,7 @@ def atomic() -> Iterator[None]:
         if scopes:
             scopes[-1].pending.extend(scope.pending)
         else:
-            _chain(scope.pending, using=using)
+            _chain(scope.pending, using=using, savepoint=False)
 
 
 def chain_head_taken() -> bool:
@@ -432,12 +439,10 @@ def record_write(
 
 
 def _outer_transaction_open(connection: BaseDatabaseWrapper) -> bool:
-    if connection.in_atomic_block:
-        # Atomic blocks opened by Django's TestCase (the pytest ``db`` fixture) only simulate the real world's
-        # autocommit; anything else is a caller's transaction whose rollback would take our row with it.
-        return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
-    # Autocommit switched off by hand is a transaction too.
-    return not connection.get_autocommit()
+    # Atomic blocks opened by Django's TestCase (the pytest ``db`` fixture) only simulate the real world's
+    # autocommit; anything else (or autocommit switched off by hand) is a caller's transaction whose rollback would
+    # take our row with it.
+    return real_transaction_open(connection)
 
 
 def record_committed(

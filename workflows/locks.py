@@ -15,9 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import transaction
-
 from permissions import audit
+from permissions.transactions import step_atomic
 
 
 class LockOrderViolation(RuntimeError):
@@ -34,6 +33,6 @@ class ProcessRowLock:
             raise LockOrderViolation(
                 f"{flow_class.__name__} lock requested after an audit append in the same transaction"
             )
-        with transaction.atomic():
+        with step_atomic():
             flow_class.process_class._default_manager.select_for_update().filter(pk=process_pk).exists()
             yield

@@ -190,6 +190,18 @@ class Deadline(models.Model):
             models.Index(fields=["due_at", "id"], condition=Q(done_at__isnull=True), name="deadline_open_due"),
             # The inbox: a user's open deadlines by due date.
             models.Index(fields=["owner", "due_at"], condition=Q(done_at__isnull=True), name="deadline_open_owner"),
+            # The team queue (``workflows.selectors.team_queue``): an authority's, or an organisation's, unowned open
+            # items by due date — the queue is read from these, not from every open task of the installation.
+            models.Index(
+                fields=["municipality", "due_at"],
+                condition=Q(done_at__isnull=True, owner__isnull=True),
+                name="deadline_queue_authority",
+            ),
+            models.Index(
+                fields=["owner_organisation", "due_at"],
+                condition=Q(done_at__isnull=True, owner__isnull=True),
+                name="deadline_queue_organisation",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=DeadlineKind.values), name="deadline_kind_valid"),

@@ -1,9 +1,11 @@
 """The inbox's lists, filtered in SQL with one query each whatever their length (DESIGN invariant 8).
 
-viewflow's ``Task`` table joined with ours: the process's report (its reference, urgency and case) or, for the case
-flow, the process's case, and the task's
-``Deadline`` (a left join: a task without a due date sorts after those with one). viewflow's own ``user_queue`` and
-inbox are not used: they load generic permission rows and know nothing of authorities, cases or reports (STACK.md).
+viewflow's ``Task`` table with ours: the process's report (its reference, urgency and case) or, for the case
+flow, the process's case — looked up by the process's key per row shown — and the task's ``Deadline`` (a task
+without a due date sorts after those with one). Both lists page by key (``casework.paging``, 50 rows); the team
+queue is read from its open, unowned deadlines (docs/adr/00XX-flat-queries-and-keyset-pages.md). viewflow's own
+``user_queue`` and inbox are not used: they load generic permission rows and know nothing of authorities, cases or
+reports (STACK.md).
 
 * **My tasks** — open tasks assigned to the user (a team member's only while the membership is valid now).
 * **Team queue** — unassigned tasks the user may take: for supervisors, the triage of their authority's reports (the
@@ -25,31 +27,35 @@ from dataclasses import dataclass, replace
 from functools import reduce
 from typing import Any
 
-from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models import Case, Exists, Expression, F, OuterRef, Q, QuerySet, Subquery, UUIDField, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.functional import Promise
-from viewflow.workflow.models import Task
+from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
+from casework import paging
 from casework.case_file_sources import OpenTaskRow, OpenTasks
 from casework.models import (
     ActionStatus,
     CaseStatus,
     ClosureRequest,
     ClosureStatus,
+    Municipality,
     Plan,
     PlanStatus,
     Report,
     TeamMembership,
     User,
 )
-from casework.models import Case as CaseModel
 from casework.selectors.child_labels import ChildLabel, child_labels
 from permissions.access import is_on_duty, supervised_authorities, triageable_reports
-from permissions.policy import Subject
+from permissions.policy import TEAM_ROLES, Subject
 from workflows.flows import ActionFlow, CaseFlow, ClosureFlow, ReportFlow
 from workflows.graph import queue_task_types, task_type_of, task_types
+from workflows.models import Deadline, DeadlineKind
+from workflows.processes import ActionProcess, CaseProcess, ClosureProcess, ReportProcess
 
 #: Task types the inbox filters by: a slug in the URL → the flow node, as each human node declares it.
 TASK_TYPES = task_types()
@@ -81,27 +87,78 @@ class InboxRow:
 
 @dataclass(frozen=True)
 class InboxList:
+    """One page of a task list (``PAGE_SIZE`` rows, paged by key: ``casework.paging``)."""
+
     rows: list[InboxRow]
-    #: More rows exist than were loaded (the page says so instead of loading them all).
+    #: More rows exist after these: the next page starts after the cursor ``next_after``.
     truncated: bool
+    next_after: str | None = None
 
 
-def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
+#: A task list's order: soonest due first (tasks without a due date last), then oldest, then the task's id.
+_CURSOR_KINDS = (datetime.datetime, datetime.datetime, int)
+_CURSOR_NULLABLE = (True, False, False)
+
+
+def _after(key: tuple[Any, ...], *, nullable_due: bool) -> Q:
+    """Tasks after the cursor ``key`` = (due, created, id) in the lists' order (``casework.paging.after`` with a due
+    date that may be NULL and sorts last)."""
+    due, created, task_id = key
+    later = Q(created__gt=created) | Q(created=created, id__gt=task_id)
+    if due is None:
+        return Q(due__isnull=True) & later
+    after_due = Q(due__gte=due) & (Q(due__gt=due) | later)
+    return (after_due | Q(due__isnull=True)) if nullable_due else after_due
+
+
+def _of_process(process: type[Process], path: str) -> Subquery:
+    """``path`` of the task's process of type ``process`` (NULL for a task of another flow): a look-up by the
+    process's key. Correlated look-ups instead of one LEFT JOIN per flow keep the statement small to plan — the
+    thirteen-table join of every flow's rows cost more to plan than to run."""
+    return Subquery(process.objects.filter(pk=OuterRef("process_id")).order_by().values(path)[:1])
+
+
+def _process_is(process: type[Process], rule: Q, *, excluding: Q | None = None) -> IsNull:
+    """The task's process is a ``process`` whose own rows satisfy ``rule`` (and not ``excluding``).
+
+    A scalar look-up (``(SELECT id … LIMIT 1) IS NOT NULL``), not ``EXISTS``: under the queue's ``OR`` PostgreSQL
+    may turn an ``EXISTS`` into a hashed subplan that lists every report or case of the authority first, which is
+    the growth this selector avoids. A scalar subquery runs for the few rows the deadlines lead to."""
+    rows = process.objects.filter(rule, pk=OuterRef("process_id"))
+    if excluding is not None:
+        rows = rows.exclude(excluding)
+    return IsNull(Subquery(rows.order_by().values("pk")[:1]), False)
+
+
+def _rows(
+    queryset: QuerySet[Any], limit: int, *, due: Expression | F | Subquery, nullable_due: bool = True, after: str = ""
+) -> InboxList:
+    """A page of ``queryset``'s tasks: ``limit`` rows after the cursor ``after``, with what a row shows. One query.
+
+    ``due``: the task's open due date — a correlated look-up by the task's id (my tasks, where a task may have none),
+    or the column of the deadline the queue is read from (the team queue, where every row has one)."""
+    queryset = queryset.annotate(due=due)
+    key = paging.parse_cursor(after, _CURSOR_KINDS, nullable=_CURSOR_NULLABLE)
+    if key is not None:
+        queryset = queryset.filter(_after(key, nullable_due=nullable_due))
     values = list(
         queryset.annotate(
-            report_reference=F(f"{_REPORT}__reference"),
-            report_urgent=F(f"{_REPORT}__urgent"),
-            report_urgent_suggested=F(f"{_REPORT}__urgent_suggested"),
+            report_reference=_of_process(ReportProcess, "report__reference"),
+            report_urgent=_of_process(ReportProcess, "report__urgent"),
+            report_urgent_suggested=_of_process(ReportProcess, "report__urgent_suggested"),
             report_case_id=Coalesce(
-                F(f"{_CASE}__id"), F(f"{_CLOSURE_CASE}__id"), F(f"{_ACTION_CASE}__id"), F(f"{_REPORT}__case_id")
+                _of_process(CaseProcess, "case_id"),
+                _of_process(ClosureProcess, "request__case_id"),
+                _of_process(ActionProcess, "action__plan__case_id"),
+                _of_process(ReportProcess, "report__case_id"),
+                output_field=UUIDField(),  # converted from SQLite's text like the case's own key
             ),
             report_case_reference=Coalesce(
-                F(f"{_CASE}__reference"),
-                F(f"{_CLOSURE_CASE}__reference"),
-                F(f"{_ACTION_CASE}__reference"),
-                F(f"{_REPORT}__case__reference"),
+                _of_process(CaseProcess, "case__reference"),
+                _of_process(ClosureProcess, "request__case__reference"),
+                _of_process(ActionProcess, "action__plan__case__reference"),
+                _of_process(ReportProcess, "report__case__reference"),
             ),
-            due=Case(When(deadline__done_at__isnull=True, then=F("deadline__due_at"))),
         )
         .order_by(F("due").asc(nulls_last=True), "created", "id")
         .values(
@@ -134,7 +191,13 @@ def _rows(queryset: QuerySet[Any], limit: int) -> InboxList:
         )
         for v in values[:limit]
     ]
-    return InboxList(rows=rows, truncated=len(values) > limit)
+    more = len(values) > limit and bool(rows)
+    last = rows[-1] if more else None
+    return InboxList(
+        rows=rows,
+        truncated=more,
+        next_after=paging.cursor_for((last.due_at, last.created, last.task_id)) if last is not None else None,
+    )
 
 
 def with_child_labels(*, user: User, lists: Sequence[InboxList], purpose: str) -> list[InboxList]:
@@ -145,6 +208,7 @@ def with_child_labels(*, user: User, lists: Sequence[InboxList], purpose: str) -
         InboxList(
             rows=[replace(row, child=labels.get(row.case_id)) if row.case_id in labels else row for row in found.rows],
             truncated=found.truncated,
+            next_after=found.next_after,
         )
         for found in lists
     ]
@@ -155,26 +219,29 @@ def _of_type(queryset: QuerySet[Any], task_type: str) -> QuerySet[Any]:
     return queryset.filter(flow_task=node) if node is not None else queryset
 
 
-#: Tasks a user holds as a member of a case's team (an input to the assessment, an action of the plan): theirs only
-#: while the membership is valid now.
-_MEMBER_TASKS = ((CaseFlow.provide_input, _CASE), (ActionFlow.do_action, _ACTION_CASE))
-
-
 def _held_as_member_on_team(user: User) -> Q:
     """Excludes the member tasks of cases where ``user``'s membership is no longer valid now (DESIGN invariant 5):
-    nothing happens when a last day passes, so the list's own query asks — a subquery, not another query."""
+    nothing happens when a last day passes, so the list's own query asks — a subquery, not another query. Tasks a
+    user holds as a member of a case's team: an input to the assessment, an action of the plan."""
     on_team = TeamMembership.objects.current().filter(user=user).values("case_id")
-    allowed = ~reduce(operator.or_, (Q(flow_task=node) for node, _path in _MEMBER_TASKS))
-    for node, case_path in _MEMBER_TASKS:
-        allowed |= Q(flow_task=node) & Q(**{f"{case_path}__in": on_team})
-    return allowed
+    return (
+        ~Q(flow_task__in=[CaseFlow.provide_input, ActionFlow.do_action])
+        | (Q(flow_task=CaseFlow.provide_input) & Q(_process_is(CaseProcess, Q(case_id__in=on_team))))
+        | (Q(flow_task=ActionFlow.do_action) & Q(_process_is(ActionProcess, Q(action__plan__case_id__in=on_team))))
+    )
 
 
-def my_tasks(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
+#: A task's open due date, looked up by the task's id (the deadline's unique ``task_id``): a task without one, or
+#: whose deadline is done, has none. A correlated look-up, not a join: a join let the planner hash the whole deadline
+#: table for a user's few tasks.
+_OPEN_DUE = Subquery(Deadline.objects.filter(task=OuterRef("pk"), done_at__isnull=True).values("due_at")[:1])
+
+
+def my_tasks(*, user: User, task_type: str = "", limit: int = paging.PAGE_SIZE, after: str = "") -> InboxList:
     """Open tasks assigned to ``user``, soonest due first (then oldest); a team member's tasks only while their
-    membership is valid now. One query."""
+    membership is valid now. One query, one page (``after``: the previous page's cursor)."""
     rows = Task.objects.filter(_held_as_member_on_team(user), owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
-    return _rows(_of_type(rows, task_type), limit)
+    return _rows(_of_type(rows, task_type), limit, due=_OPEN_DUE, after=after)
 
 
 def has_team_queue(user: User) -> bool:
@@ -192,48 +259,122 @@ def has_team_queue(user: User) -> bool:
     )
 
 
-def team_queue(*, user: User, task_type: str = "", limit: int = 100) -> InboxList:
-    """Unassigned tasks ``user`` may take, soonest due first. One query (none for a user without a queue).
+def queue_authorities(user: User) -> QuerySet[Municipality, int] | None:
+    """The authorities whose shared queue (triage, approvals) ``user`` takes as a supervisor — their own, and those
+    whose absent supervisor they stand in for (``permissions.access.supervised_authorities``) — as a subquery of ids
+    (no statement of its own); ``None`` for anyone without that queue. The one place that says so for the team queue.
+    """
+    subject = Subject.from_user(user)
+    if not subject.is_supervisor or subject.municipality_id is None:
+        return None
+    return Municipality.objects.filter(supervised_authorities(subject, field="pk")).values_list("pk", flat=True)
+
+
+#: Which deadline each queue's tasks carry (``workflows.flows``: every queue node declares its deadline, set when
+#: viewflow creates the task, owned like the task, done when it ends — see ``tests/workflows/test_inbox.py``).
+_AUTHORITY_KINDS = (DeadlineKind.TRIAGE, DeadlineKind.PLAN_APPROVAL, DeadlineKind.CLOSURE_APPROVAL)
+
+
+def _report_triageable_by(user: User) -> Q:
+    """The triage of a report ``user`` may triage (``permissions.access.triageable_reports``): a look-up of the
+    task's own report, not a list of every report of the authority."""
+    triageable = Exists(Report.objects.filter(triageable_reports(user), pk=OuterRef("report_id")))
+    return Q(flow_task=ReportFlow.triage) & Q(_process_is(ReportProcess, Q(triageable)))
+
+
+def team_queue(*, user: User, task_type: str = "", limit: int = paging.PAGE_SIZE, after: str = "") -> InboxList:
+    """Unassigned tasks ``user`` may take, soonest due first. One query (none for a user without a queue), one page.
 
     For a supervisor: the triage of their authority's reports, and the approvals of its open cases' plans and
     closures — except those they drafted or proposed themselves (four eyes; the same rule as the flows' policy).
     For anyone on a case's team: the plan actions owned by their organisation on the open cases they are on (the
-    rule of ``permissions.policy.may_report_on_action``)."""
+    rule of ``permissions.policy.may_report_on_action``).
+
+    Read from the queue's open, unowned deadlines (the partial indexes ``deadline_queue_authority`` and
+    ``deadline_queue_organisation``), in due order; the rules above are filters on those few rows. The
+    authority's reports and open cases are no longer listed in subqueries: how large the authority is does not
+    change what one page costs.
+    """
     subject = Subject.from_user(user)
     if not has_team_queue(user) or (task_type and task_type not in _QUEUE_TYPES):
         return InboxList(rows=[], truncated=False)
     queues: list[Q] = []
-    if subject.is_authority_staff and not subject.is_supervisor:
+    authorities = queue_authorities(user)
+    if subject.is_authority_staff and authorities is None and subject.municipality_id is not None:
         # The worker on duty: urgent reports still waiting for triage (the roster is checked in the same query).
         queues.append(
-            Q(flow_task=ReportFlow.triage)
-            & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")})
+            Q(deadline__municipality_id=subject.municipality_id, deadline__kind=DeadlineKind.TRIAGE)
+            & _report_triageable_by(user)
         )
-    if subject.is_supervisor:
-        # Their authority's, and while they stand in for an absent supervisor, the covered authority's too.
-        authority = supervised_authorities(subject) & Q(status=CaseStatus.OPEN)
+    if authorities is not None:
         own_drafts = Plan.objects.filter(status=PlanStatus.SUBMITTED, drafted_by=user).values("case_id")
         own_proposals = ClosureRequest.objects.filter(status=ClosureStatus.PENDING, requested_by=user).values("pk")
-        queues += [
-            Q(flow_task=ReportFlow.triage)
-            & Q(**{f"{_REPORT}__in": Report.objects.filter(triageable_reports(user)).values("pk")}),
-            Q(flow_task=CaseFlow.approve_plan)
-            & Q(**{f"{_CASE}__in": CaseModel.objects.filter(authority).values("pk")})
-            & ~Q(**{f"{_CASE}__in": own_drafts}),
-            Q(flow_task=ClosureFlow.approve_closure)
-            & Q(**{f"{_CLOSURE_CASE}__in": CaseModel.objects.filter(authority).values("pk")})
-            & ~Q(process__closureprocess__request__in=own_proposals),
-        ]
-    if subject.organisation_id is not None:
+        open_case = {"municipality_id__in": authorities, "status": CaseStatus.OPEN}
+        queues.append(
+            Q(deadline__municipality_id__in=authorities, deadline__kind__in=_AUTHORITY_KINDS)
+            & (
+                _report_triageable_by(user)
+                | (
+                    Q(flow_task=CaseFlow.approve_plan)
+                    & Q(
+                        _process_is(
+                            CaseProcess,
+                            Q(**{f"case__{lookup}": value for lookup, value in open_case.items()}),
+                            excluding=Q(case_id__in=own_drafts),
+                        )
+                    )
+                )
+                | (
+                    Q(flow_task=ClosureFlow.approve_closure)
+                    & Q(
+                        _process_is(
+                            ClosureProcess,
+                            Q(**{f"request__case__{lookup}": value for lookup, value in open_case.items()}),
+                            excluding=Q(request_id__in=own_proposals),
+                        )
+                    )
+                )
+            )
+        )
+    if subject.organisation_id is not None and subject.role in TEAM_ROLES:
+        # Only the roles that can be on a team (``permissions.policy.may_join_team``): for a supervisor this branch
+        # could hold nothing, and leaving it out lets the database walk the authority's deadlines in due order.
         my_cases = TeamMembership.objects.current().filter(user=user, case__status=CaseStatus.OPEN).values("case_id")
         queues.append(
-            Q(flow_task=ActionFlow.do_action)
-            & Q(**{f"{_ACTION}__owner_organisation_id": subject.organisation_id})
-            & Q(**{f"{_ACTION}__status": ActionStatus.OPEN, f"{_ACTION}__plan__status": PlanStatus.CURRENT})
-            & Q(**{f"{_ACTION_CASE}__in": my_cases})
+            Q(deadline__owner_organisation_id=subject.organisation_id, deadline__kind=DeadlineKind.PLAN_ACTION)
+            & Q(flow_task=ActionFlow.do_action)
+            & Q(
+                _process_is(
+                    ActionProcess,
+                    Q(
+                        action__owner_organisation_id=subject.organisation_id,
+                        action__status=ActionStatus.OPEN,
+                        action__plan__status=PlanStatus.CURRENT,
+                        action__plan__case_id__in=my_cases,
+                    ),
+                )
+            )
         )
-    rows = Task.objects.filter(reduce(operator.or_, queues), status=STATUS.NEW, owner__isnull=True)
-    return _rows(_of_type(rows, task_type), limit)
+    if not queues:
+        return InboxList(rows=[], truncated=False)
+    # The deadlines alone first (an OR of the two partial indexes' conditions), so that the database starts from the
+    # queue's few open, unowned deadlines and not from every unclaimed task of the installation.
+    waiting: list[Q] = []
+    if authorities is not None:
+        waiting.append(Q(deadline__municipality_id__in=authorities))
+    elif subject.is_authority_staff and subject.municipality_id is not None:
+        waiting.append(Q(deadline__municipality_id=subject.municipality_id))
+    if subject.organisation_id is not None and subject.role in TEAM_ROLES:
+        waiting.append(Q(deadline__owner_organisation_id=subject.organisation_id))
+    rows = Task.objects.filter(
+        reduce(operator.or_, waiting),
+        reduce(operator.or_, queues),
+        deadline__done_at__isnull=True,
+        deadline__owner__isnull=True,
+        status=STATUS.NEW,
+        owner__isnull=True,
+    )
+    return _rows(_of_type(rows, task_type), limit, due=F("deadline__due_at"), nullable_due=False, after=after)
 
 
 class CaseOpenTasks:

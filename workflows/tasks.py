@@ -43,7 +43,7 @@ from permissions.policy import (
 )
 from workflows.nodes import OPEN_STATUSES as OPEN_STATUSES  # defined with the nodes; task pages ask here
 from workflows.nodes import PolicyView
-from workflows.services import deadline_done_for_task, deadline_reassign_for_task
+from workflows.services import deadline_close_for_task, deadline_reassign_for_task
 
 #: The object type of tasks in the audit log (viewflow's app label is "viewflow").
 TASK_OBJECT_TYPE = "viewflow.task"
@@ -133,8 +133,11 @@ def require_task_holder(user: User, task: Any, *, purpose: str) -> None:
 
 
 def _locked(task: Any) -> tuple[Any, Any]:
-    """Reload the task under the process lock (call inside the lock) and build its activation."""
+    """Reload the task under the process lock (call inside the lock) and build its activation. The flow's own
+    process row (a ``CaseProcess``, ``ReportProcess``…) is loaded in one query, not the base row and then its
+    subclass as viewflow's activation would."""
     task.refresh_from_db()
+    task.process = task.flow_task.flow_class.process_class._default_manager.get(pk=task.process_id)
     return task, task.flow_task.activation_class(task)
 
 
@@ -194,6 +197,6 @@ def task_complete(*, task: Any, user: User, work: Callable[[], object], purpose:
             raise ValidationError({"task": [_("This task is no longer yours to complete.")]})
         activation.start(None)
         work()
-        deadline_done_for_task(task=task)
+        deadline_close_for_task(task=task)
         activation.execute()
     return task

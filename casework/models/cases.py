@@ -152,6 +152,13 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-opened_at"]
+        indexes = [
+            # The case list (``casework.selectors.lists``): an authority's cases of one status, newest first, paged by
+            # (opened, id).
+            models.Index(fields=["municipality", "status", "-opened_at", "-id"], name="case_list_order"),
+            # The same list with open and closed cases together ("All cases").
+            models.Index(fields=["municipality", "-opened_at", "-id"], name="case_list_all_order"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["child"], condition=models.Q(status=CaseStatus.OPEN), name="case_one_open_per_child"

@@ -96,7 +96,7 @@ def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputR
         raise ValidationError(errors)
     now = timezone.now()
     created = []
-    with audit.atomic():
+    with audit.atomic(savepoint=False):
         for request in requests:
             membership = current[request.member.pk]
             member = membership.user
@@ -130,7 +130,7 @@ def assessment_input_provide(
     kept_apart = kept_apart_check(errors, kept_apart)
     if errors:
         raise ValidationError(errors)
-    with audit.atomic():
+    with audit.atomic(savepoint=False):
         locked = AssessmentInput.objects.select_for_update().get(pk=assessment_input.pk)
         if locked.status != InputStatus.REQUESTED:
             raise ValidationError({"text": [_("This input is no longer requested.")]})
@@ -234,7 +234,7 @@ def assessment_write(
         errors.setdefault("__all__", []).append(_("The case has an assessment already: re-assess it at a review."))
     if errors:
         raise ValidationError(errors)
-    with audit.atomic():
+    with audit.atomic(savepoint=False):
         assessment = Assessment(case=case, author=by, version=1, outcome=AssessmentOutcome.FIRST)
         seal_values(assessment, values)
         assessment.save(force_insert=True)

@@ -106,7 +106,7 @@ def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) 
     now = timezone.now()
     year = timezone.localdate(now).year
     try:
-        with audit.atomic():
+        with audit.atomic(savepoint=False):
             number = _next_number(municipality, year)
             case = Case.objects.create(
                 municipality=municipality,
@@ -253,7 +253,7 @@ def team_member_add(
     assert user is not None
     assert team_role is not None
     try:
-        with audit.atomic():
+        with audit.atomic(savepoint=False):
             membership = TeamMembership.objects.create(
                 case=case,
                 user=user,

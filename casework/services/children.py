@@ -131,7 +131,7 @@ def child_create(
     assert date_of_birth is not None
 
     try:
-        with audit.atomic():
+        with audit.atomic(savepoint=False):
             child = Child(
                 municipality=municipality,
                 birth_number_index=index_value,

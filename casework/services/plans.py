@@ -67,7 +67,7 @@ def plan_draft_start(*, case: Case, by: User) -> Plan:
     from the current one — its texts and goals copied (the first version starts empty). Only the case's lead, on an
     open case."""
     require_case_lead(by, case, purpose="start plan draft")
-    with audit.atomic():
+    with audit.atomic(savepoint=False):
         Case.objects.select_for_update().filter(pk=case.pk).first()
         existing = plan_in_work(case)
         if existing is not None:
@@ -157,7 +157,7 @@ def plan_save(
     )
     if errors:
         raise ValidationError(errors)
-    with audit.atomic():
+    with audit.atomic(savepoint=False):
         locked = Plan.objects.select_for_update().get(pk=plan.pk)
         if locked.status != PlanStatus.DRAFT:
             raise ValidationError({"__all__": [_("Only a draft can be changed.")]})
@@ -230,7 +230,7 @@ def plan_submit(*, plan: Plan, by: User) -> Plan:
             add_error(errors, field, message)
     if errors:
         raise ValidationError(errors)
-    with audit.atomic():
+    with audit.atomic(savepoint=False):
         updated = Plan.objects.filter(pk=plan.pk, status=PlanStatus.DRAFT).update(
             status=PlanStatus.SUBMITTED, drafted_by=by, submitted_at=timezone.now()
         )
@@ -257,7 +257,7 @@ def plan_approve(*, plan: Plan, by: User, next_review_on: datetime.date) -> Plan
     if not plan.case.is_open:
         raise refuse(by, plan.case, purpose="approve plan")
     now = timezone.now()
-    with audit.atomic():
+    with audit.atomic(savepoint=False):
         Plan.objects.filter(case_id=plan.case_id, status=PlanStatus.CURRENT).update(status=PlanStatus.SUPERSEDED)
         updated = Plan.objects.filter(pk=plan.pk, status=PlanStatus.SUBMITTED).update(
             status=PlanStatus.CURRENT,

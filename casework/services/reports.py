@@ -282,7 +282,7 @@ def report_file(*, filed_by: User, details: ReportDetails) -> Report:
     urgent = bool(details.urgent_suggested) or any(hint in URGENT_HINTS for hint in hints)
     assert competence is not None
     municipality = competence.municipality
-    with audit.atomic():
+    with audit.atomic(savepoint=False):
         year = timezone.localdate(received).year
         number = _next_number(municipality, year)
         report = Report(
@@ -352,7 +352,7 @@ def _written(user: User, report: Report, fields: list[str], purpose: str) -> Non
 def report_triage_take(*, report: Report, by: User) -> Report:
     """A supervisor took the report's triage from the team queue: it is "in triage" from now on."""
     _triaging(by, report, "take report triage")
-    with audit.atomic():
+    with audit.atomic(savepoint=False):
         Report.objects.filter(pk=report.pk, status=ReportStatus.RECEIVED).update(status=ReportStatus.IN_TRIAGE)
     report.refresh_from_db(fields=["status"])
     return report
@@ -430,7 +430,7 @@ def report_triage(
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    with audit.atomic():
+    with audit.atomic(savepoint=False):
         locked = _locked(report)
         if locked.is_decided or locked.decided_at is not None:
             raise ValidationError({"at_risk": [_("This report has already been triaged.")]})
@@ -570,7 +570,7 @@ def report_case_open(*, report: Report, by: User) -> Case:
     already has an open case — attach the report to it (its coordinator is told; handing it over is a separate act).
     Runs inside the triage's transaction (the flow's next node): a failure here undoes the triage too."""
     _triaging(by, report, "open case from report")
-    with audit.atomic():
+    with audit.atomic(savepoint=False):
         locked = _locked(report)
         if locked.is_decided or not locked.at_risk or locked.child_id is None or locked.assigned_coordinator is None:
             raise ValidationError({"at_risk": [_("This report is not waiting for a case.")]})

@@ -81,7 +81,8 @@
     if (!countElement || typeof unread !== "number") {
       return;
     }
-    countElement.textContent = String(unread);
+    // The server counts up to 100 unread rows (notifications.selectors.UNREAD_CAP) and the badge says "99+" then.
+    countElement.textContent = unread > 99 ? "99+" : String(unread);
     countElement.hidden = unread <= 0;
   }
 

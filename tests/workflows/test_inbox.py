@@ -38,7 +38,8 @@ def _bulk_tasks(
     count: int, *, municipality: Municipality, recorded_by: User, owner: User | None, node: Any = None
 ) -> list[int]:
     """``count`` reports with a triage task each, written in bulk (the inbox reads only ids, references and dates, so
-    the reports carry no sealed values), every other one with a deadline."""
+    the reports carry no sealed values). A task in the queue has its deadline, as the flows give every queue task
+    one; of the assigned ones every other one has a deadline."""
     year = timezone.localdate().year
     start = (
         Report.objects.filter(municipality=municipality).order_by("-number").values_list("number", flat=True)[:1] or [0]
@@ -81,7 +82,7 @@ def _bulk_tasks(
             reference="x",
         )
         for n, task in enumerate(created)
-        if n % 2 == 0
+        if n % 2 == 0 or owner is None
     )
     return [t.pk for t in created]
 
@@ -163,8 +164,8 @@ def test_sorted_by_due_date_urgent_reports_first(teacher: User, supervisor: User
 def test_overdue_tasks_are_marked_and_tasks_without_a_deadline_come_last(
     olomouc: Municipality, supervisor: User, coordinator: User
 ) -> None:
-    ids = _bulk_tasks(4, municipality=olomouc, recorded_by=coordinator, owner=None)
-    rows = selectors.team_queue(user=supervisor).rows
+    ids = _bulk_tasks(4, municipality=olomouc, recorded_by=coordinator, owner=supervisor)
+    rows = selectors.my_tasks(user=supervisor).rows
     # Deadlines on the 1st and 3rd task only: 3 days and 1 day overdue (n % 17 - 3 days for n = 0, 2).
     assert [r.task_id for r in rows] == [ids[0], ids[2], ids[1], ids[3]]
     assert [r.overdue for r in rows] == [True, True, False, False]
@@ -172,6 +173,31 @@ def test_overdue_tasks_are_marked_and_tasks_without_a_deadline_come_last(
     assert rows[3].due_at is None
     page = html(client_for(supervisor).get(reverse("inbox")))
     assert "po termínu" in page
+
+
+def test_the_team_queue_is_read_from_its_open_unowned_deadlines(
+    olomouc: Municipality, supervisor: User, coordinator: User
+) -> None:
+    """Every queue task carries its deadline from the moment viewflow creates it (the queue is read from them): a
+    queue task is listed with its due date, overdue ones marked; one whose deadline is done (cancelled with its
+    process, in the same transaction) is not waiting for anyone."""
+    ids = _bulk_tasks(3, municipality=olomouc, recorded_by=coordinator, owner=None)
+    rows = selectors.team_queue(user=supervisor).rows
+    # Due in -3, -2 and -1 days (n % 17 - 3): all three overdue, soonest first.
+    assert [r.task_id for r in rows] == ids
+    assert all(r.overdue and r.due_at is not None for r in rows)
+    Deadline.objects.filter(task_id=ids[1]).update(done_at=timezone.now())
+    assert [r.task_id for r in selectors.team_queue(user=supervisor).rows] == [ids[0], ids[2]]
+    page = html(client_for(supervisor).get(reverse("inbox")))
+    assert "po termínu" in page
+
+
+def test_every_queue_task_type_declares_its_deadline() -> None:
+    """What reading the team queue from deadlines relies on: each node whose tasks wait in a queue gets a deadline
+    when its task is created (``PolicyView(deadline=...)``)."""
+    queue_nodes = [node for node in selectors.TASK_TYPES.values() if node.queue]
+    assert queue_nodes
+    assert all(node.deadline is not None for node in queue_nodes)
 
 
 def test_filter_by_type(teacher: User, supervisor: User, coordinator: User) -> None:

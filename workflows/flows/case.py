@@ -84,7 +84,7 @@ from notifications.services import notify
 from permissions.access import load_case_access
 from permissions.policy import Subject, may_approve_plan, may_provide_input
 from workflows.deadlines import ipod_due, working_deadline
-from workflows.flows.common import APPROVAL_TIME, cancel_process
+from workflows.flows.common import APPROVAL_TIME, cancel_process, case_of_process
 from workflows.locks import ProcessRowLock
 from workflows.models import Deadline, DeadlineKind
 from workflows.nodes import OPEN_STATUSES, AllBranchesJoin, EachSplit, PolicyView, branch_cancelled, human_nodes
@@ -104,7 +104,8 @@ REASSESSMENT_TIME = datetime.timedelta(days=14)
 
 
 def _fresh_case(activation: Any) -> Case:
-    return Case.objects.select_related("municipality", "coordinator").get(pk=activation.process.case_id)
+    """The process's case, loaded once per step (saving it makes the next call read it again)."""
+    return case_of_process(activation.process.pk)
 
 
 class CaseFlow(Flow):
@@ -231,9 +232,7 @@ class CaseFlow(Flow):
         """The case a task of this flow is about (one query, kept on the task)."""
         cached: Case | None = getattr(task, _CASE_ATTR, None)
         if cached is None:
-            cached = Case.objects.select_related("municipality", "coordinator").get(
-                pk=CaseProcess.objects.filter(pk=task.process_id).values("case_id")[:1]
-            )
+            cached = case_of_process(task.process_id)
             setattr(task, _CASE_ATTR, cached)
         return cached
 

@@ -1,15 +1,20 @@
-"""What the flows share: the approval time and cancelling a process without running it further."""
+"""What the flows share: the approval time, cancelling a process without running it further, and the step's unit
+of work (the case or report of a process, loaded once per transaction)."""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
+from django.db.models.signals import post_save
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS
 
+from casework.models import Case, Report
+from permissions.transactions import forget_rows, once_per_transaction
 from workflows.nodes import OPEN_STATUSES
+from workflows.processes import CaseProcess, ReportProcess
 from workflows.services.deadlines import deadline_done_for_task
 
 #: The supervisors approve a submitted plan or a closure proposal within this time (local practice, not law).
@@ -33,3 +38,37 @@ def cancel_process(process: Any) -> int:
     process.finished = timezone.now()
     process.save(update_fields=["status", "finished"])
     return cancelled
+
+
+# --- The step's unit of work -------------------------------------------------------------------------------------
+# A step runs several nodes (their due dates, assignees, gateways) and access checks that each need the process's
+# case or report: loaded once per transaction (``permissions.transactions.once_per_transaction``) and dropped again
+# when a node saves the row, so a node still sees what an earlier one wrote.
+
+
+def case_of_process(process_id: Any) -> Case:
+    """The case of a ``CaseProcess`` (with its authority and coordinator), once per transaction."""
+    return once_per_transaction(
+        ("case of process", process_id),
+        lambda: Case.objects.select_related("municipality", "coordinator").get(
+            pk=CaseProcess.objects.filter(pk=process_id).values("case_id")[:1]
+        ),
+    )
+
+
+def report_of_process(process_id: Any) -> Report:
+    """The report of a ``ReportProcess`` (with its authority, case and who decided it), once per transaction."""
+    return once_per_transaction(
+        ("report of process", process_id),
+        lambda: Report.objects.select_related("municipality", "case", "case__coordinator", "decided_by").get(
+            pk=ReportProcess.objects.filter(pk=process_id).values("report_id")[:1]
+        ),
+    )
+
+
+def _saved(sender: type, instance: Any, **kwargs: Any) -> None:
+    forget_rows(sender, instance.pk)
+
+
+post_save.connect(_saved, sender=Case, dispatch_uid="workflows.unit_of_work.case")
+post_save.connect(_saved, sender=Report, dispatch_uid="workflows.unit_of_work.report")

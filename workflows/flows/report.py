@@ -44,6 +44,7 @@ from permissions import audit
 from permissions.access import load_report_access
 from permissions.policy import may_file_report
 from workflows import deadlines as due_dates
+from workflows.flows.common import report_of_process
 from workflows.locks import ProcessRowLock
 from workflows.models import AuthoritySettings, DeadlineKind
 from workflows.nodes import PolicyView
@@ -55,8 +56,9 @@ _REPORT_ATTR = "_report"
 
 
 def _fresh_report(activation: Any) -> Report:
-    """The report of the activation's process, read again: an earlier node in the same step may have changed it."""
-    return Report.objects.select_related("municipality", "case").get(pk=activation.process.report_id)
+    """The report of the activation's process, once per step: a node that saves it makes the next call read it again
+    (an earlier node in the same step may have changed it)."""
+    return report_of_process(activation.process.pk)
 
 
 class ReportFlow(Flow):
@@ -117,9 +119,7 @@ class ReportFlow(Flow):
         """The report a task of this flow is about, with its authority and case (one query, kept on the task)."""
         cached: Report | None = getattr(task, _REPORT_ATTR, None)
         if cached is None:
-            cached = Report.objects.select_related("municipality", "case", "case__coordinator", "decided_by").get(
-                pk=ReportProcess.objects.filter(pk=task.process_id).values("report_id")[:1]
-            )
+            cached = report_of_process(task.process_id)
             setattr(task, _REPORT_ATTR, cached)
         return cached
 

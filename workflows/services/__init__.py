@@ -5,6 +5,7 @@
 """
 
 from .deadlines import (
+    deadline_close_for_task,
     deadline_done,
     deadline_done_for_task,
     deadline_reassign,
@@ -15,6 +16,7 @@ from .escalation import CheckResult, deadlines_check
 
 __all__ = [
     "CheckResult",
+    "deadline_close_for_task",
     "deadline_done",
     "deadline_done_for_task",
     "deadline_reassign",

@@ -1,6 +1,6 @@
 """Setting, finishing and reassigning deadlines (one ``Deadline`` row per due item, DESIGN invariant 6).
 
-Keyword-only, one transaction each (a savepoint inside the caller's, e.g. a flow node's), field-level
+Keyword-only, one transaction each (inside a caller's, e.g. a flow node's, no savepoint: ``step_atomic``), field-level
 ``ValidationError`` with nothing written. Compute ``due_at`` with ``workflows.deadlines`` (``ipod_due``,
 ``feedback_due``, ``triage_due``, ``review_due``), never by hand.
 
@@ -15,7 +15,6 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +22,7 @@ from casework.models import Case, Municipality, Organisation, User
 from casework.services.validation import add_error as _add
 from permissions.access import load_case_access
 from permissions.policy import may_hold_authority_work
+from permissions.transactions import step_atomic
 from workflows.models import Deadline, DeadlineKind
 
 REFERENCE_MAX = 24
@@ -54,6 +54,7 @@ def deadline_set(
     reference: str = "",
     allow_past: bool = False,
     owner_organisation: Organisation | None = None,
+    new_task: bool = False,
 ) -> Deadline:
     """Record that ``kind`` is due at ``due_at`` for ``owner`` (``None``: the authority's supervisors' shared queue,
     or — with ``owner_organisation``, a plan action's owning organisation — that organisation's people on the case's
@@ -62,7 +63,8 @@ def deadline_set(
     ``task`` is the viewflow task it belongs to (at most one deadline per task); ``case`` the case, if there is one
     (it must be open and belong to ``municipality``); ``reference`` the number notifications show when there is no
     case (a report's number; never a name). A due date in the past is refused unless ``allow_past`` (backfilling
-    demo data). Writes no notification (see the module docstring).
+    demo data). ``new_task``: the task was created in this transaction, so it has no deadline yet (the one-to-one
+    column still refuses a second). Writes no notification (see the module docstring).
     """
     errors: dict[str, list[str]] = {}
     if kind not in DeadlineKind.values:
@@ -81,14 +83,14 @@ def deadline_set(
     if task is not None:
         if task.finished is not None:
             _add(errors, "task", _("This task is already finished."))
-        elif Deadline.objects.filter(task=task).exists():
+        elif not new_task and Deadline.objects.filter(task=task).exists():
             _add(errors, "task", _("This task already has a deadline."))
     _check_owner(errors, owner, case=case, municipality_id=municipality.pk)
     if owner_organisation is not None and case is None:
         _add(errors, "owner_organisation", _("An organisation owns an item only on a case."))
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with step_atomic():
         deadline = Deadline(
             kind=kind,
             due_at=due_at,
@@ -113,7 +115,7 @@ def deadline_done(*, deadline: Deadline) -> Deadline:
     """Mark the item finished (or cancelled): it goes silent and leaves the inbox's due badges. Idempotent: a done
     deadline keeps its first ``done_at``."""
     now = timezone.now()
-    with transaction.atomic():
+    with step_atomic():
         if Deadline.objects.filter(pk=deadline.pk, done_at__isnull=True).update(done_at=now):
             deadline.done_at = now
         else:
@@ -128,6 +130,12 @@ def deadline_done_for_task(*, task: Any) -> Deadline | None:
     return deadline_done(deadline=deadline) if deadline is not None else None
 
 
+def deadline_close_for_task(*, task: Any) -> int:
+    """:func:`deadline_done_for_task` in one statement, for a step that needs nothing back: how many were closed
+    (0 or 1; a deadline already done keeps its first ``done_at``)."""
+    return Deadline.objects.filter(task=task, done_at__isnull=True).update(done_at=timezone.now())
+
+
 def deadline_reassign_for_task(*, task: Any, owner: User | None) -> Deadline | None:
     """``deadline_reassign`` for the open deadline of a viewflow task, if it has one (call it when the task is taken
     or given back to its queue): the deadline follows the task. Returns the deadline, or ``None``."""
@@ -139,7 +147,7 @@ def deadline_reassign(*, deadline: Deadline, owner: User | None) -> Deadline:
     """Give the item to ``owner`` (``None``: back to the shared queue). The new owner has not been warned yet, so
     the due-soon and overdue notices are sent again, to them, on the next ``check_deadlines`` run; escalations that
     already went out stay done. Same owner again: nothing changes."""
-    with transaction.atomic():
+    with step_atomic():
         locked = Deadline.objects.select_for_update(of=("self",)).select_related("case").get(pk=deadline.pk)
         errors: dict[str, list[str]] = {}
         if locked.done_at is not None:

@@ -2,8 +2,8 @@
 
 One service for every node (``workflows.nodes.PolicyView`` calls it as the node's body when viewflow creates the
 task), driven by what the node declares: the kind of deadline and a due-date function of the flow that returns a
-:class:`TaskDue`. Runs inside the flow step's transaction (a savepoint of its own): a failure rolls the step back
-whole, the task included.
+:class:`TaskDue`. Runs inside the flow step's transaction (no savepoint of its own: ``step_atomic``): a failure rolls
+the step back whole, the task included.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-
 from casework.models import Case, Municipality, Organisation
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify_many
+from permissions.transactions import step_atomic
 from workflows.models import Deadline
 from workflows.services.deadlines import deadline_set
 
@@ -47,7 +46,7 @@ class TaskDue:
 def task_opened(*, task: Any, kind: str, due: TaskDue) -> Deadline:
     """Give a newly created task its deadline (owned like the task: its owner, or the queue) and tell who should act
     (ids and the case's or report's reference only). Raises ``ValidationError`` from ``deadline_set``."""
-    with transaction.atomic():
+    with step_atomic():
         deadline = deadline_set(
             kind=kind,
             due_at=due.at,
@@ -58,6 +57,7 @@ def task_opened(*, task: Any, kind: str, due: TaskDue) -> Deadline:
             reference=due.reference,
             allow_past=due.allow_past,
             owner_organisation=due.owner_organisation,
+            new_task=True,
         )
         notify_many(
             recipient_ids=[task.owner_id] if due.told is None else due.told,
