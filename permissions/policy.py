@@ -721,15 +721,23 @@ def may_review_anomaly(subject: Subject, *, municipality_id: int | None, actor_i
 # --- § 55 file inspection and the record of processing -------------------------------------------------------------
 
 
+def _leads_in_person(access: CaseAccess) -> bool:
+    """The case's coordinator or a supervisor of its authority — not a live break-glass grant, which reads the file
+    as the lead would but manages nothing in it."""
+    return access.is_lead and not access.is_break_glass
+
+
 def may_prepare_inspection(access: CaseAccess) -> bool:
     """Preparing a § 55 inspection of the file for the child or a parent: the case's lead (its coordinator, or a
-    supervisor of its authority). A closed file may be inspected too (it is kept 15 years, § 55(5))."""
-    return access.is_lead and access.subject.active
+    supervisor of its authority). A closed file may be inspected too (it is kept 15 years, § 55(5)). Never through
+    break-glass: an emergency read is not the file's management."""
+    return _leads_in_person(access) and access.subject.active
 
 
 def may_see_inspections(access: CaseAccess) -> bool:
-    """The case's inspections (who inspected, when, what): the lead only; partners never see the file whole."""
-    return access.is_lead
+    """The case's inspections (who inspected, when, what): the lead only, in person (not through break-glass);
+    partners never see the file whole."""
+    return _leads_in_person(access)
 
 
 def may_decide_inspection(subject: Subject, *, municipality_id: int, prepared_by_id: int) -> bool:
@@ -741,13 +749,13 @@ def may_decide_inspection(subject: Subject, *, municipality_id: int, prepared_by
 def may_download_inspection(access: CaseAccess) -> bool:
     """The inspection's PDF: the lead — once a supervisor approved it the copy to hand over, before that a preview
     marked as a draft on every page (so that the supervisor sees what they approve). Never anyone else (a partner,
-    the DPO, the administrator)."""
-    return access.is_lead
+    the DPO, the administrator, someone reading through break-glass)."""
+    return _leads_in_person(access)
 
 
 def may_record_inspection(access: CaseAccess) -> bool:
     """Recording that the approved inspection took place (when, shown or copied): the case's lead."""
-    return access.is_lead
+    return _leads_in_person(access)
 
 
 def may_inspect_as_representative(*, parental_responsibility: bool, same_child: bool) -> bool:

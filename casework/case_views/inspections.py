@@ -29,7 +29,13 @@ from casework.selectors.inspections import InspectionsView, inspections_disclose
 from casework.services.inspections import OBJECT, inspection_decide, inspection_prepare, inspection_record
 from permissions import audit
 from permissions.access import AccessedCase, access_case_as_lead, access_case_object, refuse
-from permissions.policy import CaseAccess, may_download_inspection, may_prepare_inspection, may_record_inspection
+from permissions.policy import (
+    CaseAccess,
+    may_download_inspection,
+    may_prepare_inspection,
+    may_record_inspection,
+    may_see_inspections,
+)
 
 PAGE_PURPOSE = "file inspections (§ 55)"
 CHILD = "child"
@@ -123,6 +129,8 @@ def case_inspections(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = viewer(request)
     accessed = access_case_as_lead(user, case_id, purpose=PAGE_PURPOSE)
     case, access = accessed
+    if not may_see_inspections(access):
+        raise refuse(user, case, purpose=PAGE_PURPOSE)
     if request.method != "POST":
         return _page(request, user, accessed)
     if not may_prepare_inspection(access):
@@ -150,7 +158,7 @@ def _inspection(
 ) -> tuple[Case, CaseAccess, FileInspection]:
     inspection = FileInspection.objects.filter(pk=inspection_id).first()
     case, access = access_case_object(user, case_id, inspection, purpose=purpose)
-    if not access.is_lead:
+    if not may_see_inspections(access):
         raise refuse(user, case, purpose=purpose)
     assert inspection is not None
     inspection.case = case

@@ -27,12 +27,13 @@ DJANGO_DEBUG_PAGE_MARKERS = ("URLconf", "Django tried these URL patterns", "DEBU
 
 
 def _dev_environment(workdir: Path) -> dict[str, str]:
-    """Dev settings as ``make demo`` runs them, with nothing from the developer's key file or DJANGO_DEBUG."""
+    """Dev settings as ``make demo`` runs them, with nothing from the developer's key file or DJANGO_DEBUG: the keys
+    come from a key file of the test's own, which ``generate_local_keys`` writes as ``make keys`` does."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_", "SITE_URL"))}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-            "KEY_FILE": str(workdir / "no-such-key-file.env"),
+            "KEY_FILE": str(workdir / "keys.env"),
             "LOG_DIR": str(workdir / "log"),
         }
     )
@@ -113,7 +114,12 @@ def test_serve_demo_under_dev_settings_answers_like_production(tmp_path: Path) -
     """``serve_demo`` on a port of its own, as ``make demo PORT=…`` starts it (migrated, no seed: a partner is made
     for the test): the login page, a static file through whitenoise, the product's 404 for an unknown page and for a
     case the partner may not see, and the log line naming the address e-mails link to."""
-    stack = Stack(workdir=tmp_path, base_env=_dev_environment(tmp_path), setup=[["migrate", "--noinput"]])
+    # As `make demo`: the keys first (logins are audited, and the audit chain needs its key), then the migrations.
+    stack = Stack(
+        workdir=tmp_path,
+        base_env=_dev_environment(tmp_path),
+        setup=[["generate_local_keys"], ["migrate", "--noinput"]],
+    )
     try:
         stack.prepare()
         server = stack.start()

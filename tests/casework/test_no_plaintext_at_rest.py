@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from casework.models import Child, User
 from tests.scan import find_in_database
-from workflows.management.commands.seed_demo import DEMO_CHILDREN, DEMO_REPORTS
+from workflows.management.commands.seed_demo import DEMO_CHILDREN, DEMO_REPORTS, RETENTION_DEMO_CHILD
 
 
 def _needles() -> list[str]:
@@ -26,10 +26,12 @@ def _needles() -> list[str]:
 
 def test_seed_demo_leaves_no_child_identity_in_clear_in_the_database(db: None) -> None:
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    # The demo children, and the child without a birth number whom a report's triage registered.
+    # The demo children, the child without a birth number whom a report's triage registered, and the child of the
+    # old closed file the shredding review proposes.
     unregistered = [spec.child for spec in DEMO_REPORTS if spec.child is not None]
-    assert Child.objects.count() == len(DEMO_CHILDREN) + len(unregistered)
+    assert Child.objects.count() == len(DEMO_CHILDREN) + len(unregistered) + 1
     extra = [value for child in unregistered for value in (child.family_name, child.other_identifiers)]
+    extra += list(RETENTION_DEMO_CHILD)
     assert find_in_database(_needles() + extra) == []
 
 

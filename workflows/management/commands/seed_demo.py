@@ -1319,6 +1319,8 @@ def report_stage(report: Report) -> str:
 #: that year, so its retention period (15 years after that calendar year) has ended and ``apply_retention`` proposes
 #: it. Fictional. Dates are relative to today, so the child is always under 18.
 RETENTION_DEMO_CASE_NUMBER = 17
+#: The fictional child of that old file: given name, family name, address, the mother's name.
+RETENTION_DEMO_CHILD = ("Tobiáš", "Zahradník", "Na Vozovce 3, 779 00 Olomouc", "Alena Zahradníková")
 RETENTION_DEMO_NOTE = "Šetření po oznámení porodnice: matka péči zvládá, podpora rodiny zajištěna. Dítě není ohrožené."
 
 
@@ -1342,14 +1344,15 @@ def seed_retention(data: DemoData) -> None:
         data.cases["retention"] = existing
         return
     coordinator = data.users["koordinator"]
+    given_name, family_name, address, mother = RETENTION_DEMO_CHILD
     child = child_create(
         municipality=data.municipality,
-        given_name="Tobiáš",
-        family_name="Zahradník",
+        given_name=given_name,
+        family_name=family_name,
         date_of_birth=datetime.date(year, 3, 15),
         birth_number=_demo_birth_number(datetime.date(year, 3, 15)),
-        address="Na Vozovce 3, 779 00 Olomouc",
-        representatives=[RepresentativeInput(relation="mother", full_name="Alena Zahradníková", contact="")],
+        address=address,
+        representatives=[RepresentativeInput(relation="mother", full_name=mother, contact="")],
         created_by=coordinator,
     )
     case = case_open(child=child, coordinator=coordinator, opened_by=data.users["vedouci"], reason=OpenReason.REPORT)
