@@ -6,7 +6,7 @@ registered in the admin, and none may be. A non-superuser cannot see or grant su
 individual permissions, and cannot open superuser accounts, so managing users never becomes a way to raise one's own
 rights. Users are deactivated, not deleted: their name stays attached to what they did. Every account write goes
 through ``casework.services.account_changes`` (audited, notified; access changes wait for a second person) and no
-administrator ever sets another person's password (docs/adr/00XX-administrator-is-not-a-reader.md).
+administrator ever sets another person's password (docs/adr/0020-administrator-is-not-a-reader.md).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class OrganisationAdmin(admin.ModelAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.users.exists():
             # Moving an organisation with people to another ORP or sector would change what all of them read, past
-            # the confirmation an account's own change needs (docs/adr/00XX-administrator-is-not-a-reader.md).
+            # the confirmation an account's own change needs (docs/adr/0020-administrator-is-not-a-reader.md).
             readonly += ["sector", "municipality"]
         return readonly
 

@@ -12,7 +12,7 @@ A self-contained ZIP in ``settings.ARCHIVE_EXPORT_DIR``, written before the file
 Plaintext comes only through the gate (``gate.read_as_system`` with ``SystemRead.ARCHIVE_TRANSFER``), audited as a
 system read per record type. The file name is derived from the review (never from content) and the write is atomic
 (a temporary file renamed into place), so a rerun after a crash rewrites the same package. How this maps to the
-National Archives' SIP format is in docs/adr/00XX-retention-and-shredding-review.md.
+National Archives' SIP format is in docs/adr/0022-retention-and-shredding-review.md.
 """
 
 from __future__ import annotations

@@ -197,7 +197,7 @@ def load_case_accesses(user: User | None, cases: Sequence[Case]) -> list[CaseAcc
 def _with_break_glass(
     user: User, subject: Subject, cases: Sequence[Case], accesses: list[CaseAccess]
 ) -> list[CaseAccess]:
-    """Cases nothing relates the user to, opened through a live break-glass grant (docs/adr/00XX-break-glass.md): read
+    """Cases nothing relates the user to, opened through a live break-glass grant (docs/adr/0018-break-glass.md): read
     as the lead reads a closed file, until the grant expires. One query, only when some case could have one."""
     candidates = [
         case.pk

@@ -11,7 +11,7 @@ relationship to, giving a reason; access expires, alerts the coordinator and the
 * :func:`break_glass_review` — another supervisor of the authority marks it justified or not (a comment is required
   for "not justified"); never the person who used it (policy, service and a database constraint).
 * The review queue's read model: :func:`grant_page`, :func:`grant_in_scope`, :func:`grant_reads` (the grant's audit
-  rows, no case content). See docs/adr/00XX-break-glass.md.
+  rows, no case content). See docs/adr/0018-break-glass.md.
 """
 
 from __future__ import annotations

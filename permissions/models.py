@@ -453,7 +453,7 @@ class BreakGlassQuerySet(models.QuerySet["BreakGlassGrant"]):
 
 class BreakGlassGrant(models.Model):
     """An OSPOD worker (or supervisor) of a case's authority opened a case they have no relationship to, giving a
-    reason: read-only access until ``expires_at`` (docs/adr/00XX-break-glass.md).
+    reason: read-only access until ``expires_at`` (docs/adr/0018-break-glass.md).
 
     The grant is an audited event (action ``break_glass``); every read under it is marked in its audit row. It waits in
     the review queue until another supervisor of the authority marks it justified or not. ``municipality`` is the

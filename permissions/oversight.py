@@ -53,7 +53,7 @@ def is_break_glass(event: AuditEvent) -> bool:
     The gate writes every read under a live grant with a purpose starting with :data:`BREAK_GLASS_PURPOSE_PREFIX`
     (``permissions.gate``), and the grant itself is a ``break_glass`` row (``permissions.break_glass``); a
     ``break_glass`` attribute of the row is honoured too, should the chain ever carry its own column
-    (docs/adr/00XX-break-glass.md).
+    (docs/adr/0018-break-glass.md).
     """
     if getattr(event, "break_glass", False):
         return True

@@ -223,7 +223,7 @@ class CaseAccess:
     @property
     def is_lead(self) -> bool:
         """The case's lead (its coordinator, the authority's supervisors) — and, read-only, a live break-glass grant,
-        which reads the file as the lead reads a closed case (``read_only``; docs/adr/00XX-break-glass.md)."""
+        which reads the file as the lead reads a closed case (``read_only``; docs/adr/0018-break-glass.md)."""
         return self.relationship in (Relationship.CASE_LEAD, Relationship.BREAK_GLASS)
 
     @property

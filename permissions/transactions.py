@@ -1,4 +1,4 @@
-"""Transactions without savepoints that buy nothing (issue 20, docs/adr/00XX-audit-append-per-transaction.md).
+"""Transactions without savepoints that buy nothing (issue 20, docs/adr/0024-audit-append-per-transaction.md).
 
 A flow step is one transaction: the flow lock, the step's services, viewflow's nodes and the audit append commit or
 roll back together, and any exception propagates out of the step. A savepoint inside it (a nested

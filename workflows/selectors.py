@@ -3,7 +3,7 @@
 viewflow's ``Task`` table with ours: the process's report (its reference, urgency and case) or, for the case
 flow, the process's case — looked up by the process's key per row shown — and the task's ``Deadline`` (a task
 without a due date sorts after those with one). Both lists page by key (``casework.paging``, 50 rows); the team
-queue is read from its open, unowned deadlines (docs/adr/00XX-flat-queries-and-keyset-pages.md). viewflow's own
+queue is read from its open, unowned deadlines (docs/adr/0023-flat-queries-and-keyset-pages.md). viewflow's own
 ``user_queue`` and inbox are not used: they load generic permission rows and know nothing of authorities, cases or
 reports (STACK.md).
 

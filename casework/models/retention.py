@@ -8,7 +8,7 @@ destroy, transfer to the archive, or keep longer — and only an executed decisi
 deleted silently.
 
 After execution the review row *is* the stub: the case's reference, when and under which decision the file was
-destroyed or transferred. It holds no protected content (docs/adr/00XX-retention-and-shredding-review.md).
+destroyed or transferred. It holds no protected content (docs/adr/0022-retention-and-shredding-review.md).
 """
 
 from __future__ import annotations

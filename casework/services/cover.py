@@ -3,7 +3,7 @@
 While a cover is in force the deputy is one of the covered authority's acting supervisors
 (``casework.selectors.accounts.supervisor_ids``): triage, approvals and escalations reach them, and they supervise
 the authority's cases and reports (``permissions.policy.Subject.supervises``). Both writes are audited and notified
-(ids only: no case, no name, no note). docs/adr/00XX-supervisor-cover.md says why it works this way.
+(ids only: no case, no name, no note). docs/adr/0019-supervisor-cover.md says why it works this way.
 """
 
 from __future__ import annotations

@@ -274,7 +274,7 @@ PERIODIC_COMMANDS: list[tuple[str, int]] = [
     ("verify_audit_periodic", 3600),
     ("flag_access_anomalies", 300),
     # Retention: proposes files whose period ended for the shredding review and resumes decided destructions
-    # (docs/adr/00XX-retention-and-shredding-review.md). It never destroys anything without a decision.
+    # (docs/adr/0022-retention-and-shredding-review.md). It never destroys anything without a decision.
     ("apply_retention", 86400),
 ]
 
@@ -286,7 +286,7 @@ ARCHIVE_EXPORT_DIR = Path(env.str("ARCHIVE_EXPORT_DIR", default=str(VAR_DIR / "a
 # docs/adr/0017-access-oversight.md), e.g. {"denied_burst": {"denials": 3}, "off_hours": {"start": "06:30"}}.
 ACCESS_ANOMALY_RULES: dict[str, dict[str, object]] = env.json("ACCESS_ANOMALY_RULES", default={})
 
-# Break-glass (docs/adr/00XX-break-glass.md): how long an emergency read of a case lasts by default, and at most; the
+# Break-glass (docs/adr/0018-break-glass.md): how long an emergency read of a case lasts by default, and at most; the
 # person may choose a shorter time. Minutes.
 BREAK_GLASS_DEFAULT_MINUTES = env.int("BREAK_GLASS_DEFAULT_MINUTES", default=4 * 60)
 BREAK_GLASS_MAX_MINUTES = env.int("BREAK_GLASS_MAX_MINUTES", default=4 * 60)

@@ -46,7 +46,9 @@ def test_the_inbox_and_the_team_page_fit_a_phone(live_server: LiveServer, new_pa
     assert _page_width(page) <= PHONE["width"]
 
     case = (
-        Case.objects.filter(coordinator__username="koordinator", memberships__ended_at__isnull=True)
+        Case.objects.filter(
+            coordinator__username="koordinator", memberships__isnull=False, memberships__ended_at__isnull=True
+        )
         .distinct()
         .order_by("opened_at")
         .first()

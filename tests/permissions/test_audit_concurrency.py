@@ -1,5 +1,5 @@
 """Two transactions' audited work does not serialise on the audit chain's head (issue 20; docs/adr/0011-lock-order.md
-and docs/adr/00XX-audit-append-per-transaction.md): a transaction records its rows while it works and appends them
+and docs/adr/0024-audit-append-per-transaction.md): a transaction records its rows while it works and appends them
 once, as its last statements, so the head is locked only from that append to its COMMIT — never while it holds its
 work open. Fictional data only."""
 
