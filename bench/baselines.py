@@ -20,6 +20,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -174,6 +175,7 @@ def measure_steps(results: dict[str, Any], *, cases: int) -> None:
     sql = MinimalSql()
     bare_ms, bare_p95, bare_statements = _measure(lambda n: _bare_case(user, n), cases=cases, counter=counter)
     sql_ms, sql_p95, sql_statements = _measure(lambda n: sql.case(user.pk, n), cases=cases, counter=counter)
+    lean_steps: ModuleType | None
     try:
         from bench import steps as lean_steps  # type: ignore[attr-defined,unused-ignore]
     except ImportError:

@@ -649,6 +649,7 @@ def test_break_glass_reads_like_the_coordinator_of_a_closed_case_until_it_expire
     client.force_login(worker)
     problems: list[str] = []
     for name, kwargs in sorted(patterns.items()):
+        expected: int | None
         if name == "case_break_glass":
             expected = R
         elif name in INSPECTION_ROUTES:
