@@ -19,26 +19,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from casework.break_glass_forms import BreakGlassFindForm, BreakGlassRequestForm, BreakGlassReviewForm
-from casework.models import Case, User
+from casework.models import Case
+from casework.oversight_views import before_param, viewer
 from casework.selectors import case_get
 from casework.views import shell_page
 from permissions import break_glass
 from permissions.access import load_case_access, record_denial
-from permissions.oversight import overseer_for
+from permissions.oversight import REVIEW_STATES, overseer_for
 from permissions.policy import Subject, may_break_glass, may_request_break_glass
 
 PURPOSE = "break-glass request"
-
-
-def _viewer(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _before(request: HttpRequest) -> int | None:
-    value = request.GET.get("before", "")
-    return int(value) if value.isdigit() else None
 
 
 # --- Asking for access (the authority's OSPOD workers and supervisors) ---------------------------------------------
@@ -50,7 +40,7 @@ def break_glass_find(request: HttpRequest) -> HttpResponse:
     """Find a case of one's own authority by its reference (or its number, if only one case has it): a case one
     sees opens as usual; one that nothing relates one to goes to the break-glass request; anything else is "no such
     case" (another authority's too)."""
-    user = _viewer(request)
+    user = viewer(request)
     subject = Subject.from_user(user)
     if not may_request_break_glass(subject) or subject.municipality_id is None:
         raise PermissionDenied
@@ -79,7 +69,7 @@ def break_glass_find(request: HttpRequest) -> HttpResponse:
 def case_break_glass(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """The request: a reason and a duration; access at once, read-only. Whoever already sees the case is sent to it;
     whoever may not break into it gets the same 404 as for a case that does not exist (audited)."""
-    user = _viewer(request)
+    user = viewer(request)
     case = case_get(case_id=case_id)
     if case is None:
         raise Http404
@@ -129,11 +119,11 @@ def case_break_glass(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 @shell_page("oversight")
 @require_http_methods(["GET"])
 def break_glass_queue(request: HttpRequest) -> HttpResponse:
-    overseer = overseer_for(_viewer(request))
+    overseer = overseer_for(viewer(request))
     state = request.GET.get("state", "open")
-    if state not in break_glass.GRANT_STATES:
+    if state not in REVIEW_STATES:
         state = "open"
-    page = break_glass.grant_page(overseer, state=state, before=_before(request))
+    page = break_glass.grant_page(overseer, state=state, before=before_param(request))
     return render(request, "casework/oversight/break_glass_list.html", {"page": page, "state": state})
 
 
@@ -142,7 +132,7 @@ def break_glass_queue(request: HttpRequest) -> HttpResponse:
 def break_glass_review(request: HttpRequest, grant_id: int) -> HttpResponse:
     """One grant: who, which case, why, when; its reads from the audit chain (no case content); the review form for a
     supervisor of the authority who did not use it."""
-    overseer = overseer_for(_viewer(request))
+    overseer = overseer_for(viewer(request))
     grant = break_glass.grant_in_scope(overseer, grant_id)
     form = BreakGlassReviewForm(request.POST or None)
     if request.method == "POST":
@@ -152,7 +142,7 @@ def break_glass_review(request: HttpRequest, grant_id: int) -> HttpResponse:
             try:
                 break_glass.break_glass_review(
                     grant_id=grant.id,
-                    reviewer=_viewer(request),
+                    reviewer=viewer(request),
                     verdict=form.cleaned_data["verdict"],
                     comment=form.cleaned_data["comment"],
                 )
@@ -163,7 +153,7 @@ def break_glass_review(request: HttpRequest, grant_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("The review is recorded."))
                 return redirect("oversight_break_glass_review", grant_id=grant.id)
-    reads = break_glass.grant_reads(grant, before=_before(request))
+    reads = break_glass.grant_reads(grant, before=before_param(request))
     return render(
         request,
         "casework/oversight/break_glass_review.html",

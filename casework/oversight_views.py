@@ -36,13 +36,14 @@ from permissions.processing_record import processing_record
 FILTER_FIELDS = ("date_from", "date_to", "action", "outcome", "municipality")
 
 
-def _viewer(request: HttpRequest) -> User:
+def viewer(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
 
 
-def _before(request: HttpRequest) -> int | None:
+def before_param(request: HttpRequest) -> int | None:
+    """The ``before`` cursor of a list paged by descending id (an integer), or ``None`` for the first page."""
     value = request.GET.get("before", "")
     return int(value) if value.isdigit() else None
 
@@ -71,7 +72,7 @@ def _list_page(
     overseer: Overseer = context["overseer"]
     form, filters = _filters(request, overseer)
     page = (
-        oversight.access_page(overseer, filters, case_id=case_id, actor_id=actor_id, before=_before(request))
+        oversight.access_page(overseer, filters, case_id=case_id, actor_id=actor_id, before=before_param(request))
         if filters is not None
         else None
     )
@@ -82,7 +83,7 @@ def _list_page(
             "older_query": _query(request, before=page.next_before) if page and page.next_before else "",
             "export_csv": _query(request, format="csv"),
             "export_xlsx": _query(request, format="xlsx"),
-            "paged": _before(request) is not None,
+            "paged": before_param(request) is not None,
             "first_query": _query(request),
         }
     )
@@ -106,7 +107,7 @@ def _export(
         fmt = "csv"
     content_type, render_rows = EXPORT_FORMATS[fmt]
     # Audited (and committed) before a row is produced: no audit row, no file.
-    record_export(_viewer(request), fmt=fmt, case_id=case_id, actor_id=actor_id)
+    record_export(viewer(request), fmt=fmt, case_id=case_id, actor_id=actor_id)
     body = render_rows(oversight.iter_access_rows(overseer, filters, case_id=case_id, actor_id=actor_id))
     response = HttpResponse(body, content_type=content_type)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -120,7 +121,7 @@ def _export(
 @shell_page("oversight")
 @require_http_methods(["GET"])
 def oversight_index(request: HttpRequest) -> HttpResponse:
-    overseer = overseer_for(_viewer(request))
+    overseer = overseer_for(viewer(request))
     context = {
         "overseer": overseer,
         "verification": oversight.last_verification(),
@@ -133,15 +134,15 @@ def oversight_index(request: HttpRequest) -> HttpResponse:
 @shell_page("oversight")
 @require_http_methods(["GET"])
 def oversight_export(request: HttpRequest) -> HttpResponse:
-    return _export(request, overseer_for(_viewer(request)), name="pristupy")
+    return _export(request, overseer_for(viewer(request)), name="pristupy")
 
 
 @shell_page("oversight")
 @require_http_methods(["POST"])
 def oversight_verify(request: HttpRequest) -> HttpResponse:
     """Run the chain's verifier now (``verify_audit``'s own function) and show its result on the index."""
-    overseer_for(_viewer(request))
-    result = oversight.verification_run(by=_viewer(request))
+    overseer_for(viewer(request))
+    result = oversight.verification_run(by=viewer(request))
     if result.intact:
         messages.success(request, _("The audit chain is intact."))
     else:
@@ -154,7 +155,7 @@ def oversight_verify(request: HttpRequest) -> HttpResponse:
 
 @shell_page("oversight")
 def oversight_case(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    overseer = overseer_for(_viewer(request))
+    overseer = overseer_for(viewer(request))
     case = oversight.oversight_case(overseer, case_id)  # 404 outside the viewer's authority, before anything else
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
@@ -164,7 +165,7 @@ def oversight_case(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 
 @shell_page("oversight")
 def oversight_case_export(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    overseer = overseer_for(_viewer(request))
+    overseer = overseer_for(viewer(request))
     case = oversight.oversight_case(overseer, case_id)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
@@ -178,7 +179,7 @@ def oversight_case_export(request: HttpRequest, case_id: uuid.UUID) -> HttpRespo
 @shell_page("oversight")
 @require_http_methods(["GET"])
 def oversight_person(request: HttpRequest, user_id: int) -> HttpResponse:
-    overseer = overseer_for(_viewer(request))
+    overseer = overseer_for(viewer(request))
     person = oversight.oversight_person(overseer, user_id)
     context = {"overseer": overseer, "person": person}
     return _list_page(request, template="casework/oversight/person.html", context=context, actor_id=person.id)
@@ -187,7 +188,7 @@ def oversight_person(request: HttpRequest, user_id: int) -> HttpResponse:
 @shell_page("oversight")
 @require_http_methods(["GET"])
 def oversight_person_export(request: HttpRequest, user_id: int) -> HttpResponse:
-    overseer = overseer_for(_viewer(request))
+    overseer = overseer_for(viewer(request))
     person = oversight.oversight_person(overseer, user_id)
     return _export(request, overseer, name=f"pristupy-{person.id}", actor_id=person.id)
 
@@ -198,27 +199,27 @@ def oversight_person_export(request: HttpRequest, user_id: int) -> HttpResponse:
 @shell_page("oversight")
 @require_http_methods(["GET"])
 def anomaly_list(request: HttpRequest) -> HttpResponse:
-    overseer = overseer_for(_viewer(request))
+    overseer = overseer_for(viewer(request))
     state = request.GET.get("state", "open")
-    if state not in oversight.ANOMALY_STATES:
+    if state not in oversight.REVIEW_STATES:
         state = "open"
-    page = oversight.anomaly_page(overseer, state=state, before=_before(request))
+    page = oversight.anomaly_page(overseer, state=state, before=before_param(request))
     return render(
         request,
         "casework/oversight/anomalies.html",
-        {"page": page, "state": state, "states": oversight.ANOMALY_STATES, "form": AnomalyReviewForm()},
+        {"page": page, "state": state, "states": oversight.REVIEW_STATES, "form": AnomalyReviewForm()},
     )
 
 
 @shell_page("oversight")
 @require_http_methods(["POST"])
 def anomaly_review_view(request: HttpRequest, anomaly_id: int) -> HttpResponse:
-    overseer = overseer_for(_viewer(request))
+    overseer = overseer_for(viewer(request))
     flag = oversight.anomaly_in_scope(overseer, anomaly_id)
     form = AnomalyReviewForm(request.POST)
     if form.is_valid():
         try:
-            anomaly_review(anomaly_id=flag.pk, reviewer=_viewer(request), comment=form.cleaned_data["comment"])
+            anomaly_review(anomaly_id=flag.pk, reviewer=viewer(request), comment=form.cleaned_data["comment"])
         except ValidationError as error:
             for field_name, errors in error.message_dict.items():
                 for message in errors:
@@ -230,7 +231,7 @@ def anomaly_review_view(request: HttpRequest, anomaly_id: int) -> HttpResponse:
     return render(
         request,
         "casework/oversight/anomalies.html",
-        {"page": page, "state": "open", "states": oversight.ANOMALY_STATES, "form": form, "failed_id": flag.pk},
+        {"page": page, "state": "open", "states": oversight.REVIEW_STATES, "form": form, "failed_id": flag.pk},
         status=400,
     )
 
@@ -241,7 +242,7 @@ RECORD_EXPORT_PURPOSE = "record of processing export (pdf)"
 
 
 def _record_reader(request: HttpRequest) -> User:
-    user = _viewer(request)
+    user = viewer(request)
     if not may_see_processing_record(Subject.from_user(user)):
         raise PermissionDenied
     return user

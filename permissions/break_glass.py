@@ -193,8 +193,6 @@ def break_glass_review(*, grant_id: int, reviewer: User, verdict: str, comment: 
 
 # --- The review queue (oversight: supervisors of the authority, the DPO read-only) ----------------------------------
 
-GRANT_STATES = ("open", "reviewed", "all")
-
 
 @dataclass(frozen=True)
 class GrantRow:

@@ -337,7 +337,8 @@ class AnomalyPage:
     next_before: int | None
 
 
-ANOMALY_STATES = ("open", "reviewed", "all")
+#: The states a review list filters by (anomaly flags, break-glass grants): waiting, reviewed, all.
+REVIEW_STATES = ("open", "reviewed", "all")
 
 
 def anomalies_in_scope(overseer: Overseer) -> QuerySet[AccessAnomaly]:
