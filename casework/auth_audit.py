@@ -5,6 +5,10 @@ Action ``login``, object the account (``casework.user``) and no field names; pur
 *anonymous*: nobody proved who they are. The username typed is never stored — it may be a password typed in the wrong
 box: the row names the account's id when an account of that name exists, and ``unknown`` otherwise.
 
+django-axes counts failures per (username, address) in its own table and logs each attempt; it is given a keyed hash
+of the typed username (:func:`axes_username`, ``AXES_USERNAME_CALLABLE``), so the lockout still works per name while
+neither its table nor its log lines hold what was typed.
+
 The rows are appended at once (a login happens outside any write transaction); a login whose row cannot be written
 fails with the error (fail closed), a failed attempt is refused anyway.
 """
@@ -16,6 +20,8 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
 from casework.models import User
 from permissions import audit
@@ -25,6 +31,15 @@ OBJECT_TYPE = "casework.user"
 UNKNOWN_ACCOUNT = "unknown"
 #: The sender ``casework.account_views`` uses for a wrong second-factor code.
 SECOND_FACTOR_SENDER = "casework.account_views"
+
+
+def axes_username(request: HttpRequest | None, credentials: dict[str, Any] | None = None) -> str | None:
+    """What django-axes counts failed logins under: a keyed hash of the username typed (or ``None`` without one)."""
+    source = credentials if credentials else getattr(request, "data", request.POST) if request is not None else None
+    typed = source.get("username") if source is not None else None
+    if not typed:
+        return None
+    return "h:" + salted_hmac("casework.axes.username", str(typed), algorithm="sha256").hexdigest()[:40]
 
 
 @receiver(user_logged_in, dispatch_uid="casework.audit_login")
