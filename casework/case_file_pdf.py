@@ -2,7 +2,7 @@
 
 ``render_case_file_pdf`` takes the read model ``casework.selectors.file_export.CaseFileExport`` — already limited to
 what the copy may hold — and renders ``casework/case_file_pdf.html`` with weasyprint, as the plan's PDF is rendered
-(``casework.case_views.plans.render_plan_pdf``): the template carries its own styles, nothing is fetched (every URL
+(``casework.pdf.render_pdf``): the template carries its own styles, nothing is fetched (every URL
 is refused), Czech by default (the file is a Czech document; the parent's language). It decides nothing and audits
 nothing: the caller reads the export through the gate and writes the export's audit row (fail closed: committed
 before the file is handed out).
@@ -13,11 +13,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.functional import Promise
 
-from casework.case_views.plans import page_counter_css
+from casework.pdf import render_pdf
 from casework.selectors.file_export import CaseFileExport
 
 
@@ -39,14 +37,8 @@ class DocumentFacts:
 
 def render_case_file_pdf(export: CaseFileExport, facts: DocumentFacts, *, language: str = "cs") -> bytes:
     """The PDF of ``export``. ``language``: the document's language (Czech unless the caller says otherwise)."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    with translation.override(language):
-        html = render_to_string(
-            "casework/case_file_pdf.html",
-            {"export": export, "doc": facts, "case": export.header, "page_counter": page_counter_css()},
-        )
-    pdf = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
-    assert isinstance(pdf, bytes)
-    return pdf
+    return render_pdf(
+        "casework/case_file_pdf.html",
+        {"export": export, "doc": facts, "case": export.header},
+        language=language,
+    )

@@ -15,16 +15,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from casework.case_views.plans import page_counter_css
 from casework.models import User
 from casework.oversight_forms import AccessFilterForm, AnomalyReviewForm
+from casework.pdf import render_pdf
 from casework.views import shell_page
 from permissions import audit, break_glass, oversight
 from permissions.anomalies import anomaly_review
@@ -270,15 +269,7 @@ def processing_record_pdf(request: HttpRequest) -> HttpResponse:
         purpose=RECORD_EXPORT_PURPOSE,
         outcome=audit.AuditOutcome.ALLOWED,
     )
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    with translation.override("cs"):
-        html = render_to_string(
-            "casework/oversight/processing_record_pdf.html",
-            {"record": processing_record(), "page_counter": page_counter_css()},
-        )
-    pdf = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+    pdf = render_pdf("casework/oversight/processing_record_pdf.html", {"record": processing_record()})
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="zaznam-o-cinnostech-zpracovani.pdf"'
     return response

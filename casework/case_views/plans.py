@@ -30,9 +30,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django.utils.safestring import SafeString, mark_safe
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,6 +39,7 @@ from django.views.decorators.http import require_http_methods
 from casework.case_forms import CaseForm
 from casework.case_views.common import header, viewer
 from casework.models import AcquaintancePerson, AcquaintanceWay, Case, Plan, PlanStatus, User
+from casework.pdf import render_pdf
 from casework.selectors.case_file import child_on_document
 from casework.selectors.child_labels import child_labels_of
 from casework.selectors.plans import (
@@ -190,39 +189,9 @@ def case_plan_acquaintance(request: HttpRequest, case_id: uuid.UUID, plan_id: uu
     return _version_page(request, user, case, plan, access, form)
 
 
-def _css_string(text: str) -> str:
-    """``text`` as a CSS string literal safe inside a ``<style>`` element."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("<", "\\3C ")
-    return f'"{escaped}"'
-
-
-def page_counter_css() -> SafeString:
-    """The CSS ``content`` of the page footer, "page X of Y" in the active language, from the catalogue's
-    ``Page %(number)s of %(total)s`` (the counters are CSS, the words around them translated text)."""
-    text = _("Page %(number)s of %(total)s")
-    parts: list[str] = []
-    rest = text
-    for placeholder, counter in (("%(number)s", "counter(page)"), ("%(total)s", "counter(pages)")):
-        before, found, after = rest.partition(placeholder)
-        if not found:  # a translation without the placeholder: fall back to the bare counters
-            return mark_safe('counter(page) " / " counter(pages)')
-        parts += [_css_string(before), counter]
-        rest = after
-    parts.append(_css_string(rest))
-    return mark_safe(" ".join(parts))  # noqa: S308 - built from escaped CSS strings and constant counters
-
-
 def render_plan_pdf(context: dict[str, Any]) -> bytes:
-    """The PDF of ``casework/plan_pdf.html`` in Czech (the plan is a document of the Czech file), with Czech
-    hyphenation. Nothing is fetched: the template carries its own styles, and every URL is refused."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    with translation.override("cs"):
-        html = render_to_string("casework/plan_pdf.html", {**context, "page_counter": page_counter_css()})
-    pdf = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
-    assert isinstance(pdf, bytes)
-    return pdf
+    """The PDF of ``casework/plan_pdf.html`` in Czech (the plan is a document of the Czech file)."""
+    return render_pdf("casework/plan_pdf.html", context)
 
 
 @login_required
