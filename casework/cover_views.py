@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from casework.case_views.common import viewer
 from casework.cover_forms import SupervisorCoverForm
 from casework.models import SupervisorCover
-from casework.selectors.cover import cover_page, parse_before, visible_covers
+from casework.selectors.cover import cover_page, visible_covers
 from casework.services.cover import OBJECT_TYPE, supervisor_cover_add, supervisor_cover_end
 from casework.views import shell_page
 from permissions.access import record_denial
@@ -27,7 +27,7 @@ def supervisor_cover(request: HttpRequest) -> HttpResponse:
     user = viewer(request)
     if user.organisation is None:
         raise Http404
-    page = cover_page(user=user, before=parse_before(request.GET.get("before", "")))
+    page = cover_page(user=user, before=request.GET.get("before", ""))
     form = SupervisorCoverForm(
         request.POST if request.method == "POST" else None,
         municipality_id=user.organisation.municipality_id,

@@ -17,16 +17,18 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
+
+M = TypeVar("M", bound=Model)
 
 #: Rows per page of every keyset list.
 PAGE_SIZE = 50
 
 #: What a cursor's parts may be. ``None`` is a NULL sort value (a task without a due date).
-KeyValue = datetime.datetime | uuid.UUID | int | None
-KeyType = type[datetime.datetime] | type[uuid.UUID] | type[int]
+KeyValue = datetime.datetime | datetime.date | uuid.UUID | int | None
+KeyType = type[datetime.datetime] | type[datetime.date] | type[uuid.UUID] | type[int]
 
 _SEPARATOR = "."
 _NULL = "n"
@@ -39,6 +41,8 @@ def _encode(value: KeyValue) -> str:
     if isinstance(value, datetime.datetime):
         delta = value - _EPOCH
         return str((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
+    if isinstance(value, datetime.date):
+        return str(value.toordinal())
     if isinstance(value, uuid.UUID):
         return value.hex
     return str(int(value))
@@ -54,7 +58,11 @@ def _decode(text: str, kind: KeyType, *, nullable: bool) -> KeyValue:
     if not text.isdigit():
         raise ValueError("not a count of microseconds or an id")
     number = int(text)
-    return _EPOCH + datetime.timedelta(microseconds=number) if kind is datetime.datetime else number
+    if kind is datetime.datetime:
+        return _EPOCH + datetime.timedelta(microseconds=number)
+    if kind is datetime.date:
+        return datetime.date.fromordinal(number)
+    return number
 
 
 def cursor_for(values: Sequence[KeyValue]) -> str:
@@ -93,3 +101,18 @@ def after(keys: Sequence[tuple[str, bool]], values: Sequence[Any]) -> Q:
         disjuncts |= equal & Q(**{f"{field}__{'lt' if descending else 'gt'}": value})
         equal &= Q(**{field: value})
     return Q(**{f"{first}__{'lte' if first_desc else 'gte'}": first_value}) & disjuncts
+
+
+def take(rows: QuerySet[M], size: int) -> tuple[list[M], bool]:
+    """The first ``size`` of ``rows`` (already ordered and filtered after the cursor) and whether a next page exists:
+    one statement, ``size + 1`` rows."""
+    fetched = list(rows[: size + 1])
+    return fetched[:size], len(fetched) > size
+
+
+def newest_first(rows: QuerySet[M], field: str, before: int | None, size: int = PAGE_SIZE) -> tuple[list[M], bool]:
+    """A page of ``rows`` by a unique increasing integer column (an id, the audit chain's ``seq``), newest first,
+    older than ``before`` (the last value the reader saw; None for the first page), and whether there are older."""
+    if before is not None:
+        rows = rows.filter(**{f"{field}__lt": before})
+    return take(rows.order_by(f"-{field}"), size)

@@ -27,6 +27,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework import paging
 from casework.models import Case, User
 from casework.selectors.accounts import supervisor_ids
 from notifications.models import Kind
@@ -260,16 +261,12 @@ def grant_page(
     overseer: Overseer, *, state: str = "open", before: int | None = None, size: int = PAGE_SIZE
 ) -> GrantPage:
     """Break-glass grants in the viewer's scope, newest first, paged by id: one query whatever their number."""
-    grants = _in_scope(overseer).order_by("-id")
+    grants = _in_scope(overseer)
     if state == "open":
         grants = grants.filter(reviewed_at__isnull=True)
     elif state == "reviewed":
         grants = grants.filter(reviewed_at__isnull=False)
-    if before is not None:
-        grants = grants.filter(id__lt=before)
-    fetched = list(grants[: size + 1])
-    more = len(fetched) > size
-    fetched = fetched[:size]
+    fetched, more = paging.newest_first(grants, "id", before, size)
     now = timezone.now()
     return GrantPage(rows=[_row(overseer, g, now) for g in fetched], next_before=fetched[-1].pk if more else None)
 
@@ -295,10 +292,7 @@ def grant_reads(grant: GrantRow, *, before: int | None = None, size: int = PAGE_
         actor_id=grant.user_id,
         occurred_at__gte=grant.started_at,
         occurred_at__lt=grant.ends_at,
-    ).order_by("-seq")
-    if before is not None:
-        events = events.filter(seq__lt=before)
-    fetched = list(events.defer("prev_hash", "row_hash", "client_ip", "request_id")[: size + 1])
-    more = len(fetched) > size
-    fetched = fetched[:size]
+    )
+    listed = events.defer("prev_hash", "row_hash", "client_ip", "request_id")
+    fetched, more = paging.newest_first(listed, "seq", before, size)
     return AccessPage(rows=access_rows(fetched), next_before=fetched[-1].seq if more and fetched else None)

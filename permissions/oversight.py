@@ -23,6 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework import paging
 from casework.models import Case, Role, User
 from permissions import audit
 from permissions.management.commands.verify_audit import store_report, verify_chain
@@ -270,11 +271,8 @@ def access_page(
     what that person accessed (:func:`oversight_person`); with neither: everything in the viewer's scope.
     """
     events = _events(overseer, filters, case_id=case_id, actor_id=actor_id)
-    if before is not None:
-        events = events.filter(seq__lt=before)
-    fetched = list(events.defer("prev_hash", "row_hash", "client_ip", "request_id")[: size + 1])
-    more = len(fetched) > size
-    fetched = fetched[:size]
+    listed = events.defer("prev_hash", "row_hash", "client_ip", "request_id")
+    fetched, more = paging.newest_first(listed, "seq", before, size)
     return AccessPage(rows=_rows(fetched), next_before=fetched[-1].seq if more and fetched else None)
 
 
@@ -352,16 +350,12 @@ def anomaly_page(
     overseer: Overseer, *, state: str = "open", before: int | None = None, size: int = PAGE_SIZE
 ) -> AnomalyPage:
     """Flags in the viewer's scope, newest first, paged by id: two queries whatever their number."""
-    flags = anomalies_in_scope(overseer).select_related("reviewed_by").order_by("-id")
+    flags = anomalies_in_scope(overseer).select_related("reviewed_by")
     if state == "open":
         flags = flags.filter(reviewed_at__isnull=True)
     elif state == "reviewed":
         flags = flags.filter(reviewed_at__isnull=False)
-    if before is not None:
-        flags = flags.filter(id__lt=before)
-    fetched = list(flags[: size + 1])
-    more = len(fetched) > size
-    fetched = fetched[:size]
+    fetched, more = paging.newest_first(flags, "id", before, size)
     case_ids = {flag.case_id for flag in fetched if flag.case_id}
     references = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "reference")) if case_ids else {}
     rows = [

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.plugins.services",
     "tests.plugins.people",
     "tests.plugins.audit_triggers",
+    "tests.plugins.language",
 ]

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from casework import paging
 from casework.models import (
     AccountChangeRequest,
     AccountChangeStatus,
@@ -170,9 +171,6 @@ class AccountChangePage:
     next_before: int | None
 
 
-ACCOUNT_CHANGE_PAGE_SIZE = 50
-
-
 def account_changes_pending(*, user: User, before: int | None = None) -> AccountChangePage:
     """The open account changes ``user`` may see, newest first, 50 a page by key (``before`` = the last id seen).
 
@@ -184,15 +182,9 @@ def account_changes_pending(*, user: User, before: int | None = None) -> Account
         if not subject.is_supervisor or subject.municipality_id is None:
             return AccountChangePage(rows=(), next_before=None)
         queryset = queryset.filter(municipality_id=subject.municipality_id)
-    if before is not None:
-        queryset = queryset.filter(id__lt=before)
-    found = list(
-        queryset.select_related("user__organisation", "organisation", "requested_by").order_by("-id")[
-            : ACCOUNT_CHANGE_PAGE_SIZE + 1
-        ]
+    found, more = paging.newest_first(
+        queryset.select_related("user__organisation", "organisation", "requested_by"), "id", before
     )
-    more = len(found) > ACCOUNT_CHANGE_PAGE_SIZE
-    found = found[:ACCOUNT_CHANGE_PAGE_SIZE]
     rows = tuple(
         AccountChangeRow(
             id=change.pk,

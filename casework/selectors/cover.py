@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
+from casework import paging
 from casework.models import SupervisorCover, User
 from permissions.policy import Subject, may_end_cover, may_name_cover, may_see_covers
-
-PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class CoverRow:
 @dataclass(frozen=True)
 class CoverPage:
     rows: tuple[CoverRow, ...]
-    #: The keyset of the next (older) page, "<starts_at ISO>_<id>", or "" when this is the last page.
+    #: The cursor of the next (older) page (``casework.paging``), or "" when this is the last page.
     next_before: str
     may_name: bool
 
@@ -48,31 +47,25 @@ def visible_covers(user: User) -> Q:
     return Q(municipality_id=subject.municipality_id) | Q(deputy_id=user.pk)
 
 
-def parse_before(value: str) -> tuple[datetime.datetime, int] | None:
-    """The ``before`` keyset of the query string, or None when absent or malformed (then the first page)."""
-    moment, _sep, pk = value.rpartition("_")
-    if not pk.isdigit():
-        return None
-    try:
-        parsed = datetime.datetime.fromisoformat(moment)
-    except ValueError:
-        return None
-    return (parsed, int(pk)) if timezone.is_aware(parsed) else None
+_COVER_ORDER = (("starts_at", True), ("pk", True))
+_COVER_KINDS = (datetime.datetime, int)
 
 
-def cover_page(*, user: User, before: tuple[datetime.datetime, int] | None = None) -> CoverPage:
-    """One page of the covers ``user`` sees, newest start first. One query whatever the number of rows."""
+def cover_page(*, user: User, before: str = "") -> CoverPage:
+    """One page of the covers ``user`` sees, newest start first, after the cursor ``before`` (the first page when it
+    is empty or does not parse). One query whatever the number of rows."""
     subject = Subject.from_user(user)
     rows = SupervisorCover.objects.filter(visible_covers(user))
-    if before is not None:
-        rows = rows.filter(Q(starts_at__lt=before[0]) | Q(starts_at=before[0], pk__lt=before[1]))
-    loaded = list(
+    key = paging.parse_cursor(before, _COVER_KINDS)
+    if key is not None:
+        rows = rows.filter(paging.after(_COVER_ORDER, key))
+    shown, more = paging.take(
         rows.select_related("supervisor", "deputy", "deputy__organisation__municipality", "municipality").order_by(
             "-starts_at", "-pk"
-        )[: PAGE_SIZE + 1]
+        ),
+        paging.PAGE_SIZE,
     )
     now = timezone.now()
-    shown = loaded[:PAGE_SIZE]
     result = []
     for cover in shown:
         state = "past" if cover.ends_at <= now else ("current" if cover.starts_at <= now else "future")
@@ -96,6 +89,6 @@ def cover_page(*, user: User, before: tuple[datetime.datetime, int] | None = Non
     last = shown[-1] if shown else None
     return CoverPage(
         rows=tuple(result),
-        next_before=f"{last.starts_at.isoformat()}_{last.pk}" if last is not None and len(loaded) > PAGE_SIZE else "",
+        next_before=paging.cursor_for((last.starts_at, last.pk)) if last is not None and more else "",
         may_name=may_name_cover(subject, supervisor_municipality_id=subject.municipality_id),
     )

@@ -11,10 +11,11 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from casework import paging
 from casework.models import Case, RetentionReview, ReviewState, User
 from permissions.policy import (
     Subject,
@@ -23,8 +24,6 @@ from permissions.policy import (
     may_see_retention_of,
     may_see_retention_reviews,
 )
-
-PAGE_SIZE = 50
 
 #: The list's tabs: which states each shows.
 STATE_TABS: dict[str, tuple[str, ...]] = {
@@ -97,25 +96,20 @@ def _visible(user: User) -> QuerySet[RetentionReview]:
     return reviews.filter(case__municipality_id=subject.municipality_id)
 
 
-def _after(value: str) -> tuple[datetime.date, int] | None:
-    day, _sep, pk = value.partition("_")
-    try:
-        return datetime.date.fromisoformat(day), int(pk)
-    except ValueError:
-        return None
+_REVIEW_ORDER = (("due_on", False), ("pk", False))
+_REVIEW_KINDS = (datetime.date, int)
 
 
 def retention_review_page(*, user: User, tab: str, after: str = "") -> ReviewPage:
     """One page of the viewer's reviews in a tab, oldest due first; one statement. Deciders see their authority's,
     the DPO every authority's (read-only)."""
     reviews = _visible(user).filter(state__in=STATE_TABS.get(tab, STATE_TABS["proposed"]))
-    cursor = _after(after) if after else None
-    if cursor is not None:
-        day, pk = cursor
-        reviews = reviews.filter(Q(due_on__gt=day) | Q(due_on=day, pk__gt=pk))
-    found = list(reviews.order_by("due_on", "pk")[: PAGE_SIZE + 1])
-    rows = [_row(review, user) for review in found[:PAGE_SIZE]]
-    next_after = f"{rows[-1].due_on.isoformat()}_{rows[-1].id}" if len(found) > PAGE_SIZE else ""
+    key = paging.parse_cursor(after, _REVIEW_KINDS)
+    if key is not None:
+        reviews = reviews.filter(paging.after(_REVIEW_ORDER, key))
+    found, more = paging.take(reviews.order_by("due_on", "pk"), paging.PAGE_SIZE)
+    rows = [_row(review, user) for review in found]
+    next_after = paging.cursor_for((rows[-1].due_on, rows[-1].id)) if more and rows else ""
     return ReviewPage(rows=rows, next_after=next_after)
 
 
