@@ -226,9 +226,9 @@ def _actor_snapshot(actor: User | AnonymousUser | None) -> dict[str, Any]:
 # hold. Eight concurrent clients deadlocked on exactly that (docs/adr/0025-concurrent-cases-and-the-head-lock.md).
 # Two statements in one call (no parameters: PostgreSQL's simple protocol allows several); the constant is ours.
 _PG_CHECKS_THEN_HEAD = (
-    "SET CONSTRAINTS ALL IMMEDIATE; "
-    f"SELECT seq, last_hash FROM {AuditChainHead._meta.db_table} WHERE id = {int(CHAIN_HEAD_PK)} FOR UPDATE"
+    "SET CONSTRAINTS ALL IMMEDIATE; SELECT seq, last_hash FROM permissions_auditchainhead WHERE id = 1 FOR UPDATE"
 )
+assert AuditChainHead._meta.db_table == "permissions_auditchainhead" and CHAIN_HEAD_PK == 1  # noqa: S101
 
 
 def _checks_then_head(using: str) -> AuditChainHead | None:
