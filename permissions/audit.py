@@ -228,7 +228,8 @@ def _actor_snapshot(actor: User | AnonymousUser | None) -> dict[str, Any]:
 _PG_CHECKS_THEN_HEAD = (
     "SET CONSTRAINTS ALL IMMEDIATE; SELECT seq, last_hash FROM permissions_auditchainhead WHERE id = 1 FOR UPDATE"
 )
-assert AuditChainHead._meta.db_table == "permissions_auditchainhead" and CHAIN_HEAD_PK == 1  # noqa: S101
+assert AuditChainHead._meta.db_table == "permissions_auditchainhead"
+assert CHAIN_HEAD_PK == 1
 
 
 def _checks_then_head(using: str) -> AuditChainHead | None:

@@ -70,6 +70,7 @@ def test_a_write_waiting_for_its_foreign_key_checks_does_not_hold_the_audit_head
     """PostgreSQL checks Django's (deferred) foreign keys at COMMIT, locking each referenced row FOR KEY SHARE. Those
     checks now run before the head is locked: a write whose check waits for another transaction's lock on the
     authority row does not make every audited read of the installation wait with it (the 8-client deadlock)."""
+    assert coordinator.organisation is not None
     municipality = coordinator.organisation.municipality
     authority_locked, read_done = threading.Event(), threading.Event()
     read_finished_while_locked: list[bool] = []
