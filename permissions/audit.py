@@ -254,6 +254,14 @@ def _locked_head(using: str) -> AuditChainHead:
     return head
 
 
+#: SQLSTATEs of a transaction that lost a lock: deadlock_detected, lock_not_available, serialization_failure.
+_LOCK_FAILURES = frozenset({"40P01", "55P03", "40001"})
+
+
+def _lock_failure(exc: DatabaseError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in _LOCK_FAILURES
+
+
 @dataclass(frozen=True)
 class Entry:
     """One audit row to append: everything but the actor, the chain and the request context."""
@@ -329,6 +337,11 @@ def _chain(events: Sequence[AuditEvent], *, using: str, savepoint: bool = True) 
         # still turns it into AuditUnavailable.)
         raise
     except DatabaseError as exc:
+        if _lock_failure(exc):
+            # A deadlock or lock time-out of the transaction (its checks or the head): the database's own error,
+            # unchanged, as for every other lock (docs/adr/0011, 0025). Before, eight concurrent clients' deadlocks
+            # came out of here as "AuditUnavailable", hiding where they were. A read still answers AuditUnavailable.
+            raise
         raise AuditUnavailable("the audit row could not be written") from exc
     return list(events)
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
+from django.db.models import QuerySet
 
 from bench import journey
 from casework.models import ResidenceMunicipality, User
@@ -127,3 +129,36 @@ def test_a_write_waiting_for_its_foreign_key_checks_does_not_hold_the_audit_head
     assert read_finished_while_locked == [True], "the audited read waited for a write's foreign-key check"
     assert list(AuditEvent.objects.order_by("seq").values_list("purpose", flat=True)) == ["read", "write"]
     assert verify_chain().first_break is None
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+@pytest.mark.django_db
+def test_a_deadlock_at_the_append_is_the_databases_error_for_a_write_and_audit_unavailable_for_a_read(
+    coordinator: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight clients' deadlocks came out of the append as ``AuditUnavailable``, hiding where they were. A write now
+    gets the database's own lock error (its transaction rolls back as before); a read still fails closed."""
+    real_bulk_create = QuerySet.bulk_create
+
+    def deadlocked(queryset: QuerySet[Any], *args: Any, **kwargs: Any) -> Any:
+        if queryset.model is AuditEvent:
+            raise OperationalError("deadlock detected") from _Deadlock()
+        return real_bulk_create(queryset, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", deadlocked)
+    with pytest.raises(OperationalError), audit.atomic():
+        audit.record_write(coordinator, None, "casework.user", coordinator.pk, ["first_name"], "write")
+    with pytest.raises(audit.AuditUnavailable):
+        audit.record_committed(
+            actor=coordinator,
+            action=audit.AuditAction.READ,
+            object_type="casework.user",
+            object_id=coordinator.pk,
+            fields=["first_name"],
+            purpose="read",
+            outcome=audit.AuditOutcome.ALLOWED,
+        )
+    assert not AuditEvent.objects.exists()
