@@ -9,7 +9,7 @@ PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test lint typecheck check-migrations pytest bench bench-quick chromium keys clean messages prod-smoke
+.PHONY: help install demo serve test lint typecheck check-migrations pytest bench bench-quick bench-concurrency chromium keys clean messages prod-smoke
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/casework_bench
 
 bench: install keys ## Benchmarks at 1 000 and 100 000 cases on PostgreSQL; writes bench/results.json and bench/results.md
 	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python -m bench.run
+
+bench-concurrency: install keys ## The audit head's hold and cases/s with 1 and 8 clients alone (PostgreSQL; docs/adr/0025)
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python -m bench.concurrency
 
 bench-quick: install ## The same keys at 50 and 200 cases (SQLite, or DATABASE_URL), few iterations: a smoke test, never timed
 	DJANGO_SETTINGS_MODULE=bench.settings BENCH_OUT=$${BENCH_OUT:-var/bench-quick.json} $(BIN)/python -m bench.run --quick

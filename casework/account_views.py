@@ -135,7 +135,7 @@ def _match(user: User, token: str) -> Device | None:
     authenticator code in django-otp's per-device throttle."""
     model: type[Device] = TOTPDevice if token.isdigit() and len(token) == TOTP_DIGITS else StaticDevice
     with transaction.atomic():
-        for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
+        for device in model.objects.devices_for_user(user, confirmed=True).select_for_update(no_key=True):
             if device.verify_token(token):
                 return device
     return None

@@ -349,7 +349,7 @@ def anomaly_review(*, anomaly_id: int, reviewer: User, comment: str) -> AccessAn
     if not comment:
         raise ValidationError({"comment": _("Say what you found out.")})
     with audit.atomic():
-        flag = AccessAnomaly.objects.select_for_update().get(pk=anomaly_id)
+        flag = AccessAnomaly.objects.select_for_update(no_key=True).get(pk=anomaly_id)
         if not may_review_anomaly(
             Subject.from_user(reviewer), municipality_id=flag.municipality_id, actor_id=flag.actor_id
         ):

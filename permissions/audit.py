@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, connections, router, transaction
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -219,14 +219,47 @@ def _actor_snapshot(actor: User | AnonymousUser | None) -> dict[str, Any]:
 # --- Appending ----------------------------------------------------------------------------------------------------
 
 
+# One round trip on PostgreSQL: the transaction's deferred foreign-key checks run *now*, then the head is locked.
+# Django creates foreign keys DEFERRABLE INITIALLY DEFERRED, so PostgreSQL checks them at COMMIT — each check a
+# ``SELECT … FOR KEY SHARE`` of the referenced row (the authority, the case, the user). Left there, they run after
+# the head is taken: against the lock order (domain rows before the head, docs/adr/0011-lock-order.md) and inside the
+# hold. Eight concurrent clients deadlocked on exactly that (docs/adr/0025-concurrent-cases-and-the-head-lock.md).
+# Two statements in one call (no parameters: PostgreSQL's simple protocol allows several); the constant is ours.
+_PG_CHECKS_THEN_HEAD = (
+    "SET CONSTRAINTS ALL IMMEDIATE; SELECT seq, last_hash FROM permissions_auditchainhead WHERE id = 1 FOR UPDATE"
+)
+assert AuditChainHead._meta.db_table == "permissions_auditchainhead"
+assert CHAIN_HEAD_PK == 1
+
+
+def _checks_then_head(using: str) -> AuditChainHead | None:
+    """PostgreSQL: run the deferred constraint checks, then lock the head; None when the head row is missing."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(_PG_CHECKS_THEN_HEAD)
+        cursor.nextset()  # past SET CONSTRAINTS to the SELECT's rows
+        row = cursor.fetchone()
+    return None if row is None else AuditChainHead(pk=CHAIN_HEAD_PK, seq=row[0], last_hash=row[1])
+
+
 def _locked_head(using: str) -> AuditChainHead:
-    head = AuditChainHead.objects.using(using).select_for_update().filter(pk=CHAIN_HEAD_PK).first()
+    if connections[using].vendor == "postgresql":
+        head = _checks_then_head(using)
+    else:
+        head = AuditChainHead.objects.using(using).select_for_update().filter(pk=CHAIN_HEAD_PK).first()
     if head is None:
         # First write after migrate or flush. ON CONFLICT DO NOTHING lets two first writers race harmlessly; the
         # loser waits on the winner's row lock and then reads its committed head.
         AuditChainHead.objects.using(using).bulk_create([AuditChainHead(pk=CHAIN_HEAD_PK)], ignore_conflicts=True)
         head = AuditChainHead.objects.using(using).select_for_update().get(pk=CHAIN_HEAD_PK)
     return head
+
+
+#: SQLSTATEs of a transaction that lost a lock: deadlock_detected, lock_not_available, serialization_failure.
+_LOCK_FAILURES = frozenset({"40P01", "55P03", "40001"})
+
+
+def _lock_failure(exc: DatabaseError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in _LOCK_FAILURES
 
 
 @dataclass(frozen=True)
@@ -298,7 +331,17 @@ def _chain(events: Sequence[AuditEvent], *, using: str, savepoint: bool = True) 
                 prev_hash = event.row_hash
             AuditEvent.objects.using(using).bulk_create(events)
             AuditChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(seq=seq, last_hash=prev_hash)
+    except IntegrityError:
+        # A deferred foreign key of the transaction's own writes, checked before the head (_checks_then_head): the
+        # error COMMIT would have raised, raised a moment earlier and unchanged. (A read's record_many_committed
+        # still turns it into AuditUnavailable.)
+        raise
     except DatabaseError as exc:
+        if _lock_failure(exc):
+            # A deadlock or lock time-out of the transaction (its checks or the head): the database's own error,
+            # unchanged, as for every other lock (docs/adr/0011, 0025). Before, eight concurrent clients' deadlocks
+            # came out of here as "AuditUnavailable", hiding where they were. A read still answers AuditUnavailable.
+            raise
         raise AuditUnavailable("the audit row could not be written") from exc
     return list(events)
 

@@ -169,7 +169,7 @@ def break_glass_review(*, grant_id: int, reviewer: User, verdict: str, comment: 
     if errors:
         raise ValidationError(errors)
     with audit.atomic():
-        grant = BreakGlassGrant.objects.select_for_update().get(pk=grant_id)
+        grant = BreakGlassGrant.objects.select_for_update(no_key=True).get(pk=grant_id)
         if reviewer.pk == grant.user_id:
             raise ValidationError(
                 {NON_FIELD_ERRORS: [_("You cannot review your own break-glass access: another supervisor does.")]}

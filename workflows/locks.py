@@ -34,5 +34,5 @@ class ProcessRowLock:
                 f"{flow_class.__name__} lock requested after an audit append in the same transaction"
             )
         with step_atomic():
-            flow_class.process_class._default_manager.select_for_update().filter(pk=process_pk).exists()
+            flow_class.process_class._default_manager.select_for_update(no_key=True).filter(pk=process_pk).exists()
             yield

@@ -277,7 +277,9 @@ def account_update(
     _require_administrator(by)
     details = {k: v for k, v in (details or {}).items() if k in DETAIL_FIELDS}
     with audit.atomic():
-        account = User.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=account.pk)
+        account = (
+            User.objects.select_for_update(no_key=True, of=("self",)).select_related("organisation").get(pk=account.pk)
+        )
         old_municipality = _municipality_of(account.organisation)
         new_municipality = _municipality_of(organisation)
         access_changed = [
@@ -318,7 +320,7 @@ def account_update(
                 last_name=account.last_name,
             )
             proposed.full_clean(exclude=["password", "username"], validate_unique=False)
-            for open_change in AccountChangeRequest.objects.select_for_update().filter(
+            for open_change in AccountChangeRequest.objects.select_for_update(no_key=True).filter(
                 user=account, status=AccountChangeStatus.PENDING
             ):
                 _close(open_change, by=None, status=AccountChangeStatus.WITHDRAWN)
@@ -392,8 +394,12 @@ def account_change_decide(*, change_id: int, by: User, confirm: bool) -> Account
         raise PermissionDenied
     with audit.atomic():
         # The account row first, then its request: the order account_update takes them in (ADR 0011).
-        account = User.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=found.user_id)
-        change = AccountChangeRequest.objects.select_for_update().get(pk=change_id)
+        account = (
+            User.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("organisation")
+            .get(pk=found.user_id)
+        )
+        change = AccountChangeRequest.objects.select_for_update(no_key=True).get(pk=change_id)
         if change.status != AccountChangeStatus.PENDING:
             raise ValidationError(_("This account change was already decided."))
         old_municipality = _municipality_of(account.organisation)

@@ -131,7 +131,7 @@ def assessment_input_provide(
     if errors:
         raise ValidationError(errors)
     with audit.atomic(savepoint=False):
-        locked = AssessmentInput.objects.select_for_update().get(pk=assessment_input.pk)
+        locked = AssessmentInput.objects.select_for_update(no_key=True).get(pk=assessment_input.pk)
         if locked.status != InputStatus.REQUESTED:
             raise ValidationError({"text": [_("This input is no longer requested.")]})
         seal_values(locked, {"text": text})

@@ -71,7 +71,7 @@ def _errors(errors: dict[str, list[str]]) -> None:
 def _next_number(municipality: Municipality, year: int) -> int:
     # The ORP's row lock serialises numbering on PostgreSQL; SQLite's IMMEDIATE transactions serialise anyway. The
     # unique constraint on (authority, year, number) is the last word.
-    Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
+    Municipality.objects.select_for_update(no_key=True).filter(pk=municipality.pk).first()
     return registry_last_number(municipality.pk, year) + 1
 
 
@@ -188,7 +188,7 @@ def coordinator_handover(*, case: Case, to: User, by: User, reason: str) -> Case
     _errors(errors)
     now = timezone.now()
     with audit.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
         if not locked.is_open:
             raise ValidationError({"coordinator": [_("A closed case cannot be handed over.")]})
         previous_coordinator_id = locked.coordinator_id

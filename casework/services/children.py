@@ -261,7 +261,7 @@ def child_add_birth_number(*, child: Child, birth_number: str, by: User) -> Birt
     # date is compared with the number's, and the hint index is recomputed.
     current = gate.read(by, child, ["given_name", "family_name", "date_of_birth"], purpose=purpose)
     with audit.atomic():
-        locked = Child.objects.select_for_update().get(pk=child.pk)
+        locked = Child.objects.select_for_update(no_key=True).get(pk=child.pk)
         if locked.merged_into_id is not None or locked.shredded_at is not None:
             raise ValidationError({"birth_number": [_("This register entry was merged into another one.")]})
         if locked.birth_number_index is not None:
@@ -377,13 +377,13 @@ def child_merge_decide(*, merge: ChildMerge, by: User, approve: bool) -> ChildMe
         )
         raise PermissionDenied
     with audit.atomic():
-        locked = ChildMerge.objects.select_for_update().get(pk=merge.pk)
+        locked = ChildMerge.objects.select_for_update(no_key=True).get(pk=merge.pk)
         if locked.status != ChildMergeStatus.PENDING:
             raise ValidationError({"merge": [_("This merge has already been decided.")]})
         # Both register rows in primary-key order (one lock order), then the cases.
         children = {
             c.pk: c
-            for c in Child.objects.select_for_update()
+            for c in Child.objects.select_for_update(no_key=True)
             .filter(pk__in=[locked.source_id, locked.target_id])
             .order_by("pk")
         }
@@ -397,7 +397,7 @@ def child_merge_decide(*, merge: ChildMerge, by: User, approve: bool) -> ChildMe
                     {"merge": [_("Only an entry without a birth number is merged into another one.")]}
                 )
             open_cases = list(
-                Case.objects.select_for_update()
+                Case.objects.select_for_update(no_key=True)
                 .filter(child_id__in=[source.pk, target.pk], status=CaseStatus.OPEN)
                 .order_by("pk")
             )

@@ -185,7 +185,7 @@ def duty_shift_add(
     assert starts_at is not None
     assert ends_at is not None
     with audit.atomic():
-        User.objects.select_for_update().filter(pk=worker.pk).first()
+        User.objects.select_for_update(no_key=True).filter(pk=worker.pk).first()
         overlapping = DutyShift.objects.filter(
             worker=worker, municipality_id=municipality_id, starts_at__lt=ends_at, ends_at__gt=starts_at
         ).exists()
@@ -268,7 +268,7 @@ def known_child_request_answer(*, request: KnownChildRequest, answer: str, by: U
     if answer not in KnownChildAnswer.values:
         raise ValidationError({"answer": [_("Choose the answer.")]})
     with audit.atomic():
-        locked = KnownChildRequest.objects.select_for_update().get(pk=request.pk)
+        locked = KnownChildRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
         if locked.is_answered:
             raise ValidationError({"answer": [_("This request has already been answered.")]})
         locked.answer = answer
@@ -397,13 +397,13 @@ def case_transfer_accept(*, transfer: CaseTransfer, new_coordinator: User | None
     assert new_coordinator is not None
     now = timezone.now()
     with audit.atomic():
-        locked_transfer = CaseTransfer.objects.select_for_update().get(pk=transfer.pk)
+        locked_transfer = CaseTransfer.objects.select_for_update(no_key=True).get(pk=transfer.pk)
         if locked_transfer.status != TransferStatus.PROPOSED:
             raise ValidationError({"new_coordinator": [_("This transfer is no longer waiting.")]})
-        case = Case.objects.select_for_update().get(pk=locked_transfer.case_id)
+        case = Case.objects.select_for_update(no_key=True).get(pk=locked_transfer.case_id)
         if not case.is_open:
             raise ValidationError({"new_coordinator": [_("A closed case cannot be transferred.")]})
-        to = Municipality.objects.select_for_update().get(pk=locked_transfer.to_municipality_id)
+        to = Municipality.objects.select_for_update(no_key=True).get(pk=locked_transfer.to_municipality_id)
         year = timezone.localdate(now).year
         number = registry_last_number(to.pk, year) + 1
         previous_coordinator_id = case.coordinator_id

@@ -87,7 +87,7 @@ def _refuse_signed_off(conference: Conference) -> None:
 
 
 def _locked(conference: Conference) -> Conference:
-    return Conference.objects.select_for_update().get(pk=conference.pk)
+    return Conference.objects.select_for_update(no_key=True).get(pk=conference.pk)
 
 
 def _invited_user_ids(conference: Conference, case: Case) -> list[int]:

@@ -91,7 +91,7 @@ def supervisor_cover_add(
     starts_at = max(starts_at, now)
     with audit.atomic():
         # Both people's rows, in id order: two covers named at once for either of them wait for each other.
-        list(User.objects.select_for_update().filter(pk__in=[supervisor.pk, deputy.pk]).order_by("pk"))
+        list(User.objects.select_for_update(no_key=True).filter(pk__in=[supervisor.pk, deputy.pk]).order_by("pk"))
         taken = SupervisorCover.objects.overlapping(starts_at, ends_at)
         if taken.filter(supervisor=supervisor).exists():
             errors["starts_at"] = [_("This supervisor already has a deputy for part of this period.")]
@@ -134,7 +134,7 @@ def supervisor_cover_end(*, cover_id: int, by: User) -> SupervisorCover:
         record_denial(by, OBJECT_TYPE, found.pk, "end supervisor cover")
         raise PermissionDenied
     with audit.atomic():
-        cover = SupervisorCover.objects.select_for_update().get(pk=cover_id)
+        cover = SupervisorCover.objects.select_for_update(no_key=True).get(pk=cover_id)
         now = timezone.now()
         if cover.ends_at <= now or cover.ended_early_at is not None:
             raise ValidationError(_("This cover has already ended."))

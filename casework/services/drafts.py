@@ -72,7 +72,7 @@ def draft_save(*, user: User, case: Case, kind: str, object_id: str, fields: For
         try:
             with transaction.atomic():
                 draft = (
-                    FormDraft.objects.select_for_update()
+                    FormDraft.objects.select_for_update(no_key=True)
                     .filter(user=user, kind=kind, object_id=object_id, case=case)
                     .first()
                 )

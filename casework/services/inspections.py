@@ -132,7 +132,7 @@ def _deciding(inspection: FileInspection, by: User, purpose: str) -> Case:
 
 
 def _locked(inspection: FileInspection, status: str, message: str) -> FileInspection:
-    locked = FileInspection.objects.select_for_update().get(pk=inspection.pk)
+    locked = FileInspection.objects.select_for_update(no_key=True).get(pk=inspection.pk)
     if locked.status != status:
         raise ValidationError({"status": [message]})
     return locked

@@ -70,7 +70,7 @@ def kept_apart_on_write(
     already has (an edit never drops it); a different reason replaces it, audited like any mark."""
     if not reason:
         return None
-    mark = KeptApartMark.objects.select_for_update().filter(item_type=item_type, item_id=item_id).first()
+    mark = KeptApartMark.objects.select_for_update(no_key=True).filter(item_type=item_type, item_id=item_id).first()
     if mark is None:
         mark = KeptApartMark.objects.create(
             case=case,
@@ -103,7 +103,7 @@ def kept_apart_mark(*, case: Case, by: User, item_type: str, item_id: uuid.UUID,
     if errors:
         raise ValidationError(errors)
     with audit.atomic():
-        mark = KeptApartMark.objects.select_for_update().filter(item_type=item_type, item_id=item_id).first()
+        mark = KeptApartMark.objects.select_for_update(no_key=True).filter(item_type=item_type, item_id=item_id).first()
         if mark is None:
             mark = KeptApartMark.objects.create(
                 case=case, item_type=item_type, item_id=item_id, reason=reason, source=MarkSource.LATER, marked_by=by
@@ -122,7 +122,7 @@ def kept_apart_unmark(*, case: Case, by: User, mark_id: int) -> None:
     """The case's lead removes a mark (the item becomes part of what may be inspected); audited with the mark's id."""
     require_case_lead(by, case, purpose="remove § 55(2) mark")
     with audit.atomic():
-        mark = KeptApartMark.objects.select_for_update().filter(pk=mark_id, case=case).first()
+        mark = KeptApartMark.objects.select_for_update(no_key=True).filter(pk=mark_id, case=case).first()
         if mark is None:
             raise ValidationError({"mark": [_("This mark does not exist.")]})
         _record(by, mark, "remove § 55(2) mark")

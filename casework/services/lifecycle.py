@@ -76,7 +76,7 @@ def closure_request(
     _raise(errors)
     with audit.atomic():
         # The case's row lock serialises two proposals; the conditional unique constraint is the last word.
-        Case.objects.select_for_update().filter(pk=case.pk).first()
+        Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()
         if ClosureRequest.objects.filter(case=case, status=ClosureStatus.PENDING).exists():
             raise ValidationError({"case": [_("A proposal to close this case is already waiting for approval.")]})
         request = ClosureRequest(
@@ -102,7 +102,7 @@ def _deciding(request: ClosureRequest, by: User, purpose: str) -> Case:
 
 
 def _locked_pending(request: ClosureRequest) -> ClosureRequest:
-    locked = ClosureRequest.objects.select_for_update().get(pk=request.pk)
+    locked = ClosureRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
     if locked.status != ClosureStatus.PENDING:
         raise ValidationError({"status": [_("This proposal is no longer waiting for a decision.")]})
     return locked

@@ -230,7 +230,7 @@ def plan_decisions_import(*, plan: Plan, by: User, conference: Conference) -> li
     if errors:
         raise ValidationError(errors)
     with audit.atomic():
-        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        locked = Plan.objects.select_for_update(no_key=True).get(pk=plan.pk)
         if locked.status != PlanStatus.DRAFT:
             raise ValidationError({"__all__": [_("Only a draft can be changed.")]})
         taken = set(PlanAction.objects.filter(plan=plan, decision__isnull=False).values_list("decision_id", flat=True))
@@ -282,7 +282,7 @@ def action_report(*, action: PlanAction, by: User, text: str, completes: bool = 
         raise ValidationError(errors)
     compartment = input_compartment(by)
     with audit.atomic():
-        locked = PlanAction.objects.select_for_update().get(pk=action.pk)
+        locked = PlanAction.objects.select_for_update(no_key=True).get(pk=action.pk)
         if locked.status != ActionStatus.OPEN:
             raise ValidationError({"__all__": [_("This action is no longer open.")]})
         report = ActionReport(

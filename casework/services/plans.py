@@ -68,7 +68,7 @@ def plan_draft_start(*, case: Case, by: User) -> Plan:
     open case."""
     require_case_lead(by, case, purpose="start plan draft")
     with audit.atomic(savepoint=False):
-        Case.objects.select_for_update().filter(pk=case.pk).first()
+        Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()
         existing = plan_in_work(case)
         if existing is not None:
             return existing
@@ -158,7 +158,7 @@ def plan_save(
     if errors:
         raise ValidationError(errors)
     with audit.atomic(savepoint=False):
-        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        locked = Plan.objects.select_for_update(no_key=True).get(pk=plan.pk)
         if locked.status != PlanStatus.DRAFT:
             raise ValidationError({"__all__": [_("Only a draft can be changed.")]})
         seal_values(plan, {name: value or None for name, value in values.items()})

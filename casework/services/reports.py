@@ -211,7 +211,7 @@ def _child_details(errors: dict[str, list[str]], details: ReportDetails) -> dict
 
 def _next_number(municipality: Municipality, year: int) -> int:
     # As for case numbers: the ORP's row lock serialises numbering; the unique constraint is the last word.
-    Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
+    Municipality.objects.select_for_update(no_key=True).filter(pk=municipality.pk).first()
     last = Report.objects.filter(municipality=municipality, year=year).aggregate(last=Max("number"))["last"]
     return (last or 0) + 1
 
@@ -342,7 +342,7 @@ def _triaging(user: User, report: Report, purpose: str) -> None:
 
 
 def _locked(report: Report) -> Report:
-    return Report.objects.select_for_update(of=("self",)).select_related("municipality").get(pk=report.pk)
+    return Report.objects.select_for_update(no_key=True, of=("self",)).select_related("municipality").get(pk=report.pk)
 
 
 def _written(user: User, report: Report, fields: list[str], purpose: str) -> None:

@@ -232,7 +232,7 @@ def retention_decide(
     if errors:
         raise ValidationError(errors)
     with audit.atomic():
-        locked = RetentionReview.objects.select_for_update().get(pk=review.pk)
+        locked = RetentionReview.objects.select_for_update(no_key=True).get(pk=review.pk)
         if locked.state != ReviewState.PROPOSED:
             raise ValidationError({"decision": [_("This proposal has already been decided.")]})
         locked.decision = decision
@@ -291,10 +291,10 @@ def _shred(review: RetentionReview, on_keys_destroyed: Callable[[RetentionReview
     """Destroy the file's data keys and write the stub, in one transaction (the review row, then the case, then the
     keys; the audit head last, ADR 0011)."""
     with audit.atomic():
-        locked = RetentionReview.objects.select_for_update().get(pk=review.pk)
+        locked = RetentionReview.objects.select_for_update(no_key=True).get(pk=review.pk)
         if locked.state == ReviewState.EXECUTED:
             return
-        case = Case.objects.select_for_update().get(pk=locked.case_id)
+        case = Case.objects.select_for_update(no_key=True).get(pk=locked.case_id)
         report_ids = list(Report.objects.filter(case_id=case.pk).values_list("pk", flat=True))
         destroy_owner_keys(KeyOwnerType.CASE, case.pk)
         for report_id in report_ids:

@@ -148,7 +148,9 @@ def deadline_reassign(*, deadline: Deadline, owner: User | None) -> Deadline:
     the due-soon and overdue notices are sent again, to them, on the next ``check_deadlines`` run; escalations that
     already went out stay done. Same owner again: nothing changes."""
     with step_atomic():
-        locked = Deadline.objects.select_for_update(of=("self",)).select_related("case").get(pk=deadline.pk)
+        locked = (
+            Deadline.objects.select_for_update(no_key=True, of=("self",)).select_related("case").get(pk=deadline.pk)
+        )
         errors: dict[str, list[str]] = {}
         if locked.done_at is not None:
             _add(errors, "deadline", _("This deadline is already done."))

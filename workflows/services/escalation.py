@@ -188,7 +188,7 @@ def _lock(queryset: Any) -> Any:
     """Rows another scheduler holds are skipped (PostgreSQL); only the deadline rows are locked, not the joined case
     or users. SQLite has no row locks: its IMMEDIATE transactions serialise the schedulers."""
     if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True, of=("self",))
+        return queryset.select_for_update(no_key=True, skip_locked=True, of=("self",))
     return queryset
 
 

@@ -58,7 +58,7 @@ class Command(BaseCommand):
     def _renew_owner(self, run: ReencryptionRun, owner_type: str, owner_id: uuid.UUID) -> int | None:
         with audit.atomic():
             old = (
-                DataKey.objects.select_for_update()
+                DataKey.objects.select_for_update(no_key=True)
                 .filter(owner_type=owner_type, owner_id=owner_id, retired_at__isnull=True)
                 .first()
             )

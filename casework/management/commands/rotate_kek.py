@@ -76,7 +76,7 @@ class Command(BaseCommand):
         while True:
             with transaction.atomic():
                 batch = list(
-                    DataKey.objects.select_for_update()
+                    DataKey.objects.select_for_update(no_key=True)
                     .filter(wrapped_key__isnull=False)
                     .exclude(kek_id=current)
                     .order_by("id")[:BATCH]
