@@ -5,6 +5,8 @@ A dry run by default. See :mod:`casework.register_import` and README ("Importing
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +97,14 @@ class Command(BaseCommand):
         except register_import.ImportFileError as exc:
             raise CommandError(str(exc)) from None
         if options["commit"]:
+            # The kill -9 drill (tests) slows the run down to stop it half-way; 0 otherwise.
+            pause = float(os.environ.get("IMPORT_PAUSE_AFTER_ROW_SECONDS", "0"))
 
             def progress(plans: Any) -> Any:
-                return tqdm(plans, file=self.stderr._out, disable=options["no_progress"], unit="row", ascii=True)
+                for plan in tqdm(plans, file=self.stderr._out, disable=options["no_progress"], unit="row", ascii=True):
+                    yield plan
+                    if pause:
+                        time.sleep(pause)
 
             register_import.carry_out(result, municipality=municipality, actor=actor, progress=progress)
         else:
