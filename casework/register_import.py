@@ -437,8 +437,9 @@ def _against_register(plans: list[RowPlan], municipality: Municipality) -> None:
     for plan in plans:
         if plan.action == "reject":
             continue
-        child = holders.get(plan.bn_index) if plan.bn_index else None
-        if plan.bn_index and child is not None:
+        holder = holders.get(plan.bn_index) if plan.bn_index else None
+        if plan.bn_index and holder is not None:
+            child = holder
             if child.municipality_id != municipality.pk:
                 plan.reject("birth_number", _("A child with this birth number is registered with another authority."))
             elif child.identity_index != plan.identity:
@@ -678,7 +679,7 @@ def sample_rows(count: int, *, municipality_names: list[str], seed: int = 23) ->
     family = ["Smyšlen", "Vymyšlen", "Ukázk", "Zkušebn", "Vzorov", "Příkladn", "Cvičn", "Testovac"]
     relations = ["mother", "father", "guardian"]
     rng = random.Random(seed)
-    rows = []
+    rows: list[dict[str, str]] = []
     used: set[str] = set()
     today = datetime.date.today()
     while len(rows) < count:

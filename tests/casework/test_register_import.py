@@ -180,7 +180,8 @@ def test_the_real_run_seals_audits_and_a_rerun_creates_nothing(
     assert bytes(child.given_name or b"").find(CANARY_GIVEN.encode()) == -1  # sealed at rest
     assert child.representatives.count() == 1
     case = imported.case
-    assert case is not None and case.status == CaseStatus.OPEN
+    assert case is not None
+    assert case.status == CaseStatus.OPEN
     assert case.coordinator == supervisor  # the --as user by default
     assert (imported.previous_reference, imported.previous_opened_on) == ("SPOD 2023/12", datetime.date(2023, 2, 1))
     matched = ImportedRow.objects.get(row_number=12)

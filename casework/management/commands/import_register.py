@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
@@ -101,7 +101,9 @@ class Command(BaseCommand):
             pause = float(os.environ.get("IMPORT_PAUSE_AFTER_ROW_SECONDS", "0"))
 
             def progress(plans: Any) -> Any:
-                for plan in tqdm(plans, file=self.stderr._out, disable=options["no_progress"], unit="row", ascii=True):
+                for plan in tqdm(
+                    plans, file=cast(TextIO, self.stderr._out), disable=options["no_progress"], unit="row", ascii=True
+                ):
                     yield plan
                     if pause:
                         time.sleep(pause)
