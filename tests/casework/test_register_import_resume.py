@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,8 @@ def _drill(tmp_path: Path, database_url: str, committed_rows: Callable[[], int])
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
-    assert process.returncode == -signal.SIGKILL, process.stderr.read() if process.stderr else ""
+    stderr = process.stderr.read() if process.stderr else ""
+    assert process.returncode == -signal.SIGKILL, (committed_rows(), stderr[-3000:])
     done = committed_rows()
     assert KILL_AFTER <= done < ROWS
 
@@ -87,7 +89,7 @@ def _sqlite_url(tmp_path: Path) -> str:
     """A file copy of the (in-memory) test database, committed data and all, for a second process to use."""
     target = tmp_path / "db.sqlite3"
     connection.ensure_connection()
-    with sqlite3.connect(target) as destination:
+    with closing(sqlite3.connect(target)) as destination:
         connection.connection.backup(destination)
     return f"sqlite:///{target}"
 
@@ -101,12 +103,12 @@ def test_an_import_killed_half_way_resumes_without_duplicates_on_sqlite(
     database = url.removeprefix("sqlite:///")
 
     def committed() -> int:
-        with sqlite3.connect(database, timeout=30) as db:
+        with closing(sqlite3.connect(database, timeout=30)) as db:
             return int(db.execute("select count(*) from casework_importedrow").fetchone()[0])
 
     output = _drill(tmp_path, url, committed)
     assert "rejected: 0; already imported" in output
-    with sqlite3.connect(database) as db:
+    with closing(sqlite3.connect(database)) as db:
         rows, children, distinct = db.execute(
             "select count(*), (select count(*) from casework_child), count(distinct child_id) from casework_importedrow"
         ).fetchone()
