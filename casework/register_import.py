@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -582,6 +583,10 @@ def carry_out(
             for column, messages in exc.message_dict.items():
                 for message in messages:
                     plan.reasons.append((column, message))
+        except IntegrityError:
+            # Another run of the same file (or a worker at the counter) wrote this row's child or record at the same
+            # moment: this row's transaction rolled back whole; a rerun sorts it out.
+            plan.reject("row", _("Written by another run at the same moment: run the import again."))
     result.committed = True
     return result
 

@@ -18,10 +18,17 @@ from django.utils import translation
 from casework import register_import
 from casework.models import Case, Child, User
 from casework.services import case_note_add
+from casework.services.competence import competence_ensure_defaults
 from permissions.models import AuditEvent
 from tests.factories import OrganisationFactory, UserFactory
 
 NOTE_CANARY = "Poznámka-kanárek-exportu"
+
+
+@pytest.fixture(autouse=True)
+def _municipalities(db: None) -> None:
+    """The municipality → ORP table as migrated (a transactional test before this one may have flushed it)."""
+    competence_ensure_defaults()
 
 
 @pytest.fixture
@@ -123,3 +130,24 @@ def test_an_existing_directory_is_never_written_into(tmp_path: Path, imported: l
     with pytest.raises(CommandError, match="exists"):
         _export(out, supervisor.username)
     assert list(out.iterdir()) == []
+
+
+def test_the_gate_opens_nothing_of_another_authority_for_an_export(
+    imported: list[Child], supervisor: User, foreign_worker: User
+) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from permissions import gate
+    from tests.factories.children import register_child
+
+    foreign_child = register_child(by=foreign_worker, given_name="Cizí")
+    own = imported[0]
+    with pytest.raises(PermissionDenied):
+        gate.read_for_export(
+            supervisor,
+            own.municipality_id,
+            [(own, [own], ["given_name"]), (foreign_child, [foreign_child], ["given_name"])],
+            purpose="export",
+        )
+    assert not AuditEvent.objects.filter(actor_username=supervisor.username, action="read").exists()
+    assert AuditEvent.objects.filter(actor_username=supervisor.username, outcome="denied", purpose="export").exists()

@@ -16,6 +16,7 @@ from django.utils import translation
 from casework import register_import
 from casework.models import Case, CaseStatus, Child, ImportedRow, LegalRepresentative, User
 from casework.sealing import Keyring, open_values
+from casework.services.competence import competence_ensure_defaults
 from permissions.models import AuditChainHead, AuditEvent
 from tests.factories.children import register_child, synthetic_birth_number
 from tests.scan import find_in_database
@@ -112,6 +113,12 @@ def _mixed_rows() -> list[dict[str, str]]:
             case_coordinator="nikdo",
         ),  # 14
     ]
+
+
+@pytest.fixture(autouse=True)
+def _municipalities(db: None) -> None:
+    """The municipality → ORP table as migrated (a transactional test before this one may have flushed it)."""
+    competence_ensure_defaults()
 
 
 @pytest.fixture

@@ -20,11 +20,18 @@ from django.db import connection
 
 from casework import register_import
 from casework.models import Child, ImportedRow, User
+from casework.services.competence import competence_ensure_defaults
 from permissions.models import AuditEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 300
 KILL_AFTER = 25
+
+
+@pytest.fixture(autouse=True)
+def _municipalities(db: None) -> None:
+    """The municipality → ORP table as migrated (a transactional test before this one may have flushed it)."""
+    competence_ensure_defaults()
 
 
 def _env(database_url: str, **extra: str) -> dict[str, str]:
