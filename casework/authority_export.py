@@ -105,11 +105,15 @@ class ExportResult:
     counts: dict[str, int]
 
 
+#: Keyed blind indexes mean nothing outside this installation (and would link records across exports): left out.
+BLIND_INDEX_COLUMNS = frozenset({"birth_number_index", "identity_index"})
+
+
 def _plain(row: models.Model) -> dict[str, Any]:
     return {
         field.attname: getattr(row, field.attname)
         for field in row._meta.concrete_fields
-        if not isinstance(field, SealedField)
+        if not isinstance(field, SealedField) and field.attname not in BLIND_INDEX_COLUMNS
     }
 
 

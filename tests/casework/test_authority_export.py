@@ -96,6 +96,10 @@ def test_the_supervisor_exports_everything_into_private_files_audited_in_one_bat
     records = json.loads((out / "records.json").read_text())
     assert [note["sealed"]["text"] for note in records["casework.casenote"]] == [NOTE_CANARY]
     assert len(records["casework.legalrepresentative"]) == 3
+    exported = b"".join(path.read_bytes() for path in out.iterdir())
+    for child in imported:
+        for index in (child.birth_number_index, child.identity_index):
+            assert not index or index.encode() not in exported
 
     # One batch of read rows, all committed before anything was opened, plus the export's own row.
     rows = AuditEvent.objects.filter(seq__gt=before)
