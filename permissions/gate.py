@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from django.core.exceptions import PermissionDenied
+
 from casework.crypto import envelope_key_id
 from casework.crypto.errors import CryptoError
 from casework.models import Case, Child, Report, User
@@ -25,11 +27,13 @@ from permissions import audit
 from permissions.access import AccessedCase, AccessedReport, load_case_access, load_case_accesses, load_report_access
 from permissions.models import BREAK_GLASS_PURPOSE_PREFIX, AuditEvent
 from permissions.policy import (
+    AUTHORITY_EXPORT_COMPARTMENTS,
     CaseAccess,
     Item,
     ReportAccess,
     Subject,
     SystemRead,
+    may_export_authority,
     readable_compartments,
     relationship_to_child,
     system_readable_compartments,
@@ -253,6 +257,37 @@ def read_as_system(
         ],
         purpose=purpose,
     )
+
+
+def read_for_export(
+    user: User,
+    municipality_id: int,
+    batches: Sequence[tuple[Case | Child | Report, Sequence[SealedModel], Sequence[str]]],
+    *,
+    purpose: str,
+) -> list[list[Disclosure]]:
+    """A full export of one authority's data (moving to another system): every batch is (its anchor — a case, a
+    register entry or a report of that authority —, rows of one model owned by it, field names). Only a supervisor of
+    the authority (``may_export_authority``); a refusal is audited and raises ``PermissionDenied``. All read rows are
+    written in one go, committed before anything is decrypted, with ``user`` as the actor."""
+    if not may_export_authority(Subject.from_user(user), municipality_id) or any(
+        anchor.municipality_id != municipality_id for anchor, _rows, _fields in batches
+    ):
+        audit.record_committed(
+            actor=user,
+            action=audit.AuditAction.DENY,
+            object_type="casework.municipality",
+            object_id=str(municipality_id),
+            fields=["export"],
+            purpose=purpose,
+            outcome=audit.AuditOutcome.DENIED,
+        )
+        raise PermissionDenied
+
+    def decide(row: SealedModel, name: str) -> bool:
+        return row.row_compartment(name) in AUTHORITY_EXPORT_COMPARTMENTS
+
+    return _disclose(user, [_Batch(anchor, rows, fields, decide) for anchor, rows, fields in batches], purpose=purpose)
 
 
 def _disclose(user: User | None, batches: Sequence[_Batch], *, purpose: str) -> list[list[Disclosure]]:

@@ -347,6 +347,22 @@ def may_register_child(user: User, municipality: Municipality) -> bool:
     return Subject.from_user(user).acts_for(municipality.pk)
 
 
+def may_import_register(user: User, municipality_id: int) -> bool:
+    """Importing an authority's existing register (``manage.py import_register``) is register work of its own OSPOD
+    workers and supervisors — the importer becomes the default coordinator, so a deputy standing in does not."""
+    return Subject.from_user(user).works_for(municipality_id)
+
+
+#: What a full export of an authority (moving to another system) opens: every compartment of every file.
+AUTHORITY_EXPORT_COMPARTMENTS = ALL_CASE_COMPARTMENTS
+
+
+def may_export_authority(subject: Subject, municipality_id: int) -> bool:
+    """A full export of an authority's data, in clear, is a decision of the authority's own supervisor (not a
+    deputy, the DPO or the administrator, who are not readers: ADR 0020)."""
+    return subject.is_supervisor and subject.municipality_id == municipality_id
+
+
 def may_search_register(user: User) -> bool:
     return Subject.from_user(user).is_authority_staff
 

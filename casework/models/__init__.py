@@ -38,6 +38,7 @@ from .conferences import (
 )
 from .cover import SupervisorCover
 from .drafts import DraftKind, FormDraft, KeptWork
+from .imports import ImportedRow, ImportOutcome
 from .inspections import (
     FileInspection,
     InspectionMode,
@@ -142,6 +143,8 @@ __all__ = [
     "FileInspection",
     "FormDraft",
     "HandoverReason",
+    "ImportOutcome",
+    "ImportedRow",
     "InputStatus",
     "InspectionMode",
     "InspectionRecipient",

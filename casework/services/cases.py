@@ -85,9 +85,19 @@ def registry_last_number(municipality_id: int, year: int) -> int:
     return max(last or 0, moved or 0)
 
 
-def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) -> Case:
+def case_open(
+    *,
+    child: Child,
+    coordinator: User,
+    opened_by: User,
+    reason: str,
+    purpose: str = "open case",
+    notify_coordinator: bool = True,
+) -> Case:
     """Open the child's case file (spis Om) in the child's authority with ``coordinator``; "case opened" starts the
-    IPOD clock. At most one open case per child (a database constraint)."""
+    IPOD clock. At most one open case per child (a database constraint). ``purpose`` names the write in the audit log;
+    the register import passes "import" and ``notify_coordinator=False`` (a migration is not a thousand new
+    assignments: the coordinator gets one summary from the operator instead)."""
     if not may_open_case(opened_by, child):
         record_denial(opened_by, "casework.child", child.pk, "open case")
         raise PermissionDenied
@@ -128,15 +138,16 @@ def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) 
             )
             sync_case_permissions(case)
             audit.record_write(
-                opened_by, case.pk, "casework.case", case.pk, ["coordinator", "open_reason", "status"], "open case"
+                opened_by, case.pk, "casework.case", case.pk, ["coordinator", "open_reason", "status"], purpose
             )
-            notify(
-                recipient_id=coordinator.pk,
-                kind=NotificationKind.CASE_ASSIGNED,
-                case_id=case.pk,
-                case_reference=case.reference,
-                actor_id=opened_by.pk,
-            )
+            if notify_coordinator:
+                notify(
+                    recipient_id=coordinator.pk,
+                    kind=NotificationKind.CASE_ASSIGNED,
+                    case_id=case.pk,
+                    case_reference=case.reference,
+                    actor_id=opened_by.pk,
+                )
             hooks.case_opened(case=case)
     except IntegrityError as exc:
         # Two workers opening a case for the same child at the same moment: the constraint decides.

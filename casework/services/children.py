@@ -69,13 +69,15 @@ def child_create(
     created_by: User,
     date_of_birth_estimated: bool = False,
     other_identifiers: str = "",
+    purpose: str = "register child",
 ) -> Child:
     """Register a child in ``municipality``; raises ValidationError (field-level) or PermissionDenied, saving nothing.
 
     The birth number may be left out (a newborn, a foreign child, a number nobody knows yet): the name and the date of
     birth — exact, or estimated from the child's age — identify the child until :func:`child_add_birth_number`. With
     a number, the date of birth must agree with the one encoded in it. One register entry per birth number (database
-    constraint on the blind index).
+    constraint on the blind index). ``purpose`` names the write in the audit log (the register import passes
+    "import").
     """
     if not may_register_child(created_by, municipality):
         audit.record_committed(
@@ -84,7 +86,7 @@ def child_create(
             object_type="casework.child",
             object_id="-",
             fields=list(CHILD_IDENTITY_FIELDS),
-            purpose="register child",
+            purpose=purpose,
             outcome=audit.AuditOutcome.DENIED,
         )
         raise PermissionDenied
@@ -169,7 +171,7 @@ def child_create(
                 object_type="casework.child",
                 object_id=str(child.pk),
                 fields=written + (["representatives"] if representatives else []),
-                purpose="register child",
+                purpose=purpose,
                 outcome=audit.AuditOutcome.ALLOWED,
             )
     except IntegrityError as exc:
