@@ -35,9 +35,7 @@ class DirectorySearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         kind = self.fields["type"]
         assert isinstance(kind, forms.ChoiceField)
-        kind.choices = [("", _("any"))] + [
-            (t.code, t.name) for t in ServiceType.objects.filter(is_active=True)
-        ]
+        kind.choices = [("", _("any"))] + [(t.code, t.name) for t in ServiceType.objects.filter(is_active=True)]
 
     def filters(self) -> DirectoryFilters:
         self.is_valid()  # an invalid field is reported on the form and left out of the search

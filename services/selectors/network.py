@@ -78,8 +78,7 @@ def network_view(*, orp_id: int | None = None, type_code: str = "") -> NetworkVi
         services = services.filter(service_type__code=type_code)
     columns = ("service_type_id", "capacity_total", "free_places", "waiting_days")
     numbers: dict[int, Mapping[str, int | None]] = {
-        pk: dict(zip(columns, values, strict=True))
-        for pk, *values in services.values_list("pk", *columns)
+        pk: dict(zip(columns, values, strict=True)) for pk, *values in services.values_list("pk", *columns)
     }
     orps_of: dict[int, set[int]] = defaultdict(set)
     through_orps = Service.area_orps.through.objects.filter(service_id__in=services.values("pk"))
