@@ -55,6 +55,8 @@ class DirectorySearchForm(forms.Form):
 class ServiceCardForm(forms.ModelForm):
     """The card a provider's user keeps current. Saving confirms the card (``card_updated_at``)."""
 
+    web = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
     class Meta:
         model = Service
         fields = [*CARD_FIELDS, *AREA_FIELDS]

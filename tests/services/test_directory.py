@@ -357,3 +357,15 @@ def test_network_page_is_for_supervisors_and_shows_no_person(region: dict[str, A
     partner = UserFactory.create(role=Role.PARTNER, organisation=region["jablonka"].organisation)
     client.force_login(partner)
     assert client.get(reverse("service_network")).status_code == 403
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_trigram_index_serves_the_search(olomouc: Municipality) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'service_search_text_trgm'")
+        row = cursor.fetchone()
+    assert row is not None
+    assert "gin_trgm_ops" in row[0]
+    assert "upper" in row[0].lower()
