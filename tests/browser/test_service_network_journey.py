@@ -8,7 +8,8 @@ driven by element names, not by their words: the Czech catalogue of these string
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from casework.models import Municipality
@@ -20,6 +21,13 @@ from .conftest import NewPage
 from .test_shell_journey import _log_in
 
 pytestmark = [pytest.mark.browser]
+
+
+def _no_serious_axe_violations(page: Page) -> None:
+    results = Axe().run(page)
+    serious = [v["id"] for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
+    assert serious == [], serious
+
 
 SAS_NAME = "SAS Jabloňka – terénní práce s rodinou"  # noqa: RUF001 (Czech en dash)
 
@@ -47,6 +55,7 @@ def test_coordinator_finds_an_sas_with_free_places_in_the_childs_orp_and_opens_i
 
     rows = coordinator.locator("[data-service-rows] tbody tr")
     expect(rows).to_have_count(1)  # the full SAS (no free place) is left out
+    _no_serious_axe_violations(coordinator)
     expect(rows.first).to_contain_text(SAS_NAME)
     rows.first.get_by_role("link", name=SAS_NAME).click()
 
@@ -54,6 +63,7 @@ def test_coordinator_finds_an_sas_with_free_places_in_the_childs_orp_and_opens_i
     expect(coordinator.locator("[data-free-places]")).to_have_text("3")
     expect(coordinator.locator("[data-card-type=sas]")).to_be_visible()
     expect(coordinator.locator("a[href$='/edit/']")).to_have_count(0)  # not the coordinator's card to change
+    _no_serious_axe_violations(coordinator)
 
     service = Service.objects.get(name=SAS_NAME)
     coordinator.locator(f"a[href='/services/{service.pk}/print/']").click()
@@ -64,6 +74,7 @@ def test_coordinator_finds_an_sas_with_free_places_in_the_childs_orp_and_opens_i
     worker = new_page()
     _log_in(worker, url, "sas")
     worker.goto(f"{url}/services/{service.pk}/edit/")
+    _no_serious_axe_violations(worker)
     worker.locator("input[name=free_places]").fill("2")
     worker.locator("form.stacked button[type=submit]").click()
     expect(worker).to_have_url(f"{url}/services/{service.pk}/")
