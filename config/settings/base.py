@@ -56,6 +56,12 @@ INSTALLED_APPS = [
     "permissions",
     "workflows",
     "notifications",
+    # The REST API (issue 23, docs/adr/0031-rest-api-and-tokens.md).
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "oauth2_provider",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -308,3 +314,56 @@ NOTIFICATIONS_RELAY_MAX_AGE_DAYS = env.int("NOTIFICATIONS_RELAY_MAX_AGE_DAYS", d
 NOTIFICATIONS_PUSH_TIMEOUT_SECONDS = env.float("NOTIFICATIONS_PUSH_TIMEOUT_SECONDS", default=2.0)
 # The address e-mails link to (the notifications page is appended).
 NOTIFICATIONS_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# --- The REST API (issue 23; docs/adr/0031-rest-api-and-tokens.md) ----------------------------------------------------
+# Personal tokens (api.models.ApiToken) and OAuth2 client credentials (django-oauth-toolkit) only: no session
+# authentication on /api/v1/ (so no CSRF question); the schema and its pages also answer a logged-in person.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "api.authentication.OwnedApplicationAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle", "api.throttling.PerTokenWriteThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+# Requests per credential: "N/s", "N/min", "N/hour" or "N/day" (writes count against both).
+API_RATES: dict[str, str] = {
+    "token": env.str("API_RATE", default="600/min"),
+    "token_write": env.str("API_WRITE_RATE", default="60/min"),
+}
+# The rate limits' counters: Redis when REDIS_URL is set (shared by every server process), local memory otherwise.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "api"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+    ),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SPOD API",
+    "DESCRIPTION": _(
+        "Case coordination for teams around children at risk. Authenticate with a personal token "
+        "(Authorization: Bearer cw_…) or OAuth2 client credentials. Every error has the shape "
+        '{"error": {"status", "code", "message", "fields"}}. Czech by default; ?lang=en for English.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["api.schema.only_v1"],
+}
+OAUTH2_PROVIDER = {
+    "SCOPES": {"read": "Read", "write": "Read and write"},
+    "DEFAULT_SCOPES": ["read"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "PKCE_REQUIRED": True,
+}
