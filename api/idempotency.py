@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from api.exceptions import error_response
 from api.models import IdempotencyRecord
@@ -64,7 +65,7 @@ def idempotent(request: Request, route: str, make: Callable[[], Response]) -> Re
         raise
     if 200 <= response.status_code < 300:
         IdempotencyRecord.objects.filter(pk=record.pk).update(
-            status_code=response.status_code, response=json.loads(json.dumps(response.data, default=str))
+            status_code=response.status_code, response=json.loads(json.dumps(response.data, cls=JSONEncoder))
         )
     else:
         IdempotencyRecord.objects.filter(pk=record.pk).delete()

@@ -244,17 +244,15 @@ class ActionReportView(ApiView):
         )
         action.refresh_from_db(fields=["status"])
         task.refresh_from_db(fields=["status"])
-        return Response(
-            {
-                "id": report.pk,
-                "action_id": action.pk,
-                "completes": report.completes,
-                "action_status": action.status,
-                "task_status": task.status,
-                "created_at": report.created_at,
-            },
-            status=201,
-        )
+        out = {
+            "id": report.pk,
+            "action_id": action.pk,
+            "completes": report.completes,
+            "action_status": action.status,
+            "task_status": task.status,
+            "created_at": report.created_at,
+        }
+        return Response(s.ActionReportOutSerializer(out).data, status=201)
 
 
 # --- Cases ---------------------------------------------------------------------------------------------------------

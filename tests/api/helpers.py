@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
@@ -30,3 +33,14 @@ def client_with(token: str | None) -> APIClient:
 
 def body(response: Any) -> str:
     return response.content.decode() if response.content else ""
+
+
+def page_client(user: User) -> Client:
+    """A browser session of ``user`` past the login's second step (a code of their authenticator)."""
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        code = f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
+        client.post(reverse("otp_verify"), {"token": code})
+    return client
