@@ -1020,3 +1020,26 @@ def may_end_cover(subject: Subject, *, municipality_id: int, deputy_id: int) -> 
     if subject.is_supervisor and subject.municipality_id == municipality_id:
         return True
     return subject.active and subject.user_id == deputy_id
+
+
+# --- The API (issue 23; docs/adr/0031-rest-api-and-tokens.md) -------------------------------------------------------
+# Whoever uses the API reads and writes exactly what the pages let them (the same access helpers and the gate): these
+# rules decide only who may hold a credential for it and which OSPOD-only routes exist for whom.
+
+
+def may_own_api_token(subject: Subject, *, has_second_factor: bool) -> bool:
+    """A personal API token (or an organisation's OAuth2 application acting as the account) only for an active
+    account protected by a confirmed second factor: a token is a password that never asks for a code, so the
+    account behind it must be one whose login does."""
+    return subject.active and subject.role is not None and has_second_factor
+
+
+def may_use_authority_api(subject: Subject) -> bool:
+    """The OSPOD routes of the API (a case's team memberships and plan versions): the authority's own staff; the
+    case's own rule (``access_case_by_id``) still decides which cases."""
+    return subject.is_authority_staff
+
+
+def api_token_scope_allows(scope: str, *, writes: bool) -> bool:
+    """A "read" token reads; a "write" token reads and writes (files reports, reports on plan actions)."""
+    return scope == "write" or (scope == "read" and not writes)

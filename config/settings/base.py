@@ -57,6 +57,12 @@ INSTALLED_APPS = [
     "workflows",
     "notifications",
     "services",
+    # The REST API (issue 23, docs/adr/0031-rest-api-and-tokens.md).
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "oauth2_provider",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -313,3 +319,66 @@ NOTIFICATIONS_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Service network (services app): a service's card not confirmed by its provider for this many months is flagged as
 # stale in the directory and on the provider's list.
 SERVICE_CARD_STALE_MONTHS = env.int("SERVICE_CARD_STALE_MONTHS", default=6)
+# --- The REST API (issue 23; docs/adr/0031-rest-api-and-tokens.md) ----------------------------------------------------
+# Personal tokens (api.models.ApiToken) and OAuth2 client credentials (django-oauth-toolkit) only: no session
+# authentication on /api/v1/ (so no CSRF question); the schema and its pages also answer a logged-in person.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "api.authentication.OwnedApplicationAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle", "api.throttling.PerTokenWriteThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+# Requests per credential: "N/s", "N/min", "N/hour" or "N/day" (writes count against both).
+API_RATES: dict[str, str] = {
+    "token": env.str("API_RATE", default="600/min"),
+    "token_write": env.str("API_WRITE_RATE", default="60/min"),
+}
+# The rate limits' counters: Redis when REDIS_URL is set (shared by every server process), local memory otherwise.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "api"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+    ),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SPOD API",
+    "DESCRIPTION": _(
+        "Case coordination for teams around children at risk. Authenticate with a personal token "
+        "(Authorization: Bearer cw_…) or OAuth2 client credentials. Every error has the shape "
+        '{"error": {"status", "code", "message", "fields"}}. Czech by default; ?lang=en for English.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["api.schema.only_v1"],
+}
+OAUTH2_PROVIDER = {
+    "SCOPES": {"read": "Read", "write": "Read and write"},
+    "DEFAULT_SCOPES": ["read"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "PKCE_REQUIRED": True,
+    # RFC 9700 (OAuth 2.0 Security BCP) throughout: tokens hashed at rest, none in URLs, no implicit or password
+    # grant, https redirects only. Only client credentials are used here (docs/adr/0031-rest-api-and-tokens.md).
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
