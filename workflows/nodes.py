@@ -199,10 +199,24 @@ class AllBranchesJoinActivation(JoinActivation):
     can be cancelled (the member left the team) and still be the one that reaches the join, so it counts here."""
 
     def _join_token_prefixes(self) -> set[str]:
-        return {
-            prev.token.get_common_split_prefix(self.task.token, prev.pk)
-            for prev in self.task.previous.exclude(status=STATUS.REVIVED)
-        }
+        # Asked three times as the join completes (its condition when the next step is checked, again when the
+        # transition runs, and in the body): the arrived branches do not change in between, so read them once.
+        memo: set[str] | None = self.__dict__.get("_prefixes")
+        if memo is None:
+            memo = {
+                prev.token.get_common_split_prefix(self.task.token, prev.pk)
+                for prev in self.task.previous.exclude(status=STATUS.REVIVED)
+            }
+            self._prefixes = memo
+        return set(memo)
+
+    def is_done(self) -> bool:
+        """viewflow's condition, once per activation (see ``_join_token_prefixes``)."""
+        memo: bool | None = self.__dict__.get("_done")
+        if memo is None:
+            memo = bool(super().is_done())
+            self._done = memo
+        return memo
 
 
 class AllBranchesJoin(nodes.Join):

@@ -137,10 +137,24 @@ def deadline_close_for_task(*, task: Any) -> int:
 
 
 def deadline_reassign_for_task(*, task: Any, owner: User | None) -> Deadline | None:
-    """``deadline_reassign`` for the open deadline of a viewflow task, if it has one (call it when the task is taken
-    or given back to its queue): the deadline follows the task. Returns the deadline, or ``None``."""
+    """``deadline_reassign`` for the open deadline of a viewflow task, if it has one: the deadline follows the task
+    to ``owner``, who is checked. Returns the deadline, or ``None``."""
     deadline = Deadline.objects.filter(task=task, done_at__isnull=True).first()
     return deadline_reassign(deadline=deadline, owner=owner) if deadline is not None else None
+
+
+def deadline_follow_task(*, task: Any, owner: User | None) -> int:
+    """The open deadline of a task that was just taken from its queue or given back to it follows the task, in one
+    UPDATE (the due-soon and overdue notices go out again, to the new owner, as in :func:`deadline_reassign`).
+
+    The owner is not checked again: the task's own rule has just let ``owner`` take it (``PolicyView.can_assign``
+    asks the same access as :func:`_check_owner`), and ``None`` is the queue. Returns how many rows moved (0 or 1).
+    """
+    return (
+        Deadline.objects.filter(task=task, done_at__isnull=True)
+        .exclude(owner_id=owner.pk if owner is not None else None)
+        .update(owner=owner, due_soon_notified_at=None, overdue_notified_at=None)
+    )
 
 
 def deadline_reassign(*, deadline: Deadline, owner: User | None) -> Deadline:
