@@ -28,6 +28,7 @@ __all__ = [
     "peek_in_transaction",
     "real_transaction_open",
     "remember_in_transaction",
+    "replace_rows",
     "step_atomic",
     "unit_of_work_open",
 ]
@@ -125,3 +126,14 @@ def forget_rows(model: type, pk: object, using: str | None = None) -> None:
     for key, value in list(held[1].items()):
         if isinstance(value, model) and getattr(value, "pk", None) == pk:
             del held[1][key]
+
+
+def replace_rows(model: type, pk: object, instance: Any, using: str | None = None) -> None:
+    """Every entry of the current transaction's unit of work that is the ``model`` row ``pk`` becomes ``instance``
+    (it was just saved: the saved object is what the next reader should see, without reading it back)."""
+    held = _loaded.by_alias.get(using or DEFAULT_DB_ALIAS)
+    if held is None:
+        return
+    for key, value in list(held[1].items()):
+        if isinstance(value, model) and getattr(value, "pk", None) == pk:
+            held[1][key] = instance

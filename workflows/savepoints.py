@@ -17,7 +17,9 @@ in for it, as with ``permissions.transactions.step_atomic``). Everything else in
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -40,7 +42,26 @@ NODE_MODULES = (
 )
 
 
+class _Switch(threading.local):
+    as_shipped = False
+
+
+_switch = _Switch()
+
+
+@contextmanager
+def as_shipped() -> Iterator[None]:
+    """viewflow's own savepoints, every one (the bench's bare-viewflow baseline measures viewflow as shipped)."""
+    before, _switch.as_shipped = _switch.as_shipped, True
+    try:
+        yield
+    finally:
+        _switch.as_shipped = before
+
+
 def _savepoint_needed(using: str | None) -> bool:
+    if _switch.as_shipped:
+        return True
     if not getattr(context, "propagate_exception", True):
         return True  # the guard swallows the exception and goes on: it needs the savepoint to roll back to
     return not real_transaction_open(connections[using or DEFAULT_DB_ALIAS])

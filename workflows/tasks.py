@@ -31,7 +31,7 @@ from viewflow.workflow.status import STATUS
 
 from casework.models import User
 from permissions import audit
-from permissions.access import record_denial
+from permissions.access import case_access_memo, record_denial
 from permissions.policy import (
     Subject,
     TaskFacts,
@@ -194,10 +194,13 @@ def task_complete(*, task: Any, user: User, work: Callable[[], object], purpose:
         raise PermissionDenied
     with audit.atomic(), node.flow_class.lock(task.process_id):
         task, activation = _locked(task)
-        if task.status != STATUS.ASSIGNED or not node.can_execute(user, task):
-            raise ValidationError({"task": [_("This task is no longer yours to complete.")]})
-        activation.start(None)
-        work()
+        # The check under the lock and the step's service ask the same access question before anything is
+        # written: decided once (the nodes that follow, which write, ask afresh).
+        with case_access_memo():
+            if task.status != STATUS.ASSIGNED or not node.can_execute(user, task):
+                raise ValidationError({"task": [_("This task is no longer yours to complete.")]})
+            activation.start(None)
+            work()
         deadline_close_for_task(task=task)
         activation.execute()
     return task

@@ -85,9 +85,13 @@ def registry_last_number(municipality_id: int, year: int) -> int:
     return max(last or 0, moved or 0)
 
 
-def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) -> Case:
+def case_open(
+    *, child: Child, coordinator: User, opened_by: User, reason: str, no_open_case_found: bool = False
+) -> Case:
     """Open the child's case file (spis Om) in the child's authority with ``coordinator``; "case opened" starts the
-    IPOD clock. At most one open case per child (a database constraint)."""
+    IPOD clock. At most one open case per child (a database constraint). ``no_open_case_found``: the caller has just
+    looked for the child's open case in this transaction and found none (the friendly check is not asked again;
+    the constraint still refuses a second open case)."""
     if not may_open_case(opened_by, child):
         record_denial(opened_by, "casework.child", child.pk, "open case")
         raise PermissionDenied
@@ -96,7 +100,7 @@ def case_open(*, child: Child, coordinator: User, opened_by: User, reason: str) 
         _add(errors, "reason", _("Choose why the case is opened."))
     if not may_coordinate(coordinator, child.municipality_id):
         _add(errors, "coordinator", _("The coordinator must be an active OSPOD worker of this authority."))
-    existing = open_case_of_child(child=child)
+    existing = None if no_open_case_found else open_case_of_child(child=child)
     if existing is not None:
         _add(errors, "child", _("This child already has an open case: %(reference)s.") % {"reference": existing})
     if child.shredded_at is not None:

@@ -598,7 +598,11 @@ def report_case_open(*, report: Report, by: User) -> Case:
             )
         else:
             case = case_open(
-                child=child, coordinator=locked.assigned_coordinator, opened_by=by, reason=OpenReason.REPORT
+                child=child,
+                coordinator=locked.assigned_coordinator,
+                opened_by=by,
+                reason=OpenReason.REPORT,
+                no_open_case_found=True,  # just asked above, under the report's lock
             )
             locked.status = ReportStatus.CASE_OPENED
         locked.case = case

@@ -289,15 +289,23 @@ class CaseFlow(Flow):
         return not Assessment.objects.filter(case_id=activation.process.case_id).exists()
 
     def input_member(self, activation: Any) -> User:
-        return User.objects.get(pk=activation.task.data["member"])
+        return User.objects.select_related("organisation").get(pk=activation.task.data["member"])
 
     def input_due(self, activation: Any) -> TaskDue:
-        """By the date the coordinator chose for the member's input (not in the past: the request refused that)."""
+        """By the date the coordinator chose for the member's input (not in the past: the request refused that).
+        The member is on the team: the request that asked them, in this same step (``request_inputs`` runs the split),
+        checked that they are a current member (``assessment_inputs_request``)."""
         item = AssessmentInput.objects.select_related("case", "case__municipality").get(
             pk=activation.task.data["input"]
         )
         case = item.case
-        return TaskDue(at=item.due_at, municipality=case.municipality, case=case, actor_id=case.coordinator_id)
+        return TaskDue(
+            at=item.due_at,
+            municipality=case.municipality,
+            case=case,
+            actor_id=case.coordinator_id,
+            owner_on_team=True,
+        )
 
     def assessment_due(self, activation: Any) -> TaskDue:
         """The plan is made "from the assessment" (Decree § 2), so it is due by the plan's statutory date, one month

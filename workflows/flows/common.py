@@ -12,7 +12,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS
 
 from casework.models import Case, Report
-from permissions.transactions import forget_rows, once_per_transaction, remember_in_transaction
+from permissions.transactions import forget_rows, once_per_transaction, remember_in_transaction, replace_rows
 from workflows.locks import process_created
 from workflows.nodes import OPEN_STATUSES
 from workflows.processes import ActionProcess, CaseProcess, ClosureProcess, ReportProcess
@@ -43,8 +43,8 @@ def cancel_process(process: Any) -> int:
 
 # --- The step's unit of work -------------------------------------------------------------------------------------
 # A step runs several nodes (their due dates, assignees, gateways) and access checks that each need the process's
-# case or report: loaded once per transaction (``permissions.transactions.once_per_transaction``) and dropped again
-# when a node saves the row, so a node still sees what an earlier one wrote.
+# case or report: loaded once per transaction (``permissions.transactions.once_per_transaction``) and replaced by
+# the saved object when a node saves the row, so a node still sees what an earlier one wrote.
 
 
 def case_of_process(process_id: Any) -> Case:
@@ -69,8 +69,10 @@ def report_of_process(process_id: Any) -> Report:
     )
 
 
-def _saved(sender: type, instance: Any, **kwargs: Any) -> None:
-    forget_rows(sender, instance.pk)
+def _saved(sender: type, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    # The object just saved is the step's copy from now on: a later node sees what this one wrote without reading
+    # the row back. A partial save (``update_fields``) of an object loaded in this step is as fresh.
+    replace_rows(sender, instance.pk, instance)
 
 
 post_save.connect(_saved, sender=Case, dispatch_uid="workflows.unit_of_work.case")
