@@ -33,7 +33,7 @@ def test_one_case_from_report_to_approved_plan_takes_a_pinned_number_of_statemen
     assert measured["case_statements_by_step"] == STATEMENTS_BY_STEP
     assert measured["case_statements"] == sum(STATEMENTS_BY_STEP.values())
     assert measured["case_statements"] <= 250  # issue 20's goal
-    # No savepoint inside a step: viewflow's node savepoints buy nothing there (docs/adr/0026-lean-steps-second-pass.md).
+    # No savepoint inside a step: viewflow's node savepoints buy nothing there (docs/adr/0026-…).
     assert measured["case_savepoint_statements"] == 0
     assert measured["core_step_statements"] == sum(STATEMENTS_BY_STEP[name] for name in CORE_STEPS)
     assert measured["database"] == connection.vendor
