@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse
@@ -268,7 +268,7 @@ class InsertOnCompleteActivation:
         task.data = data if data is not None else {}
         task.seed = seed
         task._previous_on_insert = prev_activation.task
-        return cls(task)
+        return cast(Any, cls)(task)  # the activation class this mixes into takes the task
 
     # The task has no primary key until it completes: activations are told apart by identity (viewflow keeps the
     # next activations in a set, and a model without a key cannot be hashed).
