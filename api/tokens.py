@@ -116,7 +116,7 @@ def token_create(*, user: User, name: str, scope: str, days: int | None = DEFAUL
 def token_revoke(*, user: User, token_id: int) -> ApiToken:
     """Revoke one of ``user``'s own tokens (someone else's, or a missing one: ``ApiToken.DoesNotExist`` alike)."""
     with audit.atomic():
-        token = ApiToken.objects.select_for_update().get(pk=token_id, user=user)
+        token = ApiToken.objects.select_for_update(no_key=True).get(pk=token_id, user=user)
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])

@@ -25,6 +25,7 @@ from casework.crypto import Binding, envelope_key_id, open_envelope, seal
 from casework.crypto.errors import KeyDestroyedError, KeyUnavailableError
 from casework.crypto.keys import KeyProvider, get_key_provider, new_data_key
 from casework.models.keys import DataKey
+from permissions.transactions import forget_in_transaction, once_per_transaction
 
 #: ``SealedField(compartment=PER_ROW)``: the row's own ``compartment`` column classifies the value (a case note is
 #: social, school or health according to what its author chose).
@@ -106,6 +107,11 @@ def sealed_models() -> list[type[SealedModel]]:
     return [m for m in apps.get_models() if issubclass(m, SealedModel)]
 
 
+def _active_key_key(owner_type: str, owner_id: uuid.UUID) -> tuple[str, str, str]:
+    """The unit-of-work key of an owner's active ``DataKey`` row."""
+    return ("active data key", owner_type, str(owner_id))
+
+
 class Keyring:
     """Data keys for one unit of work: fetched once, unwrapped once, held only for the keyring's life.
 
@@ -120,16 +126,38 @@ class Keyring:
         self._by_id: dict[uuid.UUID, bytes] = {}
         self._active: dict[tuple[str, uuid.UUID], uuid.UUID] = {}
 
-    def active_key(self, owner_type: str, owner_id: uuid.UUID) -> tuple[uuid.UUID, bytes]:
+    def active_key(self, owner_type: str, owner_id: uuid.UUID, *, new_owner: bool = False) -> tuple[uuid.UUID, bytes]:
+        """The owner's active key (its id and material), creating the first one.
+
+        ``new_owner``: the owner is a row being inserted in this transaction (its id was just generated), so it has
+        no key yet and no other writer can be creating one: the key is inserted without looking first or reading it
+        back (the one-active-key constraint still refuses a second). Within a transaction the owner's key row is
+        read once (``permissions.transactions.once_per_transaction``; the wrapped key only, never its material),
+        so a step that seals several rows of one case asks once."""
         cached = self._active.get((owner_type, owner_id))
         if cached is not None:
             return cached, self._by_id[cached]
-        row = DataKey.objects.filter(owner_type=owner_type, owner_id=owner_id, retired_at__isnull=True).first()
-        if row is None:
-            row = self._first_key(owner_type, owner_id)
+        row = once_per_transaction(
+            _active_key_key(owner_type, owner_id), lambda: self._active_row(owner_type, owner_id, new_owner)
+        )
         key = self._unwrap(row)
         self._active[(owner_type, owner_id)] = row.id
         return row.id, key
+
+    def _active_row(self, owner_type: str, owner_id: uuid.UUID, new_owner: bool) -> DataKey:
+        if new_owner:
+            return self._new_owner_key(owner_type, owner_id)
+        row = DataKey.objects.filter(owner_type=owner_type, owner_id=owner_id, retired_at__isnull=True).first()
+        return row if row is not None else self._first_key(owner_type, owner_id)
+
+    def _new_owner_key(self, owner_type: str, owner_id: uuid.UUID) -> DataKey:
+        key_id = uuid.uuid4()
+        material = new_data_key()
+        kek_id, wrapped = self._provider.wrap(material, data_key_id=key_id)
+        row = DataKey(id=key_id, owner_type=owner_type, owner_id=owner_id, kek_id=kek_id, wrapped_key=wrapped)
+        row.save(force_insert=True)
+        self._by_id[key_id] = material
+        return row
 
     def _first_key(self, owner_type: str, owner_id: uuid.UUID) -> DataKey:
         """The owner's active key, inserting one unless another writer's won: ``INSERT … ON CONFLICT DO NOTHING`` on
@@ -154,6 +182,7 @@ class Keyring:
         row = DataKey.objects.create(
             id=key_id, owner_type=owner_type, owner_id=owner_id, kek_id=kek_id, wrapped_key=wrapped
         )
+        forget_in_transaction(_active_key_key(owner_type, owner_id))
         self._by_id[key_id] = material
         self._active[(owner_type, owner_id)] = key_id
         return row
@@ -174,6 +203,7 @@ class Keyring:
 
     def forget_owner(self, owner_type: str, owner_id: uuid.UUID) -> None:
         self._active.pop((owner_type, owner_id), None)
+        forget_in_transaction(_active_key_key(owner_type, owner_id))
 
     def _unwrap(self, row: DataKey) -> bytes:
         if row.id in self._by_id:
@@ -189,7 +219,10 @@ def seal_values(instance: SealedModel, values: Mapping[str, str | None], keyring
     """Set envelopes on ``instance`` for ``values`` (None stores NULL). The caller saves the row."""
     keyring = keyring or Keyring()
     fields = type(instance).sealed_fields()
-    key_id, key = keyring.active_key(instance.SEAL_OWNER_TYPE, instance.seal_owner_id())
+    owner_id = instance.seal_owner_id()
+    # A row that owns its values and is being inserted (its UUID was generated for it) has no key yet.
+    new_owner = instance._state.adding and owner_id == instance.pk
+    key_id, key = keyring.active_key(instance.SEAL_OWNER_TYPE, owner_id, new_owner=new_owner)
     for name, value in values.items():
         if name not in fields:
             raise ValueError(f"{instance._meta.label} has no sealed field {name!r}")
@@ -219,6 +252,7 @@ def open_values(
 def destroy_owner_keys(owner_type: str, owner_id: uuid.UUID) -> int:
     """Crypto-shred: drop the key material of every data key of an owner. Irreversible by design."""
     now = timezone.now()
+    forget_in_transaction(_active_key_key(owner_type, owner_id))
     return DataKey.objects.filter(owner_type=owner_type, owner_id=owner_id, destroyed_at__isnull=True).update(
         wrapped_key=None, destroyed_at=now, retired_at=now
     )

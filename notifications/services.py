@@ -19,9 +19,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
+import queue
+import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -122,14 +125,79 @@ def _build(
     )
 
 
+class BackgroundPusher:
+    """One sender thread per process that hands committed messages to the channel layer, so the request that
+    committed them does not wait for Redis (``NOTIFICATIONS_PUSH_BACKGROUND``).
+
+    The thread runs one event loop for its whole life: the channel layer keeps its Redis connections per loop, so
+    they are reused (``async_to_sync`` from a request thread runs a new loop, and connects, each time). Everything
+    queued while a batch was being sent goes out as the next batch, one hand-off for all the transactions that
+    committed meanwhile. Only ids travel (the messages ``notify`` builds). Never raises into the committing thread:
+    a failed push is logged with ids and the rows stay undelivered for the relay (``relay_undelivered``) and the
+    client's reconnect catch-up, exactly as when the push ran inline; so are messages still queued when the
+    process exits.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[list[tuple[str, dict[str, Any]]], Callable[[list[bool]], None]]] = (
+            queue.SimpleQueue()
+        )
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._pid = 0
+
+    def submit(self, messages: list[tuple[str, dict[str, Any]]], done: Callable[[list[bool]], None]) -> None:
+        self._ensure_thread()
+        self._queue.put((messages, done))
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="notifications-push", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        while True:
+            batch = [self._queue.get()]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            messages = [message for items, _done in batch for message in items]
+            try:
+                sent = loop.run_until_complete(_send_all(messages))
+            except Exception as exc:  # a layer that cannot be built, …: the relay delivers later
+                logger.warning("notifications: channel layer unavailable (%s)", type(exc).__name__)
+                sent = [False] * len(messages)
+            start = 0
+            for items, done in batch:
+                try:
+                    done(sent[start : start + len(items)])
+                except Exception as exc:  # pragma: no cover - done() only logs
+                    logger.warning("notifications: push bookkeeping failed (%s)", type(exc).__name__)
+                start += len(items)
+
+
+_pusher = BackgroundPusher()
+
+
 def _push_new_after_commit(rows: list[Notification]) -> None:
     messages = [(user_group(row.recipient_id), {"type": MSG_NEW, "id": row.pk}) for row in rows]
 
-    def push() -> None:
-        sent = send_to_groups(messages)
+    def report(sent: list[bool]) -> None:
         failed = [row.pk for row, ok in zip(rows, sent, strict=True) if not ok]
         if failed:
             logger.warning("notifications: push failed for ids %s; the relay will retry", failed)
+
+    def push() -> None:
+        if getattr(settings, "NOTIFICATIONS_PUSH_BACKGROUND", False):
+            _pusher.submit(messages, report)
+        else:
+            report(send_to_groups(messages))
 
     transaction.on_commit(push)
 

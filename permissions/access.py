@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
@@ -135,9 +137,59 @@ def _facts(
     )
 
 
+class _AccessMemo(threading.local):
+    entries: dict[tuple[Any, ...], CaseAccess] | None = None
+
+
+_access_memo = _AccessMemo()
+
+
+#: Tables whose rows decide access (besides the case row itself, whose relevant columns are part of the memo's key).
+_ACCESS_TABLES = (
+    "casework_teammembership",
+    "permissions_share",
+    "permissions_consent",
+    "permissions_breakglassgrant",
+    "casework_supervisorcover",
+    "casework_case",  # also a prefix of other casework tables: forgetting too often is safe
+)
+
+
+def _forget_on_access_writes(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    head = sql.lstrip()[:6].upper()
+    if head in ("INSERT", "UPDATE", "DELETE") and any(table in sql for table in _ACCESS_TABLES):
+        entries = _access_memo.entries
+        if entries is not None:
+            entries.clear()
+    return execute(sql, params, many, context)
+
+
+@contextmanager
+def case_access_memo() -> Iterator[None]:
+    """Within the block, :func:`load_case_access` decides each (user, case) once — e.g. a step's check under the
+    flow's lock and the service it then calls, which asks the same question (``workflows.tasks.task_complete``).
+    Any write to a table that decides access (a team, a share, a consent, a break-glass grant, a cover) inside the
+    block forgets every decision, so nothing decided before such a write is used after it."""
+    from django.db import connection
+
+    before = _access_memo.entries
+    _access_memo.entries = {} if before is None else before
+    try:
+        with connection.execute_wrapper(_forget_on_access_writes):
+            yield
+    finally:
+        _access_memo.entries = before
+
+
 def load_case_access(user: User | None, case: Case) -> CaseAccess:
     """Decide ``user``'s standing on ``case`` from the database (at most two queries for a team member)."""
-    return load_case_accesses(user, [case])[0]
+    entries = _access_memo.entries
+    if entries is None or user is None:
+        return load_case_accesses(user, [case])[0]
+    key = (user.pk, user.is_active, case.pk, case.municipality_id, case.coordinator_id, case.status)
+    if key not in entries:
+        entries[key] = load_case_accesses(user, [case])[0]
+    return entries[key]
 
 
 def load_case_accesses(user: User | None, cases: Sequence[Case]) -> list[CaseAccess]:

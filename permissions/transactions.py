@@ -21,7 +21,17 @@ from typing import Any, TypeVar, cast
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-__all__ = ["forget_in_transaction", "forget_rows", "once_per_transaction", "real_transaction_open", "step_atomic"]
+__all__ = [
+    "forget_in_transaction",
+    "forget_rows",
+    "once_per_transaction",
+    "peek_in_transaction",
+    "real_transaction_open",
+    "remember_in_transaction",
+    "replace_rows",
+    "step_atomic",
+    "unit_of_work_open",
+]
 
 
 def real_transaction_open(connection: BaseDatabaseWrapper) -> bool:
@@ -82,6 +92,25 @@ def once_per_transaction(key: Hashable, load: Callable[[], T], using: str | None
     return cast("T", cache[key])
 
 
+def unit_of_work_open(using: str | None = None) -> bool:
+    """Whether a transaction of the application is open, so :func:`once_per_transaction` keeps what it loads."""
+    return _outermost_real_block(connections[using or DEFAULT_DB_ALIAS]) is not None
+
+
+def remember_in_transaction(key: Hashable, value: Any, using: str | None = None) -> None:
+    """Put ``value`` in the current transaction's unit of work for ``key`` (a write has just made it known, e.g.
+    "no plan in work" after an approval); outside a transaction nothing is kept."""
+    cache = _cache(using or DEFAULT_DB_ALIAS)
+    if cache is not None:
+        cache[key] = value
+
+
+def peek_in_transaction(key: Hashable, using: str | None = None) -> Any:
+    """What the current transaction's unit of work holds for ``key`` (``None`` if nothing, or outside one)."""
+    cache = _cache(using or DEFAULT_DB_ALIAS)
+    return None if cache is None else cache.get(key)
+
+
 def forget_in_transaction(key: Hashable, using: str | None = None) -> None:
     """Drop ``key`` from the current transaction's unit of work (its row was just written)."""
     held = _loaded.by_alias.get(using or DEFAULT_DB_ALIAS)
@@ -97,3 +126,14 @@ def forget_rows(model: type, pk: object, using: str | None = None) -> None:
     for key, value in list(held[1].items()):
         if isinstance(value, model) and getattr(value, "pk", None) == pk:
             del held[1][key]
+
+
+def replace_rows(model: type, pk: object, instance: Any, using: str | None = None) -> None:
+    """Every entry of the current transaction's unit of work that is the ``model`` row ``pk`` becomes ``instance``
+    (it was just saved: the saved object is what the next reader should see, without reading it back)."""
+    held = _loaded.by_alias.get(using or DEFAULT_DB_ALIAS)
+    if held is None:
+        return
+    for key, value in list(held[1].items()):
+        if isinstance(value, model) and getattr(value, "pk", None) == pk:
+            held[1][key] = instance

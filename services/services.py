@@ -156,7 +156,7 @@ def service_card_update(
         service.refresh_from_db()
         raise
     with audit.atomic():
-        Service.objects.select_for_update().filter(pk=service.pk).first()
+        Service.objects.select_for_update(no_key=True).filter(pk=service.pk).first()
         service.card_updated_at = timezone.now()
         service.card_updated_by = by
         service.search_text = service_search_text(service)

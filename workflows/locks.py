@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from permissions import audit
-from permissions.transactions import step_atomic
+from permissions.transactions import once_per_transaction, peek_in_transaction, step_atomic
 
 
 class LockOrderViolation(RuntimeError):
@@ -24,8 +24,35 @@ class LockOrderViolation(RuntimeError):
     with ``audit.atomic()`` so its audit rows are appended last (docs/adr/0011-lock-order.md)."""
 
 
+def _process_key(flow_class: Any, process_pk: Any) -> tuple[str, str, str]:
+    return ("locked process", flow_class.process_class._meta.label, str(process_pk))
+
+
+def _created_key(process_pk: Any) -> tuple[str, str]:
+    return ("process created", str(process_pk))
+
+
+def process_created(process_pk: Any) -> None:
+    """Note that this transaction inserted the process row ``process_pk`` (nobody else can see it, let alone lock it:
+    locking it again buys nothing). Called from ``post_save`` of the flows' process classes."""
+    once_per_transaction(_created_key(process_pk), lambda: True)
+
+
+def locked_process(flow_class: Any, process_pk: Any) -> Any:
+    """The flow's own process row (a ``CaseProcess``, ``ReportProcess``…) as the lock loaded it in this transaction,
+    or loaded now (one query) when the lock did not."""
+    return once_per_transaction(
+        _process_key(flow_class, process_pk),
+        lambda: flow_class.process_class._default_manager.get(pk=process_pk),
+    )
+
+
 class ProcessRowLock:
-    """``SELECT … FOR UPDATE`` on the flow's process row, waiting for it, once; set as a flow's ``lock_impl``."""
+    """``SELECT … FOR UPDATE`` on the flow's process row, waiting for it, once; set as a flow's ``lock_impl``.
+
+    The same statement loads the row as the flow's own process class (only the flow's table is locked, as before:
+    ``of=("self",)``), kept for the step (:func:`locked_process`). A process this transaction has just inserted is
+    not locked again (:func:`process_created`)."""
 
     @contextmanager
     def __call__(self, flow_class: Any, process_pk: Any) -> Iterator[None]:
@@ -34,5 +61,10 @@ class ProcessRowLock:
                 f"{flow_class.__name__} lock requested after an audit append in the same transaction"
             )
         with step_atomic():
-            flow_class.process_class._default_manager.select_for_update(no_key=True).filter(pk=process_pk).exists()
+            if not peek_in_transaction(_created_key(process_pk)):
+                manager = flow_class.process_class._default_manager
+                once_per_transaction(
+                    _process_key(flow_class, process_pk),
+                    lambda: manager.select_for_update(no_key=True, of=("self",)).get(pk=process_pk),
+                )
             yield

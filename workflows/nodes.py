@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
@@ -29,6 +30,10 @@ from viewflow.workflow import nodes
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.base import Node
 from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.models import Task
+from viewflow.workflow.nodes.end import EndActivation
+from viewflow.workflow.nodes.func import FunctionActivation
+from viewflow.workflow.nodes.if_gate import IfActivation
 from viewflow.workflow.nodes.join import JoinActivation
 from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.status import STATUS
@@ -199,10 +204,24 @@ class AllBranchesJoinActivation(JoinActivation):
     can be cancelled (the member left the team) and still be the one that reaches the join, so it counts here."""
 
     def _join_token_prefixes(self) -> set[str]:
-        return {
-            prev.token.get_common_split_prefix(self.task.token, prev.pk)
-            for prev in self.task.previous.exclude(status=STATUS.REVIVED)
-        }
+        # Asked three times as the join completes (its condition when the next step is checked, again when the
+        # transition runs, and in the body): the arrived branches do not change in between, so read them once.
+        memo: set[str] | None = self.__dict__.get("_prefixes")
+        if memo is None:
+            memo = {
+                prev.token.get_common_split_prefix(self.task.token, prev.pk)
+                for prev in self.task.previous.exclude(status=STATUS.REVIVED)
+            }
+            self._prefixes = memo
+        return set(memo)
+
+    def is_done(self) -> bool:
+        """viewflow's condition, once per activation (see ``_join_token_prefixes``)."""
+        memo: bool | None = self.__dict__.get("_done")
+        if memo is None:
+            memo = bool(super().is_done())
+            self._done = memo
+        return memo
 
 
 class AllBranchesJoin(nodes.Join):
@@ -230,3 +249,70 @@ def branch_cancelled(join: AllBranchesJoin, task: Any) -> None:
     if activation.complete.can_proceed():
         activation.complete()
         activation.activate_next()
+
+
+# --- Gateways, functions and ends: one INSERT instead of an INSERT and an UPDATE ----------------------------------
+# viewflow inserts every node's task when the node is reached and updates it when the node completes. An If, a
+# Function and an End complete in the same step they are reached (their body is a condition, a service call or the
+# process's end), so the task is written once, when it completes (or fails), with its link to the task before it.
+
+
+class InsertOnCompleteActivation:
+    """Mixin for the activation of a node that completes as soon as it is reached: its task is built in memory when
+    the node is reached and inserted by the activation's own save on completion (``Activation.complete``, or the
+    exception guard's ``ERROR``); the link to the previous task follows the insert (:func:`_link_previous`)."""
+
+    @classmethod
+    def create(cls, flow_task: Any, prev_activation: Any, token: Any, data: Any = None, seed: Any = None) -> Any:
+        task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
+        task.data = data if data is not None else {}
+        task.seed = seed
+        task._previous_on_insert = prev_activation.task
+        return cast(Any, cls)(task)  # the activation class this mixes into takes the task
+
+    # The task has no primary key until it completes: activations are told apart by identity (viewflow keeps the
+    # next activations in a set, and a model without a key cannot be hashed).
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+def _link_previous(sender: type, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    previous = instance.__dict__.pop("_previous_on_insert", None)
+    if created and previous is not None:
+        instance.previous.add(previous)
+
+
+post_save.connect(_link_previous, sender=Task, dispatch_uid="workflows.nodes.link_previous")
+
+
+class LeanIfActivation(InsertOnCompleteActivation, IfActivation):
+    pass
+
+
+class LeanFunctionActivation(InsertOnCompleteActivation, FunctionActivation):
+    pass
+
+
+class LeanEndActivation(InsertOnCompleteActivation, EndActivation):
+    pass
+
+
+class If(nodes.If):
+    """viewflow's ``If``, its task written once (:class:`InsertOnCompleteActivation`)."""
+
+    activation_class = LeanIfActivation
+
+
+class Function(nodes.Function):
+    """viewflow's ``Function``, its task written once (:class:`InsertOnCompleteActivation`)."""
+
+    activation_class = LeanFunctionActivation
+
+
+class End(nodes.End):
+    """viewflow's ``End``, its task written once (:class:`InsertOnCompleteActivation`)."""
+
+    activation_class = LeanEndActivation

@@ -10,14 +10,32 @@ Registered through ``workflows.models`` (Django discovers models there).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
 from casework.models import Case, ClosureRequest, PlanAction, Report
 
+#: viewflow's own columns of a process (its status, finish time, data…): what its nodes change after the start.
+_PROCESS_COLUMNS = tuple(field.name for field in Process._meta.concrete_fields if not field.primary_key)
 
-class ReportProcess(Process):
+
+class _LinkedProcess(Process):
+    """A process whose link to its domain row is set once, when it starts: a later ``save()`` without
+    ``update_fields`` (viewflow's end node finishing the process) writes viewflow's table only, not the link's."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = _PROCESS_COLUMNS
+        super().save(*args, **kwargs)
+
+
+class ReportProcess(_LinkedProcess):
     # No reverse accessor: ``casework`` knows nothing of flows.
     report: models.OneToOneField[Report, Report] = models.OneToOneField(
         Report, verbose_name=_("report"), on_delete=models.PROTECT, related_name="+"
@@ -33,7 +51,7 @@ class ReportProcess(Process):
         return f"report process {self.pk}"
 
 
-class CaseProcess(Process):
+class CaseProcess(_LinkedProcess):
     # No reverse accessor: ``casework`` knows nothing of flows.
     case: models.OneToOneField[Case, Case] = models.OneToOneField(
         Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="+"
@@ -48,7 +66,7 @@ class CaseProcess(Process):
         return f"case process {self.pk}"
 
 
-class ActionProcess(Process):
+class ActionProcess(_LinkedProcess):
     """The process of ``workflows.flows.ActionFlow``: one per action of an approved plan version."""
 
     action: models.OneToOneField[PlanAction, PlanAction] = models.OneToOneField(
@@ -64,7 +82,7 @@ class ActionProcess(Process):
         return f"action process {self.pk}"
 
 
-class ClosureProcess(Process):
+class ClosureProcess(_LinkedProcess):
     """The process of ``workflows.flows.ClosureFlow``: one per closure request."""
 
     request: models.OneToOneField[ClosureRequest, ClosureRequest] = models.OneToOneField(

@@ -31,7 +31,7 @@ from viewflow.workflow.status import STATUS
 
 from casework.models import User
 from permissions import audit
-from permissions.access import record_denial
+from permissions.access import case_access_memo, record_denial
 from permissions.policy import (
     Subject,
     TaskFacts,
@@ -41,9 +41,10 @@ from permissions.policy import (
     may_open_task_for_work,
     may_see_task,
 )
+from workflows.locks import locked_process
 from workflows.nodes import OPEN_STATUSES as OPEN_STATUSES  # defined with the nodes; task pages ask here
 from workflows.nodes import PolicyView
-from workflows.services import deadline_close_for_task, deadline_reassign_for_task
+from workflows.services import deadline_close_for_task, deadline_follow_task
 
 #: The object type of tasks in the audit log (viewflow's app label is "viewflow").
 TASK_OBJECT_TYPE = "viewflow.task"
@@ -135,9 +136,9 @@ def require_task_holder(user: User, task: Any, *, purpose: str) -> None:
 def _locked(task: Any) -> tuple[Any, Any]:
     """Reload the task under the process lock (call inside the lock) and build its activation. The flow's own
     process row (a ``CaseProcess``, ``ReportProcess``…) is loaded in one query, not the base row and then its
-    subclass as viewflow's activation would."""
+    subclass as viewflow's activation would: the lock's own statement loaded it (``workflows.locks.locked_process``)."""
     task.refresh_from_db()
-    task.process = task.flow_task.flow_class.process_class._default_manager.get(pk=task.process_id)
+    task.process = locked_process(task.flow_task.flow_class, task.process_id)
     return task, task.flow_task.activation_class(task)
 
 
@@ -159,7 +160,7 @@ def task_claim(*, task: Any, user: User) -> Any:
         if task.status != STATUS.NEW or not node.can_assign(user, task) or not activation.assign.can_proceed():
             raise ValidationError({"task": [_("Someone else has taken this task in the meantime.")]})
         activation.assign(user)
-        deadline_reassign_for_task(task=task, owner=user)
+        deadline_follow_task(task=task, owner=user)
         _hook(task, "task_taken", user)
     return task
 
@@ -175,7 +176,7 @@ def task_unassign(*, task: Any, user: User) -> Any:
         if task.status != STATUS.ASSIGNED or not node.can_unassign(user, task) or not activation.unassign.can_proceed():
             raise ValidationError({"task": [_("This task is no longer taken.")]})
         activation.unassign()
-        deadline_reassign_for_task(task=task, owner=None)
+        deadline_follow_task(task=task, owner=None)
         _hook(task, "task_released", user)
     return task
 
@@ -193,10 +194,13 @@ def task_complete(*, task: Any, user: User, work: Callable[[], object], purpose:
         raise PermissionDenied
     with audit.atomic(), node.flow_class.lock(task.process_id):
         task, activation = _locked(task)
-        if task.status != STATUS.ASSIGNED or not node.can_execute(user, task):
-            raise ValidationError({"task": [_("This task is no longer yours to complete.")]})
-        activation.start(None)
-        work()
+        # The check under the lock and the step's service ask the same access question before anything is
+        # written: decided once (the nodes that follow, which write, ask afresh).
+        with case_access_memo():
+            if task.status != STATUS.ASSIGNED or not node.can_execute(user, task):
+                raise ValidationError({"task": [_("This task is no longer yours to complete.")]})
+            activation.start(None)
+            work()
         deadline_close_for_task(task=task)
         activation.execute()
     return task

@@ -93,11 +93,14 @@ def case_open(
     reason: str,
     purpose: str = "open case",
     notify_coordinator: bool = True,
+    no_open_case_found: bool = False,
 ) -> Case:
     """Open the child's case file (spis Om) in the child's authority with ``coordinator``; "case opened" starts the
     IPOD clock. At most one open case per child (a database constraint). ``purpose`` names the write in the audit log;
     the register import passes "import" and ``notify_coordinator=False`` (a migration is not a thousand new
-    assignments: the coordinator gets one summary from the operator instead)."""
+    assignments: the coordinator gets one summary from the operator instead). ``no_open_case_found``: the caller has
+    just looked for the child's open case in this transaction and found none (the friendly check is not asked again;
+    the constraint still refuses a second open case)."""
     if not may_open_case(opened_by, child):
         record_denial(opened_by, "casework.child", child.pk, "open case")
         raise PermissionDenied
@@ -106,7 +109,7 @@ def case_open(
         _add(errors, "reason", _("Choose why the case is opened."))
     if not may_coordinate(coordinator, child.municipality_id):
         _add(errors, "coordinator", _("The coordinator must be an active OSPOD worker of this authority."))
-    existing = open_case_of_child(child=child)
+    existing = None if no_open_case_found else open_case_of_child(child=child)
     if existing is not None:
         _add(errors, "child", _("This child already has an open case: %(reference)s.") % {"reference": existing})
     if child.shredded_at is not None:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db.models import Max
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,7 @@ from notifications.services import notify
 from permissions import audit
 from permissions.access import refuse, require_case_lead
 from permissions.policy import Subject, may_approve_plan
+from permissions.transactions import forget_in_transaction, once_per_transaction, remember_in_transaction
 
 PLAN_TEXT_MAX = 20_000
 GOAL_MAX = 1_000
@@ -53,9 +55,40 @@ PLAN_TEXT_FIELDS = ("support_offered", "child_views", "parents_views")
 ACTION_TEXT_FIELDS = ("what", "success_measure")
 
 
+def _in_work_key(case_id: object) -> tuple[str, str]:
+    return ("plan in work", str(case_id))
+
+
 def plan_in_work(case: Case) -> Plan | None:
-    """The version being drafted or awaiting approval, if any (at most one: a database constraint)."""
-    return Plan.objects.filter(case=case, status__in=[PlanStatus.DRAFT, PlanStatus.SUBMITTED]).first()
+    """The version being drafted or awaiting approval, if any (at most one: a database constraint).
+
+    Read once per transaction (``permissions.transactions.once_per_transaction``): an approval step asks it in its
+    permission checks, its service and the gateway after it. Every write here that changes which version is in work
+    or its state drops it (:func:`_plan_changed`, and saving a ``Plan`` row)."""
+
+    def load() -> Plan | None:
+        plan = Plan.objects.filter(case=case, status__in=[PlanStatus.DRAFT, PlanStatus.SUBMITTED]).first()
+        if plan is not None:
+            Plan.case.field.set_cached_value(plan, case)  # the caller's case: ``plan.case`` asks no query
+        return plan
+
+    return once_per_transaction(_in_work_key(case.pk), load)
+
+
+def _plan_changed(case_id: object, *, in_work: Plan | object | None = ...) -> None:
+    """A version of the case changed state (or a new one started): the next ``plan_in_work`` reads it again, or
+    returns ``in_work`` when the write says which version is in work now (``None``: none)."""
+    if in_work is ...:
+        forget_in_transaction(_in_work_key(case_id))
+    else:
+        remember_in_transaction(_in_work_key(case_id), in_work)
+
+
+def _plan_saved(sender: type, instance: Plan, **kwargs: object) -> None:
+    _plan_changed(instance.case_id)
+
+
+post_save.connect(_plan_saved, sender=Plan, dispatch_uid="casework.plans.in_work")
 
 
 def plan_current(case: Case) -> Plan | None:
@@ -72,6 +105,7 @@ def plan_draft_start(*, case: Case, by: User) -> Plan:
         existing = plan_in_work(case)
         if existing is not None:
             return existing
+        _plan_changed(case.pk)
         current = plan_current(case)
         version = (Plan.objects.filter(case=case).aggregate(last=Max("version"))["last"] or 0) + 1
         plan = Plan(case=case, version=version, based_on=current, drafted_by=by)
@@ -231,12 +265,15 @@ def plan_submit(*, plan: Plan, by: User) -> Plan:
     if errors:
         raise ValidationError(errors)
     with audit.atomic(savepoint=False):
+        submitted_at = timezone.now()
         updated = Plan.objects.filter(pk=plan.pk, status=PlanStatus.DRAFT).update(
-            status=PlanStatus.SUBMITTED, drafted_by=by, submitted_at=timezone.now()
+            status=PlanStatus.SUBMITTED, drafted_by=by, submitted_at=submitted_at
         )
         if not updated:
             raise ValidationError({"__all__": [_("Only a draft can be submitted.")]})
-        plan.refresh_from_db()
+        # What the UPDATE wrote (under the flow's lock nothing else writes the row): not read back.
+        plan.status, plan.drafted_by, plan.submitted_at = PlanStatus.SUBMITTED, by, submitted_at
+        _plan_changed(plan.case_id, in_work=plan)
         audit.record_write(by, plan.case_id, PLAN_OBJECT, plan.pk, ["status"], "submit plan")
     return plan
 
@@ -259,15 +296,18 @@ def plan_approve(*, plan: Plan, by: User, next_review_on: datetime.date) -> Plan
     now = timezone.now()
     with audit.atomic(savepoint=False):
         Plan.objects.filter(case_id=plan.case_id, status=PlanStatus.CURRENT).update(status=PlanStatus.SUPERSEDED)
+        review_on = plan.next_review_on or next_review_on
         updated = Plan.objects.filter(pk=plan.pk, status=PlanStatus.SUBMITTED).update(
             status=PlanStatus.CURRENT,
             approved_by=by,
             approved_at=now,
-            next_review_on=plan.next_review_on or next_review_on,
+            next_review_on=review_on,
         )
         if not updated:
             raise ValidationError({"__all__": [_("This version is not awaiting approval.")]})
-        plan.refresh_from_db()
+        # What the UPDATE wrote (under the flow's lock nothing else writes the row): not read back.
+        plan.status, plan.approved_by, plan.approved_at, plan.next_review_on = PlanStatus.CURRENT, by, now, review_on
+        _plan_changed(plan.case_id, in_work=None)  # at most one version is in work: this one, approved now
         audit.record_write(by, plan.case_id, PLAN_OBJECT, plan.pk, ["status"], "approve plan")
         hooks.plan_approved(plan=plan, by=by)
         notify(
@@ -296,6 +336,7 @@ def plan_return(*, plan: Plan, by: User, comment: str) -> Plan:
         )
         if not updated:
             raise ValidationError({"__all__": [_("This version is not awaiting approval.")]})
+        _plan_changed(plan.case_id)
         plan.refresh_from_db()
         audit.record_write(by, plan.case_id, PLAN_OBJECT, plan.pk, ["status", "return_comment"], "return plan")
         notify(

@@ -341,8 +341,12 @@ def _triaging(user: User, report: Report, purpose: str) -> None:
         raise refuse_report(user, report, purpose=purpose)
 
 
-def _locked(report: Report) -> Report:
-    return Report.objects.select_for_update(no_key=True, of=("self",)).select_related("municipality").get(pk=report.pk)
+def _locked(report: Report, *related: str) -> Report:
+    return (
+        Report.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("municipality", *related)
+        .get(pk=report.pk)
+    )
 
 
 def _written(user: User, report: Report, fields: list[str], purpose: str) -> None:
@@ -353,8 +357,11 @@ def report_triage_take(*, report: Report, by: User) -> Report:
     """A supervisor took the report's triage from the team queue: it is "in triage" from now on."""
     _triaging(by, report, "take report triage")
     with audit.atomic(savepoint=False):
-        Report.objects.filter(pk=report.pk, status=ReportStatus.RECEIVED).update(status=ReportStatus.IN_TRIAGE)
-    report.refresh_from_db(fields=["status"])
+        taken = Report.objects.filter(pk=report.pk, status=ReportStatus.RECEIVED).update(status=ReportStatus.IN_TRIAGE)
+    if taken:
+        report.status = ReportStatus.IN_TRIAGE  # what the UPDATE wrote: no need to read it back
+    else:
+        report.refresh_from_db(fields=["status"])
     return report
 
 
@@ -362,10 +369,13 @@ def report_triage_release(*, report: Report, by: User) -> Report:
     """The triage went back to the team queue undecided: the report is "received" again."""
     _triaging(by, report, "release report triage")
     with audit.atomic():
-        Report.objects.filter(pk=report.pk, status=ReportStatus.IN_TRIAGE, decided_at__isnull=True).update(
+        released = Report.objects.filter(pk=report.pk, status=ReportStatus.IN_TRIAGE, decided_at__isnull=True).update(
             status=ReportStatus.RECEIVED
         )
-    report.refresh_from_db(fields=["status"])
+    if released:
+        report.status = ReportStatus.RECEIVED
+    else:
+        report.refresh_from_db(fields=["status"])
     return report
 
 
@@ -571,7 +581,8 @@ def report_case_open(*, report: Report, by: User) -> Case:
     Runs inside the triage's transaction (the flow's next node): a failure here undoes the triage too."""
     _triaging(by, report, "open case from report")
     with audit.atomic(savepoint=False):
-        locked = _locked(report)
+        # The coordinator chosen in triage and their organisation, asked for by the checks of ``case_open``.
+        locked = _locked(report, "assigned_coordinator__organisation")
         if locked.is_decided or not locked.at_risk or locked.child_id is None or locked.assigned_coordinator is None:
             raise ValidationError({"at_risk": [_("This report is not waiting for a case.")]})
         child = Child.objects.select_related("municipality").get(pk=locked.child_id)
@@ -591,7 +602,11 @@ def report_case_open(*, report: Report, by: User) -> Case:
             )
         else:
             case = case_open(
-                child=child, coordinator=locked.assigned_coordinator, opened_by=by, reason=OpenReason.REPORT
+                child=child,
+                coordinator=locked.assigned_coordinator,
+                opened_by=by,
+                reason=OpenReason.REPORT,
+                no_open_case_found=True,  # just asked above, under the report's lock
             )
             locked.status = ReportStatus.CASE_OPENED
         locked.case = case

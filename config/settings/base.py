@@ -313,6 +313,10 @@ NOTIFICATIONS_RELAY_AFTER_SECONDS = env.int("NOTIFICATIONS_RELAY_AFTER_SECONDS",
 NOTIFICATIONS_RELAY_MAX_AGE_DAYS = env.int("NOTIFICATIONS_RELAY_MAX_AGE_DAYS", default=7)
 # How long a push after commit may wait for the channel layer before the row is left to the relay.
 NOTIFICATIONS_PUSH_TIMEOUT_SECONDS = env.float("NOTIFICATIONS_PUSH_TIMEOUT_SECONDS", default=2.0)
+# After commit, the websocket pushes are handed to one sender thread per process (its own event loop, so the channel
+# layer's Redis connections are reused) and the request does not wait for Redis (docs/adr/0026-…). Off: the
+# committing thread pushes itself, as the tests do.
+NOTIFICATIONS_PUSH_BACKGROUND = env.bool("NOTIFICATIONS_PUSH_BACKGROUND", default=True)
 # The address e-mails link to (the notifications page is appended).
 NOTIFICATIONS_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 

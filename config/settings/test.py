@@ -36,3 +36,7 @@ WHITENOISE_AUTOREFRESH = True
 
 # Archive packages of the shredding review's tests go to a throw-away directory, never the checkout's var/.
 ARCHIVE_EXPORT_DIR = Path(tempfile.gettempdir()) / f"casework-archive-{_worker}"
+
+# Tests see the after-commit pushes in the committing thread (django_capture_on_commit_callbacks, the in-memory
+# layer); the background sender has its own tests, and the bench switches it on through the environment.
+NOTIFICATIONS_PUSH_BACKGROUND = os.environ.get("NOTIFICATIONS_PUSH_BACKGROUND", "") == "1"

@@ -35,7 +35,7 @@ from workflows.deadlines import working_deadline
 from workflows.flows.common import cancel_process
 from workflows.locks import ProcessRowLock
 from workflows.models import DeadlineKind
-from workflows.nodes import OPEN_STATUSES, PolicyView
+from workflows.nodes import OPEN_STATUSES, End, PolicyView
 from workflows.processes import ActionProcess
 from workflows.services.deadlines import (
     deadline_done_for_task,
@@ -69,7 +69,7 @@ class ActionFlow(Flow):
         .Assign(this.owner_of)
         .Next(this.end)
     )
-    end = nodes.End().Annotation(title=_("Done"))
+    end = End().Annotation(title=_("Done"))
 
     @staticmethod
     def action_of(task: Any) -> PlanAction:

@@ -87,7 +87,17 @@ from workflows.deadlines import ipod_due, working_deadline
 from workflows.flows.common import APPROVAL_TIME, cancel_process, case_of_process
 from workflows.locks import ProcessRowLock
 from workflows.models import Deadline, DeadlineKind
-from workflows.nodes import OPEN_STATUSES, AllBranchesJoin, EachSplit, PolicyView, branch_cancelled, human_nodes
+from workflows.nodes import (
+    OPEN_STATUSES,
+    AllBranchesJoin,
+    EachSplit,
+    End,
+    Function,
+    If,
+    PolicyView,
+    branch_cancelled,
+    human_nodes,
+)
 from workflows.processes import CaseProcess
 from workflows.services.deadlines import (
     deadline_done_for_task,
@@ -130,7 +140,7 @@ class CaseFlow(Flow):
         .Next(this.inputs_asked)
     )
     inputs_asked = (
-        nodes.If(this.any_inputs_requested)
+        If(this.any_inputs_requested)
         .Annotation(title=_("Inputs asked?"))
         .Then(this.split_inputs)
         .Else(this.first_assessment)
@@ -154,7 +164,7 @@ class CaseFlow(Flow):
     )
     join_inputs = AllBranchesJoin().Annotation(title=_("All inputs in")).Next(this.first_assessment)
     first_assessment = (
-        nodes.If(this.is_first_assessment)
+        If(this.is_first_assessment)
         .Annotation(title=_("First assessment?"))
         .Then(this.write_assessment)
         .Else(this.reassess)
@@ -183,9 +193,7 @@ class CaseFlow(Flow):
         .Assign(this.coordinator_of)
         .Next(this.start_draft)
     )
-    start_draft = (
-        nodes.Function(this.draft_start).Annotation(title=_("Start a draft of the plan")).Next(this.draft_plan)
-    )
+    start_draft = Function(this.draft_start).Annotation(title=_("Start a draft of the plan")).Next(this.draft_plan)
     draft_plan = (
         PolicyView(
             may_work=this.may_lead,
@@ -207,9 +215,7 @@ class CaseFlow(Flow):
         deadline=DeadlineKind.PLAN_APPROVAL,
         due=this.approval_due,
     ).Next(this.plan_approved)
-    plan_approved = (
-        nodes.If(this.is_plan_approved).Annotation(title=_("Approved?")).Then(this.review).Else(this.start_draft)
-    )
+    plan_approved = If(this.is_plan_approved).Annotation(title=_("Approved?")).Then(this.review).Else(this.start_draft)
     review = (
         PolicyView(
             may_work=this.may_lead,
@@ -223,7 +229,7 @@ class CaseFlow(Flow):
         .Next(this.request_inputs)
     )
     # Reached only by closing the case (a closure approved in ``ClosureFlow`` cancels this process).
-    end = nodes.End().Annotation(title=_("Case closed"))
+    end = End().Annotation(title=_("Case closed"))
 
     # --- Who may work on the human tasks ---------------------------------------------------------------------------
 
@@ -283,15 +289,23 @@ class CaseFlow(Flow):
         return not Assessment.objects.filter(case_id=activation.process.case_id).exists()
 
     def input_member(self, activation: Any) -> User:
-        return User.objects.get(pk=activation.task.data["member"])
+        return User.objects.select_related("organisation").get(pk=activation.task.data["member"])
 
     def input_due(self, activation: Any) -> TaskDue:
-        """By the date the coordinator chose for the member's input (not in the past: the request refused that)."""
+        """By the date the coordinator chose for the member's input (not in the past: the request refused that).
+        The member is on the team: the request that asked them, in this same step (``request_inputs`` runs the split),
+        checked that they are a current member (``assessment_inputs_request``)."""
         item = AssessmentInput.objects.select_related("case", "case__municipality").get(
             pk=activation.task.data["input"]
         )
         case = item.case
-        return TaskDue(at=item.due_at, municipality=case.municipality, case=case, actor_id=case.coordinator_id)
+        return TaskDue(
+            at=item.due_at,
+            municipality=case.municipality,
+            case=case,
+            actor_id=case.coordinator_id,
+            owner_on_team=True,
+        )
 
     def assessment_due(self, activation: Any) -> TaskDue:
         """The plan is made "from the assessment" (Decree § 2), so it is due by the plan's statutory date, one month

@@ -30,7 +30,7 @@ from workflows.deadlines import working_deadline
 from workflows.flows.common import APPROVAL_TIME, cancel_process
 from workflows.locks import ProcessRowLock
 from workflows.models import DeadlineKind
-from workflows.nodes import PolicyView
+from workflows.nodes import End, PolicyView
 from workflows.processes import ClosureProcess
 from workflows.services.tasks import TaskDue
 
@@ -55,7 +55,7 @@ class ClosureFlow(Flow):
         deadline=DeadlineKind.CLOSURE_APPROVAL,
         due=this.approval_due,
     ).Next(this.end)
-    end = nodes.End().Annotation(title=_("Decided"))
+    end = End().Annotation(title=_("Decided"))
 
     @staticmethod
     def request_of(task: Any) -> ClosureRequest:

@@ -12,9 +12,10 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS
 
 from casework.models import Case, Report
-from permissions.transactions import forget_rows, once_per_transaction
+from permissions.transactions import forget_rows, once_per_transaction, remember_in_transaction, replace_rows
+from workflows.locks import process_created
 from workflows.nodes import OPEN_STATUSES
-from workflows.processes import CaseProcess, ReportProcess
+from workflows.processes import ActionProcess, CaseProcess, ClosureProcess, ReportProcess
 from workflows.services.deadlines import deadline_done_for_task
 
 #: The supervisors approve a submitted plan or a closure proposal within this time (local practice, not law).
@@ -42,15 +43,17 @@ def cancel_process(process: Any) -> int:
 
 # --- The step's unit of work -------------------------------------------------------------------------------------
 # A step runs several nodes (their due dates, assignees, gateways) and access checks that each need the process's
-# case or report: loaded once per transaction (``permissions.transactions.once_per_transaction``) and dropped again
-# when a node saves the row, so a node still sees what an earlier one wrote.
+# case or report: loaded once per transaction (``permissions.transactions.once_per_transaction``) and replaced by
+# the saved object when a node saves the row, so a node still sees what an earlier one wrote.
 
 
 def case_of_process(process_id: Any) -> Case:
-    """The case of a ``CaseProcess`` (with its authority and coordinator), once per transaction."""
+    """The case of a ``CaseProcess`` (with its authority and coordinator and their organisation), once per
+    transaction."""
     return once_per_transaction(
         ("case of process", process_id),
-        lambda: Case.objects.select_related("municipality", "coordinator").get(
+        # The coordinator's organisation too: the new tasks' owner checks (``Subject.from_user``) ask for it.
+        lambda: Case.objects.select_related("municipality", "coordinator__organisation").get(
             pk=CaseProcess.objects.filter(pk=process_id).values("case_id")[:1]
         ),
     )
@@ -60,15 +63,40 @@ def report_of_process(process_id: Any) -> Report:
     """The report of a ``ReportProcess`` (with its authority, case and who decided it), once per transaction."""
     return once_per_transaction(
         ("report of process", process_id),
-        lambda: Report.objects.select_related("municipality", "case", "case__coordinator", "decided_by").get(
-            pk=ReportProcess.objects.filter(pk=process_id).values("report_id")[:1]
-        ),
+        lambda: Report.objects.select_related(
+            "municipality", "case", "case__coordinator__organisation", "decided_by__organisation"
+        ).get(pk=ReportProcess.objects.filter(pk=process_id).values("report_id")[:1]),
     )
 
 
-def _saved(sender: type, instance: Any, **kwargs: Any) -> None:
-    forget_rows(sender, instance.pk)
+def _saved(sender: type, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    # The object just saved is the step's copy from now on: a later node sees what this one wrote without reading
+    # the row back. A partial save (``update_fields``) of an object loaded in this step is as fresh.
+    replace_rows(sender, instance.pk, instance)
 
 
 post_save.connect(_saved, sender=Case, dispatch_uid="workflows.unit_of_work.case")
 post_save.connect(_saved, sender=Report, dispatch_uid="workflows.unit_of_work.report")
+
+
+def _remember_started_for(process: Any) -> None:
+    """The case or report a process was just started for is this transaction's own copy (with its authority, and
+    the case's coordinator): the first nodes read it from the unit of work instead of loading it again."""
+    if isinstance(process, CaseProcess) and CaseProcess.case.is_cached(process):
+        remember_in_transaction(("case of process", process.pk), process.case)
+    elif isinstance(process, ReportProcess) and ReportProcess.report.is_cached(process):
+        remember_in_transaction(("report of process", process.pk), process.report)
+
+
+def _process_saved(sender: type, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    if created:
+        process_created(instance.pk)
+        _remember_started_for(instance)
+    else:
+        forget_rows(sender, instance.pk)  # a lock taken again in this transaction reads the row again
+
+
+for _process_class in (ReportProcess, CaseProcess, ActionProcess, ClosureProcess):
+    post_save.connect(
+        _process_saved, sender=_process_class, dispatch_uid=f"workflows.unit_of_work.created.{_process_class.__name__}"
+    )

@@ -47,7 +47,7 @@ from workflows import deadlines as due_dates
 from workflows.flows.common import report_of_process
 from workflows.locks import ProcessRowLock
 from workflows.models import AuthoritySettings, DeadlineKind
-from workflows.nodes import PolicyView
+from workflows.nodes import End, Function, If, PolicyView
 from workflows.processes import ReportProcess
 from workflows.services.tasks import TaskDue
 
@@ -82,18 +82,18 @@ class ReportFlow(Flow):
         due=this.triage_due,
     ).Next(this.child_at_risk)
     child_at_risk = (
-        nodes.If(this.is_at_risk)
+        If(this.is_at_risk)
         .Annotation(title=_("Is the child at risk under § 6?"))
         .Then(this.open_case)
         .Else(this.feedback_asked)
     )
     open_case = (
-        nodes.Function(this.open_or_attach_case)
+        Function(this.open_or_attach_case)
         .Annotation(title=_("Open the case or attach the report"))
         .Next(this.feedback_asked)
     )
     feedback_asked = (
-        nodes.If(this.wants_feedback)
+        If(this.wants_feedback)
         .Annotation(title=_("Did the notifier ask for feedback?"))
         .Then(this.send_feedback)
         .Else(this.end)
@@ -110,7 +110,7 @@ class ReportFlow(Flow):
         .Assign(this.feedback_owner)
         .Next(this.end)
     )
-    end = nodes.End().Annotation(title=_("Done"))
+    end = End().Annotation(title=_("Done"))
 
     # --- Who may work on the human tasks (our policy, asked by PolicyView) -----------------------------------------
 

@@ -28,14 +28,24 @@ from workflows.models import Deadline, DeadlineKind
 REFERENCE_MAX = 24
 
 
-def _check_owner(errors: dict[str, list[str]], owner: User | None, *, case: Case | None, municipality_id: int) -> None:
+def _check_owner(
+    errors: dict[str, list[str]],
+    owner: User | None,
+    *,
+    case: Case | None,
+    municipality_id: int,
+    proven: bool = False,
+) -> None:
     """An owner must be able to act on the item: on a case, someone who may open it today (its coordinator, a
     current team member, a supervisor of the authority); without a case, OSPOD staff of the authority. ``None`` is
-    the authority's shared queue."""
+    the authority's shared queue. ``proven``: the caller has just checked that the owner is on the case's team in
+    this transaction; only the account's state is checked again."""
     if owner is None:
         return
     if not owner.is_active:
         _add(errors, "owner", _("This person's account is not active."))
+    elif proven:
+        return
     elif case is not None:
         if not load_case_access(owner, case).visible:
             _add(errors, "owner", _("This person is not on the case's team."))
@@ -55,6 +65,7 @@ def deadline_set(
     allow_past: bool = False,
     owner_organisation: Organisation | None = None,
     new_task: bool = False,
+    owner_proven: bool = False,
 ) -> Deadline:
     """Record that ``kind`` is due at ``due_at`` for ``owner`` (``None``: the authority's supervisors' shared queue,
     or — with ``owner_organisation``, a plan action's owning organisation — that organisation's people on the case's
@@ -64,7 +75,9 @@ def deadline_set(
     (it must be open and belong to ``municipality``); ``reference`` the number notifications show when there is no
     case (a report's number; never a name). A due date in the past is refused unless ``allow_past`` (backfilling
     demo data). ``new_task``: the task was created in this transaction, so it has no deadline yet (the one-to-one
-    column still refuses a second). Writes no notification (see the module docstring).
+    column still refuses a second). ``owner_proven``: the caller has just checked, in this transaction, that the
+    owner is on the case's team (their access is not loaded again). Writes no notification (see the module
+    docstring).
     """
     errors: dict[str, list[str]] = {}
     if kind not in DeadlineKind.values:
@@ -85,7 +98,7 @@ def deadline_set(
             _add(errors, "task", _("This task is already finished."))
         elif not new_task and Deadline.objects.filter(task=task).exists():
             _add(errors, "task", _("This task already has a deadline."))
-    _check_owner(errors, owner, case=case, municipality_id=municipality.pk)
+    _check_owner(errors, owner, case=case, municipality_id=municipality.pk, proven=owner_proven)
     if owner_organisation is not None and case is None:
         _add(errors, "owner_organisation", _("An organisation owns an item only on a case."))
     if errors:
@@ -137,10 +150,24 @@ def deadline_close_for_task(*, task: Any) -> int:
 
 
 def deadline_reassign_for_task(*, task: Any, owner: User | None) -> Deadline | None:
-    """``deadline_reassign`` for the open deadline of a viewflow task, if it has one (call it when the task is taken
-    or given back to its queue): the deadline follows the task. Returns the deadline, or ``None``."""
+    """``deadline_reassign`` for the open deadline of a viewflow task, if it has one: the deadline follows the task
+    to ``owner``, who is checked. Returns the deadline, or ``None``."""
     deadline = Deadline.objects.filter(task=task, done_at__isnull=True).first()
     return deadline_reassign(deadline=deadline, owner=owner) if deadline is not None else None
+
+
+def deadline_follow_task(*, task: Any, owner: User | None) -> int:
+    """The open deadline of a task that was just taken from its queue or given back to it follows the task, in one
+    UPDATE (the due-soon and overdue notices go out again, to the new owner, as in :func:`deadline_reassign`).
+
+    The owner is not checked again: the task's own rule has just let ``owner`` take it (``PolicyView.can_assign``
+    asks the same access as :func:`_check_owner`), and ``None`` is the queue. Returns how many rows moved (0 or 1).
+    """
+    return (
+        Deadline.objects.filter(task=task, done_at__isnull=True)
+        .exclude(owner_id=owner.pk if owner is not None else None)
+        .update(owner=owner, due_soon_notified_at=None, overdue_notified_at=None)
+    )
 
 
 def deadline_reassign(*, deadline: Deadline, owner: User | None) -> Deadline:

@@ -41,6 +41,9 @@ class TaskDue:
     owner_organisation: Organisation | None = None
     told: Sequence[int] | None = None
     actor_id: int | None = None
+    #: The step that created the task has just checked that its owner is on the case's team (``deadline_set``'s
+    #: ``owner_proven``): their access is not loaded again.
+    owner_on_team: bool = False
 
 
 def task_opened(*, task: Any, kind: str, due: TaskDue) -> Deadline:
@@ -58,6 +61,7 @@ def task_opened(*, task: Any, kind: str, due: TaskDue) -> Deadline:
             allow_past=due.allow_past,
             owner_organisation=due.owner_organisation,
             new_task=True,
+            owner_proven=due.owner_on_team,
         )
         notify_many(
             recipient_ids=[task.owner_id] if due.told is None else due.told,
