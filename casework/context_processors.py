@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.account_views import session_remaining_seconds
 from casework.models import Role
-from permissions.policy import may_see_retention_reviews
+from permissions.policy import may_see_retention_reviews, user_takes_referrals
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ),
     # Zastupování: a supervisor names a deputy for an absence (permissions.policy.may_see_covers).
     ShellPage("supervisor_cover", _("Cover"), frozenset({Role.SUPERVISOR})),
+    # Doporučení: the referrals to a social service's organisation, for its intake workers (docs/adr/0029-referrals.md).
+    ShellPage("referral_list", _("Referrals"), frozenset(), also_for=user_takes_referrals),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     # Account changes wait for a supervisor (a second administrator for DPO and administrator accounts); the DPO
     # watches them read-only (issue 19).

@@ -24,5 +24,6 @@ urlpatterns = [
     path("oversight/", include("casework.oversight_urls")),
     path("retention/", include("casework.retention_urls")),
     path("cover/", include("casework.cover_urls")),
+    path("referrals/", include("services.referrals.urls")),
     path("", include("casework.urls")),
 ]

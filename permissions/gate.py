@@ -22,7 +22,14 @@ from casework.crypto.errors import CryptoError
 from casework.models import Case, Child, Report, User
 from casework.sealing import Keyring, SealedModel, open_values
 from permissions import audit
-from permissions.access import AccessedCase, AccessedReport, load_case_access, load_case_accesses, load_report_access
+from permissions.access import (
+    AccessedCase,
+    AccessedReferral,
+    AccessedReport,
+    load_case_access,
+    load_case_accesses,
+    load_report_access,
+)
 from permissions.models import BREAK_GLASS_PURPOSE_PREFIX, AuditEvent
 from permissions.policy import (
     CaseAccess,
@@ -30,6 +37,7 @@ from permissions.policy import (
     ReportAccess,
     Subject,
     SystemRead,
+    may_read_referral_letter,
     readable_compartments,
     relationship_to_child,
     system_readable_compartments,
@@ -228,6 +236,21 @@ def read_case_children(
         for case, access in decided
     ]
     return [found[0] for found in _disclose(user, batches, purpose=purpose)]
+
+
+def read_referral(user: User | None, accessed: AccessedReferral, fields: Sequence[str], *, purpose: str) -> Disclosure:
+    """Disclose ``fields`` of a referral (its letter, a decline's explanation) as ``access_referral_by_id`` decided:
+    to the case's lead, or to the provider's intake worker while the referral is theirs to see (the policy's
+    ``may_read_referral_letter``) — who reads it without any standing on the case. Audited with the case's id, like
+    every read of the case's content."""
+    referral = accessed.referral
+    if accessed.subject.user_id != (user.pk if user is not None else None):
+        raise ValueError("an access decision was made for another user")
+    allowed = may_read_referral_letter(accessed.subject, accessed.facts, accessed.case_access)
+    batch = _Batch(
+        anchor=referral.case, rows=[referral], fields=fields, decide=lambda row, name: allowed, object_id=referral.pk
+    )
+    return _disclose(user, [batch], purpose=purpose)[0][0]
 
 
 def read_as_system(
