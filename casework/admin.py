@@ -56,6 +56,10 @@ ADMINISTRATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # The municipality → ORP table of local competence (§ 61).
     "casework.residencemunicipality": ("view", "add", "change"),
     "workflows.authoritysettings": ("view", "add", "change"),
+    # The service directory (issue 21): the list of service types, providers and their cards; none is case content.
+    "services.servicetype": ("view", "add", "change"),
+    "services.provider": ("view", "add", "change"),
+    "services.service": ("view", "add", "change"),
 }
 
 

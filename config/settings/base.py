@@ -313,3 +313,7 @@ NOTIFICATIONS_RELAY_MAX_AGE_DAYS = env.int("NOTIFICATIONS_RELAY_MAX_AGE_DAYS", d
 NOTIFICATIONS_PUSH_TIMEOUT_SECONDS = env.float("NOTIFICATIONS_PUSH_TIMEOUT_SECONDS", default=2.0)
 # The address e-mails link to (the notifications page is appended).
 NOTIFICATIONS_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Service network (services app): a service's card not confirmed by its provider for this many months is flagged as
+# stale in the directory and on the provider's list.
+SERVICE_CARD_STALE_MONTHS = env.int("SERVICE_CARD_STALE_MONTHS", default=6)
