@@ -24,7 +24,6 @@ from casework.sealing import Keyring, SealedModel, open_values
 from permissions import audit
 from permissions.access import (
     AccessedCase,
-    AccessedReferral,
     AccessedReport,
     load_case_access,
     load_case_accesses,
@@ -34,6 +33,7 @@ from permissions.models import BREAK_GLASS_PURPOSE_PREFIX, AuditEvent
 from permissions.policy import (
     CaseAccess,
     Item,
+    ReferralFacts,
     ReportAccess,
     Subject,
     SystemRead,
@@ -238,18 +238,25 @@ def read_case_children(
     return [found[0] for found in _disclose(user, batches, purpose=purpose)]
 
 
-def read_referral(user: User | None, accessed: AccessedReferral, fields: Sequence[str], *, purpose: str) -> Disclosure:
-    """Disclose ``fields`` of a referral (its letter, a decline's explanation) as ``access_referral_by_id`` decided:
-    to the case's lead, or to the provider's intake worker while the referral is theirs to see (the policy's
-    ``may_read_referral_letter``) — who reads it without any standing on the case. Audited with the case's id, like
-    every read of the case's content."""
-    referral = accessed.referral
-    if accessed.subject.user_id != (user.pk if user is not None else None):
+def read_referral(
+    user: User | None,
+    referral: SealedModel,
+    *,
+    case: Case,
+    subject: Subject,
+    facts: ReferralFacts,
+    case_access: CaseAccess | None,
+    fields: Sequence[str],
+    purpose: str,
+) -> Disclosure:
+    """Disclose ``fields`` of a referral of ``case`` (its letter, a decline's explanation) as the policy's
+    ``may_read_referral_letter`` decides: to the case's lead, or to the provider's intake worker while the referral is
+    theirs to see — who reads it without any standing on the case. Pass what ``permissions.referrals.
+    access_referral_by_id`` decided. Audited with the case's id, like every read of the case's content."""
+    if subject.user_id != (user.pk if user is not None else None):
         raise ValueError("an access decision was made for another user")
-    allowed = may_read_referral_letter(accessed.subject, accessed.facts, accessed.case_access)
-    batch = _Batch(
-        anchor=referral.case, rows=[referral], fields=fields, decide=lambda row, name: allowed, object_id=referral.pk
-    )
+    allowed = may_read_referral_letter(subject, facts, case_access)
+    batch = _Batch(anchor=case, rows=[referral], fields=fields, decide=lambda row, name: allowed, object_id=referral.pk)
     return _disclose(user, [batch], purpose=purpose)[0][0]
 
 

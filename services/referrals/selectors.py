@@ -19,8 +19,7 @@ from django.utils.translation import get_language
 
 from casework import paging
 from casework.models import Case, User
-from permissions import gate
-from permissions.access import AccessedReferral, user_may_see_case
+from permissions.access import user_may_see_case
 from permissions.policy import (
     REFERRAL_PROVIDER_VISIBLE,
     CaseAccess,
@@ -31,6 +30,7 @@ from permissions.policy import (
     may_take_referrals,
     may_withdraw_referral,
 )
+from permissions.referrals import AccessedReferral, read_referral
 from services.referrals.models import (
     PENDING_REFERRAL_STATUSES,
     DeclineReason,
@@ -165,7 +165,7 @@ def referral_disclosed(*, user: User, accessed: AccessedReferral, purpose: str) 
     """One referral for its page: the letter (and a decline's explanation, for the lead) through the gate."""
     referral = accessed.referral
     fields = ["letter"] if accessed.as_provider else ["letter", "decline_explanation"]
-    shown = gate.read_referral(user, accessed, fields, purpose=purpose)
+    shown = read_referral(user, accessed, fields, purpose=purpose)
     events = [
         EventRow(
             at=e.at,

@@ -36,7 +36,7 @@ from casework.services.validation import add_error, clean_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many
 from permissions import audit, gate
-from permissions.access import load_case_access, record_denial, referral_facts, refuse
+from permissions.access import load_case_access, record_denial, refuse
 from permissions.models import ConsentCovers
 from permissions.object_perms import sync_case_permissions
 from permissions.policy import (
@@ -47,6 +47,7 @@ from permissions.policy import (
     may_refer,
     may_withdraw_referral,
 )
+from permissions.referrals import referral_facts
 from permissions.sharing import consent_errors, consent_record
 from services.models import Service
 from services.referrals.models import (
@@ -82,7 +83,7 @@ class AgreementInput:
 
 
 def _refuse_referral(user: User, referral: Referral, purpose: str) -> PermissionDenied:
-    record_denial(user, "casework.referral", referral.pk, purpose, case_id=referral.case_id)
+    record_denial(user, "services.referral", referral.pk, purpose, case_id=referral.case_id)
     return PermissionDenied()
 
 
@@ -212,12 +213,12 @@ def referral_send(
             referral.save(force_insert=True)
             ReferralEvent.objects.create(referral=referral, from_status="", to_status=ReferralStatus.SENT, by=sent_by)
             audit.record_write(
-                sent_by, case.pk, "casework.referral", referral.pk, ["service", "letter", "consent"], "refer"
+                sent_by, case.pk, "services.referral", referral.pk, ["service", "letter", "consent"], "refer"
             )
             notify_many(
                 recipient_ids=intake_worker_ids(organisation_id),
                 kind=NotificationKind.REFERRAL_RECEIVED,
-                object_type="casework.referral",
+                object_type="services.referral",
                 object_id=referral.pk,
                 actor_id=sent_by.pk,
             )
@@ -238,7 +239,7 @@ def _move(referral: Referral, *, to: str, by: User, fields: list[str], purpose: 
         setattr(referral, name, value)
     referral.save(update_fields=["status", *values.keys()])
     ReferralEvent.objects.create(referral=referral, from_status=before, to_status=to, by=by)
-    audit.record_write(by, referral.case_id, "casework.referral", referral.pk, ["status", *fields], purpose)
+    audit.record_write(by, referral.case_id, "services.referral", referral.pk, ["status", *fields], purpose)
 
 
 def _require_answer(by: User, referral: Referral, purpose: str) -> None:
@@ -258,7 +259,7 @@ def _notify_coordinator(referral: Referral, kind: str, actor: User | None) -> No
         kind=kind,
         case_id=case.pk,
         case_reference=case.reference,
-        object_type="casework.referral",
+        object_type="services.referral",
         object_id=referral.pk,
         actor_id=actor.pk if actor is not None else None,
     )
@@ -399,7 +400,7 @@ def referral_withdraw(*, referral: Referral, by: User) -> Referral:
         notify_many(
             recipient_ids=intake_worker_ids(locked.provider_organisation_id),
             kind=NotificationKind.REFERRAL_WITHDRAWN,
-            object_type="casework.referral",
+            object_type="services.referral",
             object_id=locked.pk,
             actor_id=by.pk,
         )
@@ -429,7 +430,7 @@ def referrals_remind_overdue(*, now: datetime.datetime | None = None) -> int:
             notify_many(
                 recipient_ids=intake_worker_ids(referral.provider_organisation_id),
                 kind=NotificationKind.REFERRAL_OVERDUE,
-                object_type="casework.referral",
+                object_type="services.referral",
                 object_id=referral.pk,
             )
         reminded += 1

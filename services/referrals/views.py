@@ -23,8 +23,9 @@ from casework.case_forms import CaseForm
 from casework.case_views.common import header, viewer
 from casework.compartments import Compartment
 from permissions import gate
-from permissions.access import AccessedCase, AccessedReferral, access_case_by_id, access_referral_by_id, refuse
+from permissions.access import AccessedCase, access_case_by_id, refuse
 from permissions.policy import may_refer
+from permissions.referrals import AccessedReferral, access_referral_by_id
 from services.referrals import services
 from services.referrals.forms import AcceptForm, DeclineForm, ReferralForm, WaitlistForm
 from services.referrals.selectors import referral_disclosed, referral_inbox

@@ -15,9 +15,9 @@ from django.utils import timezone
 from casework.compartments import Compartment
 from casework.models import Sector, TeamMembership, User
 from notifications.models import Kind, Notification
-from permissions import gate
-from permissions.access import access_referral_by_id, load_case_access
+from permissions.access import load_case_access
 from permissions.models import AuditAction, AuditEvent, ConsentCovers
+from permissions.referrals import access_referral_by_id, read_referral
 from permissions.sharing import consent_withdraw
 from services.referrals.models import DeclineReason, Referral, ReferralEvent, ReferralStatus
 from services.referrals.services import (
@@ -40,7 +40,7 @@ def world(coordinator: User) -> ReferralWorld:
 
 def _letter(user: User, referral: Referral) -> str:
     accessed = access_referral_by_id(user, referral.pk, purpose="test")
-    return gate.read_referral(user, accessed, ["letter"], purpose="test").get("letter") or ""
+    return read_referral(user, accessed, ["letter"], purpose="test").get("letter") or ""
 
 
 def _accept(world: ReferralWorld, referral: Referral, by: User | None = None) -> Referral:
@@ -53,7 +53,9 @@ def _accept(world: ReferralWorld, referral: Referral, by: User | None = None) ->
 
 
 def test_letter_carries_only_the_chosen_parts_and_no_canary(world: ReferralWorld) -> None:
-    canaries = {part: f"CANARY-{part}-7731" for part in ("social", "school", "health", "services", "other", "child_voice")}
+    canaries = {
+        part: f"CANARY-{part}-7731" for part in ("social", "school", "health", "services", "other", "child_voice")
+    }
     notes = {part: write_note(world.case, world.coordinator, part, text) for part, text in canaries.items()}
     referral = send(world, note_ids=[str(notes["school"].pk)], include_child=False)
 
@@ -95,7 +97,8 @@ def test_sending_records_the_agreement_and_history_and_notifies_the_intake_worke
     ]
     row = Notification.objects.get(recipient=world.worker)
     assert row.kind == Kind.REFERRAL_RECEIVED
-    assert row.case_id is None and row.case_reference == ""  # the provider is not on the case
+    assert row.case_id is None  # the provider is not on the case
+    assert row.case_reference == ""
     assert row.object_id == str(referral.pk)
     assert AuditEvent.objects.filter(object_type="services.referral", action=AuditAction.READ).count() == 0
     assert AuditEvent.objects.filter(purpose="referral letter", case_id=world.case.pk).exists()
@@ -115,9 +118,7 @@ def test_sending_needs_every_field_and_reports_them_all(world: ReferralWorld) ->
             note_ids=[],
             agreement=AgreementInput(given_by="", given_by_name="", given_on=None),
         )
-    assert {"service", "referred", "reason", "given_by", "given_by_name", "given_on"} <= set(
-        caught.value.message_dict
-    )
+    assert {"service", "referred", "reason", "given_by", "given_by_name", "given_on"} <= set(caught.value.message_dict)
     assert not Referral.objects.exists()
 
 
@@ -193,7 +194,9 @@ def test_an_answered_referral_cannot_be_answered_again(world: ReferralWorld) -> 
 
 
 def test_acceptance_adds_exactly_one_membership_with_the_services_view(world: ReferralWorld) -> None:
-    canaries = {part: f"CANARY-{part}-4410" for part in ("social", "school", "health", "services", "other", "child_voice")}
+    canaries = {
+        part: f"CANARY-{part}-4410" for part in ("social", "school", "health", "services", "other", "child_voice")
+    }
     for part, text in canaries.items():
         write_note(world.case, world.coordinator, part, text)
     referral = send(world)
@@ -243,7 +246,7 @@ def test_a_declined_referral_gives_the_provider_nothing(world: ReferralWorld) ->
         access_referral_by_id(world.worker, referral.pk, purpose="test")
     # The coordinator reads the explanation; notifications carry no text.
     accessed = access_referral_by_id(world.coordinator, referral.pk, purpose="test")
-    shown = gate.read_referral(world.coordinator, accessed, ["decline_explanation"], purpose="test")
+    shown = read_referral(world.coordinator, accessed, ["decline_explanation"], purpose="test")
     assert shown.get("decline_explanation") == "Plno do března."
     for row in Notification.objects.all():
         assert "Plno" not in row.text
