@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from casework.models import User
@@ -73,6 +74,12 @@ def access_referral_by_id(user: User, referral_id: uuid.UUID | str, *, purpose: 
         return AccessedReferral(referral, facts, subject, access)
     record_denial(user, "services.referral", referral.pk, purpose, case_id=referral.case_id)
     raise Http404
+
+
+def refuse_referral(user: User, referral: Referral, purpose: str) -> PermissionDenied:
+    """Audit a refused action on a referral the user may see (the lead trying to accept) and return the exception."""
+    record_denial(user, "services.referral", referral.pk, purpose, case_id=referral.case_id)
+    return PermissionDenied()
 
 
 def read_referral(

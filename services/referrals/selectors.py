@@ -241,7 +241,9 @@ def referral_counts(*, since: datetime.datetime | None = None) -> list[ReferralC
         "service__service_type__name_cs", "case__municipality__name", "sent_at", "decided_at"
     ):
         key = (r["service__service_type__name_cs"], r["case__municipality__name"])
-        waits.setdefault(key, []).append((r["decided_at"] - r["sent_at"]).total_seconds() / 86400)
+        decided, sent = r["decided_at"], r["sent_at"]
+        if decided is not None:
+            waits.setdefault(key, []).append((decided - sent).total_seconds() / 86400)
     english = (get_language() or "cs").startswith("en")
     result = []
     for g in grouped:

@@ -36,7 +36,7 @@ from casework.services.validation import add_error, clean_text
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify, notify_many
 from permissions import audit, gate
-from permissions.access import load_case_access, record_denial, refuse
+from permissions.access import load_case_access, refuse
 from permissions.models import ConsentCovers
 from permissions.object_perms import sync_case_permissions
 from permissions.policy import (
@@ -47,7 +47,7 @@ from permissions.policy import (
     may_refer,
     may_withdraw_referral,
 )
-from permissions.referrals import referral_facts
+from permissions.referrals import referral_facts, refuse_referral
 from permissions.sharing import consent_errors, consent_record
 from services.models import Service
 from services.referrals.models import (
@@ -80,11 +80,6 @@ class AgreementInput:
     given_by_name: str
     given_on: datetime.date | None
     on_behalf_of_child: bool = True
-
-
-def _refuse_referral(user: User, referral: Referral, purpose: str) -> PermissionDenied:
-    record_denial(user, "services.referral", referral.pk, purpose, case_id=referral.case_id)
-    return PermissionDenied()
 
 
 def letter_notes(case: Case) -> list[CaseNote]:
@@ -244,7 +239,7 @@ def _move(referral: Referral, *, to: str, by: User, fields: list[str], purpose: 
 
 def _require_answer(by: User, referral: Referral, purpose: str) -> None:
     if not may_answer_referral(Subject.from_user(by), referral_facts(referral)):
-        raise _refuse_referral(by, referral, purpose)
+        raise refuse_referral(by, referral, purpose)
 
 
 def _stale(locked: Referral) -> None:
@@ -391,7 +386,7 @@ def referral_withdraw(*, referral: Referral, by: User) -> Referral:
     case = referral.case
     access = load_case_access(by, case)
     if not may_withdraw_referral(access, referral_facts(referral)):
-        raise _refuse_referral(by, referral, "withdraw referral")
+        raise refuse_referral(by, referral, "withdraw referral")
     with audit.atomic():
         locked = _locked(referral)
         if locked.status not in PENDING_REFERRAL_STATUSES:

@@ -24,8 +24,8 @@ from casework.case_views.common import header, viewer
 from casework.compartments import Compartment
 from permissions import gate
 from permissions.access import AccessedCase, access_case_by_id, refuse
-from permissions.policy import may_refer
-from permissions.referrals import AccessedReferral, access_referral_by_id
+from permissions.policy import may_answer_referral, may_refer, may_withdraw_referral
+from permissions.referrals import AccessedReferral, access_referral_by_id, refuse_referral
 from services.referrals import services
 from services.referrals.forms import AcceptForm, DeclineForm, ReferralForm, WaitlistForm
 from services.referrals.selectors import referral_disclosed, referral_inbox
@@ -94,10 +94,19 @@ def _answer(
     make_form: Callable[[AccessedReferral, dict[str, Any] | None], CaseForm],
     act: Callable[[AccessedReferral, dict[str, Any]], object],
     done: str,
+    withdrawal: bool = False,
 ) -> HttpResponse:
-    """A provider's answer (or the lead's withdrawal): POST acts, GET shows the form alone."""
+    """A provider's answer (or the lead's withdrawal): GET shows the form alone, POST acts (the service decides
+    again, under the referral's lock). A reader who may see the referral but not do this gets an audited 403."""
     user = viewer(request)
     accessed = access_referral_by_id(user, referral_id, purpose=purpose)
+    allowed = (
+        may_withdraw_referral(accessed.case_access, accessed.facts)
+        if withdrawal and accessed.case_access is not None
+        else not withdrawal and may_answer_referral(accessed.subject, accessed.facts)
+    )
+    if not allowed:
+        raise refuse_referral(user, accessed.referral, purpose)
     form = make_form(accessed, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -108,8 +117,6 @@ def _answer(
             messages.success(request, done)
             return redirect("referral_detail", referral_id=accessed.referral.pk)
     view = referral_disclosed(user=user, accessed=accessed, purpose=purpose)
-    if not (view.may_answer or view.may_withdraw):
-        raise PermissionDenied
     return render(
         request,
         "services/referrals/answer.html",
@@ -184,4 +191,5 @@ def referral_withdraw(request: HttpRequest, referral_id: uuid.UUID) -> HttpRespo
         make_form=lambda a, data: CaseForm(data),
         act=lambda a, d: services.referral_withdraw(referral=a.referral, by=user),
         done=_("The referral was withdrawn."),
+        withdrawal=True,
     )

@@ -143,9 +143,9 @@ def test_one_pending_referral_per_service(world: ReferralWorld) -> None:
 
 def test_only_the_intake_worker_answers(world: ReferralWorld, supervisor: User) -> None:
     referral = send(world)
-    other_provider = intake_worker(
-        service_partner(municipality=world.case.municipality).organisation, username="jiny-prijem"
-    )
+    other_organisation = service_partner(municipality=world.case.municipality).organisation
+    assert other_organisation is not None
+    other_provider = intake_worker(other_organisation, username="jiny-prijem")
     for outsider in (world.coordinator, supervisor, other_provider):
         with pytest.raises(PermissionDenied):
             referral_waitlist(referral=referral, by=outsider, expected_on=timezone.localdate())
