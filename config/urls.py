@@ -24,6 +24,7 @@ urlpatterns = [
     path("oversight/", include("casework.oversight_urls")),
     path("retention/", include("casework.retention_urls")),
     path("cover/", include("casework.cover_urls")),
+    path("services/", include("services.urls")),
     path("referrals/", include("services.referrals.urls")),
     path("", include("casework.urls")),
 ]

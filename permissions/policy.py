@@ -806,6 +806,36 @@ def may_see_retention_of(user: User | None, municipality_id: int) -> bool:
     return is_data_protection_officer(Subject.from_user(user)) or may_decide_retention(user, municipality_id)
 
 
+# --- The service network: directory of services (issue 21; no child data) -----------------------------------------
+
+
+def may_search_service_directory(user: User | None) -> bool:
+    """The directory of services, its cards and their printable pages: every active, logged-in user. A card holds
+    no child data — a provider's public description, its capacity and contact."""
+    return Subject.from_user(user).active
+
+
+def may_edit_service_card(user: User | None, *, provider_organisation_id: int) -> bool:
+    """Keeping a service's card current: a partner user of the provider's own organisation. Not OSPOD staff (they
+    read the directory; a wrong card is the provider's to correct), not another provider's users; the administrator
+    registers providers and may correct a card in the administration."""
+    subject = Subject.from_user(user)
+    return subject.active and subject.role == Role.PARTNER and subject.organisation_id == provider_organisation_id
+
+
+def may_see_cards_to_confirm(user: User | None, *, is_provider_user: bool) -> bool:
+    """The list of cards to confirm: a provider's own partner users (their organisation's cards) and supervisors
+    (every stale card of the region, to chase providers)."""
+    subject = Subject.from_user(user)
+    return subject.is_supervisor or (subject.active and subject.role == Role.PARTNER and is_provider_user)
+
+
+def may_see_service_network(user: User | None) -> bool:
+    """The network view (services, capacities and waiting times by type and area; counts only, no child data):
+    supervisors, for the region as a whole."""
+    return Subject.from_user(user).is_supervisor
+
+
 class SystemRead(StrEnum):
     """Reads the system makes without a user, through the gate, audited with the system as the actor."""
 

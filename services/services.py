@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from permissions import audit
 from services.models import DEFAULT_SERVICE_TYPES, Provider, Service, ServiceType
@@ -96,18 +97,17 @@ def provider_register(
 
 
 def _validated(service: Service, exclude: Iterable[str] = ()) -> None:
-    try:
-        service.full_clean(exclude=list(exclude))
-    except ValidationError:
-        raise
+    service.full_clean(exclude=list(exclude))
     if service.age_min is not None and service.age_max is not None and service.age_min > service.age_max:
-        raise ValidationError({"age_max": ValidationError("The upper age must not be below the lower one.")})
+        raise ValidationError({"age_max": ValidationError(_("The upper age must not be below the lower one."))})
     if (
         service.free_places is not None
         and service.capacity_total is not None
         and service.free_places > service.capacity_total
     ):
-        raise ValidationError({"free_places": ValidationError("There cannot be more free places than the capacity.")})
+        raise ValidationError(
+            {"free_places": ValidationError(_("There cannot be more free places than the capacity."))}
+        )
 
 
 def service_create(

@@ -123,6 +123,7 @@ from permissions.access import load_case_access
 from permissions.break_glass import break_glass_open
 from permissions.models import BreakGlassGrant, ConsentGiver
 from permissions.sharing import consent_record, share_grant
+from services.demo import seed_service_directory
 from workflows import tasks
 from workflows.deadlines import add_months, end_of_day, ipod_due
 from workflows.flows import CaseFlow, ClosureFlow, ReportFlow, report_receive
@@ -1394,6 +1395,7 @@ def seed_all() -> DemoData:
         seed_retention(data)
         seed_account_change(data)
         seed_supervisor_cover(data)
+        seed_service_directory(by=None)
     # Outside the transaction: the break-glass reads go through the gate, whose audit rows commit before any plaintext.
     seed_break_glass(data)
     return data
