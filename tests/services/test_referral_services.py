@@ -5,6 +5,7 @@ decline (the provider keeps nothing), reminders (frozen time), notifications (id
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -19,6 +20,7 @@ from permissions.access import load_case_access
 from permissions.models import AuditAction, AuditEvent, ConsentCovers
 from permissions.referrals import access_referral_by_id, read_referral
 from permissions.sharing import consent_withdraw
+from services.models import Service
 from services.referrals.models import DeclineReason, Referral, ReferralEvent, ReferralStatus
 from services.referrals.services import (
     referral_accept,
@@ -279,3 +281,29 @@ def test_a_referral_waiting_beyond_the_stated_time_is_reminded_once_a_week(world
     with time_machine.travel(start + datetime.timedelta(days=40), tick=False):
         _accept(world, referral)
         assert referrals_remind_overdue() == 0
+
+
+# --- Lists: fixed numbers of statements --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [0, 7])
+def test_the_providers_inbox_and_the_case_section_cost_the_same_whatever_their_length(
+    world: ReferralWorld, extra: int, django_assert_num_queries: Any
+) -> None:
+    from services.referrals.selectors import case_referrals_section, referral_inbox
+    from tests.services.referral_world import sas_service
+
+    send(world)
+    for n in range(extra):
+        other = sas_service(world.case.municipality, name=f"SAS {n}")  # then moved to the world's provider
+        Service.objects.filter(pk=other.pk).update(provider=world.service.provider)
+        send(ReferralWorld(world.case, world.coordinator, Service.objects.get(pk=other.pk), world.worker))
+    worker = User.objects.select_related("organisation").get(pk=world.worker.pk)
+    with django_assert_num_queries(1):
+        page = referral_inbox(user=worker)
+    assert len(page.rows) == 1 + extra
+    access = load_case_access(world.coordinator, world.case)
+    with django_assert_num_queries(1):
+        section = case_referrals_section(access, world.case)
+    assert section is not None
+    assert len(section.rows) == 1 + extra
