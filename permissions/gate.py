@@ -256,7 +256,14 @@ def read_referral(
     if subject.user_id != (user.pk if user is not None else None):
         raise ValueError("an access decision was made for another user")
     allowed = may_read_referral_letter(subject, facts, case_access)
-    batch = _Batch(anchor=case, rows=[referral], fields=fields, decide=lambda row, name: allowed, object_id=referral.pk)
+    batch = _Batch(
+        anchor=case,
+        rows=[referral],
+        fields=fields,
+        decide=lambda row, name: allowed,
+        object_id=referral.pk,
+        break_glass=case_access is not None and case_access.is_break_glass,
+    )
     return _disclose(user, [batch], purpose=purpose)[0][0]
 
 

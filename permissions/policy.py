@@ -1085,9 +1085,3 @@ def may_read_referral_letter(subject: Subject, facts: ReferralFacts, access: Cas
     if access is not None and access.may_read_compartment(C.SERVICES) and access.is_lead:
         return True
     return may_see_referral_as_provider(subject, facts)
-
-
-def may_see_network_referral_counts(subject: Subject) -> bool:
-    """The network view's referral numbers (counts only, no child data): OSPOD staff (workers and supervisors);
-    never partners, who would learn about other providers' intake."""
-    return subject.is_authority_staff
