@@ -54,12 +54,6 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
         frozenset({Role.SUPERVISOR, Role.DPO}),
         also_for=may_see_retention_reviews,
     ),
-    # Síť služeb: the directory of services for families and children (issue 21) — every logged-in person.
-    ShellPage(
-        "service_directory",
-        _("Service network"),
-        frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER, Role.DPO, Role.ADMINISTRATOR}),
-    ),
     # Zastupování: a supervisor names a deputy for an absence (permissions.policy.may_see_covers).
     ShellPage("supervisor_cover", _("Cover"), frozenset({Role.SUPERVISOR})),
     # Doporučení: the referrals to a social service's organisation, for its intake workers (docs/adr/0029-referrals.md).
@@ -68,6 +62,13 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     # Account changes wait for a supervisor (a second administrator for DPO and administrator accounts); the DPO
     # watches them read-only (issue 19).
     ShellPage("account_changes", _("Account changes"), frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR, Role.DPO})),
+    # Síť služeb: the directory of services for families and children (issue 21) — every logged-in person; last, so
+    # that each role's first entry (its home page) stays first.
+    ShellPage(
+        "service_directory",
+        _("Service network"),
+        frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER, Role.DPO, Role.ADMINISTRATOR}),
+    ),
     ShellPage(
         "notification_list",
         _("Notifications"),

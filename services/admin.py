@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from services.models import Provider, Service, ServiceType
@@ -28,6 +29,7 @@ class ServiceTypeAdmin(admin.ModelAdmin):
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["organisation", "registration_number", "is_active"]
     list_select_related = ["organisation"]
     search_fields = ["organisation__name", "registration_number", "organisation__ico"]
@@ -36,6 +38,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "provider", "service_type", "free_places", "waiting_days", "card_updated_at", "is_active"]
     list_filter = ["service_type", "is_active", "cost"]
     list_select_related = ["provider__organisation", "service_type"]

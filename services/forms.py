@@ -35,9 +35,7 @@ class DirectorySearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         kind = self.fields["type"]
         assert isinstance(kind, forms.ChoiceField)
-        kind.choices = [("", _("any"))] + [
-            (t.code, t.name) for t in ServiceType.objects.filter(is_active=True)
-        ]
+        kind.choices = [("", _("any"))] + [(t.code, t.name) for t in ServiceType.objects.filter(is_active=True)]
 
     def filters(self) -> DirectoryFilters:
         self.is_valid()  # an invalid field is reported on the form and left out of the search
@@ -56,6 +54,8 @@ class DirectorySearchForm(forms.Form):
 
 class ServiceCardForm(forms.ModelForm):
     """The card a provider's user keeps current. Saving confirms the card (``card_updated_at``)."""
+
+    web = forms.URLField(label=_("website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Service

@@ -43,8 +43,10 @@ def _cs(text: str) -> str:
 SHREDDING_REVIEW_CS = _cs("Shredding review")
 # Issue 19's entry, in Czech once its translation is folded into the catalogue (English before).
 ACCOUNT_CHANGES = gettext_lazy("Account changes")
+# Issue 21's entry (the service network), in Czech once its translation is folded in.
+SERVICE_NETWORK = gettext_lazy("Service network")
 NAV_BY_ROLE_CS: dict[Role, list[Any]] = {
-    Role.OSPOD_WORKER: ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost"],
+    Role.OSPOD_WORKER: ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost", SERVICE_NETWORK],
     Role.SUPERVISOR: [
         "Úkoly",
         "Případy",
@@ -55,10 +57,11 @@ NAV_BY_ROLE_CS: dict[Role, list[Any]] = {
         SHREDDING_REVIEW_CS,
         "Zastupování",
         ACCOUNT_CHANGES,
+        SERVICE_NETWORK,
     ],
-    Role.PARTNER: ["Úkoly", "Případy", "Podat oznámení"],
-    Role.DPO: ["Kontrola přístupů", SHREDDING_REVIEW_CS, ACCOUNT_CHANGES],
-    Role.ADMINISTRATOR: ["Správa", ACCOUNT_CHANGES],
+    Role.PARTNER: ["Úkoly", "Případy", "Podat oznámení", SERVICE_NETWORK],
+    Role.DPO: ["Kontrola přístupů", SHREDDING_REVIEW_CS, ACCOUNT_CHANGES, SERVICE_NETWORK],
+    Role.ADMINISTRATOR: ["Správa", ACCOUNT_CHANGES, SERVICE_NETWORK],
 }
 HOME_BY_ROLE = {
     Role.OSPOD_WORKER: "/inbox/",
@@ -281,6 +284,7 @@ def test_switching_to_english_changes_the_texts(client: Client) -> None:
         "Shredding review",
         "Cover",
         "Account changes",
+        "Service network",
     ]
     assert "My tasks" in english
 

@@ -116,7 +116,8 @@ def test_search_page_shows_results_and_filter_errors(region: dict[str, Any], coo
     response = client.get(reverse("service_directory"), {"type": "sas", "free": "on"})
     assert response.status_code == 200
     body = response.content.decode()
-    assert "SAS Jabloňka" in body and "SAS Modrý most" not in body
+    assert "SAS Jabloňka" in body
+    assert "SAS Modrý most" not in body
     bad = client.get(reverse("service_directory"), {"age": "-3"})
     assert bad.status_code == 200
     assert bad.context["form"].errors["age"]
@@ -200,7 +201,8 @@ def test_a_card_not_confirmed_for_six_months_is_flagged_on_the_card_in_the_list_
         assert b"data-stale-notice" in client.get(reverse("service_card", args=[card.pk])).content
         assert b"data-stale" in client.get(reverse("service_directory")).content
         own_list = client.get(reverse("service_cards_to_confirm"))
-        assert own_list.status_code == 200 and b"SAS Stara karta" in own_list.content
+        assert own_list.status_code == 200
+        assert b"SAS Stara karta" in own_list.content
         lead = Client()
         lead.force_login(supervisor)
         assert b"SAS Stara karta" in lead.get(reverse("service_cards_to_confirm")).content
@@ -210,7 +212,7 @@ def test_a_card_not_confirmed_for_six_months_is_flagged_on_the_card_in_the_list_
         assert b"SAS Stara karta" not in lead.get(reverse("service_cards_to_confirm")).content
 
 
-@pytest.mark.parametrize("months,stale", [(3, True), (12, False)])
+@pytest.mark.parametrize(("months", "stale"), [(3, True), (12, False)])
 def test_the_staleness_period_is_a_setting(olomouc: Municipality, settings: Any, months: int, stale: bool) -> None:
     settings.SERVICE_CARD_STALE_MONTHS = months
     with time_machine.travel(datetime.datetime(2026, 1, 31, 9, 0, tzinfo=datetime.UTC), tick=False):
@@ -260,17 +262,21 @@ def test_the_providers_own_user_updates_the_card_audited_and_confirmed(card_and_
     client.force_login(user)
     assert client.get(reverse("service_card_edit", args=[card.pk])).status_code == 200
     before = AuditEvent.objects.count()
-    with time_machine.travel(timezone.now() + datetime.timedelta(days=3), tick=False):
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5), tick=False):
         response = client.post(reverse("service_card_edit", args=[card.pk]), _card_post(card, free_places=0))
         assert response.status_code == 302
+        assert response["Location"] == reverse("service_card", args=[card.pk])
         saved = Service.objects.get(pk=card.pk)
         assert saved.free_places == 0
         assert saved.card_updated_at == timezone.now()
         assert saved.card_updated_by == user
     event = AuditEvent.objects.order_by("-seq").first()
     assert AuditEvent.objects.count() == before + 1
-    assert event is not None and event.object_type == "services.service" and event.object_id == str(card.pk)
-    assert "free_places" in event.field_names and "card_updated_at" in event.field_names
+    assert event is not None
+    assert event.object_type == "services.service"
+    assert event.object_id == str(card.pk)
+    assert "free_places" in event.field_names
+    assert "card_updated_at" in event.field_names
 
 
 def test_a_bad_card_comes_back_with_field_errors_and_changes_nothing(card_and_people: dict[str, Any]) -> None:
@@ -288,7 +294,7 @@ def test_a_bad_card_comes_back_with_field_errors_and_changes_nothing(card_and_pe
 
 
 @pytest.mark.parametrize(
-    "who,status",
+    ("who", "status"),
     [
         ("provider_user", 200),
         ("other_provider_user", 403),
@@ -316,12 +322,14 @@ def test_card_pages_speak_english_too(card_and_people: dict[str, Any]) -> None:
     client.cookies.load({"django_language": "en"})
     client.force_login(card_and_people["coordinator"])
     body = client.get(reverse("service_card", args=[card_and_people["card"].pk])).content.decode()
-    assert "Free places" in body and "social activation services for families with children" in body
+    assert "Free places" in body
+    assert "social activation services for families with children" in body
     czech = Client()
     czech.force_login(card_and_people["coordinator"])
-    assert "sociálně aktivizační služby pro rodiny s dětmi" in czech.get(
-        reverse("service_card", args=[card_and_people["card"].pk])
-    ).content.decode()
+    assert (
+        "sociálně aktivizační služby pro rodiny s dětmi"
+        in czech.get(reverse("service_card", args=[card_and_people["card"].pk])).content.decode()
+    )
 
 
 # --- The network view -----------------------------------------------------------------------------------------------
@@ -335,7 +343,8 @@ def test_network_view_counts_services_capacity_and_waiting_by_type_and_orp(regio
     assert (sas.waiting_avg_days, sas.waiting_max_days) == (23.5, 40)
     assert rows[("early_care", "Olomouc")].services == 1  # served through one municipality of the ORP
     assert rows[("therapy", "Přerov")].services == 1
-    assert view.totals is not None and view.totals.services == 5
+    assert view.totals is not None
+    assert view.totals.services == 5
     assert not view.has_referrals
 
 
@@ -348,3 +357,15 @@ def test_network_page_is_for_supervisors_and_shows_no_person(region: dict[str, A
     partner = UserFactory.create(role=Role.PARTNER, organisation=region["jablonka"].organisation)
     client.force_login(partner)
     assert client.get(reverse("service_network")).status_code == 403
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_trigram_index_serves_the_search(olomouc: Municipality) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'service_search_text_trgm'")
+        row = cursor.fetchone()
+    assert row is not None
+    assert "gin_trgm_ops" in row[0]
+    assert "upper" in row[0].lower()
