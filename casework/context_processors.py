@@ -56,8 +56,6 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ),
     # Zastupování: a supervisor names a deputy for an absence (permissions.policy.may_see_covers).
     ShellPage("supervisor_cover", _("Cover"), frozenset({Role.SUPERVISOR})),
-    # Doporučení: the referrals to a social service's organisation, for its intake workers (docs/adr/0029-referrals.md).
-    ShellPage("referral_list", _("Referrals"), frozenset(), also_for=user_takes_referrals),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     # Account changes wait for a supervisor (a second administrator for DPO and administrator accounts); the DPO
     # watches them read-only (issue 19).
@@ -69,6 +67,8 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
         _("Service network"),
         frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER, Role.DPO, Role.ADMINISTRATOR}),
     ),
+    # Doporučení: the referrals to a social service's organisation, for its intake workers (docs/adr/0029-referrals.md).
+    ShellPage("referral_list", _("Referrals"), frozenset(), also_for=user_takes_referrals),
     ShellPage(
         "notification_list",
         _("Notifications"),
