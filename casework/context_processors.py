@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.account_views import session_remaining_seconds
 from casework.models import Role
-from permissions.policy import may_see_retention_reviews
+from permissions.policy import may_see_retention_reviews, user_takes_referrals
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,8 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
         _("Service network"),
         frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER, Role.DPO, Role.ADMINISTRATOR}),
     ),
+    # Doporučení: the referrals to a social service's organisation, for its intake workers (docs/adr/0029-referrals.md).
+    ShellPage("referral_list", _("Referrals"), frozenset(), also_for=user_takes_referrals),
     ShellPage(
         "notification_list",
         _("Notifications"),

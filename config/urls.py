@@ -33,5 +33,6 @@ urlpatterns = [
     path("retention/", include("casework.retention_urls")),
     path("cover/", include("casework.cover_urls")),
     path("services/", include("services.urls")),
+    path("referrals/", include("services.referrals.urls")),
     path("", include("casework.urls")),
 ]

@@ -56,6 +56,12 @@ class Kind(models.TextChoices):
     ACCOUNT_CHANGE_TO_CONFIRM = "account_change_to_confirm", _("Account change to confirm")
     COVER_NAMED = "cover_named", _("Supervisor cover named")
     COVER_ENDED = "cover_ended", _("Supervisor cover ended early")
+    REFERRAL_RECEIVED = "referral_received", _("Referral to your service received")
+    REFERRAL_WITHDRAWN = "referral_withdrawn", _("Referral withdrawn")
+    REFERRAL_ACCEPTED = "referral_accepted", _("Referral accepted")
+    REFERRAL_WAITING = "referral_waiting", _("Referral put on the waiting list")
+    REFERRAL_DECLINED = "referral_declined", _("Referral declined")
+    REFERRAL_OVERDUE = "referral_overdue", _("Referral waiting beyond the service's stated time")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -98,6 +104,15 @@ KIND_TEXTS: dict[str, Promise] = {
     # NO_REFERENCE_KINDS too: a cover names no case (the Cover page says who stands in for whom, and when).
     Kind.COVER_NAMED: _("A supervisor cover that concerns you was named."),
     Kind.COVER_ENDED: _("A supervisor cover that concerns you was ended early."),
+    # The provider's side names no case (NO_REFERENCE_KINDS): its intake worker is not on the team and learns the
+    # referral's number on the referral's own page.
+    Kind.REFERRAL_RECEIVED: _("A new referral to your service arrived."),
+    Kind.REFERRAL_WITHDRAWN: _("A referral to your service was withdrawn."),
+    Kind.REFERRAL_ACCEPTED: _("The provider accepted the referral in case %(reference)s."),
+    Kind.REFERRAL_WAITING: _("The provider put the referral in case %(reference)s on its waiting list."),
+    Kind.REFERRAL_DECLINED: _("The provider declined the referral in case %(reference)s."),
+    # Sent to both sides: the coordinator's row names the case, the provider's row carries no reference (the label).
+    Kind.REFERRAL_OVERDUE: _("A referral in case %(reference)s waits beyond the service's stated time."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
@@ -106,7 +121,15 @@ URGENT_KINDS: frozenset[str] = frozenset({Kind.ESCALATION, Kind.URGENT_MEASURE})
 #: Kinds that never name a case (their text is the kind's label): an access-anomaly flag goes to supervisors and the
 #: DPO, who read what it is about on the flag's page (the DPO never opens a case).
 NO_REFERENCE_KINDS: frozenset[str] = frozenset(
-    {Kind.ACCESS_ANOMALY, Kind.ACCOUNT_CHANGED, Kind.ACCOUNT_CHANGE_TO_CONFIRM, Kind.COVER_NAMED, Kind.COVER_ENDED}
+    {
+        Kind.ACCESS_ANOMALY,
+        Kind.ACCOUNT_CHANGED,
+        Kind.ACCOUNT_CHANGE_TO_CONFIRM,
+        Kind.COVER_NAMED,
+        Kind.COVER_ENDED,
+        Kind.REFERRAL_RECEIVED,
+        Kind.REFERRAL_WITHDRAWN,
+    }
 )
 
 #: Kinds whose case the recipient can no longer open: the list shows them without a link to the case.

@@ -24,16 +24,24 @@ from casework.crypto.errors import CryptoError
 from casework.models import Case, Child, Report, User
 from casework.sealing import Keyring, SealedModel, open_values
 from permissions import audit
-from permissions.access import AccessedCase, AccessedReport, load_case_access, load_case_accesses, load_report_access
+from permissions.access import (
+    AccessedCase,
+    AccessedReport,
+    load_case_access,
+    load_case_accesses,
+    load_report_access,
+)
 from permissions.models import BREAK_GLASS_PURPOSE_PREFIX, AuditEvent
 from permissions.policy import (
     AUTHORITY_EXPORT_COMPARTMENTS,
     CaseAccess,
     Item,
+    ReferralFacts,
     ReportAccess,
     Subject,
     SystemRead,
     may_export_authority,
+    may_read_referral_letter,
     readable_compartments,
     relationship_to_child,
     system_readable_compartments,
@@ -232,6 +240,35 @@ def read_case_children(
         for case, access in decided
     ]
     return [found[0] for found in _disclose(user, batches, purpose=purpose)]
+
+
+def read_referral(
+    user: User | None,
+    referral: SealedModel,
+    *,
+    case: Case,
+    subject: Subject,
+    facts: ReferralFacts,
+    case_access: CaseAccess | None,
+    fields: Sequence[str],
+    purpose: str,
+) -> Disclosure:
+    """Disclose ``fields`` of a referral of ``case`` (its letter, a decline's explanation) as the policy's
+    ``may_read_referral_letter`` decides: to the case's lead, or to the provider's intake worker while the referral is
+    theirs to see — who reads it without any standing on the case. Pass what ``permissions.referrals.
+    access_referral_by_id`` decided. Audited with the case's id, like every read of the case's content."""
+    if subject.user_id != (user.pk if user is not None else None):
+        raise ValueError("an access decision was made for another user")
+    allowed = may_read_referral_letter(subject, facts, case_access)
+    batch = _Batch(
+        anchor=case,
+        rows=[referral],
+        fields=fields,
+        decide=lambda row, name: allowed,
+        object_id=referral.pk,
+        break_glass=case_access is not None and case_access.is_break_glass,
+    )
+    return _disclose(user, [batch], purpose=purpose)[0][0]
 
 
 def read_as_system(

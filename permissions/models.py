@@ -171,6 +171,11 @@ class ConsentGiver(models.TextChoices):
     OTHER_REPRESENTATIVE = "other", _("other legal representative")
 
 
+class ConsentCovers(models.TextChoices):
+    SHARE = "share", _("sharing with the team")
+    REFERRAL = "referral", _("a referral to a service")
+
+
 class Consent(SealedModel):
     """A recorded agreement to share a case's health or child's-voice information, until withdrawn.
 
@@ -182,6 +187,9 @@ class Consent(SealedModel):
 
     case = models.ForeignKey("casework.Case", on_delete=models.PROTECT, related_name="consents")
     compartment = models.CharField(_("scope"), max_length=16, choices=Compartment.choices)
+    #: What the agreement is for: sharing health or child's-voice items with the team, or a referral to a service of
+    #: the network (its letter is in the services compartment; docs/adr/0029-referrals.md).
+    covers = models.CharField(_("for"), max_length=8, choices=ConsentCovers.choices, default=ConsentCovers.SHARE)
     given_by = models.CharField(_("who agreed"), max_length=16, choices=ConsentGiver.choices)
     given_by_name = SealedField(compartment=Compartment.IDENTITY, verbose_name=_("name of who agreed"))
     on_behalf_of_child = models.BooleanField(
@@ -202,7 +210,8 @@ class Consent(SealedModel):
         ordering = ["case", "recorded_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(compartment__in=[c.value for c in CONSENT_COMPARTMENTS]),
+                condition=models.Q(covers=ConsentCovers.SHARE, compartment__in=[c.value for c in CONSENT_COMPARTMENTS])
+                | models.Q(covers=ConsentCovers.REFERRAL, compartment=Compartment.SERVICES),
                 name="consent_scope_needs_consent",
             ),
             models.CheckConstraint(

@@ -1043,3 +1043,84 @@ def may_use_authority_api(subject: Subject) -> bool:
 def api_token_scope_allows(scope: str, *, writes: bool) -> bool:
     """A "read" token reads; a "write" token reads and writes (files reports, reports on plan actions)."""
     return scope == "write" or (scope == "read" and not writes)
+
+
+# --- Referrals to services of the network (docs/adr/0029-referrals.md) ------------------------------------------------
+# The coordinator (or a supervisor covering) refers a case to a service; the provider's intake worker — a partner of
+# the provider's organisation, social-services sector — answers it. Until it is accepted the provider is not on the
+# team: they read the referral and its letter only, never the case. Acceptance puts one person of the provider on the
+# team with a services-sector role, and from then on the ordinary table above decides what they read.
+
+#: Who answers referrals for a provider: its partners (a provider's users keep their cards too; ADR 0029).
+REFERRAL_INTAKE_ROLES = frozenset({Role.PARTNER})
+#: Statuses the provider still answers (and whose letter its intake worker reads).
+REFERRAL_PENDING = frozenset({"sent", "waiting"})
+#: Statuses in which the provider's intake worker reads the referral at all: a declined or withdrawn one gives them
+#: nothing (not even that it existed, beyond their own notifications).
+REFERRAL_PROVIDER_VISIBLE = REFERRAL_PENDING | {"accepted"}
+
+
+@dataclass(frozen=True)
+class ReferralFacts:
+    """What the policy needs to know about one referral (loaded by ``permissions.access``)."""
+
+    referral_id: uuid.UUID
+    status: str
+    provider_organisation_id: int
+    #: The family's agreement to the referral stands (not withdrawn).
+    agreement_stands: bool
+
+
+def takes_referrals_for(subject: Subject, organisation_id: int) -> bool:
+    """The provider's intake worker: an active partner of the provider's organisation (social-services sector)."""
+    return (
+        subject.active
+        and subject.role in REFERRAL_INTAKE_ROLES
+        and subject.sector == Sector.SERVICE
+        and subject.organisation_id == organisation_id
+    )
+
+
+def may_take_referrals(subject: Subject) -> bool:
+    """Whether the user has a referral inbox at all (a partner of a social-services organisation)."""
+    return subject.active and subject.role in REFERRAL_INTAKE_ROLES and subject.sector == Sector.SERVICE
+
+
+def user_takes_referrals(user: User) -> bool:
+    """:func:`may_take_referrals` for a request's user (the menu's "Referrals")."""
+    return may_take_referrals(Subject.from_user(user))
+
+
+def may_refer(access: CaseAccess) -> bool:
+    """Propose a service, record the family's agreement, write and send the letter: the case's lead, open cases."""
+    return access.may_manage
+
+
+def may_see_case_referrals(access: CaseAccess) -> bool:
+    """The case page's referrals section: the lead (a team member reads the services notes, not the letters)."""
+    return access.is_lead
+
+
+def may_withdraw_referral(access: CaseAccess, facts: ReferralFacts) -> bool:
+    return access.may_manage and facts.status in REFERRAL_PENDING
+
+
+def may_see_referral_as_provider(subject: Subject, facts: ReferralFacts) -> bool:
+    """The intake worker sees a pending or accepted referral to their organisation while the agreement stands."""
+    return (
+        takes_referrals_for(subject, facts.provider_organisation_id)
+        and facts.status in REFERRAL_PROVIDER_VISIBLE
+        and facts.agreement_stands
+    )
+
+
+def may_answer_referral(subject: Subject, facts: ReferralFacts) -> bool:
+    """Accept, put on the waiting list or decline: the intake worker, while the referral is pending."""
+    return may_see_referral_as_provider(subject, facts) and facts.status in REFERRAL_PENDING
+
+
+def may_read_referral_letter(subject: Subject, facts: ReferralFacts, access: CaseAccess | None) -> bool:
+    """The letter: the case's lead (as any services item of the case), or the provider's intake worker as above."""
+    if access is not None and access.may_read_compartment(C.SERVICES) and access.is_lead:
+        return True
+    return may_see_referral_as_provider(subject, facts)

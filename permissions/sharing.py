@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework import plausibility
+from casework.compartments import Compartment
 from casework.models import Case, CaseNote, Organisation, TeamMembership, User
 from casework.sealing import seal_values
 from casework.services.validation import add_error
@@ -23,7 +24,7 @@ from notifications.models import Kind as NotificationKind
 from notifications.services import notify_many
 from permissions import audit
 from permissions.access import load_case_access, require_case_lead
-from permissions.models import Consent, ConsentGiver, Share
+from permissions.models import Consent, ConsentCovers, ConsentGiver, Share
 from permissions.policy import (
     CONSENT_REQUIRED,
     SHAREABLE_COMPARTMENTS,
@@ -150,20 +151,23 @@ def share_revoke(*, share: Share, revoked_by: User) -> Share:
     return share
 
 
-def consent_record(
+def consent_errors(
     *,
     case: Case,
-    recorded_by: User,
     compartment: str,
     given_by: str,
     given_by_name: str,
-    on_behalf_of_child: bool,
     given_on: datetime.date | None,
-) -> Consent:
-    """Record who agreed (and on whose behalf, when, to what) to sharing health or child's-voice information."""
-    require_case_lead(recorded_by, case, purpose="record consent")
+    covers: str = ConsentCovers.SHARE,
+) -> tuple[dict[str, list[str]], str]:
+    """The field errors of an agreement to record (empty when it may be recorded), and the name as it will be kept.
+    A referral (``casework.services.referrals``) checks its agreement with its own fields before it opens its
+    transaction, so the coordinator sees every error at once."""
     errors: dict[str, list[str]] = {}
-    if compartment not in CONSENT_REQUIRED:
+    if covers == ConsentCovers.REFERRAL:
+        if compartment != Compartment.SERVICES:
+            add_error(errors, "compartment", _("An agreement to a referral covers the referral letter."))
+    elif covers != ConsentCovers.SHARE or compartment not in CONSENT_REQUIRED:
         add_error(errors, "compartment", _("Agreements are recorded for health and the child's voice."))
     if given_by not in ConsentGiver.values:
         add_error(errors, "given_by", _("Choose who agreed."))
@@ -180,6 +184,31 @@ def consent_record(
         plausibility.check(
             errors, "given_on", plausibility.case_day_problem(given_on, plausibility.case_opened_on(case.opened_at))
         )
+    return errors, name
+
+
+def consent_record(
+    *,
+    case: Case,
+    recorded_by: User,
+    compartment: str,
+    given_by: str,
+    given_by_name: str,
+    on_behalf_of_child: bool,
+    given_on: datetime.date | None,
+    covers: str = ConsentCovers.SHARE,
+) -> Consent:
+    """Record who agreed (and on whose behalf, when, to what) to sharing health or child's-voice information — or,
+    with ``covers=REFERRAL``, to a referral of the case to a service (its letter, in the services compartment)."""
+    require_case_lead(recorded_by, case, purpose="record consent")
+    errors, name = consent_errors(
+        case=case,
+        compartment=compartment,
+        given_by=given_by,
+        given_by_name=given_by_name,
+        given_on=given_on,
+        covers=covers,
+    )
     if errors:
         raise ValidationError(errors)
     assert given_on is not None
@@ -187,6 +216,7 @@ def consent_record(
         consent = Consent(
             case=case,
             compartment=compartment,
+            covers=covers,
             given_by=given_by,
             on_behalf_of_child=on_behalf_of_child,
             given_on=given_on,

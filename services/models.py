@@ -238,3 +238,10 @@ def stale_before(now: datetime.datetime | None = None) -> datetime.datetime:
     """Cards confirmed before this moment are stale (``SERVICE_CARD_STALE_MONTHS``, default 6)."""
     months = int(getattr(settings, "SERVICE_CARD_STALE_MONTHS", 6))
     return months_before(now or timezone.now(), months)
+
+
+# Referrals from a case to a service (docs/adr/0029-referrals.md) live in their own module; imported here so that
+# Django registers them with this app.
+from services.referrals.models import Referral, ReferralEvent  # noqa: E402
+
+__all__ = ["Cost", "Provider", "Referral", "ReferralEvent", "Service", "ServiceType", "months_before", "stale_before"]

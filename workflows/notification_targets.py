@@ -57,6 +57,9 @@ def notification_target_url(*, kind: str, case_id: Any, object_type: str, object
             return reverse("account_changes") if object_id.isdigit() else None
         if object_type == "casework.user":
             return reverse("oversight_person", kwargs={"user_id": int(object_id)}) if object_id.isdigit() else None
+        # Referrals: their own page, which decides whether the reader leads the case or answers for the provider.
+        if object_type == "services.referral":
+            return reverse("referral_detail", kwargs={"referral_id": object_id}) if _uuid(object_id) else None
         if object_type == "casework.supervisorcover":
             return reverse("supervisor_cover")
         target = _uuid(object_id)

@@ -17,10 +17,13 @@ import datetime
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -581,10 +584,18 @@ class CaseView:
     conferences: ConferencesSection | None = None
     plan: PlanSection | None = None
     timeline: TimelineSection | None = None
+    #: The case's referrals to services of the network (its lead only), from the service network's read model named
+    #: by ``settings.CASE_FILE_REFERRALS``: the domain does not import the network (docs/adr/0029-referrals.md).
+    referrals: Any = None
     #: The section shown whole (``?show=<section>``), if any.
     expanded: str = ""
     #: Read through a live break-glass grant until then (the page says so); None otherwise.
     break_glass_until: datetime.datetime | None = None
+
+
+def _referrals_section(access: CaseAccess, case: Case) -> Any:
+    hook = getattr(settings, "CASE_FILE_REFERRALS", "")
+    return import_string(hook)(access, case) if hook else None
 
 
 def case_disclosed(*, user: User, case: AccessedCase | Case, purpose: str, expanded: str = "") -> CaseView:
@@ -629,6 +640,7 @@ def case_disclosed(*, user: User, case: AccessedCase | Case, purpose: str, expan
         conferences=conferences_section(user, accessed, limit("conferences"), purpose),
         plan=plan_section(user, accessed, limit("plan"), purpose),
         timeline=timeline_section(user, access, limit("timeline", TIMELINE_LIMIT)),
+        referrals=_referrals_section(access, case),
         expanded=expanded,
         break_glass_until=access.facts.break_glass_until if access.is_break_glass else None,
     )

@@ -285,7 +285,13 @@ PERIODIC_COMMANDS: list[tuple[str, int]] = [
     # Retention: proposes files whose period ended for the shredding review and resumes decided destructions
     # (docs/adr/0022-retention-and-shredding-review.md). It never destroys anything without a decision.
     ("apply_retention", 86400),
+    # Referrals waiting beyond their service's stated time: both sides are reminded (docs/adr/0029-referrals.md).
+    ("remind_referrals", 3600),
 ]
+
+# The case page's referrals section (docs/adr/0029-referrals.md): the service network's read model, reached by its
+# dotted path because the domain (casework) does not import the network.
+CASE_FILE_REFERRALS = "services.referrals.selectors.case_referrals_section"
 
 # Where a file transferred to the archive after a shredding review is written as a package (ZIP) before its keys are
 # destroyed. Holds files in clear: a directory only the service account reads, collected by the records office.

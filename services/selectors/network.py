@@ -35,6 +35,8 @@ class ReferralCounts:
     waiting: int = 0
     declined: int = 0
     declined_no_capacity: int = 0
+    #: Mean days from sending to acceptance over the accepted referrals (None when none was accepted).
+    days_to_accept: float | None = None
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,14 @@ class NetworkView:
 
 
 def referral_counts_by_type_and_area(*, keys: Collection[GroupKey]) -> Mapping[GroupKey, ReferralCounts]:
-    """Referral figures per (service type, ORP) for the network view.
+    """Referral figures per (service type, ORP) for the network view: counts only, no child data. The ORP is the
+    case's (where the child lives); a referral counts in the row of its service's type and that ORP. Two statements
+    whatever the number of referrals: one aggregate, one list of the accepted ones' waits (days from sending to the
+    provider's acceptance) — docs/adr/0029-referrals.md."""
+    from services.referrals.selectors import referral_counts_by_group
 
-    TODO(sn-ref): the referrals part fills this in (a fixed number of statements: one aggregate over referrals joined
-    to their service's type and area). Until then the network view has no referral columns."""
-    return {}
+    wanted = set(keys)
+    return {key: counts for key, counts in referral_counts_by_group().items() if key in wanted}
 
 
 def network_view(*, orp_id: int | None = None, type_code: str = "") -> NetworkView:

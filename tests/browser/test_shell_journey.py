@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from casework.models import Role
+from casework.models import Role, Sector
 from workflows.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PEOPLE, seed_all
 
 from .conftest import NewPage
@@ -20,6 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Issue 21's entry (the service network): its Czech label once the lead folds pending_sn-dir.po into the catalogue.
 SERVICE_NETWORK = gettext_lazy("Service network")
+# Issue 21's referrals: a partner of a social service (the demo's "sas") also answers referrals to her organisation.
+REFERRALS = gettext_lazy("Referrals")
 MENU: dict[Role, tuple[list[Any], list[str]]] = {
     Role.OSPOD_WORKER: (
         ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost", SERVICE_NETWORK],
@@ -99,6 +101,8 @@ def test_each_kind_of_user_logs_in_sees_their_menu_switches_to_english_and_logs_
             continue
 
         czech_menu, english_menu = MENU[Role(person.role)]
+        if user.organisation is not None and user.organisation.sector == Sector.SERVICE and person.role == Role.PARTNER:
+            czech_menu, english_menu = [*czech_menu, REFERRALS], [*english_menu, "Referrals"]
         expect(page.locator("html")).to_have_attribute("lang", "cs")
         current_user = page.get_by_test_id("current-user")
         expect(current_user).to_contain_text(user.get_full_name())

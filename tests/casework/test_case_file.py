@@ -52,7 +52,7 @@ NOTE = "Telefonát s matkou"
 #: section is one query for its rows plus, where it reads sealed text, one committed gate batch (savepoints, the
 #: chain head, the insert) and a key load; the page adds the session, the user, the case, the viewer's standing and
 #: the notifications badge. A partner's standing needs her membership and shares; she reads less, so fewer batches.
-CASE_FILE_QUERIES_COORDINATOR = 97
+CASE_FILE_QUERIES_COORDINATOR = 98  # with the lead's referrals section (one query)
 CASE_FILE_QUERIES_TEACHER = 72
 
 

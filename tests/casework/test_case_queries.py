@@ -27,12 +27,13 @@ CASE_LIST_QUERIES_COORDINATOR = 13
 CASE_LIST_QUERIES_PARTNER = 15
 # The case file's other sections (tasks, reports, the assessment's versions and inputs, conferences, the plan's
 # versions, the timeline) add one query each while they are empty; tests/casework/test_case_file.py pins a full file.
-CASE_PAGE_QUERIES_COORDINATOR = 30
+# The lead's page adds the case's referrals to services (one query; services.referrals.selectors).
+CASE_PAGE_QUERIES_COORDINATOR = 31
 CASE_PAGE_QUERIES_PARTNER = 32
 # The case page's read model on its own (``case_disclosed``, the case loaded by ``access_case_by_id`` beforehand):
 # the memberships, the notes, and two gate reads (the child, the notes), each a committed audit batch and a key load.
 # The same for a partner: their standing (membership, shares) was decided by ``access_case_by_id`` and is reused.
-CASE_READ_MODEL_QUERIES_COORDINATOR = 25
+CASE_READ_MODEL_QUERIES_COORDINATOR = 26  # the lead's referrals section
 CASE_READ_MODEL_QUERIES_PARTNER = 25
 
 

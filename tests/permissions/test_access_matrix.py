@@ -198,6 +198,8 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     "oversight_case": _OVERSIGHT,
     "oversight_case_export": _OVERSIGHT,
     "case_break_glass": _BREAK_GLASS,
+    # Referral to a service of the network (services.referrals; its own pages: tests/services/test_referral_matrix.py).
+    "referral_new": _MANAGE,
 }
 
 _ALL = frozenset(NOTE_PARTS)

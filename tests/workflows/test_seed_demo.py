@@ -237,14 +237,24 @@ def test_the_demo_cases_have_teams_across_sectors() -> None:
     first, second, third = (_case_of(spec.birth_number) for spec in DEMO_CASES[:3])
 
     assert (first.status, first.coordinator.username) == (CaseStatus.OPEN, "koordinator")
-    assert _team(first) == {"ucitelka": Sector.SCHOOL, "pediatr": Sector.HEALTH, "sas": Sector.SERVICE}
+    # Kotva's worker joined through the demo's accepted referral (services.referrals.demo).
+    assert _team(first) == {
+        "ucitelka": Sector.SCHOOL,
+        "pediatr": Sector.HEALTH,
+        "sas": Sector.SERVICE,
+        "kotva": Sector.SERVICE,
+    }
+    assert sorted(first.referrals.values_list("service__name", "status")) == [
+        ("Rodinná terapie Kotva", "accepted"),
+        ("SAS Modrý most", "waiting"),
+    ]
     assert set(CaseNote.objects.filter(case=first).values_list("compartment", flat=True)) == {
         Compartment.SOCIAL,
         Compartment.SCHOOL,
         Compartment.HEALTH,
         Compartment.SERVICES,
     }
-    [consent] = Consent.objects.filter(case=first)
+    [consent] = Consent.objects.filter(case=first, covers="share")  # the referrals' agreements aside
     assert (consent.compartment, consent.is_withdrawn) == (Compartment.HEALTH, False)
     [share] = Share.objects.in_force().filter(case=first)
     assert (share.compartment, share.recipient_user, share.consent) == (Compartment.HEALTH, _user("sas"), consent)

@@ -124,6 +124,7 @@ from permissions.break_glass import break_glass_open
 from permissions.models import BreakGlassGrant, ConsentGiver
 from permissions.sharing import consent_record, share_grant
 from services.demo import seed_service_directory
+from services.referrals.demo import seed_referrals
 from workflows import tasks
 from workflows.deadlines import add_months, end_of_day, ipod_due
 from workflows.flows import CaseFlow, ClosureFlow, ReportFlow, report_receive
@@ -1398,6 +1399,8 @@ def seed_all() -> DemoData:
         seed_service_directory(by=None)
     # Outside the transaction: the break-glass reads go through the gate, whose audit rows commit before any plaintext.
     seed_break_glass(data)
+    # Outside it too: a referral's letter is read through the gate (services.referrals.demo).
+    seed_referrals(case=data.cases["case_1"], coordinator=data.users["koordinator"], password=DEMO_PASSWORD)
     return data
 
 
