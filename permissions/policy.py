@@ -813,11 +813,15 @@ class SystemRead(StrEnum):
     RETENTION_PERIOD = "retention_period"
     #: The whole file, to export it for the archive after a shredding review decided to transfer it.
     ARCHIVE_TRANSFER = "archive_transfer"
+    #: The date of birth and the birth number of a child registered before the year of birth and the sex were
+    #: derived at registration, to derive them once (docs/adr/0030-statistics-from-metadata.md).
+    STATISTICS = "statistics"
 
 
 SYSTEM_READS: dict[SystemRead, frozenset[Compartment]] = {
     SystemRead.RETENTION_PERIOD: frozenset({C.BASICS}),
     SystemRead.ARCHIVE_TRANSFER: ALL_CASE_COMPARTMENTS,
+    SystemRead.STATISTICS: frozenset({C.BASICS, C.IDENTITY}),
 }
 
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "permissions",
     "workflows",
     "notifications",
+    "figures",
 ]
 
 MIDDLEWARE = [
