@@ -56,6 +56,8 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ),
     # Zastupování: a supervisor names a deputy for an absence (permissions.policy.may_see_covers).
     ShellPage("supervisor_cover", _("Cover"), frozenset({Role.SUPERVISOR})),
+    # Statistics and returns (issue 22): supervisors of an authority, the regional office of a region (aggregates).
+    ShellPage("figures_dashboard", _("Statistics"), frozenset({Role.SUPERVISOR, Role.REGIONAL_OFFICE})),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     # Account changes wait for a supervisor (a second administrator for DPO and administrator accounts); the DPO
     # watches them read-only (issue 19).

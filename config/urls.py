@@ -24,5 +24,6 @@ urlpatterns = [
     path("oversight/", include("casework.oversight_urls")),
     path("retention/", include("casework.retention_urls")),
     path("cover/", include("casework.cover_urls")),
+    path("statistics/", include("figures.urls")),
     path("", include("casework.urls")),
 ]

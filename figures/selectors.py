@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -166,7 +167,7 @@ class _Measured:
     """One deadline measured: the row's reference (for the supervisors' drill-down only) and its outcome."""
 
     reference: str
-    key: tuple[datetime.datetime, str]
+    key: tuple[datetime.datetime, uuid.UUID]
     on_time: bool | None  # None: not done and not yet due
 
 
@@ -187,7 +188,7 @@ def _triage_rows(scope: Sequence[int], period: Period, now: datetime.datetime) -
     ):
         times = settings_by_authority.get(authority) or AuthoritySettings(municipality_id=authority)
         due = triage_due(received, bool(urgent), times)
-        measured.append((urgent, _Measured(reference, (received, str(pk)), _outcome(decided, due, now))))
+        measured.append((urgent, _Measured(reference, (received, pk), _outcome(decided, due, now))))
     return measured
 
 
@@ -340,7 +341,7 @@ def ipod_measured(scope: Sequence[int], period: Period, now: datetime.datetime) 
             continue  # closed before a plan was due: nothing was owed
         else:
             on_time = False if due < now else None
-        measured.append(_Measured(reference, (opened, str(pk)), on_time))
+        measured.append(_Measured(reference, (opened, pk), on_time))
     return measured
 
 
@@ -387,7 +388,7 @@ def feedback_measured(scope: Sequence[int], period: Period, now: datetime.dateti
     ):
         due = feedback_due(received)
         on_time = _outcome(sent, due, now)
-        measured.append(_Measured(reference, (received, str(pk)), on_time))
+        measured.append(_Measured(reference, (received, pk), on_time))
     return measured
 
 
@@ -509,8 +510,8 @@ def compliance(scope: Sequence[int], period: Period, now: datetime.datetime | No
 
 
 def late_items(
-    kind: str, scope: Sequence[int], period: Period, *, after: tuple[datetime.datetime, str] | None, size: int
-) -> tuple[list[str], tuple[datetime.datetime, str] | None]:
+    kind: str, scope: Sequence[int], period: Period, *, after: tuple[datetime.datetime, uuid.UUID] | None, size: int
+) -> tuple[list[str], tuple[datetime.datetime, uuid.UUID] | None]:
     """The references of the late items of one KPI, in the order received/opened, ``size`` after the key ``after``;
     and the key of the last one when there is a next page. References only: nothing of the file."""
     late = [m for m in measured(kind, scope, period, timezone.now()) if m.on_time is False]

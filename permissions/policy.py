@@ -978,3 +978,41 @@ def may_end_cover(subject: Subject, *, municipality_id: int, deputy_id: int) -> 
     if subject.is_supervisor and subject.municipality_id == municipality_id:
         return True
     return subject.active and subject.user_id == deputy_id
+
+
+# --- Statistics (issue 22, docs/adr/0030-statistics-from-metadata.md) -------------------------------------------------
+# Aggregates only: no rule here opens a case, a child or a report. A supervisor sees their own authority's figures
+# (and a covered one's) unsuppressed, with the references of late items; the regional office (krajský úřad) sees the
+# figures of every ORP of its region with small numbers suppressed, and nothing else.
+
+STATISTICS_ROLES = frozenset({Role.SUPERVISOR, Role.REGIONAL_OFFICE})
+
+
+def is_regional_office(subject: Subject) -> bool:
+    return subject.active and subject.role == Role.REGIONAL_OFFICE and subject.municipality_id is not None
+
+
+def may_see_authority_figures(subject: Subject, municipality_id: int) -> bool:
+    """An authority's own figures, unsuppressed: its supervisors and a deputy covering one of them."""
+    return subject.supervises(municipality_id)
+
+
+def may_see_region_figures(subject: Subject) -> bool:
+    """The aggregates of every ORP of the regional office's region, small numbers suppressed."""
+    return is_regional_office(subject)
+
+
+def may_see_late_items(subject: Subject, municipality_id: int) -> bool:
+    """The drill-down from a deadline KPI to the references of late cases and reports: the authority's supervisors
+    (they act on them); never the region, which sees no reference."""
+    return subject.supervises(municipality_id)
+
+
+def may_export_annual_return(subject: Subject, municipality_id: int) -> bool:
+    """The authority's annual return (V (MPSV) 20-01, its children-at-risk part), unsuppressed: its supervisors."""
+    return subject.supervises(municipality_id)
+
+
+def figures_suppressed(subject: Subject) -> bool:
+    """Figures leave the authority when the reader is not one of its supervisors: then small numbers are hidden."""
+    return not subject.is_supervisor

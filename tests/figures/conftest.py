@@ -33,9 +33,11 @@ from casework.models import (
 )
 from casework.services import case_close
 from tests.factories.cases import health_partner, open_case, organisation, ospod_staff, school_partner, service_partner
-from tests.factories.people import MunicipalityFactory
+from tests.factories.people import MunicipalityFactory, UserFactory
 from workflows.deadlines import PRAGUE
 from workflows.models import Deadline, DeadlineKind
+
+REGION = "Olomoucký kraj"
 
 #: The tests' "now": after the year 2025 ended.
 NOW = datetime.datetime(2026, 1, 5, 12, 0, tzinfo=PRAGUE)
@@ -53,6 +55,7 @@ class FiguresWorld:
     supervisor: User
     coordinator: User
     foreign_supervisor: User
+    regional: User = None  # type: ignore[assignment]
     cases: dict[str, Case] = field(default_factory=dict)
     reports: dict[str, Report] = field(default_factory=dict)
 
@@ -84,7 +87,9 @@ def _open(
 ) -> Case:
     coordinator = kw.pop("coordinator", world.coordinator)
     with time_machine.travel(at(when), tick=False):
-        case = open_case(coordinator=coordinator, born=born, female=female, reason=reason, given_name=key, **kw)
+        case = open_case(
+            coordinator=coordinator, born=born, female=female, reason=reason, given_name=f"Kanarek{key}", **kw
+        )
     world.cases[key] = case
     return case
 
@@ -126,6 +131,9 @@ def _conference(world: FiguresWorld, key: str, held: str | None, status: str) ->
 def build_world() -> FiguresWorld:
     om = MunicipalityFactory.create(code="OM")
     pv = MunicipalityFactory.create(code="PV")
+    Municipality.objects.filter(pk__in=[om.pk, pv.pk]).update(region=REGION)
+    om.refresh_from_db()
+    pv.refresh_from_db()
     ospod = organisation(Sector.OSPOD, om)
     world = FiguresWorld(
         om=om,
@@ -133,6 +141,9 @@ def build_world() -> FiguresWorld:
         supervisor=ospod_staff(ospod, role=Role.SUPERVISOR, username="st-vedouci"),
         coordinator=ospod_staff(ospod, username="st-koord"),
         foreign_supervisor=ospod_staff(organisation(Sector.OSPOD, pv), role=Role.SUPERVISOR, username="st-cizi"),
+    )
+    world.regional = UserFactory.create(
+        username="st-kraj", role=Role.REGIONAL_OFFICE, organisation=organisation(Sector.OTHER, om, "Krajský úřad")
     )
     foreign_worker = ospod_staff(world.foreign_supervisor.organisation, username="st-cizi-koord")  # type: ignore[arg-type]
 
