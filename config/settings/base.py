@@ -309,3 +309,6 @@ NOTIFICATIONS_RELAY_MAX_AGE_DAYS = env.int("NOTIFICATIONS_RELAY_MAX_AGE_DAYS", d
 NOTIFICATIONS_PUSH_TIMEOUT_SECONDS = env.float("NOTIFICATIONS_PUSH_TIMEOUT_SECONDS", default=2.0)
 # The address e-mails link to (the notifications page is appended).
 NOTIFICATIONS_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Statistics (docs/statistics.md): counts below this are hidden in figures published outside the authority.
+STATISTICS_SMALL_CELL_THRESHOLD = env.int("STATISTICS_SMALL_CELL_THRESHOLD", default=5)

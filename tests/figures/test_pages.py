@@ -248,3 +248,24 @@ def build_more(world: FiguresWorld) -> None:
             female=bool(index % 2),
             reason=OpenReason.REPORT,
         )
+
+
+def test_the_regional_office_opens_no_case_child_or_report_page(figures_world: FiguresWorld) -> None:
+    """Beside the access matrix (every case URL): the register, the reports and the lists are closed to it too."""
+    client = client_for(figures_world.regional)
+    case = figures_world.cases["c1"]
+    report = figures_world.reports["r1"]
+    refused = {
+        reverse("case_detail", args=[case.pk]): (404,),
+        reverse("child_detail", args=[case.child_id]): (403, 404),
+        reverse("report_detail", args=[report.pk]): (403, 404),
+        reverse("case_list"): (403,),
+        reverse("child_search"): (403,),
+        reverse("report_list"): (403, 404),
+        reverse("report_create"): (403,),
+        reverse("inbox"): (403,),
+    }
+    for url, statuses in refused.items():
+        assert client.get(url).status_code in statuses, url
+    # Its home is the statistics.
+    assert client.get("/").url == DASHBOARD  # type: ignore[attr-defined]
