@@ -43,6 +43,8 @@ def _cs(text: str) -> str:
 SHREDDING_REVIEW_CS = _cs("Shredding review")
 # Issue 19's entry, in Czech once its translation is folded into the catalogue (English before).
 ACCOUNT_CHANGES = gettext_lazy("Account changes")
+# Issue 22's entry, likewise.
+STATISTICS = gettext_lazy("Statistics")
 NAV_BY_ROLE_CS: dict[Role, list[Any]] = {
     Role.OSPOD_WORKER: ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost"],
     Role.SUPERVISOR: [
@@ -54,11 +56,13 @@ NAV_BY_ROLE_CS: dict[Role, list[Any]] = {
         "Kontrola přístupů",
         SHREDDING_REVIEW_CS,
         "Zastupování",
+        STATISTICS,
         ACCOUNT_CHANGES,
     ],
     Role.PARTNER: ["Úkoly", "Případy", "Podat oznámení"],
     Role.DPO: ["Kontrola přístupů", SHREDDING_REVIEW_CS, ACCOUNT_CHANGES],
     Role.ADMINISTRATOR: ["Správa", ACCOUNT_CHANGES],
+    Role.REGIONAL_OFFICE: [STATISTICS],
 }
 HOME_BY_ROLE = {
     Role.OSPOD_WORKER: "/inbox/",
@@ -66,8 +70,9 @@ HOME_BY_ROLE = {
     Role.PARTNER: "/inbox/",
     Role.DPO: "/oversight/",
     Role.ADMINISTRATOR: "/admin/",
+    Role.REGIONAL_OFFICE: "/statistics/",
 }
-SHELL_PAGES = ["/inbox/", "/cases/", "/children/", "/competence/", "/oversight/"]
+SHELL_PAGES = ["/inbox/", "/cases/", "/children/", "/competence/", "/oversight/", "/statistics/"]
 
 
 def _user(role: Role, **kwargs: Any) -> User:
@@ -214,6 +219,7 @@ def test_placeholder_pages_say_the_content_arrives_later(client: Client) -> None
             "/inbox/",
             "/competence/",
             "/oversight/",
+            "/statistics/",
         ):  # real pages; the rest not yet
             assert "Tato verze produktu" in html, url
         assert 'aria-current="page"' in html
@@ -280,6 +286,7 @@ def test_switching_to_english_changes_the_texts(client: Client) -> None:
         "Access oversight",
         "Shredding review",
         "Cover",
+        "Statistics",
         "Account changes",
     ]
     assert "My tasks" in english
