@@ -871,9 +871,10 @@ def may_review_break_glass(subject: Subject, *, municipality_id: int, used_by_id
 #: Roles whose accounts read case content or the audit: creating one, or giving an account one of them, takes effect
 #: only after a second person confirms it. The administrator role reads nothing but manages accounts, so giving it
 #: needs a second administrator too.
-CONFIRMED_ROLES = frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.DPO, Role.ADMINISTRATOR})
+#: The regional office reads the figures of a whole region (aggregates): confirmed like the rest.
+CONFIRMED_ROLES = frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.DPO, Role.ADMINISTRATOR, Role.REGIONAL_OFFICE})
 #: Roles confirmed by a second administrator: they belong to no authority whose supervisors could confirm them.
-ADMINISTRATOR_CONFIRMED_ROLES = frozenset({Role.DPO, Role.ADMINISTRATOR})
+ADMINISTRATOR_CONFIRMED_ROLES = frozenset({Role.DPO, Role.ADMINISTRATOR, Role.REGIONAL_OFFICE})
 #: What an account change may touch that decides what the person can read: changing any of these on an existing
 #: account, or switching an account back on, waits for confirmation (deactivation takes effect at once). The e-mail
 #: is here because a reset link goes to it: an administrator who could change it could take the account over.
