@@ -56,6 +56,8 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ),
     # Zastupování: a supervisor names a deputy for an absence (permissions.policy.may_see_covers).
     ShellPage("supervisor_cover", _("Cover"), frozenset({Role.SUPERVISOR})),
+    # Statistics and returns (issue 22): supervisors of an authority, the regional office of a region (aggregates).
+    ShellPage("figures_dashboard", _("Statistics"), frozenset({Role.SUPERVISOR, Role.REGIONAL_OFFICE})),
     ShellPage("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     # Account changes wait for a supervisor (a second administrator for DPO and administrator accounts); the DPO
     # watches them read-only (issue 19).
@@ -65,7 +67,9 @@ SHELL_PAGES: tuple[ShellPage, ...] = (
     ShellPage(
         "service_directory",
         _("Service network"),
-        frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER, Role.DPO, Role.ADMINISTRATOR}),
+        frozenset(
+            {Role.OSPOD_WORKER, Role.SUPERVISOR, Role.PARTNER, Role.DPO, Role.ADMINISTRATOR, Role.REGIONAL_OFFICE}
+        ),
     ),
     # Doporučení: the referrals to a social service's organisation, for its intake workers (docs/adr/0029-referrals.md).
     ShellPage("referral_list", _("Referrals"), frozenset(), also_for=user_takes_referrals),

@@ -34,5 +34,6 @@ urlpatterns = [
     path("cover/", include("casework.cover_urls")),
     path("services/", include("services.urls")),
     path("referrals/", include("services.referrals.urls")),
+    path("statistics/", include("figures.urls")),
     path("", include("casework.urls")),
 ]

@@ -327,6 +327,20 @@ def read_for_export(
     return _disclose(user, [_Batch(anchor, rows, fields, decide) for anchor, rows, fields in batches], purpose=purpose)
 
 
+def read_children_as_system(
+    reason: SystemRead, children: Sequence[Child], fields: Sequence[str], *, purpose: str
+) -> list[Disclosure]:
+    """A system read of register entries themselves (no case needed): one batch per child, all audited in one
+    committed statement set before anything is decrypted (the statistics' one-off derivation, ADR 0030)."""
+    allowed = system_readable_compartments(reason)
+
+    def decide(row: SealedModel, name: str) -> bool:
+        return row.row_compartment(name) in allowed
+
+    found = _disclose(None, [_Batch(child, [child], fields, decide) for child in children], purpose=purpose)
+    return [rows[0] for rows in found]
+
+
 def _disclose(user: User | None, batches: Sequence[_Batch], *, purpose: str) -> list[list[Disclosure]]:
     """Decide, audit (committed, before any decryption), then open: a fixed number of queries for any batch size.
 

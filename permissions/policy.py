@@ -848,8 +848,9 @@ def may_see_cards_to_confirm(user: User | None, *, is_provider_user: bool) -> bo
 
 def may_see_service_network(user: User | None) -> bool:
     """The network view (services, capacities and waiting times by type and area; counts only, no child data):
-    supervisors, for the region as a whole."""
-    return Subject.from_user(user).is_supervisor
+    supervisors and the regional office, for the region as a whole."""
+    subject = Subject.from_user(user)
+    return subject.is_supervisor or (subject.active and subject.role == Role.REGIONAL_OFFICE)
 
 
 class SystemRead(StrEnum):
@@ -859,11 +860,15 @@ class SystemRead(StrEnum):
     RETENTION_PERIOD = "retention_period"
     #: The whole file, to export it for the archive after a shredding review decided to transfer it.
     ARCHIVE_TRANSFER = "archive_transfer"
+    #: The date of birth and the birth number of a child registered before the year of birth and the sex were
+    #: derived at registration, to derive them once (docs/adr/0030-statistics-from-metadata.md).
+    STATISTICS = "statistics"
 
 
 SYSTEM_READS: dict[SystemRead, frozenset[Compartment]] = {
     SystemRead.RETENTION_PERIOD: frozenset({C.BASICS}),
     SystemRead.ARCHIVE_TRANSFER: ALL_CASE_COMPARTMENTS,
+    SystemRead.STATISTICS: frozenset({C.BASICS, C.IDENTITY}),
 }
 
 
@@ -913,9 +918,10 @@ def may_review_break_glass(subject: Subject, *, municipality_id: int, used_by_id
 #: Roles whose accounts read case content or the audit: creating one, or giving an account one of them, takes effect
 #: only after a second person confirms it. The administrator role reads nothing but manages accounts, so giving it
 #: needs a second administrator too.
-CONFIRMED_ROLES = frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.DPO, Role.ADMINISTRATOR})
+#: The regional office reads the figures of a whole region (aggregates): confirmed like the rest.
+CONFIRMED_ROLES = frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.DPO, Role.ADMINISTRATOR, Role.REGIONAL_OFFICE})
 #: Roles confirmed by a second administrator: they belong to no authority whose supervisors could confirm them.
-ADMINISTRATOR_CONFIRMED_ROLES = frozenset({Role.DPO, Role.ADMINISTRATOR})
+ADMINISTRATOR_CONFIRMED_ROLES = frozenset({Role.DPO, Role.ADMINISTRATOR, Role.REGIONAL_OFFICE})
 #: What an account change may touch that decides what the person can read: changing any of these on an existing
 #: account, or switching an account back on, waits for confirmation (deactivation takes effect at once). The e-mail
 #: is here because a reset link goes to it: an administrator who could change it could take the account over.
@@ -1124,3 +1130,41 @@ def may_read_referral_letter(subject: Subject, facts: ReferralFacts, access: Cas
     if access is not None and access.may_read_compartment(C.SERVICES) and access.is_lead:
         return True
     return may_see_referral_as_provider(subject, facts)
+
+
+# --- Statistics (issue 22, docs/adr/0030-statistics-from-metadata.md) -------------------------------------------------
+# Aggregates only: no rule here opens a case, a child or a report. A supervisor sees their own authority's figures
+# (and a covered one's) unsuppressed, with the references of late items; the regional office (krajský úřad) sees the
+# figures of every ORP of its region with small numbers suppressed, and nothing else.
+
+STATISTICS_ROLES = frozenset({Role.SUPERVISOR, Role.REGIONAL_OFFICE})
+
+
+def is_regional_office(subject: Subject) -> bool:
+    return subject.active and subject.role == Role.REGIONAL_OFFICE and subject.municipality_id is not None
+
+
+def may_see_authority_figures(subject: Subject, municipality_id: int) -> bool:
+    """An authority's own figures, unsuppressed: its supervisors and a deputy covering one of them."""
+    return subject.supervises(municipality_id)
+
+
+def may_see_region_figures(subject: Subject) -> bool:
+    """The aggregates of every ORP of the regional office's region, small numbers suppressed."""
+    return is_regional_office(subject)
+
+
+def may_see_late_items(subject: Subject, municipality_id: int) -> bool:
+    """The drill-down from a deadline KPI to the references of late cases and reports: the authority's supervisors
+    (they act on them); never the region, which sees no reference."""
+    return subject.supervises(municipality_id)
+
+
+def may_export_annual_return(subject: Subject, municipality_id: int) -> bool:
+    """The authority's annual return (V (MPSV) 20-01, its children-at-risk part), unsuppressed: its supervisors."""
+    return subject.supervises(municipality_id)
+
+
+def figures_suppressed(subject: Subject) -> bool:
+    """Figures leave the authority when the reader is not one of its supervisors: then small numbers are hidden."""
+    return not subject.is_supervisor

@@ -15,7 +15,7 @@ from .cases import (
     TeamMembership,
     TeamRole,
 )
-from .children import Child, ChildMerge, ChildMergeGround, ChildMergeStatus, LegalRepresentative, Relation
+from .children import Child, ChildMerge, ChildMergeGround, ChildMergeStatus, ChildSex, LegalRepresentative, Relation
 from .competence import (
     CaseTransfer,
     CompetenceBasis,
@@ -122,6 +122,7 @@ __all__ = [
     "ChildMergeGround",
     "ChildMergeStatus",
     "ChildParticipation",
+    "ChildSex",
     "CloseReason",
     "CloseRule",
     "ClosureRequest",

@@ -25,6 +25,14 @@ from casework.models.organisations import Municipality
 from casework.sealing import SealedField, SealedModel
 
 
+class ChildSex(models.TextChoices):
+    """The sex as the statistics count it: from the birth number (its month digits), unknown without one."""
+
+    MALE = "M", _("boy")
+    FEMALE = "F", _("girl")
+    UNKNOWN = "", _("not known")
+
+
 class Child(SealedModel):
     SEAL_OWNER_TYPE = KeyOwnerType.CHILD
 
@@ -41,6 +49,11 @@ class Child(SealedModel):
     other_identifiers = SealedField(compartment=Compartment.IDENTITY, verbose_name=_("other identifiers"))
     #: The date of birth is an estimate (from the child's apparent age or a year only).
     date_of_birth_estimated = models.BooleanField(_("date of birth estimated"), default=False)
+    #: Non-identifying figures for statistics, derived at registration (docs/adr/0030-statistics-from-metadata.md): the
+    #: year of birth only (never the date) and the sex the birth number encodes ("" when there is none). NULL until
+    #: ``fill_statistics_fields`` derived them for a child registered before they existed.
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True, editable=False)
+    sex = models.CharField(_("sex"), max_length=1, choices=ChildSex.choices, blank=True, default="", editable=False)
     # NULL, not "": a shredded child has no index, and NULLs don't collide in the unique constraint.
     birth_number_index = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     #: Keyed HMAC of the normalised name and date of birth: possible-duplicate hints, never unique, never a search box.

@@ -47,6 +47,8 @@ class Role(models.TextChoices):
     PARTNER = "partner", _("Partner")
     DPO = "dpo", _("Data-protection officer")
     ADMINISTRATOR = "administrator", _("Administrator")
+    #: The regional office (krajský úřad): sees the aggregate figures of every ORP of its region, never a case.
+    REGIONAL_OFFICE = "regional_office", _("Regional office")
 
 
 OSPOD_ROLES = frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR})
@@ -73,6 +75,8 @@ class Municipality(models.Model):
         validators=[validate_case_reference_format],
         help_text=_('How the registry numbers case files: {code}, {year} and {number}, e.g. "Om {number}/{year}".'),
     )
+    #: The region (kraj) the ORP lies in: its regional office sees the authority's figures (aggregates only).
+    region = models.CharField(_("region"), max_length=80, blank=True, default="")
     ospod_address = models.TextField(
         _("OSPOD postal address"),
         blank=True,
@@ -157,6 +161,8 @@ class User(AbstractUser):
         sector = self.organisation.sector
         if self.role in OSPOD_ROLES and sector != Sector.OSPOD:
             raise ValidationError({"role": _("OSPOD workers and supervisors must belong to an OSPOD organisation.")})
+        if self.role == Role.REGIONAL_OFFICE and sector == Sector.OSPOD:
+            raise ValidationError({"role": _('A regional office belongs to an organisation of the "other" sector.')})
         if self.role == Role.PARTNER and sector == Sector.OSPOD:
             raise ValidationError({"role": _("A partner belongs to a school, health, service or other organisation.")})
 

@@ -23,6 +23,7 @@ from casework.models import (
     ChildMerge,
     ChildMergeGround,
     ChildMergeStatus,
+    ChildSex,
     KeyOwnerType,
     LegalRepresentative,
     Municipality,
@@ -36,7 +37,7 @@ from casework.selectors.children import identity_index
 from casework.services.validation import add_error as _add
 from casework.services.validation import clean_text
 from permissions import audit, gate
-from permissions.policy import Subject, may_add_birth_number, may_decide_child_merge, may_register_child
+from permissions.policy import Subject, SystemRead, may_add_birth_number, may_decide_child_merge, may_register_child
 
 NAME_MAX = 100
 ADDRESS_MAX = 300
@@ -140,6 +141,8 @@ def child_create(
                 identity_index=identity_index(given_name, family_name, date_of_birth),
                 date_of_birth_estimated=bool(date_of_birth_estimated) and parsed is None,
                 created_by=created_by,
+                birth_year=date_of_birth.year,
+                sex=parsed.sex if parsed else ChildSex.UNKNOWN,
             )
             keyring = Keyring()
             seal_values(
@@ -460,3 +463,41 @@ def child_crypto_shred(*, child: Child, by: User, decision_reference: str) -> No
             outcome=audit.AuditOutcome.ALLOWED,
         )
     child.refresh_from_db()
+
+
+def statistics_fields_of(date_of_birth: str | None, birth_number: str | None) -> tuple[int | None, str]:
+    """The year of birth and the sex a child's statistics count, from the sealed date of birth and birth number."""
+    year = datetime.date.fromisoformat(date_of_birth).year if date_of_birth else None
+    sex: str = ChildSex.UNKNOWN
+    if birth_number:
+        try:
+            sex = parse_birth_number(birth_number).sex
+        except ValidationError:
+            sex = ChildSex.UNKNOWN
+    return year, sex
+
+
+def fill_statistics_fields(*, batch_size: int = 500) -> int:
+    """Derive ``birth_year`` and ``sex`` for register entries made before they were recorded at registration.
+
+    Each batch reads the date of birth and the birth number through the gate as a system read with the purpose
+    "statistics" (``SystemRead.STATISTICS``): the audit rows of one batch are committed together before anything is
+    decrypted, and only the two derived, non-identifying values are written. Idempotent: children with a year of
+    birth, and shredded ones, are skipped. Returns how many entries were filled (docs/adr/0030)."""
+    filled = 0
+    while True:
+        children = list(
+            Child.objects.filter(
+                birth_year__isnull=True, shredded_at__isnull=True, date_of_birth__isnull=False
+            ).order_by("pk")[:batch_size]
+        )
+        if not children:
+            return filled
+        disclosures = gate.read_children_as_system(
+            SystemRead.STATISTICS, children, ["date_of_birth", "birth_number"], purpose="statistics"
+        )
+        with audit.atomic():
+            for child, disclosure in zip(children, disclosures, strict=True):
+                year, sex = statistics_fields_of(disclosure.get("date_of_birth"), disclosure.get("birth_number"))
+                Child.objects.filter(pk=child.pk).update(birth_year=year or 0, sex=sex)  # 0: no usable date
+        filled += len(children)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "oauth2_provider",
     "api",
+    "figures",
 ]
 
 MIDDLEWARE = [
@@ -392,3 +393,5 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
+# Statistics (docs/statistics.md): counts below this are hidden in figures published outside the authority.
+STATISTICS_SMALL_CELL_THRESHOLD = env.int("STATISTICS_SMALL_CELL_THRESHOLD", default=5)

@@ -15,7 +15,9 @@ STORAGES = {
 }
 # The demo asks staff for the second factor as production does (its demo devices carry a published secret), so what
 # it shows about 2FA — staff cannot switch it off — is what an installation does.
-OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["ospod_worker", "supervisor", "dpo", "administrator"])
+OTP_REQUIRED_ROLES = env.list(
+    "OTP_REQUIRED_ROLES", default=["ospod_worker", "supervisor", "dpo", "administrator", "regional_office"]
+)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 

@@ -38,7 +38,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = True
 # OSPOD staff, the DPO and administrators always log in with a second factor.
-OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["ospod_worker", "supervisor", "dpo", "administrator"])
+OTP_REQUIRED_ROLES = env.list(
+    "OTP_REQUIRED_ROLES", default=["ospod_worker", "supervisor", "dpo", "administrator", "regional_office"]
+)
 DEMO_OTP_DEVICES = False
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True

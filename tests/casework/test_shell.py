@@ -45,6 +45,8 @@ SHREDDING_REVIEW_CS = _cs("Shredding review")
 ACCOUNT_CHANGES = gettext_lazy("Account changes")
 # Issue 21's entry (the service network), in Czech once its translation is folded in.
 SERVICE_NETWORK = gettext_lazy("Service network")
+# Issue 22's entry, likewise.
+STATISTICS = gettext_lazy("Statistics")
 NAV_BY_ROLE_CS: dict[Role, list[Any]] = {
     Role.OSPOD_WORKER: ["Úkoly", "Případy", "Děti", "Podat oznámení", "Příslušnost", SERVICE_NETWORK],
     Role.SUPERVISOR: [
@@ -56,12 +58,14 @@ NAV_BY_ROLE_CS: dict[Role, list[Any]] = {
         "Kontrola přístupů",
         SHREDDING_REVIEW_CS,
         "Zastupování",
+        STATISTICS,
         ACCOUNT_CHANGES,
         SERVICE_NETWORK,
     ],
     Role.PARTNER: ["Úkoly", "Případy", "Podat oznámení", SERVICE_NETWORK],
     Role.DPO: ["Kontrola přístupů", SHREDDING_REVIEW_CS, ACCOUNT_CHANGES, SERVICE_NETWORK],
     Role.ADMINISTRATOR: ["Správa", ACCOUNT_CHANGES, SERVICE_NETWORK],
+    Role.REGIONAL_OFFICE: [STATISTICS, SERVICE_NETWORK],
 }
 HOME_BY_ROLE = {
     Role.OSPOD_WORKER: "/inbox/",
@@ -69,8 +73,9 @@ HOME_BY_ROLE = {
     Role.PARTNER: "/inbox/",
     Role.DPO: "/oversight/",
     Role.ADMINISTRATOR: "/admin/",
+    Role.REGIONAL_OFFICE: "/statistics/",
 }
-SHELL_PAGES = ["/inbox/", "/cases/", "/children/", "/competence/", "/oversight/"]
+SHELL_PAGES = ["/inbox/", "/cases/", "/children/", "/competence/", "/oversight/", "/statistics/"]
 
 
 def _user(role: Role, **kwargs: Any) -> User:
@@ -217,6 +222,7 @@ def test_placeholder_pages_say_the_content_arrives_later(client: Client) -> None
             "/inbox/",
             "/competence/",
             "/oversight/",
+            "/statistics/",
         ):  # real pages; the rest not yet
             assert "Tato verze produktu" in html, url
         assert 'aria-current="page"' in html
@@ -283,6 +289,7 @@ def test_switching_to_english_changes_the_texts(client: Client) -> None:
         "Access oversight",
         "Shredding review",
         "Cover",
+        "Statistics",
         "Account changes",
         "Service network",
     ]

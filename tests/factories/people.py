@@ -27,6 +27,7 @@ _SECTOR_FOR_ROLE = {
     Role.PARTNER: Sector.SCHOOL,
     Role.DPO: Sector.OTHER,
     Role.ADMINISTRATOR: Sector.OTHER,
+    Role.REGIONAL_OFFICE: Sector.OTHER,
 }
 
 

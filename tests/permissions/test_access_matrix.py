@@ -71,7 +71,7 @@ from tests.factories.children import register_child
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("supervisor", "ospod_worker", "school", "health", "service", "dpo", "administrator")
+ROLES = ("supervisor", "ospod_worker", "school", "health", "service", "dpo", "administrator", "regional_office")
 SITUATIONS = ("own", "team", "unrelated", "closed", "foreign")
 NOTE_PARTS = ("social", "school", "health", "services", "other", "child_voice")
 
@@ -90,6 +90,8 @@ _READ: dict[str, tuple[int | None, ...]] = {
     "service": (NA, OK, N, N, N),
     "dpo": (NA, N, N, N, N),
     "administrator": (NA, N, N, N, N),
+    # The regional office (krajský úřad) sees aggregates only: no case of any authority exists for it.
+    "regional_office": (NA, N, N, N, N),
 }
 _WRITE_NOTE: dict[str, tuple[int | None, ...]] = {
     **_READ,
@@ -105,6 +107,8 @@ _MANAGE: dict[str, tuple[int | None, ...]] = {
     "service": (NA, F, N, N, N),
     "dpo": (NA, N, N, N, N),
     "administrator": (NA, N, N, N, N),
+    # The regional office (krajský úřad) sees aggregates only: no case of any authority exists for it.
+    "regional_office": (NA, N, N, N, N),
 }
 _LEAD: dict[str, tuple[int | None, ...]] = {
     # Coordinator or supervisor, also on a closed case; a member sees the case but not this page.
@@ -115,6 +119,8 @@ _LEAD: dict[str, tuple[int | None, ...]] = {
     "service": (NA, F, N, N, N),
     "dpo": (NA, N, N, N, N),
     "administrator": (NA, N, N, N, N),
+    # The regional office (krajský úřad) sees aggregates only: no case of any authority exists for it.
+    "regional_office": (NA, N, N, N, N),
 }
 _OVERSIGHT: dict[str, tuple[int | None, ...]] = {
     # Access oversight (the audit of a case, never its content): supervisors of the case's authority and the DPO;
@@ -126,6 +132,7 @@ _OVERSIGHT: dict[str, tuple[int | None, ...]] = {
     "service": (NA, F, F, F, F),
     "dpo": (NA, OK, OK, OK, OK),
     "administrator": (NA, F, F, F, F),
+    "regional_office": (NA, F, F, F, F),
 }
 _BREAK_GLASS: dict[str, tuple[int | None, ...]] = {
     # Asking for break-glass: the authority's OSPOD worker on a case nothing relates them to gets the form; whoever
@@ -138,6 +145,8 @@ _BREAK_GLASS: dict[str, tuple[int | None, ...]] = {
     "service": (NA, R, N, N, N),
     "dpo": (NA, N, N, N, N),
     "administrator": (NA, N, N, N, N),
+    # The regional office (krajský úřad) sees aggregates only: no case of any authority exists for it.
+    "regional_office": (NA, N, N, N, N),
 }
 _MANAGE_REDIRECT: dict[str, tuple[int | None, ...]] = {
     role: tuple(R if status == OK else status for status in row) for role, row in _MANAGE.items()
@@ -316,6 +325,7 @@ def _people(olomouc: Municipality) -> dict[str, User]:
         "helper": partner("m-asistent", Sector.SCHOOL),  # the fixed member every share goes to
         "dpo": UserFactory.create(username="m-dpo", role=Role.DPO, organisation=other),
         "administrator": UserFactory.create(username="m-spravce", role=Role.ADMINISTRATOR, organisation=other),
+        "regional_office": UserFactory.create(username="m-kraj", role=Role.REGIONAL_OFFICE, organisation=other),
     }
 
 

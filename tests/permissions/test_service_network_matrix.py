@@ -31,6 +31,7 @@ ROLES = (
     "health",
     "dpo",
     "administrator",
+    "regional_office",
 )
 L = 302  # to the login page
 OK = 200
@@ -38,15 +39,15 @@ F = 403
 
 # GET status per URL name, in the order of ROLES.
 EXPECTED: dict[str, tuple[int, ...]] = {
-    "service_directory": (L, OK, OK, OK, OK, OK, OK, OK, OK),
-    "service_card": (L, OK, OK, OK, OK, OK, OK, OK, OK),
-    "service_card_print": (L, OK, OK, OK, OK, OK, OK, OK, OK),
+    "service_directory": (L, OK, OK, OK, OK, OK, OK, OK, OK, OK),
+    "service_card": (L, OK, OK, OK, OK, OK, OK, OK, OK, OK),
+    "service_card_print": (L, OK, OK, OK, OK, OK, OK, OK, OK, OK),
     # Only a partner user of the provider's own organisation keeps its card current.
-    "service_card_edit": (L, F, F, OK, F, F, F, F, F),
+    "service_card_edit": (L, F, F, OK, F, F, F, F, F, F),
     # The provider's users (their own cards) and supervisors (the region's stale cards).
-    "service_cards_to_confirm": (L, OK, F, OK, OK, F, F, F, F),
-    # Counts only, for supervisors.
-    "service_network": (L, OK, F, F, F, F, F, F, F),
+    "service_cards_to_confirm": (L, OK, F, OK, OK, F, F, F, F, F),
+    # Counts only, for supervisors and the regional office (the region's network).
+    "service_network": (L, OK, F, F, F, F, F, F, F, OK),
 }
 
 
@@ -77,6 +78,7 @@ def people(olomouc: Municipality, ospod: Organisation) -> dict[str, Any]:
         ),
         "dpo": UserFactory.create(role=Role.DPO, organisation=office),
         "administrator": UserFactory.create(role=Role.ADMINISTRATOR, organisation=office),
+        "regional_office": UserFactory.create(role=Role.REGIONAL_OFFICE, organisation=office),
         "card": service(of=owner, name="Karta matice", orps=(olomouc,), capacity_total=4, free_places=2),
     }
 

@@ -79,6 +79,7 @@ EXPECTED_LOGINS = {
     "sas": Role.PARTNER,
     "poverenec": Role.DPO,
     "spravce": Role.ADMINISTRATOR,
+    "kraj": Role.REGIONAL_OFFICE,
 }
 
 
@@ -156,7 +157,13 @@ def test_demo_staff_log_in_with_the_published_authenticator_secret_or_a_recovery
     assert DEMO_OTP_SECRET in output
     assert all(code in output for code in DEMO_RECOVERY_CODES)
     staff = [person for person in (*DEMO_PEOPLE, *DEMO_SECOND_AUTHORITY_PEOPLE) if person.role in DEMO_OTP_ROLES]
-    assert {person.role for person in staff} == {Role.OSPOD_WORKER, Role.SUPERVISOR, Role.DPO, Role.ADMINISTRATOR}
+    assert {person.role for person in staff} == {
+        Role.OSPOD_WORKER,
+        Role.SUPERVISOR,
+        Role.DPO,
+        Role.ADMINISTRATOR,
+        Role.REGIONAL_OFFICE,
+    }
     assert TOTPDevice.objects.filter(confirmed=True).count() == len(staff)
     secret = base64.b32decode(DEMO_OTP_SECRET)
     for number, person in enumerate(staff):

@@ -136,9 +136,10 @@ DEMO_PASSWORD = "demo-heslo-2026"  # noqa: S105 - the demo's published shared pa
 # the current code. Never used in production: the command refuses prod settings.
 DEMO_OTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"  # noqa: S105
 DEMO_RECOVERY_CODES = ("demo1111", "demo2222", "demo3333", "demo4444", "demo5555")
-DEMO_OTP_ROLES = frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.DPO, Role.ADMINISTRATOR})
+DEMO_OTP_ROLES = frozenset({Role.OSPOD_WORKER, Role.SUPERVISOR, Role.DPO, Role.ADMINISTRATOR, Role.REGIONAL_OFFICE})
 
 MUNICIPALITY_CODE = "OM"
+DEMO_REGION = "Olomoucký kraj"
 MUNICIPALITY_NAME = "Olomouc"
 
 
@@ -169,6 +170,8 @@ DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
     # The municipal office the OSPOD department belongs to: home of the DPO and the administrator, who are not
     # OSPOD staff and never see case content.
     DemoOrganisation("office", "Magistrát města Olomouce", Sector.OTHER),
+    # The regional office (krajský úřad): sees the statistics of the region's ORPs, never a case (issue 22).
+    DemoOrganisation("region", "Krajský úřad Olomouckého kraje", Sector.OTHER),
 )
 
 DEMO_PEOPLE: tuple[DemoPerson, ...] = (
@@ -184,6 +187,7 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("sas", "Kateřina", "Horáková", Role.PARTNER, "sas", "sociální pracovnice SAS"),
     DemoPerson("poverenec", "Jiří", "Černý", Role.DPO, "office", "pověřenec pro ochranu osobních údajů"),
     DemoPerson("spravce", "Ondřej", "Kučera", Role.ADMINISTRATOR, "office", "správce systému"),
+    DemoPerson("kraj", "Alena", "Krajská", Role.REGIONAL_OFFICE, "region", "oddělení sociálně-právní ochrany dětí"),
 )
 
 
@@ -733,6 +737,10 @@ class DemoData:
 
 def seed_municipality() -> Municipality:
     municipality, _ = Municipality.objects.get_or_create(code=MUNICIPALITY_CODE, defaults={"name": MUNICIPALITY_NAME})
+    if not municipality.region:
+        # Its regional office sees its statistics (the migrations fill the region of the Olomouc Region's ORPs).
+        municipality.region = DEMO_REGION
+        municipality.save(update_fields=["region"])
     return municipality
 
 
