@@ -367,6 +367,9 @@ def team_queue(*, user: User, task_type: str = "", limit: int = paging.PAGE_SIZE
         waiting.append(Q(deadline__municipality_id=subject.municipality_id))
     if subject.organisation_id is not None and subject.role in TEAM_ROLES:
         waiting.append(Q(deadline__owner_organisation_id=subject.organisation_id))
+    if task_type:
+        # One type: only its deadlines (``deadline_queue_authority_kind``), not the whole queue filtered by task.
+        waiting = [q & Q(deadline__kind=str(TASK_TYPES[task_type].deadline)) for q in waiting]
     rows = Task.objects.filter(
         reduce(operator.or_, waiting),
         reduce(operator.or_, queues),
