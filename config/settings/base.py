@@ -126,7 +126,7 @@ else:
     }
     # No JIT compilation: the pages' statements are short index walks, but at 100 000 cases the planner's estimates
     # for some (a correlated look-up per row, an OR of subqueries) pass jit_above_cost, and compiling them cost more
-    # than running them (312 of 346 ms for a supervisor's task list; EXPLAIN ANALYZE in ADR 0027).
+    # than running them (312 of 346 ms for a supervisor's task list under EXPLAIN ANALYZE; README, "Performance").
     DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
