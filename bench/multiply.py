@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import random
+import secrets
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +32,7 @@ from typing import Any
 from django.apps import apps
 from django.db import connection, models, transaction
 
+from casework.birth_number import parse_birth_number
 from casework.crypto import Binding, seal
 from casework.crypto.keys import get_key_provider, new_data_key
 from casework.models import Municipality, Report, Role
@@ -73,6 +78,7 @@ USER_TABLE = "casework_user"
 #: Tables with columns rewritten by hand (:meth:`Multiplier._special`).
 SPECIAL = {"casework_user", "casework_case", "casework_report"}
 AUDIT_TABLE = "permissions_auditevent"
+DATAKEY_COLUMNS = ["id", "owner_type", "owner_id", "kek_id", "wrapped_key", "created_at", "retired_at", "destroyed_at"]
 #: Users copied with their cases; supervisors, the DPO and administrators stay one per authority.
 COPIED_ROLES = {Role.OSPOD_WORKER, Role.PARTNER}
 
@@ -167,18 +173,22 @@ def _open_sealed(table: Table, keyring: Keyring) -> None:
 
 
 class Round:
-    """The id maps of one copy round."""
+    """The id maps of one copy round.
 
-    def __init__(self, k: int, spans: dict[str, int], users: dict[int, int]) -> None:
+    A copied row's UUID is the base row's XOR a random mask of the round (``mask``): the same in every process that
+    copies a part of the round (the rows, the audit rows), so they need not tell each other their ids."""
+
+    def __init__(self, k: int, spans: dict[str, int], users: dict[int, int], mask: int) -> None:
         self.k = k
         self.spans = spans
         self.users = users
+        self.mask = mask
         self.uuids: dict[Any, uuid.UUID] = {}
         self.texts: dict[str, str] = {}
 
     def new_uuid(self, old: Any) -> uuid.UUID:
-        new = uuid.uuid4()
         key = old if isinstance(old, uuid.UUID) else uuid.UUID(str(old))
+        new = uuid.UUID(int=key.int ^ self.mask)
         self.uuids[key] = new
         self.texts[str(key)] = str(new)
         self.texts[key.hex] = new.hex
@@ -230,27 +240,41 @@ def _same_form(old: str, new: uuid.UUID) -> str:
 
 
 class BirthNumbers:
-    """New birth numbers for copied children: the same date of birth, the next free serial."""
+    """New birth numbers for copied children: the same date of birth and the next free serial while there is one
+    (then the month's "+20" series for children born from 2004, as the law does), then the next free day — a child
+    copied 2 000 times needs more numbers than one day has. ``next`` gives the number and its date of birth."""
 
-    def __init__(self) -> None:
+    def __init__(self, partition: tuple[int, int] = (0, 1)) -> None:
         self.used: dict[str, set[int]] = {}
+        # Copies made in parallel take disjoint serials: process ``i`` of ``n`` takes serials ≡ i (mod n).
+        self.partition = partition
 
     def note(self, normalized: str) -> None:
         self.used.setdefault(normalized[:6], set()).add(int(normalized[6:9]))
 
-    def next(self, normalized: str) -> str:
-        head = normalized[:6]
-        used = self.used.setdefault(head, set())
-        for serial in range(1000):
-            if serial in used:
-                continue
-            first9 = f"{head}{serial:03d}"
-            remainder = int(first9) % 11
-            if remainder == 10:
-                continue
-            used.add(serial)
-            return f"{first9}{remainder}"
-        raise RuntimeError("no free birth number serial left for this date of birth")
+    def _heads(self, normalized: str) -> Iterable[tuple[str, datetime.date]]:
+        parsed = parse_birth_number(normalized)
+        female = parsed.sex == "F"
+        for days in range(366):
+            born = parsed.date_of_birth + datetime.timedelta(days=days)
+            for series in (0, 20) if born.year >= 2004 else (0,):
+                month = born.month + (50 if female else 0) + series
+                yield f"{born.year % 100:02d}{month:02d}{born.day:02d}", born
+
+    def next(self, normalized: str) -> tuple[str, datetime.date]:
+        index, count = self.partition
+        for head, born in self._heads(normalized):
+            used = self.used.setdefault(head, set())
+            for serial in range(index, 1000, count):
+                if serial in used:
+                    continue
+                first9 = f"{head}{serial:03d}"
+                remainder = int(first9) % 11
+                if remainder == 10:
+                    continue
+                used.add(serial)
+                return f"{first9}{remainder}", born
+        raise RuntimeError("no free birth number left within a year of this date of birth")
 
 
 def _digits(value: str) -> str:
@@ -292,42 +316,109 @@ class Multiplier:
                 cursor.execute(f"SELECT COALESCE(MAX(number), 0) FROM {name}")  # noqa: S608
                 self.number_span[name] = int(cursor.fetchone()[0])
         self.user_span = self.spans.pop(USER_TABLE)
+        self.salt = secrets.token_hex(8)
+        self.chain: tuple[int, str] | None = None
+        self.audit_key = b""
 
-    def run(self, first: int, last: int) -> None:
-        """Copy rounds ``first`` … ``last`` (inclusive); round ``k`` is the ``k``-th copy of the base."""
+    def run(self, first: int, last: int, *, batch: int = 25, processes: int = 2) -> None:
+        """Copy rounds ``first`` … ``last`` (inclusive); round ``k`` is the ``k``-th copy of the base.
+
+        ``batch`` rounds go in one transaction, one ``COPY`` per table. On PostgreSQL with ``processes`` > 1 the work
+        is split between processes: the audit rows (a hash chain, so one process in order) in one, the other rows
+        in the rest, each taking every ``n``-th batch (the copied ids are computed, not allocated; the birth-number
+        serials are partitioned)."""
         started = time.perf_counter()
+        batches = [list(range(k, min(k + batch, last + 1))) for k in range(first, last + 1, batch)]
+        pg = connection.vendor == "postgresql"
+        if not pg or processes < 2 or len(batches) < 2:
+            self._run_part(batches, rows=True, audit=True, started=started)
+        else:
+            row_workers = processes - 1
+            connection.close()  # never share a socket with a forked child
+            children = []
+            for index in range(processes):
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - the children's work is checked by the parent's result
+                    code = 1
+                    try:
+                        if index == 0:
+                            self._run_part(batches, rows=False, audit=True, started=started)
+                        else:
+                            self.birth_numbers.partition = (index - 1, row_workers)
+                            mine = batches[index - 1 :: row_workers]
+                            self._run_part(mine, rows=True, audit=False, started=started, talk=index == 1)
+                        code = 0
+                    except BaseException:
+                        traceback.print_exc()
+                    finally:
+                        os._exit(code)
+                children.append(pid)
+            failed = [pid for pid in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
+            if failed:
+                raise RuntimeError(f"{len(failed)} of {processes} copying processes failed (see above)")
+        self._reset_sequences()
+        self.log(f"  copied {last - first + 1} rounds in {time.perf_counter() - started:.0f} s")
+
+    def _run_part(
+        self, batches: list[list[int]], *, rows: bool, audit: bool, started: float, talk: bool = True
+    ) -> None:
         pg = connection.vendor == "postgresql"
         if pg:
             # The copies are consistent by construction: skip the foreign-key triggers' per-row checks at each
             # COMMIT, planned from the base's tiny statistics (seq scans, so every round was slower than the last).
             with connection.cursor() as cursor:
                 cursor.execute("SET session_replication_role = replica")
+                cursor.execute("SET synchronous_commit = off")
         try:
-            for k in range(first, last + 1):
+            done = 0
+            for ks in batches:
                 with transaction.atomic():
-                    self._round(k)
-                if k % 20 == 0 or k == last:
-                    self.log(f"  copy {k}/{last} ({time.perf_counter() - started:.0f} s)")
+                    self._batch(ks, rows=rows, audit=audit)
+                done += len(ks)
+                if talk and (done // 100 != (done - len(ks)) // 100 or ks is batches[-1]):
+                    part = "rows" if rows else "audit"
+                    self.log(f"  {part}: copy {ks[-1]} ({done} rounds here, {time.perf_counter() - started:.0f} s)")
         finally:
             if pg:
                 with connection.cursor() as cursor:
                     cursor.execute("SET session_replication_role = DEFAULT")
-        self._reset_sequences()
+            connection.close()
 
-    # -- one round ---------------------------------------------------------------------------------------------
+    # -- one batch of rounds -----------------------------------------------------------------------------------
 
-    def _round(self, k: int) -> None:
+    def _new_round(self, k: int) -> Round:
         users_table = self.by_name[USER_TABLE]
         pk_index = users_table.columns.index("id")
         users = {row[pk_index]: row[pk_index] + self.user_span * k for row in users_table.rows}
-        rnd = Round(k, self.spans, users)
+        rnd = Round(k, self.spans, users, random.Random(f"{self.salt}:{k}").getrandbits(128))
         # New UUIDs first, so every reference resolves whatever the table order.
         for table in self.tables:
             if table.pk_kind == "uuid":
                 i = table.columns.index(table.pk)
                 for row in table.rows:
                     rnd.new_uuid(row[i])
-        birth_map: dict[str, str] = {}
+        return rnd
+
+    def _batch(self, ks: list[int], *, rows: bool, audit: bool) -> None:
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        audit_rows: list[tuple[Any, ...]] = []
+        for k in ks:
+            rnd = self._new_round(k)
+            if rows:
+                for name, copied in self._round(rnd).items():
+                    out.setdefault(name, []).extend(copied)
+            if audit:
+                audit_rows.extend(self._copy_audit(rnd))
+        for table in self.tables:
+            if table.name in out:
+                _write(table.name, table.columns, out[table.name])
+        if "casework_datakey" in out:
+            _write("casework_datakey", DATAKEY_COLUMNS, out["casework_datakey"])
+        if audit_rows:
+            self._write_audit(audit_rows)
+
+    def _round(self, rnd: Round) -> dict[str, list[tuple[Any, ...]]]:
+        birth_map: dict[str, tuple[str, datetime.date]] = {}
         keys: dict[tuple[str, Any], tuple[uuid.UUID, bytes]] = {}
         new_keys: list[tuple[Any, ...]] = []
         now = datetime.datetime.now(tz=datetime.UTC)
@@ -342,20 +433,18 @@ class Multiplier:
                 found = keys[(owner_type, owner)] = (key_id, material)
             return found
 
+        out: dict[str, list[tuple[Any, ...]]] = {}
         for table in self.tables:
-            if table.name == AUDIT_TABLE:
+            if table.name == AUDIT_TABLE or not table.rows:
                 continue
             if table.sealed or table.name in SPECIAL:
-                out = [self._copy_row(table, i, row, rnd, key_for, birth_map) for i, row in enumerate(table.rows)]
+                out[table.name] = [
+                    self._copy_row(table, i, row, rnd, key_for, birth_map) for i, row in enumerate(table.rows)
+                ]
             else:
-                out = self._copy_fast(table, rnd)
-            _write(table.name, table.columns, out)
-        _write(
-            "casework_datakey",
-            ["id", "owner_type", "owner_id", "kek_id", "wrapped_key", "created_at", "retired_at", "destroyed_at"],
-            new_keys,
-        )
-        self._copy_audit(rnd)
+                out[table.name] = self._copy_fast(table, rnd)
+        out["casework_datakey"] = new_keys
+        return out
 
     def _copy_fast(self, table: Table, rnd: Round) -> list[tuple[Any, ...]]:
         """Rows without sealed values or special columns: one compiled transform per column."""
@@ -398,7 +487,7 @@ class Multiplier:
         row: tuple[Any, ...],
         rnd: Round,
         key_for: Callable[[str, uuid.UUID], tuple[uuid.UUID, bytes]],
-        birth_map: dict[str, str],
+        birth_map: dict[str, tuple[str, datetime.date]],
     ) -> tuple[Any, ...]:
         values = dict(zip(table.columns, row, strict=True))
         new: dict[str, Any] = {}
@@ -440,7 +529,7 @@ class Multiplier:
         new: dict[str, Any],
         rnd: Round,
         key_for: Callable[[str, uuid.UUID], tuple[uuid.UUID, bytes]],
-        birth_map: dict[str, str],
+        birth_map: dict[str, tuple[str, datetime.date]],
     ) -> None:
         model = table.model
         assert issubclass(model, SealedModel)
@@ -450,9 +539,12 @@ class Multiplier:
                 plain["family_name"] = f"{plain['family_name']} {rnd.k}"
             old_bn = plain.get("birth_number")
             if old_bn:
-                bn = birth_map.setdefault(_digits(old_bn), self.birth_numbers.next(_digits(old_bn)))
+                digits = _digits(old_bn)
+                bn, born = birth_map.get(digits) or birth_map.setdefault(digits, self.birth_numbers.next(digits))
                 plain["birth_number"] = bn
                 new["birth_number_index"] = birth_number_index(bn)
+                if plain.get("date_of_birth"):
+                    plain["date_of_birth"] = born.isoformat()
             if plain.get("date_of_birth") and plain.get("given_name") is not None:
                 new["identity_index"] = identity_index(
                     plain["given_name"] or "",
@@ -465,8 +557,10 @@ class Multiplier:
             old_bn = plain.get("child_birth_number")
             if old_bn:
                 digits = _digits(old_bn)
-                bn = birth_map.setdefault(digits, self.birth_numbers.next(digits))
+                bn, born = birth_map.get(digits) or birth_map.setdefault(digits, self.birth_numbers.next(digits))
                 plain["child_birth_number"] = f"{bn[:6]}/{bn[6:]}" if "/" in old_bn else bn
+                if plain.get("child_date_of_birth"):
+                    plain["child_date_of_birth"] = born.isoformat()
         owner = rnd.uuids.get(table.owners[index], table.owners[index])
         key_id, key = key_for(model.SEAL_OWNER_TYPE, owner)
         row_id = str(new[table.pk])
@@ -489,16 +583,19 @@ class Multiplier:
                 )
             )
 
-    def _copy_audit(self, rnd: Round) -> None:
+    def _copy_audit(self, rnd: Round) -> list[tuple[Any, ...]]:
+        """The round's audit rows, chained on from the last row made (``self.chain``, read from the head once)."""
         from permissions.audit import compute_row_hash, hmac_key
         from permissions.models import AuditChainHead, AuditEvent
 
         table = self.by_name.get(AUDIT_TABLE)
         if table is None or not table.rows:
-            return
-        key = hmac_key()
-        head = AuditChainHead.objects.select_for_update().get()
-        seq, prev = head.seq, head.last_hash
+            return []
+        if self.chain is None:
+            head = AuditChainHead.objects.get()
+            self.chain = (head.seq, head.last_hash)
+            self.audit_key = hmac_key()
+        seq, prev = self.chain
         attnames = [f.attname for f in AuditEvent._meta.local_concrete_fields]
         out = []
         for row in table.rows:
@@ -515,11 +612,19 @@ class Multiplier:
             new["prev_hash"] = prev
             # The hash reads the row's attributes only: a namespace spares a model instance per row.
             event = SimpleNamespace(**{a: new[c] for a, c in zip(attnames, table.columns, strict=True)})
-            new["row_hash"] = prev = compute_row_hash(event, key=key)  # type: ignore[arg-type]
+            new["row_hash"] = prev = compute_row_hash(event, key=self.audit_key)  # type: ignore[arg-type]
             new["field_names"] = json.dumps(new["field_names"])
             out.append(tuple(new[c] for c in table.columns))
-        _write(AUDIT_TABLE, table.columns, out)
-        AuditChainHead.objects.filter(pk=head.pk).update(seq=seq, last_hash=prev)
+        self.chain = (seq, prev)
+        return out
+
+    def _write_audit(self, rows: list[tuple[Any, ...]]) -> None:
+        from permissions.models import AuditChainHead
+
+        assert self.chain is not None
+        head = AuditChainHead.objects.select_for_update().get()
+        _write(AUDIT_TABLE, self.by_name[AUDIT_TABLE].columns, rows)
+        AuditChainHead.objects.filter(pk=head.pk).update(seq=self.chain[0], last_hash=self.chain[1])
 
     def _reset_sequences(self) -> None:
         if connection.vendor != "postgresql":

@@ -13,7 +13,9 @@ in seconds); each run measures on its own copies, named after DATABASE_URL's dat
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,25 +25,56 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / "var" / "bench"
-_HASHED = (
-    "*/migrations/*.py",
-    "*/models/*.py",
-    "*/models.py",
-    "bench/journey.py",
-    "bench/multiply.py",
-    "bench/seed.py",
+#: What a seeded base depends on besides the migrations: the stories seeded (and BENCH_BASE).
+_BASE_CODE = ("bench/journey.py",)
+#: What a multiplied size depends on besides its base.
+_SIZE_CODE = ("bench/multiply.py",)
+#: Migration operations that change no table a seed writes: a migration made only of these is applied to the cached
+#: databases (``migrate`` on each working copy) instead of seeding afresh.
+_INDEX_ONLY = (
+    "AddIndex",
+    "RemoveIndex",
+    "RenameIndex",
+    "AddIndexConcurrently",
+    "RemoveIndexConcurrently",
+    "CreateExtension",
+    "TrigramExtension",
 )
 
 
-def cache_key(base: int) -> str:
+def _schema_migrations() -> list[Path]:
+    """The migration files that shape the seeded rows: every one but those made only of index operations. (The
+    models are not hashed: ``make check-migrations`` keeps them equal to the migrations.)"""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True, load=False)
+    loader.load_disk()
+    files = []
+    for migration in loader.disk_migrations.values():
+        ops = migration.operations
+        if ops and all(type(op).__name__ in _INDEX_ONLY for op in ops):
+            continue
+        module = sys.modules[type(migration).__module__]
+        files.append(Path(str(module.__file__)))
+    return sorted(files)
+
+
+def _digest(base: int, paths: list[Path]) -> str:
     digest = hashlib.sha256(str(base).encode())
-    for pattern in _HASHED:
-        for path in sorted(ROOT.glob(pattern)):
-            if ".venv" in path.parts:
-                continue
-            digest.update(str(path.relative_to(ROOT)).encode())
-            digest.update(path.read_bytes())
+    for path in paths:
+        digest.update(str(path.resolve().relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
+
+
+def cache_key(base: int) -> str:
+    """The base's key: its size, the seeding code and the schema migrations."""
+    return _digest(base, [ROOT / p for p in _BASE_CODE] + _schema_migrations())
+
+
+def size_key(base: int) -> str:
+    """A multiplied size's key: the base's key and the multiplying code."""
+    return _digest(base, [ROOT / p for p in (*_BASE_CODE, *_SIZE_CODE)] + _schema_migrations())
 
 
 # --- Switching the one connection between databases ------------------------------------------------------------
@@ -98,16 +131,20 @@ class Databases:
         self.base = base
         self.log = log
         self.key = cache_key(base)
+        self.size_key = size_key(base)
         self.pg = connection.vendor == "postgresql"
         self.run_name = str(connection.settings_dict["NAME"])
         self.created: list[str] = []
 
     # naming
     def _cached(self, label: str) -> str:
+        """A cached database's name: named after this run's database (``casework_bench`` gives
+        ``casework_bench_<key>_<label>``), so runs with different DATABASE_URLs never share or drop each other's."""
+        key = self.key if label.startswith("base") else self.size_key
         if self.pg:
-            return f"casework_bench_{self.key}_{label}"
+            return f"{self.run_name}_{key}_{label}"
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        return str(CACHE_DIR / f"{self.key}_{label}.sqlite3")
+        return str(CACHE_DIR / f"{key}_{label}.sqlite3")
 
     def _exists(self, name: str) -> bool:
         return _pg_exists(name) if self.pg else Path(name).exists()
@@ -139,7 +176,7 @@ class Databases:
     def base_db(self) -> str:
         name = self._cached("base")
         if self._exists(name):
-            return name
+            return self._migrate(name)
         from django.core.management import call_command
 
         from bench import journey
@@ -164,7 +201,7 @@ class Databases:
         label = f"n{cases}"
         name = self._cached(label)
         if self._exists(name):
-            return name
+            return self._migrate(name)
         from bench.multiply import Multiplier
 
         base = self.base_db()
@@ -174,7 +211,12 @@ class Databases:
         use(building, building=True)
         started = time.perf_counter()
         if factor > 1:
-            Multiplier(log=self.log).run(1, factor - 1)
+            Multiplier(log=self.log).run(
+                1,
+                factor - 1,
+                batch=int(os.environ.get("BENCH_SEED_BATCH", "25")),
+                processes=int(os.environ.get("BENCH_SEED_PROCESSES", "3")),
+            )
         self._vacuum()
         self.log(f"multiplied to {self.base * factor} stories in {time.perf_counter() - started:.0f} s")
         self._rename(building, name)
@@ -193,6 +235,15 @@ class Databases:
         self.created.append(target)
         return target
 
+    def _migrate(self, name: str) -> str:
+        """Apply the index-only migrations newer than a cached database (once: the template keeps them)."""
+        from django.core.management import call_command
+
+        use(name)
+        call_command("migrate", verbosity=0, interactive=False)
+        connection.close()
+        return name
+
     def cleanup(self) -> None:
         connection.close()
         for name in self.created:
@@ -203,3 +254,26 @@ def counts() -> dict[str, Any]:
     from casework.models import Case, Report
 
     return {"cases": Case.objects.count(), "reports": Report.objects.count()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.seed [SIZE …]``: build the cached databases only (the base, then each size), timed — to seed
+    ahead of ``make bench`` or to measure the seeding alone."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    django.setup()
+    connection.settings_dict.get("OPTIONS", {}).pop("pool", None)
+    sizes = [int(a) for a in (argv if argv is not None else sys.argv[1:])]
+    databases = Databases(base=int(os.environ.get("BENCH_BASE", "50")), log=lambda line: print(line, flush=True))
+    started = time.perf_counter()
+    print(f"base: {databases.base_db()} ({time.perf_counter() - started:.0f} s)", flush=True)
+    for size in sizes:
+        begun = time.perf_counter()
+        print(f"{size}: {databases.sized(size)} ({time.perf_counter() - begun:.0f} s)", flush=True)
+    print(f"total {time.perf_counter() - started:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

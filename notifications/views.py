@@ -20,7 +20,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +32,6 @@ from django.views.decorators.http import require_GET, require_POST
 from notifications import selectors, services
 from notifications.models import Kind, Notification
 
-PAGE_SIZE = 50
 #: The purpose the children's names on the list are read (and audited) with.
 LIST_PURPOSE = "notification list"
 #: The purpose the child's name beside a live notification is read (and audited) with.
@@ -79,15 +77,16 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind not in Kind.values:
         kind = ""
-    rows = selectors.notification_list_for_user(user_id=_user_id(request), show=show, kind=kind)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = list(page.object_list)
+    after = request.GET.get("after", "")
+    page = selectors.notification_page_for_user(user_id=_user_id(request), show=show, kind=kind, after=after)
+    shown = page.rows
     _label_children(request, shown)
     return render(
         request,
         "notifications/list.html",
         {
-            "page": page,
+            "next_after": page.next_after,
+            "paged": bool(after),
             "notifications": shown,
             "show": show,
             "kind": kind,

@@ -42,7 +42,6 @@ from casework.models import (
     CaseStatus,
     ClosureRequest,
     ClosureStatus,
-    Municipality,
     Plan,
     PlanStatus,
     Report,
@@ -50,7 +49,7 @@ from casework.models import (
     User,
 )
 from casework.selectors.child_labels import ChildLabel, child_labels
-from permissions.access import is_on_duty, supervised_authorities, triageable_reports
+from permissions.access import is_on_duty, triageable_reports
 from permissions.policy import TEAM_ROLES, Subject
 from workflows.flows import ActionFlow, CaseFlow, ClosureFlow, ReportFlow
 from workflows.graph import queue_task_types, task_type_of, task_types
@@ -259,15 +258,17 @@ def has_team_queue(user: User) -> bool:
     )
 
 
-def queue_authorities(user: User) -> QuerySet[Municipality, int] | None:
+def queue_authorities(user: User) -> list[int] | None:
     """The authorities whose shared queue (triage, approvals) ``user`` takes as a supervisor — their own, and those
-    whose absent supervisor they stand in for (``permissions.access.supervised_authorities``) — as a subquery of ids
-    (no statement of its own); ``None`` for anyone without that queue. The one place that says so for the team queue.
-    """
+    whose absent supervisor they stand in for (``permissions.access.supervised_authorities``) — as values (one
+    statement, for the covers in force); ``None`` for anyone without that queue. The one place that says so for the
+    team queue. Values, not a subquery: with "= own authority" the database walks ``deadline_queue_authority`` in due
+    order and stops after a page; "IN (subquery)" made it read and sort the authority's whole queue (20 000 open
+    deadlines, 800 ms at 100 000 cases)."""
     subject = Subject.from_user(user)
     if not subject.is_supervisor or subject.municipality_id is None:
         return None
-    return Municipality.objects.filter(supervised_authorities(subject, field="pk")).values_list("pk", flat=True)
+    return sorted({subject.municipality_id, *(subject.covering() if subject.covering is not None else ())})
 
 
 #: Which deadline each queue's tasks carry (``workflows.flows``: every queue node declares its deadline, set when
@@ -366,6 +367,9 @@ def team_queue(*, user: User, task_type: str = "", limit: int = paging.PAGE_SIZE
         waiting.append(Q(deadline__municipality_id=subject.municipality_id))
     if subject.organisation_id is not None and subject.role in TEAM_ROLES:
         waiting.append(Q(deadline__owner_organisation_id=subject.organisation_id))
+    if task_type:
+        # One type: only its deadlines (``deadline_queue_authority_kind``), not the whole queue filtered by task.
+        waiting = [q & Q(deadline__kind=str(TASK_TYPES[task_type].deadline)) for q in waiting]
     rows = Task.objects.filter(
         reduce(operator.or_, waiting),
         reduce(operator.or_, queues),
@@ -383,14 +387,22 @@ class CaseOpenTasks:
     that is not finished, with its holder and due date. One query."""
 
     def open_tasks(self, *, case_id: uuid.UUID, owner: User | None, limit: int | None) -> OpenTasks:
-        of_case = (
-            Q(**{f"{_CASE}__id": case_id})
-            | Q(**{f"{_CLOSURE_CASE}__id": case_id})
-            | Q(**{f"{_ACTION_CASE}__id": case_id})
-            | Q(**{f"{_REPORT}__case_id": case_id})
+        # The case's processes first (each flow's by its own indexed key to the case), then their tasks by
+        # ``process_id``: an OR across the four flows' joins made the database join every open task of the
+        # installation to every flow's rows before filtering (1.2 s at 100 000 cases).
+        processes = (
+            CaseProcess.objects.filter(case_id=case_id)
+            .order_by()
+            .values("pk")
+            .union(
+                ClosureProcess.objects.filter(request__case_id=case_id).order_by().values("pk"),
+                ActionProcess.objects.filter(action__plan__case_id=case_id).order_by().values("pk"),
+                ReportProcess.objects.filter(report__case_id=case_id).order_by().values("pk"),
+                all=True,
+            )
         )
         rows = Task.objects.filter(
-            of_case,
+            process_id__in=processes,
             flow_task__in=list(TASK_TYPES.values()),
             status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED],
         )

@@ -301,7 +301,11 @@ class Report(SealedModel):
                 name="report_feedback_sent_when_requested",
             ),
         ]
-        indexes = [models.Index(fields=["municipality", "status"], name="report_authority_status")]
+        indexes = [
+            models.Index(fields=["municipality", "status"], name="report_authority_status"),
+            # "Reports you filed", newest first, paged by key (casework.selectors.reports.reports_recorded_by).
+            models.Index(fields=["recorded_by", "-received_at", "-id"], name="report_recorded_by_order"),
+        ]
 
     def __str__(self) -> str:
         # Never the child's or the notifier's name: str() ends up in logs, admin and exceptions.

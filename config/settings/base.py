@@ -132,6 +132,10 @@ else:
         # A request waits this long for a free connection before it fails (a 500), rather than queue forever.
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
     }
+    # No JIT compilation: the pages' statements are short index walks, but at 100 000 cases the planner's estimates
+    # for some (a correlated look-up per row, an OR of subqueries) pass jit_above_cost, and compiling them cost more
+    # than running them (312 of 346 ms for a supervisor's task list under EXPLAIN ANALYZE; README, "Performance").
+    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "casework.User"

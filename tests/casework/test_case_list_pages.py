@@ -24,7 +24,9 @@ pytestmark = pytest.mark.django_db
 
 #: The supervisor's page: the same statements as the coordinator's (session, user, the page of cases, the data keys,
 #: one committed audit batch, the badge).
-CASE_LIST_QUERIES_SUPERVISOR = CASE_LIST_QUERIES_COORDINATOR
+#: A supervisor's list asks for the covers in force first (its authorities as values, so the database walks
+#: ``case_list_order`` from the cursor: ``permissions.access.supervised_authorities``).
+CASE_LIST_QUERIES_SUPERVISOR = CASE_LIST_QUERIES_COORDINATOR + 1
 
 
 def _bulk_cases(count: int, *, municipality: Municipality, coordinator: User, moments: int) -> list[Case]:

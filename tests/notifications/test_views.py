@@ -177,23 +177,63 @@ def test_the_page_works_in_english(teacher: User) -> None:
     assert "Mark as read" in html
 
 
-def test_the_list_runs_a_fixed_number_of_queries(teacher: User) -> None:
+def test_the_list_runs_a_fixed_number_of_queries(teacher: User, django_assert_num_queries: object) -> None:
+    """Pinned at two sizes of the user's history (1 and 131 rows: more than two pages), first and a later page."""
     client = _client(teacher)
     client.get(reverse("notification_list"))
 
-    def count() -> int:
+    def count(url: str) -> int:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(reverse("notification_list")).status_code == 200
+            assert client.get(url).status_code == 200
         return len(queries)
 
     _notify(teacher)
-    one = count()
-    for _ in range(30):
+    one = count(reverse("notification_list"))
+    for _ in range(130):
         _notify(teacher)
-    assert count() == one
+    assert count(reverse("notification_list")) == one
+    html = client.get(reverse("notification_list")).content.decode()
+    older = re.search(r'href="\?show=all&amp;kind=&amp;after=(\d+)"', html)
+    assert older is not None
+    assert count(f"{reverse('notification_list')}?after={older.group(1)}") == one
+    with django_assert_num_queries(one):  # type: ignore[operator]
+        client.get(reverse("notification_list"))
+
+
+def test_older_pages_continue_where_the_last_ended_without_counting(teacher: User) -> None:
+    """Keyset pages (newest first, 50 a page): every notification once, in order, and no page number or total."""
+    made = [_notify(teacher, reference=f"OM 2026/{n:04d}").pk for n in range(120)]
+    client = _client(teacher)
+    client.cookies.load({"django_language": "en"})
+    seen: list[int] = []
+    url: str | None = reverse("notification_list")
+    pages = 0
+    while url:
+        html = client.get(url).content.decode()
+        pages += 1
+        assert "Page " not in html
+        seen += [int(n) for n in re.findall(r'action="/notifications/(\d+)/read/"', html)]
+        older = re.search(r'href="(\?show=all&amp;kind=&amp;after=\d+)"', html)
+        url = reverse("notification_list") + older.group(1).replace("&amp;", "&") if older else None
+        if pages > 1:
+            assert "Back to the newest" in html
+    assert pages == 3
+    assert seen == sorted(made, reverse=True)
+
+
+def test_a_cursor_that_is_not_an_id_gives_the_first_page(teacher: User) -> None:
+    _notify(teacher)
+    client = _client(teacher)
+    first = client.get(reverse("notification_list")).content.decode()
+    for bad in ("abc", "-1", "1" * 40, "1.2"):
+        response = client.get(reverse("notification_list"), {"after": bad})
+        assert response.status_code == 200
+        assert re.findall(r'action="/notifications/(\d+)/read/"', response.content.decode()) == re.findall(
+            r'action="/notifications/(\d+)/read/"', first
+        )
 
 
 def test_the_daily_digest_can_be_turned_off_and_on(teacher: User) -> None:

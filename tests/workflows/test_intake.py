@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -333,3 +334,55 @@ def test_the_filers_list_shows_only_their_own_reports(teacher: User, paediatrici
     assert mine.reference in listing
     assert theirs.reference not in listing
     assert BORN.isoformat() not in listing
+
+
+def _more_of_the_same(report: Report, count: int) -> list[Report]:
+    """``count`` more rows like ``report`` (one a minute older each), without the flow: the list reads dates,
+    references and statuses only, so the copies may share the original's envelopes (never opened here)."""
+    copies = []
+    for n in range(1, count + 1):
+        row = Report.objects.get(pk=report.pk)
+        row.pk = uuid.uuid4()
+        row.number = report.number + n
+        row.reference = Report.format_reference(report.municipality.code, report.year, row.number)
+        row.received_at = report.received_at - datetime.timedelta(minutes=n)
+        copies.append(row)
+    Report.objects.bulk_create(copies)
+    return copies
+
+
+def test_the_filers_list_pages_by_key_in_a_fixed_number_of_queries(
+    teacher: User, django_assert_num_queries: object
+) -> None:
+    """Pinned at two sizes (1 and 121 reports: three pages), on the first and a later page; every report once."""
+    first = file_report(teacher)
+    client = client_for(teacher)
+    client.get(reverse("report_list"))
+
+    def count(url: str) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    small = count(reverse("report_list"))
+    _more_of_the_same(first, 120)
+    assert count(reverse("report_list")) == small
+    seen: list[str] = []
+    url: str | None = reverse("report_list")
+    while url:
+        page = html(client.get(url))
+        seen += re.findall(r'<th scope="row">([^<]+)</th>', page)
+        older = re.search(r'<a rel="next" href="\?after=([0-9a-f.]+)"', page)
+        if older:
+            assert count(f"{reverse('report_list')}?after={older.group(1)}") == small
+        url = f"{reverse('report_list')}?after={older.group(1)}" if older else None
+    expected = list(
+        Report.objects.filter(recorded_by=teacher).order_by("-received_at", "-id").values_list("reference", flat=True)
+    )
+    assert seen == expected
+    assert len(seen) == 121
+    with django_assert_num_queries(small):  # type: ignore[operator]
+        client.get(reverse("report_list"))

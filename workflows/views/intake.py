@@ -81,6 +81,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
     """The viewer's own reports: when, which number, how far it got — and, once sent, the § 10(4) answer they asked
     for. Never their content: after filing, the notifier compartment is OSPOD's alone."""
     user = viewer(request)
+    after = request.GET.get("after", "")
+    page = reports_recorded_by(user=user, after=after)
     rows = [
         {
             "reference": report.reference,
@@ -89,10 +91,10 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "answer": report_answer(report),
             "feedback_requested": report.feedback_requested,
         }
-        for report in reports_recorded_by(user=user)
+        for report in page.reports
     ]
     return render(
         request,
         "workflows/report_list.html",
-        {"rows": rows, "may_file": may_file_report(user)},
+        {"rows": rows, "may_file": may_file_report(user), "next_after": page.next_after, "paged": bool(after)},
     )
