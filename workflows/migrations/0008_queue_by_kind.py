@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casework', '0021_report_list_order'),
+        ('casework', '0024_report_list_order'),
         ('viewflow', '0015_task_scheduled'),
         ('workflows', '0007_team_queue_deadline_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

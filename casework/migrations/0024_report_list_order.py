@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casework', '0020_case_list_index_and_reference_trigrams'),
+        ('casework', '0023_fill_region_and_children_statistics_fields'),
     ]
 
     operations = [
