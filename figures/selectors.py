@@ -503,7 +503,7 @@ def compliance(scope: Sequence[int], period: Period, now: datetime.datetime | No
     return Table(
         key="compliance",
         title=_("Deadline compliance"),
-        columns=(_("on time"), _("late"), _("not yet due"), _("% on time")),
+        columns=(_("on time"), _("late"), _("not yet due"), _("on time (per cent)")),
         rows=tuple(rows),
         measure_columns=frozenset({3}),
     )
