@@ -20,6 +20,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from casework.models import (
     APPROVED_STATUSES,
@@ -434,18 +435,21 @@ def court_petitions(scope: Sequence[int], period: Period) -> Table:
 #: The outcome columns of ``referrals``: (label, the referral's status and decline category). Each referral is in
 #: exactly one: its status now (the decline category splits the declined).
 REFERRAL_OUTCOMES: tuple[tuple[Label, dict[str, object]], ...] = (
-    (_("accepted"), {"status": ReferralStatus.ACCEPTED}),
-    (_("on the waiting list"), {"status": ReferralStatus.WAITING}),
-    (_("declined: no capacity"), {"status": ReferralStatus.DECLINED, "decline_reason": DeclineReason.NO_CAPACITY}),
+    (pgettext_lazy("referral outcome", "accepted"), {"status": ReferralStatus.ACCEPTED}),
+    (pgettext_lazy("referral outcome", "on the waiting list"), {"status": ReferralStatus.WAITING}),
     (
-        _("declined: another reason"),
+        pgettext_lazy("referral outcome", "declined: no capacity"),
+        {"status": ReferralStatus.DECLINED, "decline_reason": DeclineReason.NO_CAPACITY},
+    ),
+    (
+        pgettext_lazy("referral outcome", "declined: another reason"),
         {
             "status": ReferralStatus.DECLINED,
             "decline_reason__in": [r for r in DeclineReason.values if r != DeclineReason.NO_CAPACITY],
         },
     ),
-    (_("withdrawn"), {"status": ReferralStatus.WITHDRAWN}),
-    (_("still pending"), {"status": ReferralStatus.SENT}),
+    (pgettext_lazy("referral outcome", "withdrawn"), {"status": ReferralStatus.WITHDRAWN}),
+    (pgettext_lazy("referral outcome", "still pending"), {"status": ReferralStatus.SENT}),
 )
 
 
@@ -476,7 +480,7 @@ def referrals(scope: Sequence[int], period: Period) -> Table:
         _("Referrals to services, by service type and outcome"),
         [label for label, _where in REFERRAL_OUTCOMES],
         [(row.name, [getattr(row, key) for key in outcomes]) for row in rows],
-        total_label=_("sent"),
+        total_label=pgettext_lazy("referral outcome", "sent"),
         note=_(
             "Referrals sent in the period, by where they stand now. Still pending: sent and not yet answered by the "
             "provider; on the waiting list: the provider expects to start later."
