@@ -266,7 +266,7 @@ def test_the_dashboard_reads_the_same_number_of_statements_at_two_data_sizes(db:
     small = _dashboard_statements(client)
     build_more(world)
     assert _dashboard_statements(client) == small
-    # 21 before the referrals figure; it reads one statement (its counts grouped in SQL, whatever the data size).
+    # 22 before the referrals figure; it adds one statement (its counts grouped in SQL, whatever the data size).
     assert small == 23
 
 
