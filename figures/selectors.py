@@ -20,6 +20,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from casework.models import (
     APPROVED_STATUSES,
@@ -39,6 +40,8 @@ from casework.models import (
     Report,
     Sector,
 )
+from services.models import ServiceType
+from services.referrals.models import DeclineReason, ReferralStatus
 from workflows.deadlines import PRAGUE, feedback_due, ipod_due, triage_due
 from workflows.models import AuthoritySettings, Deadline
 
@@ -116,8 +119,10 @@ def _with_totals(
     data: Sequence[tuple[Label, Sequence[int]]],
     *,
     note: Label = "",
+    total_label: Label | None = None,
 ) -> Table:
-    """A table with a "total" column after ``columns`` (when there are several) and a "total" row after ``data``."""
+    """A table with a "total" column after ``columns`` (when there are several; headed ``total_label``, by default
+    "total") and a "total" row after ``data``."""
     several = len(columns) > 1
     rows = [Row(label, (*cells, sum(cells)) if several else tuple(cells)) for label, cells in data]
     width = len(columns) + 1 if several else len(columns)
@@ -125,7 +130,7 @@ def _with_totals(
     return Table(
         key=key,
         title=title,
-        columns=(*columns, _("total")) if several else tuple(columns),
+        columns=(*columns, total_label or _("total")) if several else tuple(columns),
         rows=(*rows, Row(_("total"), totals, is_total=True)),
         note=note,
         total_row=True,
@@ -427,19 +432,59 @@ def court_petitions(scope: Sequence[int], period: Period) -> Table:
     )
 
 
-def referrals(scope: Sequence[int], period: Period) -> Table:
-    """Referrals to services by service type and outcome.
+#: The outcome columns of ``referrals``: (label, the referral's status and decline category). Each referral is in
+#: exactly one: its status now (the decline category splits the declined).
+REFERRAL_OUTCOMES: tuple[tuple[Label, dict[str, object]], ...] = (
+    (pgettext_lazy("referral outcome", "accepted"), {"status": ReferralStatus.ACCEPTED}),
+    (pgettext_lazy("referral outcome", "on the waiting list"), {"status": ReferralStatus.WAITING}),
+    (
+        pgettext_lazy("referral outcome", "declined: no capacity"),
+        {"status": ReferralStatus.DECLINED, "decline_reason": DeclineReason.NO_CAPACITY},
+    ),
+    (
+        pgettext_lazy("referral outcome", "declined: another reason"),
+        {
+            "status": ReferralStatus.DECLINED,
+            "decline_reason__in": [r for r in DeclineReason.values if r != DeclineReason.NO_CAPACITY],
+        },
+    ),
+    (pgettext_lazy("referral outcome", "withdrawn"), {"status": ReferralStatus.WITHDRAWN}),
+    (pgettext_lazy("referral outcome", "still pending"), {"status": ReferralStatus.SENT}),
+)
 
-    TODO(sn-ref): the service network (referrals) is being built on the branch ``sn-ref``; when it lands, count its
-    referral rows here (service type by outcome, ``period.q(<sent at>)``, ``case__municipality_id__in=scope``). Until
-    then the table is empty and says so.
-    """
-    return Table(
-        key="referrals",
-        title=_("Referrals to services, by service type and outcome"),
-        columns=(_("referrals"),),
-        rows=(),
-        note=_("Referrals are counted once the service network records them."),
+
+def referrals(scope: Sequence[int], period: Period) -> Table:
+    """Referrals to services sent in the period from the authorities' cases, by the service's type and by where each
+    stands now: accepted, on the waiting list, declined for lack of capacity or for another reason, withdrawn, still
+    pending (sent, not yet answered); the last column ("sent") is their sum. Rows: every offered service type, and a
+    retired one only when it has referrals in the period, in the directory's order.
+
+    One statement: the service types left-joined to their services' referrals, counted conditionally in SQL. Only the
+    referrals' status, decline category, sending time and case's authority are read — never the sealed letter or
+    explanation."""
+    sent = period.q("services__referrals__sent_at") & Q(services__referrals__case__municipality_id__in=scope)
+    outcomes = {
+        f"outcome_{index}": Count(
+            "services__referrals",
+            filter=sent & Q(**{f"services__referrals__{name}": value for name, value in where.items()}),
+        )
+        for index, (_label, where) in enumerate(REFERRAL_OUTCOMES)
+    }
+    rows = (
+        ServiceType.objects.annotate(sent=Count("services__referrals", filter=sent), **outcomes)
+        .filter(Q(is_active=True) | Q(sent__gt=0))
+        .order_by("position", "name_cs", "pk")
+    )
+    return _with_totals(
+        "referrals",
+        _("Referrals to services, by service type and outcome"),
+        [label for label, _where in REFERRAL_OUTCOMES],
+        [(row.name, [getattr(row, key) for key in outcomes]) for row in rows],
+        total_label=pgettext_lazy("referral outcome", "sent"),
+        note=_(
+            "Referrals sent in the period, by where they stand now. Still pending: sent and not yet answered by the "
+            "provider; on the waiting list: the provider expects to start later."
+        ),
     )
 
 

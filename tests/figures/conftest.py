@@ -32,8 +32,27 @@ from casework.models import (
     User,
 )
 from casework.services import case_close
-from tests.factories.cases import health_partner, open_case, organisation, ospod_staff, school_partner, service_partner
+from services.models import Service
+from services.referrals.models import DeclineReason, Referral, ReferralFor
+from services.referrals.services import (
+    AgreementInput,
+    referral_accept,
+    referral_decline,
+    referral_send,
+    referral_waitlist,
+    referral_withdraw,
+)
+from tests.factories.cases import (
+    health_partner,
+    open_case,
+    organisation,
+    ospod_staff,
+    school_partner,
+    service_partner,
+    team_role,
+)
 from tests.factories.people import MunicipalityFactory, UserFactory
+from tests.factories.services import provider, service
 from workflows.deadlines import PRAGUE
 from workflows.models import Deadline, DeadlineKind
 
@@ -58,6 +77,8 @@ class FiguresWorld:
     regional: User = None  # type: ignore[assignment]
     cases: dict[str, Case] = field(default_factory=dict)
     reports: dict[str, Report] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    referrals: dict[str, Referral] = field(default_factory=dict)
 
 
 _numbers = itertools.count(1)
@@ -128,6 +149,89 @@ def _conference(world: FiguresWorld, key: str, held: str | None, status: str) ->
     )
 
 
+#: The role an accepting provider's worker takes on the case's team (a services-sector role of the default list).
+SERVICE_TEAM_ROLE = "sociální pracovník/pracovnice SAS"
+
+
+def _services(world: FiguresWorld) -> None:
+    """Two SAS providers, a counselling service and a low-threshold club, each with an intake worker."""
+    for key, type_code in (("sas1", "sas"), ("sas2", "sas"), ("counselling", "counselling"), ("nzdm", "nzdm")):
+        card = service(of=provider(municipality=world.om), type_code=type_code, name=f"Služba {key}", orps=(world.om,))
+        world.services[key] = card
+        UserFactory.create(username=f"st-prijem-{key}", role=Role.PARTNER, organisation=card.provider.organisation)
+
+
+def _worker(world: FiguresWorld, service_key: str) -> User:
+    return User.objects.get(username=f"st-prijem-{service_key}")
+
+
+def refer(world: FiguresWorld, key: str, case_key: str, service_key: str, when: str, *, by: User | None = None) -> None:
+    """Send a referral at the Prague time ``when``; its letter and reason carry the canary (sealed, never counted)."""
+    with time_machine.travel(at(when), tick=False):
+        world.referrals[key] = referral_send(
+            case=world.cases[case_key],
+            sent_by=by or world.coordinator,
+            service=world.services[service_key],
+            referred=ReferralFor.FAMILY,
+            reason=f"Kanarek {key}: rodina potřebuje podporu.",
+            include_child=True,
+            note_ids=[],
+            agreement=AgreementInput(given_by="mother", given_by_name="Kanarek Matka", given_on=at(when).date()),
+        )
+
+
+def answer(world: FiguresWorld, key: str, when: str, outcome: str, reason: str = "") -> None:
+    """The provider's (or, to withdraw, the coordinator's) step at the Prague time ``when``."""
+    referral = world.referrals[key]
+    worker = _worker(world, next(k for k, s in world.services.items() if s.pk == referral.service_id))
+    with time_machine.travel(at(when), tick=False):
+        if outcome == "accept":
+            done = referral_accept(referral=referral, by=worker, member=worker, team_role=team_role(SERVICE_TEAM_ROLE))
+        elif outcome == "waitlist":
+            expected = (at(when) + datetime.timedelta(days=30)).date()
+            done = referral_waitlist(referral=referral, by=worker, expected_on=expected)
+        elif outcome == "decline":
+            done = referral_decline(referral=referral, by=worker, reason=reason, explanation=f"Kanarek {key}")
+        else:
+            done = referral_withdraw(referral=referral, by=world.coordinator)
+    world.referrals[key] = done
+
+
+def _referrals(world: FiguresWorld, foreign_worker: User) -> None:
+    """Referrals sent in 2025 from the authority's cases, by service type and where they stand at NOW:
+
+    - SAS: "b" accepted, "j" (sent 20 Dec 2025) accepted only on 2 Jan 2026 — counted as accepted, "c" waiting,
+      "d" declined for no capacity: (2, 1, 1, 0, 0, 0 | 4).
+    - counselling: "e" declined outside the target group, "f" waitlisted then declined for no capacity:
+      (0, 0, 1, 1, 0, 0 | 2).
+    - low-threshold club: "g" withdrawn, "i" sent on 31 Dec 2025 at 23:50 and not answered: (0, 0, 0, 0, 1, 1 | 2).
+
+    Not in 2025: "a" sent on 31 Dec 2024 at 23:40 (accepted in 2025: the 2024 figure), "h" sent on 1 Jan 2026 at 00:10
+    (pending); "foreign" is another authority's (pending).
+    """
+    _services(world)
+    refer(world, "a", "c1", "sas1", "2024-12-31 23:40")
+    answer(world, "a", "2025-01-03 10:00", "accept")
+    refer(world, "b", "c2", "sas1", "2025-01-01 00:40")
+    answer(world, "b", "2025-01-10 10:00", "accept")
+    refer(world, "c", "c3", "sas2", "2025-03-11 09:00")
+    answer(world, "c", "2025-03-15 09:00", "waitlist")
+    refer(world, "d", "c5", "sas1", "2025-02-05 09:00")
+    answer(world, "d", "2025-02-06 09:00", "decline", DeclineReason.NO_CAPACITY)
+    refer(world, "e", "c1", "counselling", "2025-06-01 09:00")
+    answer(world, "e", "2025-06-03 09:00", "decline", DeclineReason.OUTSIDE_TARGET_GROUP)
+    refer(world, "f", "c2", "counselling", "2025-07-01 09:00")
+    answer(world, "f", "2025-07-02 09:00", "waitlist")
+    answer(world, "f", "2025-08-01 09:00", "decline", DeclineReason.NO_CAPACITY)
+    refer(world, "g", "c3", "nzdm", "2025-04-01 09:00")
+    answer(world, "g", "2025-04-05 09:00", "withdraw")
+    refer(world, "i", "c2", "nzdm", "2025-12-31 23:50")
+    refer(world, "j", "c1", "sas2", "2025-12-20 09:00")
+    answer(world, "j", "2026-01-02 09:00", "accept")
+    refer(world, "h", "c4", "nzdm", "2026-01-01 00:10")
+    refer(world, "foreign", "foreign", "sas1", "2025-05-01 09:00", by=foreign_worker)
+
+
 def build_world() -> FiguresWorld:
     om = MunicipalityFactory.create(code="OM")
     pv = MunicipalityFactory.create(code="PV")
@@ -162,6 +266,7 @@ def build_world() -> FiguresWorld:
         reason=OpenReason.REPORT,
         coordinator=foreign_worker,
     )
+    _referrals(world, foreign_worker)
     _close(world, "c3", "2025-06-01 10:00", CloseReason.GOALS_MET)
     _close(world, "c5", "2025-12-31 22:00", CloseReason.MOVED)
     _close(world, "c4", "2026-01-05 10:00", CloseReason.OTHER)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from casework.models import Child
 from figures import selectors
 from figures.selectors import Period, Table
+from services.models import ServiceType
 
 from .conftest import NOW, FiguresWorld
 
@@ -111,8 +114,61 @@ def test_open_and_overdue_tasks_by_sector_at_the_years_end(scope: list[int]) -> 
     assert table.rows[-1].cells == (2, 2, 4)
 
 
-def test_referrals_wait_for_the_service_network(scope: list[int]) -> None:
-    assert selectors.referrals(scope, Y2025).rows == ()
+SAS = "social activation services for families with children"
+COUNSELLING = "specialised social counselling"
+NZDM = "low-threshold facility for children and youth"
+
+
+def test_referrals_by_service_type_and_outcome_count_the_year_by_prague_time(scope: list[int]) -> None:
+    table = selectors.referrals(scope, Y2025)
+    assert [str(c) for c in table.columns] == [
+        "accepted",
+        "on the waiting list",
+        "declined: no capacity",
+        "declined: another reason",
+        "withdrawn",
+        "still pending",
+        "sent",
+    ]
+    assert (table.total_row, table.total_column) == (True, True)
+    by_label = {str(row.label): row.cells for row in table.rows}
+    # "j" was answered only in 2026 and counts as accepted (where it stands now); "i" was sent on 31 Dec at 23:50.
+    assert by_label[SAS] == (2, 1, 1, 0, 0, 0, 4)
+    assert by_label[COUNSELLING] == (0, 0, 1, 1, 0, 0, 2)  # "f" waited first, then was declined for no capacity
+    assert by_label[NZDM] == (0, 0, 0, 0, 1, 1, 2)
+    assert table.rows[-1].cells == (2, 1, 2, 1, 1, 1, 8)
+    assert table.rows[-1].is_total
+    # Every offered service type has its row, zeros included, in the directory's order.
+    offered = list(ServiceType.objects.filter(is_active=True).order_by("position", "name_cs"))
+    assert [str(row.label) for row in table.rows[:-1]] == [t.name for t in offered]
+    assert all(not any(cells) for label, cells in by_label.items() if label not in (SAS, COUNSELLING, NZDM, "total"))
+
+
+def test_referrals_either_side_of_the_year_and_of_another_authority(figures_world: FiguresWorld) -> None:
+    om, pv = [figures_world.om.pk], [figures_world.pv.pk]
+
+    def counted(scope: list[int], period: Period) -> dict[str, tuple[int | None, ...]]:
+        table = selectors.referrals(scope, period)
+        return {str(row.label): row.cells for row in table.rows if any(row.cells)}
+
+    # "a" sent on 31 Dec 2024 at 23:40 Prague (22:40 UTC), accepted in 2025.
+    assert counted(om, Period.year(2024)) == {SAS: (1, 0, 0, 0, 0, 0, 1), "total": (1, 0, 0, 0, 0, 0, 1)}
+    # "h" sent on 1 Jan 2026 at 00:10 Prague (31 Dec 23:10 UTC), not answered.
+    assert counted(om, Period.year(2026)) == {NZDM: (0, 0, 0, 0, 0, 1, 1), "total": (0, 0, 0, 0, 0, 1, 1)}
+    assert counted(pv, Y2025) == {SAS: (0, 0, 0, 0, 0, 1, 1), "total": (0, 0, 0, 0, 0, 1, 1)}
+    assert counted([*om, *pv], Y2025)["total"] == (2, 1, 2, 1, 1, 2, 9)
+
+
+def test_a_retired_service_type_keeps_its_row_only_while_it_has_referrals(scope: list[int]) -> None:
+    ServiceType.objects.filter(code__in=["counselling", "crisis"]).update(is_active=False)
+    labels = [str(row.label) for row in selectors.referrals(scope, Y2025).rows]
+    assert COUNSELLING in labels
+    assert "crisis help" not in labels
+
+
+def test_referrals_read_one_statement(scope: list[int], django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(1):
+        selectors.referrals(scope, Y2025)
 
 
 def test_compliance_kpis(scope: list[int]) -> None:

@@ -166,6 +166,45 @@ def test_the_regions_exports_are_suppressed_like_its_page(figures_world: Figures
     assert rows[-1][1] == "5"  # the total stays
 
 
+def test_the_referrals_export_equals_the_table_and_holds_no_canary(figures_world: FiguresWorld) -> None:
+    """The letters, the reasons, the agreements' names and the decline explanations carry "Kanarek" (sealed): the
+    table counts statuses only, so neither file holds any of it, nor a case's reference or a referral's number."""
+    client = client_for(figures_world.supervisor)
+    table = selectors.referrals([figures_world.om.pk], Period.year(2025))
+    expected = [[str(row.label), *(str(v) for v in row.cells)] for row in table.rows]
+    url = reverse("figures_export", args=["referrals"])
+    csv_body = client.get(url, {**YEAR, "format": "csv"}).content
+    xlsx_body = client.get(url, {**YEAR, "format": "xlsx"}).content
+    assert _csv_rows(csv_body)[2:] == expected
+    sheet_rows = [
+        [str(c) if c is not None else "" for c in row] for row in _sheet(xlsx_body).iter_rows(values_only=True)
+    ]
+    assert sheet_rows[2:] == expected
+    assert ["total", "2", "1", "2", "1", "1", "1", "8"] in sheet_rows
+    text = csv_body.decode("utf-8-sig") + " ".join(" ".join(row) for row in sheet_rows)
+    assert "Kanarek" not in text
+    for case in figures_world.cases.values():
+        assert case.reference not in text
+    for referral in figures_world.referrals.values():
+        assert str(referral.pk) not in text
+        assert referral.number not in text
+
+
+def test_the_regions_referrals_are_suppressed(figures_world: FiguresWorld) -> None:
+    rows = _csv_rows(
+        client_for(figures_world.regional)
+        .get(reverse("figures_export", args=["referrals"]), {**YEAR, "format": "csv"})
+        .content
+    )
+    both = [figures_world.om.pk, figures_world.pv.pk]
+    published = suppress(selectors.referrals(both, Period.year(2025)))
+    assert rows[2:] == [[str(r.label), *(DASH if v is None else str(v) for v in r.cells)] for r in published.rows]
+    assert rows[-1][-1] == "9"  # all referrals sent in the region: shown
+    # Every outcome of every type is below 5 there: hidden; SAS's 5 referrals sent (4 + the other ORP's 1) stay.
+    assert all(cell in ("0", DASH) for row in rows[2:-1] for cell in row[1:-1])
+    assert {row[0]: row[-1] for row in rows}["social activation services for families with children"] == "5"
+
+
 def test_the_annual_return_matches_the_tables_and_opens_with_openpyxl(figures_world: FiguresWorld) -> None:
     client = client_for(figures_world.supervisor)
     page = client.get(reverse("figures_annual_return"), {**YEAR, "orp": figures_world.om.pk})
@@ -227,16 +266,18 @@ def test_the_dashboard_reads_the_same_number_of_statements_at_two_data_sizes(db:
     small = _dashboard_statements(client)
     build_more(world)
     assert _dashboard_statements(client) == small
-    assert small == 22
+    # 22 before the referrals figure; it adds one statement (its counts grouped in SQL, whatever the data size).
+    assert small == 23
 
 
 def build_more(world: FiguresWorld) -> None:
-    """Twice the reports and more cases of the same shapes."""
+    """Twice the reports and more cases of the same shapes, with referrals of every outcome."""
     import datetime
 
     from casework.models import NotifierKind, OpenReason
+    from services.referrals.models import DeclineReason
 
-    from .conftest import _open, make_report
+    from .conftest import _open, answer, make_report, refer
 
     for index in range(4):
         make_report(world, f"2025-0{index + 2}-10 09:00", NotifierKind.SCHOOL, urgent=False)
@@ -248,6 +289,11 @@ def build_more(world: FiguresWorld) -> None:
             female=bool(index % 2),
             reason=OpenReason.REPORT,
         )
+        refer(world, f"x{index}", f"x{index}", "sas1", f"2025-0{index + 2}-12 09:00")
+        refer(world, f"y{index}", f"x{index}", "counselling", f"2025-0{index + 2}-12 10:00")
+        answer(world, f"y{index}", f"2025-0{index + 2}-13 09:00", "decline", DeclineReason.NO_CAPACITY)
+    answer(world, "x0", "2025-06-01 09:00", "accept")
+    answer(world, "x1", "2025-06-01 09:00", "waitlist")
 
 
 def test_the_regional_office_opens_no_case_child_or_report_page(figures_world: FiguresWorld) -> None:
