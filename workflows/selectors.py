@@ -129,17 +129,38 @@ def _process_is(process: type[Process], rule: Q, *, excluding: Q | None = None) 
     return IsNull(Subquery(rows.order_by().values("pk")[:1]), False)
 
 
+#: The team queue's order: its deadline's due date, then the task's id — the columns of the partial indexes it is
+#: read from (``deadline_queue_*``, ending in ``task_id``), so the index's order IS the list's order and the database
+#: stops after a page. A cursor of the older three-part shape does not parse here: it starts at the first page.
+_QUEUE_CURSOR_KINDS = (datetime.datetime, int)
+_QUEUE_ORDER = (("due", False), ("id", False))
+
+
 def _rows(
-    queryset: QuerySet[Any], limit: int, *, due: Expression | F | Subquery, nullable_due: bool = True, after: str = ""
+    queryset: QuerySet[Any],
+    limit: int,
+    *,
+    due: Expression | F | Subquery,
+    nullable_due: bool = True,
+    after: str = "",
+    by_deadline: bool = False,
 ) -> InboxList:
     """A page of ``queryset``'s tasks: ``limit`` rows after the cursor ``after``, with what a row shows. One query.
 
     ``due``: the task's open due date — a correlated look-up by the task's id (my tasks, where a task may have none),
-    or the column of the deadline the queue is read from (the team queue, where every row has one)."""
+    or the column of the deadline the queue is read from (the team queue, where every row has one).
+    ``by_deadline``: order by (due, task id) only — the queue's index order (``_QUEUE_ORDER``)."""
     queryset = queryset.annotate(due=due)
-    key = paging.parse_cursor(after, _CURSOR_KINDS, nullable=_CURSOR_NULLABLE)
-    if key is not None:
-        queryset = queryset.filter(_after(key, nullable_due=nullable_due))
+    if by_deadline:
+        queue_key = paging.parse_cursor(after, _QUEUE_CURSOR_KINDS)
+        if queue_key is not None:
+            queryset = queryset.filter(paging.after(_QUEUE_ORDER, queue_key))
+        ordering: tuple[Any, ...] = ("due", "id")
+    else:
+        key = paging.parse_cursor(after, _CURSOR_KINDS, nullable=_CURSOR_NULLABLE)
+        if key is not None:
+            queryset = queryset.filter(_after(key, nullable_due=nullable_due))
+        ordering = (F("due").asc(nulls_last=True), "created", "id")
     values = list(
         queryset.annotate(
             report_reference=_of_process(ReportProcess, "report__reference"),
@@ -159,7 +180,7 @@ def _rows(
                 _of_process(ReportProcess, "report__case__reference"),
             ),
         )
-        .order_by(F("due").asc(nulls_last=True), "created", "id")
+        .order_by(*ordering)
         .values(
             "id",
             "flow_task",
@@ -195,7 +216,13 @@ def _rows(
     return InboxList(
         rows=rows,
         truncated=more,
-        next_after=paging.cursor_for((last.due_at, last.created, last.task_id)) if last is not None else None,
+        next_after=(
+            None
+            if last is None
+            else paging.cursor_for((last.due_at, last.task_id))
+            if by_deadline
+            else paging.cursor_for((last.due_at, last.created, last.task_id))
+        ),
     )
 
 
@@ -378,7 +405,9 @@ def team_queue(*, user: User, task_type: str = "", limit: int = paging.PAGE_SIZE
         status=STATUS.NEW,
         owner__isnull=True,
     )
-    return _rows(_of_type(rows, task_type), limit, due=F("deadline__due_at"), nullable_due=False, after=after)
+    return _rows(
+        _of_type(rows, task_type), limit, due=F("deadline__due_at"), nullable_due=False, after=after, by_deadline=True
+    )
 
 
 class CaseOpenTasks:
@@ -411,7 +440,7 @@ class CaseOpenTasks:
         ordered = (
             rows.annotate(due=Case(When(deadline__done_at__isnull=True, then=F("deadline__due_at"))))
             .select_related("owner")
-            .order_by(F("due").asc(nulls_last=True), "created", "id")
+            .order_by(*ordering)
         )
         loaded = list(ordered[: limit + 1] if limit is not None else ordered)
         shown = loaded[:limit] if limit is not None else loaded

@@ -76,7 +76,20 @@ def test_team_queue_pages_hold_every_task_once_in_order_with_ties(
     _with_ties(ids)
     pages = _walk(lambda **kw: selectors.team_queue(user=supervisor, **kw), size=5)
     assert [len(page) for page in pages] == [5, 5, 4]
-    assert [task_id for page in pages for task_id in page] == _expected(ids)
+    # The queue's order is its deadlines' index order: due date, then the task's id (not its creation time).
+    due = dict(Deadline.objects.filter(task_id__in=ids).values_list("task_id", "due_at"))
+    assert [task_id for page in pages for task_id in page] == sorted(ids, key=lambda i: (due[i], i))
+
+
+def test_a_team_queue_cursor_of_the_older_three_part_shape_starts_at_the_first_page(
+    olomouc: Municipality, supervisor: User, coordinator: User
+) -> None:
+    """Bookmarked before the queue was ordered by (due, task id): the old (due, created, id) cursor is no position
+    in the new order, so it reads as the first page rather than as a wrong one."""
+    ids = _bulk_tasks(3, municipality=olomouc, recorded_by=coordinator, owner=None)
+    first = Task.objects.get(pk=ids[0])
+    old = paging.cursor_for((Deadline.objects.get(task_id=ids[0]).due_at, first.created, first.pk))
+    assert [r.task_id for r in selectors.team_queue(user=supervisor, after=old).rows] == ids
 
 
 def test_a_page_that_ends_exactly_has_no_next_page(olomouc: Municipality, supervisor: User, coordinator: User) -> None:
