@@ -440,7 +440,7 @@ class CaseOpenTasks:
         ordered = (
             rows.annotate(due=Case(When(deadline__done_at__isnull=True, then=F("deadline__due_at"))))
             .select_related("owner")
-            .order_by(*ordering)
+            .order_by(F("due").asc(nulls_last=True), "created", "id")
         )
         loaded = list(ordered[: limit + 1] if limit is not None else ordered)
         shown = loaded[:limit] if limit is not None else loaded

@@ -71,7 +71,8 @@ def test_the_supervisors_queue_walks_its_indexes_in_order_and_stops_after_a_page
     waiting_queue: list[int], supervisor: User
 ) -> None:
     first = selectors.team_queue(user=supervisor)
-    assert len(first.rows) == 50 and first.truncated
+    assert len(first.rows) == 50
+    assert first.truncated
     _assert_index_walk_with_limit(_plan_of(lambda: selectors.team_queue(user=supervisor)), "deadline_queue_authority")
     # The next page seeks to the cursor in the same index.
     _assert_index_walk_with_limit(
