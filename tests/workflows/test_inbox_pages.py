@@ -1,7 +1,7 @@
-"""The inbox's lists page by key (DESIGN invariant 12): 50 tasks a page in the lists' order — soonest due first, tasks
-without a due date last, then oldest, then by id — every task exactly once across the pages, also when many share a
-due date and a creation time; each list moves on its own; the page's statements do not change from page to page or
-with the number of tasks."""
+"""The inbox's lists page by key (DESIGN invariant 12): 50 tasks a page in the lists' order — soonest due first, then
+by task id (the order of the deadline indexes they are read from); tasks without a due date last, oldest first —
+every task exactly once across the pages, also when many share a due date and a creation time; each list moves on its
+own; the page's statements do not change from page to page or with the number of tasks."""
 
 from __future__ import annotations
 
@@ -35,10 +35,10 @@ def _with_ties(ids: list[int]) -> None:
 
 
 def _expected(ids: list[int]) -> list[int]:
+    """My tasks' order: the dated by (due, task id) — their index's order — then the undated by (created, id)."""
     tasks = {t.pk: t for t in Task.objects.filter(pk__in=ids)}
     due = dict(Deadline.objects.filter(task_id__in=ids, done_at__isnull=True).values_list("task_id", "due_at"))
-    far = datetime.datetime.max.replace(tzinfo=datetime.UTC)
-    return sorted(ids, key=lambda i: (due.get(i) is None, due.get(i) or far, tasks[i].created, i))
+    return sorted(ids, key=lambda i: (0, due[i], i) if i in due else (1, tasks[i].created, i))
 
 
 def _walk(read: Callable[..., selectors.InboxList], size: int) -> list[list[int]]:
