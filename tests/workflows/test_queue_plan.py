@@ -29,14 +29,14 @@ def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _nodes(child)
 
 
-def _plan_of(read: Any) -> dict[str, Any]:
-    """EXPLAIN (FORMAT JSON) of the one list statement ``read`` runs."""
+def _plan_of(read: Any, *, analyze: bool = False) -> dict[str, Any]:
+    """EXPLAIN (FORMAT JSON) of the one list statement ``read`` runs (with ANALYZE: which parts ran at all)."""
     with CaptureQueriesContext(connection) as captured:
         read()
     statements = [q["sql"] for q in captured.captured_queries if "workflows_deadline" in q["sql"]]
     assert len(statements) == 1, statements
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + statements[0])
+        cursor.execute(f"EXPLAIN ({'ANALYZE, ' if analyze else ''}FORMAT JSON) " + statements[0])
         raw = cursor.fetchone()[0]
     return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
 
@@ -84,3 +84,27 @@ def test_the_supervisors_queue_walks_its_indexes_in_order_and_stops_after_a_page
     _assert_index_walk_with_limit(
         _plan_of(lambda: selectors.team_queue(user=supervisor, task_type="triage")), "deadline_queue_authority_kind"
     )
+
+
+def test_my_tasks_walk_the_owners_index_and_never_read_the_undated_while_dated_ones_fill_the_page(
+    olomouc: Municipality, supervisor: User, coordinator: User
+) -> None:
+    """ "My tasks" for one person holding thousands (every other one with a deadline, bulk-made): the dated half is
+    a walk of ``deadline_open_owner`` in the list's order with a Limit; the undated half of the ``UNION ALL`` does not
+    run at all while the dated ones fill the page."""
+    _bulk_tasks(3_000, municipality=olomouc, recorded_by=coordinator, owner=supervisor)
+    with connection.cursor() as cursor:
+        for table in ("workflows_deadline", "viewflow_task", "viewflow_process", "casework_report"):
+            cursor.execute(f"ANALYZE {table}")
+    first = selectors.my_tasks(user=supervisor)
+    assert len(first.rows) == 50
+    assert all(row.due_at is not None for row in first.rows)
+    for after in ("", first.next_after or ""):
+        plan = _plan_of(lambda after=after: selectors.my_tasks(user=supervisor, after=after), analyze=True)
+        assert plan["Node Type"] == "Limit"
+        (append,) = plan["Plans"]
+        assert append["Node Type"] == "Append", append["Node Type"]
+        dated, undated = append["Plans"]
+        assert _reads_deadlines_by_index(dated, "deadline_open_owner"), json.dumps(dated)[:2000]
+        assert not any(n["Node Type"] in ("Sort", "Incremental Sort") for n in _nodes(dated)), json.dumps(dated)[:2000]
+        assert undated.get("Actual Loops") == 0, json.dumps(undated)[:2000]
