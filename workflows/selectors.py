@@ -108,20 +108,10 @@ class InboxList:
     next_after: str | None = None
 
 
-#: A task list's order: soonest due first (tasks without a due date last), then oldest, then the task's id.
+#: "My tasks"' cursor: (due, created, id) — the dated tasks are ordered by (due, id) (``created`` rides along unused),
+#: the undated ones, after them, by (created, id) with ``n`` for the missing due date.
 _CURSOR_KINDS = (datetime.datetime, datetime.datetime, int)
 _CURSOR_NULLABLE = (True, False, False)
-
-
-def _after(key: tuple[Any, ...], *, nullable_due: bool) -> Q:
-    """Tasks after the cursor ``key`` = (due, created, id) in the lists' order (``casework.paging.after`` with a due
-    date that may be NULL and sorts last)."""
-    due, created, task_id = key
-    later = Q(created__gt=created) | Q(created=created, id__gt=task_id)
-    if due is None:
-        return Q(due__isnull=True) & later
-    after_due = Q(due__gte=due) & (Q(due__gt=due) | later)
-    return (after_due | Q(due__isnull=True)) if nullable_due else after_due
 
 
 def _of_process(process: type[Process], path: str) -> Subquery:
