@@ -188,24 +188,26 @@ class Deadline(models.Model):
         indexes = [
             # check_deadlines: open rows by due date (its keyset is (due_at, id)).
             models.Index(fields=["due_at", "id"], condition=Q(done_at__isnull=True), name="deadline_open_due"),
-            # The inbox: a user's open deadlines by due date.
-            models.Index(fields=["owner", "due_at"], condition=Q(done_at__isnull=True), name="deadline_open_owner"),
+            # The inbox: a user's open deadlines by due date, then task: "my tasks" in the list's order.
+            models.Index(
+                fields=["owner", "due_at", "task"], condition=Q(done_at__isnull=True), name="deadline_open_owner"
+            ),
             # The team queue (``workflows.selectors.team_queue``): an authority's, or an organisation's, unowned open
             # items by due date — the queue is read from these, not from every open task of the installation.
             models.Index(
-                fields=["municipality", "due_at"],
+                fields=["municipality", "due_at", "task"],
                 condition=Q(done_at__isnull=True, owner__isnull=True),
                 name="deadline_queue_authority",
             ),
             models.Index(
-                fields=["owner_organisation", "due_at"],
+                fields=["owner_organisation", "due_at", "task"],
                 condition=Q(done_at__isnull=True, owner__isnull=True),
                 name="deadline_queue_organisation",
             ),
             # The team queue filtered by one task type: that type's deadlines only, by due date (with the index
             # above, a filter that matches none of the authority's 20 000 waiting items read them all to say so).
             models.Index(
-                fields=["municipality", "kind", "due_at"],
+                fields=["municipality", "kind", "due_at", "task"],
                 condition=Q(done_at__isnull=True, owner__isnull=True),
                 name="deadline_queue_authority_kind",
             ),

@@ -22,12 +22,26 @@ from __future__ import annotations
 import datetime
 import operator
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import reduce
 from typing import Any
 
-from django.db.models import Case, Exists, Expression, F, OuterRef, Q, QuerySet, Subquery, UUIDField, When
+from django.db import connection
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    Expression,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    UUIDField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import IsNull
 from django.utils import timezone
@@ -94,20 +108,10 @@ class InboxList:
     next_after: str | None = None
 
 
-#: A task list's order: soonest due first (tasks without a due date last), then oldest, then the task's id.
+#: "My tasks"' cursor: (due, created, id) — the dated tasks are ordered by (due, id) (``created`` rides along unused),
+#: the undated ones, after them, by (created, id) with ``n`` for the missing due date.
 _CURSOR_KINDS = (datetime.datetime, datetime.datetime, int)
 _CURSOR_NULLABLE = (True, False, False)
-
-
-def _after(key: tuple[Any, ...], *, nullable_due: bool) -> Q:
-    """Tasks after the cursor ``key`` = (due, created, id) in the lists' order (``casework.paging.after`` with a due
-    date that may be NULL and sorts last)."""
-    due, created, task_id = key
-    later = Q(created__gt=created) | Q(created=created, id__gt=task_id)
-    if due is None:
-        return Q(due__isnull=True) & later
-    after_due = Q(due__gte=due) & (Q(due__gt=due) | later)
-    return (after_due | Q(due__isnull=True)) if nullable_due else after_due
 
 
 def _of_process(process: type[Process], path: str) -> Subquery:
@@ -129,50 +133,51 @@ def _process_is(process: type[Process], rule: Q, *, excluding: Q | None = None) 
     return IsNull(Subquery(rows.order_by().values("pk")[:1]), False)
 
 
-def _rows(
-    queryset: QuerySet[Any], limit: int, *, due: Expression | F | Subquery, nullable_due: bool = True, after: str = ""
-) -> InboxList:
-    """A page of ``queryset``'s tasks: ``limit`` rows after the cursor ``after``, with what a row shows. One query.
+#: The team queue's order: its deadline's due date, then the task's id — the columns of the partial indexes it is
+#: read from (``deadline_queue_*``, ending in ``task_id``), so the index's order IS the list's order and the database
+#: stops after a page. A cursor of the older three-part shape does not parse here: it starts at the first page.
+_QUEUE_CURSOR_KINDS = (datetime.datetime, int)
+_QUEUE_ORDER = (("due", False), ("id", False))
 
-    ``due``: the task's open due date — a correlated look-up by the task's id (my tasks, where a task may have none),
-    or the column of the deadline the queue is read from (the team queue, where every row has one)."""
-    queryset = queryset.annotate(due=due)
-    key = paging.parse_cursor(after, _CURSOR_KINDS, nullable=_CURSOR_NULLABLE)
-    if key is not None:
-        queryset = queryset.filter(_after(key, nullable_due=nullable_due))
-    values = list(
-        queryset.annotate(
-            report_reference=_of_process(ReportProcess, "report__reference"),
-            report_urgent=_of_process(ReportProcess, "report__urgent"),
-            report_urgent_suggested=_of_process(ReportProcess, "report__urgent_suggested"),
-            report_case_id=Coalesce(
-                _of_process(CaseProcess, "case_id"),
-                _of_process(ClosureProcess, "request__case_id"),
-                _of_process(ActionProcess, "action__plan__case_id"),
-                _of_process(ReportProcess, "report__case_id"),
-                output_field=UUIDField(),  # converted from SQLite's text like the case's own key
-            ),
-            report_case_reference=Coalesce(
-                _of_process(CaseProcess, "case__reference"),
-                _of_process(ClosureProcess, "request__case__reference"),
-                _of_process(ActionProcess, "action__plan__case__reference"),
-                _of_process(ReportProcess, "report__case__reference"),
-            ),
-        )
-        .order_by(F("due").asc(nulls_last=True), "created", "id")
-        .values(
-            "id",
-            "flow_task",
-            "created",
-            "status",
-            "due",
-            "report_reference",
-            "report_urgent",
-            "report_urgent_suggested",
-            "report_case_id",
-            "report_case_reference",
-        )[: limit + 1]
+
+_ROW_VALUES = (
+    "id",
+    "flow_task",
+    "created",
+    "status",
+    "due",
+    "report_reference",
+    "report_urgent",
+    "report_urgent_suggested",
+    "report_case_id",
+    "report_case_reference",
+)
+
+
+def _shown(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """What a row shows beside the task's own columns (looked up by the process's key, per row shown)."""
+    return queryset.annotate(
+        report_reference=_of_process(ReportProcess, "report__reference"),
+        report_urgent=_of_process(ReportProcess, "report__urgent"),
+        report_urgent_suggested=_of_process(ReportProcess, "report__urgent_suggested"),
+        report_case_id=Coalesce(
+            _of_process(CaseProcess, "case_id"),
+            _of_process(ClosureProcess, "request__case_id"),
+            _of_process(ActionProcess, "action__plan__case_id"),
+            _of_process(ReportProcess, "report__case_id"),
+            output_field=UUIDField(),  # converted from SQLite's text like the case's own key
+        ),
+        report_case_reference=Coalesce(
+            _of_process(CaseProcess, "case__reference"),
+            _of_process(ClosureProcess, "request__case__reference"),
+            _of_process(ActionProcess, "action__plan__case__reference"),
+            _of_process(ReportProcess, "report__case__reference"),
+        ),
     )
+
+
+def _page(values: list[dict[str, Any]], limit: int, *, cursor: Callable[[InboxRow], str]) -> InboxList:
+    """``limit`` of the ``limit + 1`` fetched rows (in the list's order) as a page; the extra one says there is more."""
     now = timezone.now()
     rows = [
         InboxRow(
@@ -191,12 +196,20 @@ def _rows(
         for v in values[:limit]
     ]
     more = len(values) > limit and bool(rows)
-    last = rows[-1] if more else None
-    return InboxList(
-        rows=rows,
-        truncated=more,
-        next_after=paging.cursor_for((last.due_at, last.created, last.task_id)) if last is not None else None,
-    )
+    return InboxList(rows=rows, truncated=more, next_after=cursor(rows[-1]) if more else None)
+
+
+def _rows(queryset: QuerySet[Any], limit: int, *, due: Expression | F | Subquery, after: str = "") -> InboxList:
+    """A page of the team queue's tasks: ``limit`` rows after the cursor ``after``, with what a row shows. One query.
+
+    ``due``: the column of the deadline the queue is read from (every row has one). Ordered by (due, task id) only —
+    the queue's index order (``_QUEUE_ORDER``)."""
+    queryset = queryset.annotate(due=due)
+    queue_key = paging.parse_cursor(after, _QUEUE_CURSOR_KINDS)
+    if queue_key is not None:
+        queryset = queryset.filter(paging.after(_QUEUE_ORDER, queue_key))
+    values = list(_shown(queryset).order_by("due", "id").values(*_ROW_VALUES)[: limit + 1])
+    return _page(values, limit, cursor=lambda last: paging.cursor_for((last.due_at, last.task_id)))
 
 
 def with_child_labels(*, user: User, lists: Sequence[InboxList], purpose: str) -> list[InboxList]:
@@ -230,17 +243,60 @@ def _held_as_member_on_team(user: User) -> Q:
     )
 
 
-#: A task's open due date, looked up by the task's id (the deadline's unique ``task_id``): a task without one, or
-#: whose deadline is done, has none. A correlated look-up, not a join: a join let the planner hash the whole deadline
-#: table for a user's few tasks.
-_OPEN_DUE = Subquery(Deadline.objects.filter(task=OuterRef("pk"), done_at__isnull=True).values("due_at")[:1])
+#: A task's open due date, looked up by the task's id (the deadline's unique ``task_id``) among its holder's open
+#: deadlines (a deadline follows its task's owner: ``workflows.services.deadlines.deadline_follow_task``): a task
+#: without one has none. Used where the database cannot read the two halves of the list in one statement (SQLite).
+_OPEN_DUE = Subquery(
+    Deadline.objects.filter(task=OuterRef("pk"), owner=OuterRef("owner_id"), done_at__isnull=True).values("due_at")[:1]
+)
 
 
 def my_tasks(*, user: User, task_type: str = "", limit: int = paging.PAGE_SIZE, after: str = "") -> InboxList:
-    """Open tasks assigned to ``user``, soonest due first (then oldest); a team member's tasks only while their
-    membership is valid now. One query, one page (``after``: the previous page's cursor)."""
-    rows = Task.objects.filter(_held_as_member_on_team(user), owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
-    return _rows(_of_type(rows, task_type), limit, due=_OPEN_DUE, after=after)
+    """Open tasks assigned to ``user``, soonest due first, then those without a due date (oldest first); a team
+    member's tasks only while their membership is valid now. One query, one page (``after``: the previous page's
+    cursor, (due, created, id) — ``created`` only for the tasks without a due date).
+
+    Two halves in one statement: the tasks with an open deadline of theirs, read from ``deadline_open_owner`` in its
+    order (due, task id) — a page of 60 000 is a walk of 51 index entries, not a sort — then, only if that half ends
+    on this page (the database runs a ``UNION ALL``'s parts in turn and stops at the ``LIMIT``), the undated ones."""
+    rows = _of_type(
+        Task.objects.filter(_held_as_member_on_team(user), owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]),
+        task_type,
+    )
+    key = paging.parse_cursor(after, _CURSOR_KINDS, nullable=_CURSOR_NULLABLE)
+    due, created, task_id = key if key is not None else (None, None, None)
+
+    def cursor(last: InboxRow) -> str:
+        return paging.cursor_for((last.due_at, last.created, last.task_id))
+
+    if not connection.features.supports_slicing_ordering_in_compound:
+        # SQLite: one statement in the same order (the undated by creation, the dated by task id).
+        ordered = rows.annotate(due=_OPEN_DUE)
+        if key is not None:
+            ordered = ordered.filter(
+                Q(due__isnull=True) & (Q(created__gt=created) | Q(created=created, id__gt=task_id))
+                if due is None
+                else Q(due__isnull=True) | paging.after(_QUEUE_ORDER, (due, task_id))
+            )
+        order = (F("due").asc(nulls_last=True), Case(When(due__isnull=True, then=F("created"))), "id")
+        values = list(_shown(ordered).order_by(*order).values(*_ROW_VALUES)[: limit + 1])
+        return _page(values, limit, cursor=cursor)
+    dated = rows.filter(deadline__owner=user, deadline__done_at__isnull=True).annotate(due=F("deadline__due_at"))
+    undated = rows.exclude(
+        Exists(Deadline.objects.filter(task=OuterRef("pk"), owner=user, done_at__isnull=True))
+    ).annotate(due=Value(None, output_field=DateTimeField()))
+    if key is not None:
+        if due is None:
+            dated = dated.none()
+            undated = undated.filter(Q(created__gt=created) | Q(created=created, id__gt=task_id))
+        else:
+            dated = dated.filter(paging.after(_QUEUE_ORDER, (due, task_id)))
+    first = _shown(dated).order_by("due", "id").values(*_ROW_VALUES)[: limit + 1]
+    then = _shown(undated).order_by("created", "id").values(*_ROW_VALUES)[: limit + 1]
+    values = list(first.union(then, all=True)[: limit + 1])
+    # The parts come in turn; sorted again here so that the page's order never rests on that.
+    values.sort(key=lambda v: (0, v["due"], v["id"]) if v["due"] is not None else (1, v["created"], v["id"]))
+    return _page(values, limit, cursor=cursor)
 
 
 def has_team_queue(user: User) -> bool:
@@ -378,7 +434,7 @@ def team_queue(*, user: User, task_type: str = "", limit: int = paging.PAGE_SIZE
         status=STATUS.NEW,
         owner__isnull=True,
     )
-    return _rows(_of_type(rows, task_type), limit, due=F("deadline__due_at"), nullable_due=False, after=after)
+    return _rows(_of_type(rows, task_type), limit, due=F("deadline__due_at"), after=after)
 
 
 class CaseOpenTasks:

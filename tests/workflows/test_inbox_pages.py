@@ -1,7 +1,7 @@
-"""The inbox's lists page by key (DESIGN invariant 12): 50 tasks a page in the lists' order — soonest due first, tasks
-without a due date last, then oldest, then by id — every task exactly once across the pages, also when many share a
-due date and a creation time; each list moves on its own; the page's statements do not change from page to page or
-with the number of tasks."""
+"""The inbox's lists page by key (DESIGN invariant 12): 50 tasks a page in the lists' order — soonest due first, then
+by task id (the order of the deadline indexes they are read from); tasks without a due date last, oldest first —
+every task exactly once across the pages, also when many share a due date and a creation time; each list moves on its
+own; the page's statements do not change from page to page or with the number of tasks."""
 
 from __future__ import annotations
 
@@ -35,10 +35,10 @@ def _with_ties(ids: list[int]) -> None:
 
 
 def _expected(ids: list[int]) -> list[int]:
+    """My tasks' order: the dated by (due, task id) — their index's order — then the undated by (created, id)."""
     tasks = {t.pk: t for t in Task.objects.filter(pk__in=ids)}
     due = dict(Deadline.objects.filter(task_id__in=ids, done_at__isnull=True).values_list("task_id", "due_at"))
-    far = datetime.datetime.max.replace(tzinfo=datetime.UTC)
-    return sorted(ids, key=lambda i: (due.get(i) is None, due.get(i) or far, tasks[i].created, i))
+    return sorted(ids, key=lambda i: (0, due[i], i) if i in due else (1, tasks[i].created, i))
 
 
 def _walk(read: Callable[..., selectors.InboxList], size: int) -> list[list[int]]:
@@ -76,7 +76,20 @@ def test_team_queue_pages_hold_every_task_once_in_order_with_ties(
     _with_ties(ids)
     pages = _walk(lambda **kw: selectors.team_queue(user=supervisor, **kw), size=5)
     assert [len(page) for page in pages] == [5, 5, 4]
-    assert [task_id for page in pages for task_id in page] == _expected(ids)
+    # The queue's order is its deadlines' index order: due date, then the task's id (not its creation time).
+    due = dict(Deadline.objects.filter(task_id__in=ids).values_list("task_id", "due_at"))
+    assert [task_id for page in pages for task_id in page] == sorted(ids, key=lambda i: (due[i], i))
+
+
+def test_a_team_queue_cursor_of_the_older_three_part_shape_starts_at_the_first_page(
+    olomouc: Municipality, supervisor: User, coordinator: User
+) -> None:
+    """Bookmarked before the queue was ordered by (due, task id): the old (due, created, id) cursor is no position
+    in the new order, so it reads as the first page rather than as a wrong one."""
+    ids = _bulk_tasks(3, municipality=olomouc, recorded_by=coordinator, owner=None)
+    first = Task.objects.get(pk=ids[0])
+    old = paging.cursor_for((Deadline.objects.get(task_id=ids[0]).due_at, first.created, first.pk))
+    assert [r.task_id for r in selectors.team_queue(user=supervisor, after=old).rows] == ids
 
 
 def test_a_page_that_ends_exactly_has_no_next_page(olomouc: Municipality, supervisor: User, coordinator: User) -> None:
