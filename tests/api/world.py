@@ -16,8 +16,8 @@ from casework.services.reports import ReportDetails
 from notifications.models import Kind, Notification
 from permissions import audit
 from services.models import Service
-from tests.factories.services import provider, service
 from tests.api.helpers import token_for
+from tests.factories.services import provider, service
 from tests.permissions.test_access_matrix import ROLES, World
 from workflows.flows import report_receive
 from workflows.flows.action import action_flows_for_plan
