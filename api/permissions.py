@@ -9,7 +9,12 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from api.models import ApiToken
-from permissions.policy import Subject, api_token_scope_allows, may_use_authority_api
+from permissions.policy import (
+    Subject,
+    api_token_scope_allows,
+    may_search_service_directory,
+    may_use_authority_api,
+)
 
 
 def credential_scope(auth: Any) -> str:
@@ -34,3 +39,10 @@ class AuthorityStaff(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return may_use_authority_api(Subject.from_user(request.user))
+
+
+class DirectoryReader(BasePermission):
+    """The service directory's routes (``may_search_service_directory``)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return may_search_service_directory(request.user)

@@ -241,3 +241,115 @@ class NotificationPageSerializer(CursorPageSerializer):
 
 class MarkedReadSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text=_("How many notifications were marked read."))
+
+
+# --- The service directory (no child data: a provider's public description) -----------------------------------------
+
+#: The largest id the database holds: a larger one names nothing.
+MAX_ID = 2**31 - 1
+
+
+class ServiceFilterSerializer(serializers.Serializer):
+    """The directory's filters, as the directory page has them (``services.selectors.directory.DirectoryFilters``).
+    An unknown type, ORP or municipality finds nothing; a malformed value is a field-level error."""
+
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text=_("Words that must all occur in the card (name, description, provider, type); no diacritics needed."),
+    )
+    type = serializers.SlugField(
+        required=False, allow_blank=True, max_length=32, help_text=_("A service type's code (see service-types).")
+    )
+    orp = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text=_("The id of an ORP: services covering it or one of its municipalities."),
+    )
+    municipality = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text=_("The id of a municipality: services covering it or its whole ORP."),
+    )
+    age = serializers.IntegerField(
+        required=False, min_value=0, max_value=120, help_text=_("The child's age in years: services for that age.")
+    )
+    free = serializers.BooleanField(required=False, default=False, help_text=_("Only services with free places."))
+
+
+class ServiceRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    provider = serializers.CharField(help_text=_("The provider's name."))
+    type_code = serializers.CharField(help_text=_("The service type's code."))
+    type_name = serializers.CharField(help_text=_("The service type's name in the answer's language."))
+    age_min = serializers.IntegerField(allow_null=True, help_text=_("From age (years); null: any."))
+    age_max = serializers.IntegerField(allow_null=True, help_text=_("To age (years); null: any."))
+    capacity_total = serializers.IntegerField(
+        allow_null=True, help_text=_("Families or clients at a time; null: not stated.")
+    )
+    free_places = serializers.IntegerField(allow_null=True, help_text=_("Free places now; null: not stated."))
+    waiting_days = serializers.IntegerField(
+        allow_null=True, help_text=_("Current waiting time from referral to first contact, in days.")
+    )
+    areas = serializers.ListField(child=serializers.CharField(), help_text=_("The ORPs and municipalities served."))
+    card_updated_at = serializers.DateTimeField(help_text=_("When the provider last confirmed the card."))
+    is_stale = serializers.BooleanField(help_text=_("The card was not confirmed for longer than the set period."))
+
+
+class ServicePageSerializer(CursorPageSerializer):
+    results = ServiceRowSerializer(many=True)
+
+
+class ServiceCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    provider = serializers.CharField(help_text=_("The provider's name."))
+    provider_registration_number = serializers.CharField(
+        allow_blank=True, help_text=_("Identifier in the register of social-service providers, where it has one.")
+    )
+    provider_web = serializers.CharField(allow_blank=True)
+    type_code = serializers.CharField(help_text=_("The service type's code."))
+    type_name = serializers.CharField(help_text=_("The service type's name in the answer's language."))
+    description = serializers.CharField(allow_blank=True)
+    target_group = serializers.CharField(allow_blank=True)
+    age_min = serializers.IntegerField(allow_null=True, help_text=_("From age (years); null: any."))
+    age_max = serializers.IntegerField(allow_null=True, help_text=_("To age (years); null: any."))
+    orps = serializers.ListField(child=serializers.CharField(), help_text=_("The ORPs served as a whole."))
+    municipalities = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Single municipalities served (outside a whole ORP).")
+    )
+    address = serializers.CharField(allow_blank=True)
+    phone = serializers.CharField(allow_blank=True)
+    email = serializers.CharField(allow_blank=True)
+    web = serializers.CharField(allow_blank=True)
+    opening_hours = serializers.CharField(allow_blank=True)
+    how_to_refer = serializers.CharField(allow_blank=True, help_text=_("How to refer a family to the service."))
+    capacity_total = serializers.IntegerField(
+        allow_null=True, help_text=_("Families or clients at a time; null: not stated.")
+    )
+    free_places = serializers.IntegerField(allow_null=True, help_text=_("Free places now; null: not stated."))
+    waiting_days = serializers.IntegerField(
+        allow_null=True, help_text=_("Current waiting time from referral to first contact, in days.")
+    )
+    languages = serializers.ListField(child=serializers.CharField())
+    cost = serializers.CharField(help_text=_("free, contribution or paid."))
+    cost_label = serializers.CharField(help_text=_("The cost in the answer's language."))
+    cost_note = serializers.CharField(allow_blank=True)
+    card_updated_at = serializers.DateTimeField(help_text=_("When the provider last confirmed the card."))
+    is_stale = serializers.BooleanField(help_text=_("The card was not confirmed for longer than the set period."))
+    is_active = serializers.BooleanField(help_text=_("False only for the provider's own users (others get 404)."))
+    may_edit = serializers.BooleanField(help_text=_("You may keep this card current (the provider's own users)."))
+
+
+class ServiceTypeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("Stable short name, for the type filter of the service list."))
+    name = serializers.CharField(help_text=_("The name in the answer's language."))
+    abbreviation = serializers.CharField(allow_blank=True, help_text=_("e.g. SAS, NZDM, PPP"))
+
+
+class ServiceTypesSerializer(serializers.Serializer):
+    results = ServiceTypeSerializer(many=True)

@@ -26,6 +26,9 @@ v1 = [
     path(
         "notifications/<int:notification_id>/read/", views.NotificationReadView.as_view(), name="api_notification_read"
     ),
+    path("services/", views.ServiceListView.as_view(), name="api_services"),
+    path("services/<int:service_id>/", views.ServiceDetailView.as_view(), name="api_service"),
+    path("service-types/", views.ServiceTypeListView.as_view(), name="api_service_types"),
 ]
 
 urlpatterns = [

@@ -26,7 +26,7 @@ from api import serializers as s
 from api.exceptions import ErrorSerializer
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
-from api.permissions import AuthorityStaff, HasScope, credential_scope
+from api.permissions import AuthorityStaff, DirectoryReader, HasScope, credential_scope
 from casework.case_views.common import CHILD_BASICS
 from casework.models import ActionReport, Report, User
 from casework.selectors import report_get
@@ -39,6 +39,7 @@ from notifications import services as notification_services
 from permissions import gate
 from permissions.access import access_case_by_id, accessed_cases, record_denial
 from permissions.policy import may_file_report
+from services.selectors.directory import DirectoryFilters, active_service_types, service_card, service_search
 from workflows import selectors as task_selectors
 from workflows import tasks
 from workflows.flows import ActionFlow, report_receive
@@ -522,3 +523,63 @@ class NotificationReadAllView(ApiView):
     )
     def post(self, request: Request) -> Response:
         return Response({"marked": notification_services.mark_all_read(user_id=_user(request).pk)})
+
+
+# --- The service directory (no child data; the same selectors as the directory's pages) ----------------------------
+
+
+class ServiceListView(ApiView):
+    permission_classes = [HasScope, DirectoryReader]
+
+    @extend_schema(
+        operation_id="services_list",
+        summary=_("Search the service directory"),
+        description=_(
+            "Active services matching the filters, the most recently confirmed cards first (as the directory page)."
+        ),
+        parameters=[s.ServiceFilterSerializer, CURSOR, LANG],
+        responses={200: s.ServicePageSerializer, 400: ERRORS[400], **READ_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        query = s.ServiceFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        filters = DirectoryFilters(
+            text=data.get("q", ""),
+            type_code=data.get("type", ""),
+            orp_id=data.get("orp"),
+            municipality_id=data.get("municipality"),
+            age=data.get("age"),
+            free_only=data.get("free", False),
+        )
+        page = service_search(filters=filters, after_cursor=request.query_params.get("cursor", ""))
+        return Response(s.ServicePageSerializer({"results": page.rows, "next_cursor": page.next_after or None}).data)
+
+
+class ServiceDetailView(ApiView):
+    permission_classes = [HasScope, DirectoryReader]
+
+    @extend_schema(
+        operation_id="service_retrieve",
+        summary=_("A service's card"),
+        description=_("The card as the directory shows it. Sends an ETag; If-None-Match may answer 304."),
+        parameters=[LANG],
+        responses={200: s.ServiceCardSerializer, 304: OpenApiResponse(description=_("Not modified.")), **READ_ERRORS},
+    )
+    def get(self, request: Request, service_id: int) -> Response:
+        card = service_card(user=_user(request), service_id=_bounded(service_id))
+        return _with_etag(request, Response(s.ServiceCardSerializer(card).data))
+
+
+class ServiceTypeListView(ApiView):
+    permission_classes = [HasScope, DirectoryReader]
+
+    @extend_schema(
+        operation_id="service_types_list",
+        summary=_("The kinds of service"),
+        description=_("The service types offered in the region, in the directory's order; filter services by code."),
+        parameters=[LANG],
+        responses={200: s.ServiceTypesSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.ServiceTypesSerializer({"results": active_service_types()}).data)

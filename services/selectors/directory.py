@@ -24,7 +24,7 @@ from django.utils import timezone
 from casework.models import User
 from casework.paging import PAGE_SIZE, after, cursor_for, parse_cursor
 from permissions.policy import may_edit_service_card
-from services.models import Cost, Provider, Service, stale_before
+from services.models import Cost, Provider, Service, ServiceType, stale_before
 from services.services import fold
 
 _KEY = (("card_updated_at", True), ("id", True))
@@ -183,6 +183,12 @@ def _page(services: QuerySet[Service], cursor: str) -> DirectoryPage:
 def service_search(*, filters: DirectoryFilters, after_cursor: str = "") -> DirectoryPage:
     """One page of the directory for ``filters``, freshest cards first. Three statements."""
     return _page(service_queryset(filters), after_cursor)
+
+
+def active_service_types() -> list[ServiceType]:
+    """The kinds of service offered in the region, in the list's order (one statement): the directory's type filter
+    takes their ``code``."""
+    return list(ServiceType.objects.filter(is_active=True).order_by("position", "name_cs"))
 
 
 def cards_to_confirm(*, user: User, after_cursor: str = "") -> DirectoryPage:

@@ -39,7 +39,7 @@ _AUTHORITY: dict[str, tuple[int | None, ...]] = {
     # The OSPOD routes: the authority's staff, on the cases they see; anyone else is refused by role (403).
     "supervisor": _READ["supervisor"],
     "ospod_worker": _READ["ospod_worker"],
-    **{role: (NA, F, F, F, F) for role in ("school", "health", "service", "dpo", "administrator")},
+    **{role: (NA, F, F, F, F) for role in ("school", "health", "service", "dpo", "administrator", "regional_office")},
 }
 
 # GET status per route: role -> (own, team, unrelated, closed, foreign) for case routes, role -> status otherwise.
@@ -61,11 +61,16 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api_notification_read": dict.fromkeys(ROLES, NOT_ALLOWED),
     # The filer's own report: its number and status for them, the same 404 as a missing report for everyone else.
     "api_report": {role: OK if role == "school" else N for role in ROLES},
+    # The service directory: every active account (may_search_service_directory); a card holds no child data.
+    "api_services": ALL,
+    "api_service": ALL,
+    "api_service_types": ALL,
 }
 # POST with an empty body, per route and role (only the routes that take a POST).
 POST_EXPECTED: dict[str, dict[str, int]] = {
-    # Filing: a blank report is field errors for whoever may file; the DPO and the administrator never file.
-    "api_reports": {**dict.fromkeys(ROLES, BAD), "dpo": F, "administrator": F},
+    # Filing: a blank report is field errors for whoever may file; the DPO, the administrator and the regional office
+    # never file.
+    "api_reports": {**dict.fromkeys(ROLES, BAD), "dpo": F, "administrator": F, "regional_office": F},
     "api_notifications_read_all": ALL,
     # The school's own notification: theirs to mark; anyone else's looks missing.
     "api_notification_read": {role: OK if role == "school" else N for role in ROLES},
@@ -99,6 +104,7 @@ def fill(route: str, api: ApiWorld, case_key: str | None) -> str:
         "task_id": str(api.action_task_id),
         "report_id": str(api.school_report.pk),
         "notification_id": str(api.school_notification.pk),
+        "service_id": str(api.service.pk),
     }
     path = route
     for name, value in values.items():

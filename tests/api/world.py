@@ -15,7 +15,9 @@ from casework.sealing import seal_values
 from casework.services.reports import ReportDetails
 from notifications.models import Kind, Notification
 from permissions import audit
+from services.models import Service
 from tests.api.helpers import token_for
+from tests.factories.services import provider, service
 from tests.permissions.test_access_matrix import ROLES, World
 from workflows.flows import report_receive
 from workflows.flows.action import action_flows_for_plan
@@ -32,6 +34,7 @@ class ApiWorld:
     action_task_id: int
     school_report: Report
     school_notification: Notification
+    service: Service
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -61,7 +64,21 @@ def build(world: World, municipality: Municipality) -> ApiWorld:
     notification = Notification.objects.create(
         recipient=school, kind=Kind.ACTION_REPORTED, case_id=team.case.pk, case_reference=team.case.reference
     )
+    card = service(
+        of=provider(organisation=world.users["service"].organisation),
+        name="SAS Jabloňka",
+        orps=(municipality,),
+        age_min=0,
+        age_max=18,
+        capacity_total=10,
+        free_places=2,
+    )
     tokens = {role: token_for(world.users[role]) for role in ROLES}
     return ApiWorld(
-        world=world, tokens=tokens, action_task_id=task.pk, school_report=report, school_notification=notification
+        world=world,
+        tokens=tokens,
+        action_task_id=task.pk,
+        school_report=report,
+        school_notification=notification,
+        service=card,
     )
