@@ -9,6 +9,7 @@ name. The case flow (``workflows.flows.CaseFlow``) calls these from its nodes, i
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -153,7 +154,7 @@ def assessment_input_provide(
     return locked
 
 
-def inputs_requested(case_id: object) -> list[AssessmentInput]:
+def inputs_requested(case_id: uuid.UUID | str) -> list[AssessmentInput]:
     """The case's open input requests (with their member's organisation and the case's authority), once per
     transaction: the gateway after ``request_inputs``, the split's branches and each branch's owner and due date ask
     one list (docs/adr/0026-lean-steps-second-pass.md, third pass). Saving an input, or withdrawing one, drops it."""

@@ -9,6 +9,7 @@ the coordinator or the team rewrite the case's object permissions inside the sam
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
@@ -87,7 +88,7 @@ def case_row_locked(case_id: object) -> None:
     remember_in_transaction(_case_locked_key(case_id), True)
 
 
-def lock_case_row(case_id: object) -> None:
+def lock_case_row(case_id: uuid.UUID | str) -> None:
     """Lock the case row (FOR NO KEY UPDATE) for the rest of the transaction, once per transaction."""
     if peek_in_transaction(_case_locked_key(case_id)):
         return

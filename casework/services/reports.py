@@ -648,11 +648,8 @@ def report_case_open(*, report: Report, by: User) -> Case:
         locked = peek_in_transaction(_LOCKED_KEY(report.pk)) or _locked(report, "assigned_coordinator__organisation")
         if locked.is_decided or not locked.at_risk or locked.child_id is None or locked.assigned_coordinator is None:
             raise ValidationError({"at_risk": [_("This report is not waiting for a case.")]})
-        child = (
-            locked.child
-            if Report.child.is_cached(locked)
-            else Child.objects.select_related("municipality").get(pk=locked.child_id)
-        )
+        cached_child = locked.child if Report.child.is_cached(locked) else None
+        child = cached_child or Child.objects.select_related("municipality").get(pk=locked.child_id)
         existing = open_case_of_child(child=child)
         if existing is not None:
             case = existing
