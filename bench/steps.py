@@ -175,10 +175,11 @@ def case_steps(cast: Cast) -> Iterator[tuple[str, Callable[[], object]]]:
         )
 
     def request_inputs() -> None:
-        case = state["case"]
+        task = case_task(CaseFlow.request_inputs)
+        case = CaseFlow.case_of(task)  # as the page: the task's case (its authority with it), read once for both
         due = datetime.date.today() + datetime.timedelta(days=14)
         tasks.task_complete(
-            task=case_task(CaseFlow.request_inputs),
+            task=task,
             user=coordinator,
             work=lambda: assessment_inputs_request(
                 case=case, by=coordinator, requests=[InputRequest(member=teacher, due_on=due)]
@@ -198,9 +199,10 @@ def case_steps(cast: Cast) -> Iterator[tuple[str, Callable[[], object]]]:
         )
 
     def write_assessment() -> None:
-        case = state["case"]
+        task = case_task(CaseFlow.write_assessment)
+        case = CaseFlow.case_of(task)  # as the page
         tasks.task_complete(
-            task=case_task(CaseFlow.write_assessment),
+            task=task,
             user=coordinator,
             work=lambda: assessment_write(
                 case=case,

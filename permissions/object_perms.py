@@ -44,18 +44,26 @@ def desired_permissions(case: Case) -> set[tuple[int, str]]:
     return wanted
 
 
-def sync_case_permissions(case: Case) -> None:
-    """Make the case's permission rows equal to :func:`desired_permissions`. Call inside the service's transaction."""
+def sync_case_permissions(case: Case, *, created: bool = False) -> None:
+    """Make the case's permission rows equal to :func:`desired_permissions`. Call inside the service's transaction.
+
+    ``created``: the case row was inserted by this transaction a moment ago, so nothing can refer to it yet — no
+    membership and no permission row: the coordinator's two rows are written without asking for either."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sync_case_permissions must run in the transaction of the change it follows")
     permissions = case_permissions()
-    wanted = desired_permissions(case)
-    existing = {
-        (user_id, codename): pk
-        for pk, user_id, codename in CaseUserObjectPermission.objects.filter(content_object=case).values_list(
-            "pk", "user_id", "permission__codename"
-        )
-    }
+    existing: dict[tuple[int, str], int]
+    if created:
+        wanted = {(case.coordinator_id, VIEW)} | ({(case.coordinator_id, COORDINATE)} if case.is_open else set())
+        existing = {}
+    else:
+        wanted = desired_permissions(case)
+        existing = {
+            (user_id, codename): pk
+            for pk, user_id, codename in CaseUserObjectPermission.objects.filter(content_object=case).values_list(
+                "pk", "user_id", "permission__codename"
+            )
+        }
     stale = [pk for key, pk in existing.items() if key not in wanted]
     if stale:
         CaseUserObjectPermission.objects.filter(pk__in=stale).delete()

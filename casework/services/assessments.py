@@ -9,10 +9,12 @@ name. The case flow (``workflows.flows.CaseFlow``) calls these from its nodes, i
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +38,7 @@ from notifications.services import notify
 from permissions import audit
 from permissions.access import load_case_access, refuse, require_case_lead
 from permissions.policy import PARTNER_NOTE_COMPARTMENT, may_provide_input
+from permissions.transactions import forget_in_transaction, once_per_transaction, remember_in_transaction
 
 INPUT_MAX = 10_000
 ASSESSMENT_FIELD_MAX = 20_000
@@ -85,11 +88,8 @@ def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputR
             errors.setdefault("members", []).append(_("Each member can be asked once."))
         seen.add(request.member.pk)
         plausibility.check(errors, "due", plausibility.due_date_problem(request.due_on, today))
-    open_requests = set(
-        AssessmentInput.objects.filter(case=case, status=InputStatus.REQUESTED, member_id__in=seen).values_list(
-            "member_id", flat=True
-        )
-    )
+    requested_before = inputs_requested(case.pk)
+    open_requests = {item.member_id for item in requested_before if item.member_id in seen}
     if open_requests:
         errors.setdefault("members", []).append(_("Some of them already have an open request for an input."))
     if errors:
@@ -114,6 +114,8 @@ def assessment_inputs_request(*, case: Case, by: User, requests: Sequence[InputR
                 by, case.pk, "casework.assessmentinput", item.pk, ["member", "due_at"], "request assessment input"
             )
             created.append(item)
+        # The case's open requests now: those read above and these (the flow's gateway and split ask next).
+        remember_in_transaction(_requested_key(case.pk), [*requested_before, *created])
     return created
 
 
@@ -152,12 +154,38 @@ def assessment_input_provide(
     return locked
 
 
+def inputs_requested(case_id: uuid.UUID | str) -> list[AssessmentInput]:
+    """The case's open input requests (with their member's organisation and the case's authority), once per
+    transaction: the gateway after ``request_inputs``, the split's branches and each branch's owner and due date ask
+    one list (docs/adr/0026-lean-steps-second-pass.md, third pass). Saving an input, or withdrawing one, drops it."""
+    return once_per_transaction(
+        _requested_key(case_id),
+        lambda: list(
+            AssessmentInput.objects.filter(case_id=case_id, status=InputStatus.REQUESTED).select_related(
+                "member__organisation", "case__municipality"
+            )
+        ),
+    )
+
+
+def _requested_key(case_id: object) -> tuple[str, object]:
+    return ("inputs requested", case_id)
+
+
+def _input_saved(sender: type, instance: AssessmentInput, **kwargs: object) -> None:
+    forget_in_transaction(_requested_key(instance.case_id))
+
+
+post_save.connect(_input_saved, sender=AssessmentInput, dispatch_uid="casework.assessments.inputs_requested")
+
+
 def assessment_input_withdraw(*, assessment_input: AssessmentInput) -> AssessmentInput:
     """A request whose member left the team: withdrawn (a system action of ``team_member_end``; nothing to read)."""
     with audit.atomic():
         updated = AssessmentInput.objects.filter(pk=assessment_input.pk, status=InputStatus.REQUESTED).update(
             status=InputStatus.WITHDRAWN, withdrawn_at=timezone.now()
         )
+        forget_in_transaction(_requested_key(assessment_input.case_id))
         if updated:
             audit.record_write(
                 None,

@@ -9,10 +9,11 @@ the coordinator or the team rewrite the case's object permissions inside the sam
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +30,7 @@ from casework.models import (
     CoordinatorAssignment,
     HandoverReason,
     KeptApartItem,
+    KeyOwnerType,
     MembershipEndReason,
     Municipality,
     OpenReason,
@@ -37,7 +39,7 @@ from casework.models import (
     TransferStatus,
     User,
 )
-from casework.sealing import seal_values
+from casework.sealing import Keyring, seal_values
 from casework.selectors.cases import open_case_of_child
 from casework.services.kept_apart import kept_apart_check, kept_apart_on_write
 from casework.services.validation import add_error as _add
@@ -47,6 +49,7 @@ from permissions import audit
 from permissions.access import load_case_access, record_denial, refuse, require_case_lead
 from permissions.object_perms import sync_case_permissions
 from permissions.policy import may_coordinate, may_join_team, may_open_case
+from permissions.transactions import peek_in_transaction, remember_in_transaction
 
 NOTE_MAX = 10_000
 
@@ -75,14 +78,50 @@ def _next_number(municipality: Municipality, year: int) -> int:
     return registry_last_number(municipality.pk, year) + 1
 
 
+def _case_locked_key(case_id: object) -> tuple[str, object]:
+    return ("case row locked", case_id)
+
+
+def case_row_locked(case_id: object) -> None:
+    """The caller has just taken the case row's lock (``SELECT … FOR NO KEY UPDATE``) in this transaction, with the
+    statement that loaded it: :func:`lock_case_row` does not take it again (a row lock is held to commit)."""
+    remember_in_transaction(_case_locked_key(case_id), True)
+
+
+def lock_case_row(case_id: uuid.UUID | str) -> None:
+    """Lock the case row (FOR NO KEY UPDATE) for the rest of the transaction, once per transaction."""
+    if peek_in_transaction(_case_locked_key(case_id)):
+        return
+    Case.objects.select_for_update(no_key=True).filter(pk=case_id).first()
+    case_row_locked(case_id)
+
+
 def registry_last_number(municipality_id: int, year: int) -> int:
     """The last number the authority's registry gave in ``year``: its cases' numbers, and the numbers of files that
     moved to another ORP (a registry never gives a number twice). Call under the authority's row lock."""
-    last = Case.objects.filter(municipality_id=municipality_id, year=year).aggregate(last=Max("number"))["last"]
-    moved = CaseTransfer.objects.filter(
-        from_municipality_id=municipality_id, old_year=year, status=TransferStatus.ACCEPTED
-    ).aggregate(last=Max("old_number"))["last"]
-    return max(last or 0, moved or 0)
+    # One statement (two scalar subqueries), asked after the lock was taken: a new snapshot on PostgreSQL.
+    numbers = (
+        Case.objects.filter(municipality_id=OuterRef("pk"), year=year)
+        .order_by()
+        .values("municipality_id")
+        .annotate(last=Max("number"))
+        .values("last")
+    )
+    moved = (
+        CaseTransfer.objects.filter(from_municipality_id=OuterRef("pk"), old_year=year, status=TransferStatus.ACCEPTED)
+        .order_by()
+        .values("from_municipality_id")
+        .annotate(last=Max("old_number"))
+        .values("last")
+    )
+    last, moved_last = (
+        Municipality.objects.filter(pk=municipality_id)
+        .order_by()
+        .annotate(last_case=Subquery(numbers), last_moved=Subquery(moved))
+        .values_list("last_case", "last_moved")
+        .get()
+    )
+    return max(last or 0, moved_last or 0)
 
 
 def case_open(
@@ -139,7 +178,10 @@ def case_open(
                 assigned_by=opened_by,
                 reason=HandoverReason.ASSIGNED,
             )
-            sync_case_permissions(case)
+            sync_case_permissions(case, created=True)  # inserted just above: no member or permission row yet
+            # The case's first data key with the case (one INSERT: nothing else can have made one for a new id),
+            # so its first sealed value (an input, the assessment) only reads it.
+            Keyring().active_key(KeyOwnerType.CASE, case.pk, new_owner=True)
             audit.record_write(
                 opened_by, case.pk, "casework.case", case.pk, ["coordinator", "open_reason", "status"], purpose
             )

@@ -71,6 +71,7 @@ def child_create(
     date_of_birth_estimated: bool = False,
     other_identifiers: str = "",
     purpose: str = "register child",
+    register_checked: bool = False,
 ) -> Child:
     """Register a child in ``municipality``; raises ValidationError (field-level) or PermissionDenied, saving nothing.
 
@@ -78,7 +79,9 @@ def child_create(
     birth — exact, or estimated from the child's age — identify the child until :func:`child_add_birth_number`. With
     a number, the date of birth must agree with the one encoded in it. One register entry per birth number (database
     constraint on the blind index). ``purpose`` names the write in the audit log (the register import passes
-    "import").
+    "import"). ``register_checked``: the caller has just asked the register for this birth number in the same
+    transaction and found no entry anywhere (a triage); the friendly duplicate check is not asked again (the unique
+    constraint still refuses a second entry).
     """
     if not may_register_child(created_by, municipality):
         audit.record_committed(
@@ -127,7 +130,7 @@ def child_create(
         clean_text(errors, f"representatives-{index}-full_name", rep.full_name, NAME_MAX)
         clean_text(errors, f"representatives-{index}-contact", rep.contact, CONTACT_MAX, required=False)
     index_value = birth_number_index(parsed.normalized) if parsed else None
-    if index_value and Child.objects.filter(birth_number_index=index_value).exists():
+    if index_value and not register_checked and Child.objects.filter(birth_number_index=index_value).exists():
         errors.setdefault("birth_number", []).append(str(_("A child with this birth number is already registered.")))
     if errors:
         raise ValidationError(errors)

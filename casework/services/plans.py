@@ -15,15 +15,16 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
+from typing import cast
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max
 from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.lifecycle_hooks import hooks
 from casework.models import (
+    APPROVED_STATUSES,
     AcquaintancePerson,
     AcquaintanceWay,
     ActionStatus,
@@ -36,6 +37,7 @@ from casework.models import (
     User,
 )
 from casework.sealing import Keyring, open_values, seal_values
+from casework.services.cases import lock_case_row
 from casework.services.plan_actions import ActionInput, CheckedAction, plan_actions_check, plan_actions_ready
 from casework.services.validation import add_error, clean_text
 from notifications.models import Kind as NotificationKind
@@ -43,7 +45,12 @@ from notifications.services import notify
 from permissions import audit
 from permissions.access import refuse, require_case_lead
 from permissions.policy import Subject, may_approve_plan
-from permissions.transactions import forget_in_transaction, once_per_transaction, remember_in_transaction
+from permissions.transactions import (
+    forget_in_transaction,
+    once_per_transaction,
+    peek_in_transaction,
+    remember_in_transaction,
+)
 
 PLAN_TEXT_MAX = 20_000
 GOAL_MAX = 1_000
@@ -78,6 +85,7 @@ def plan_in_work(case: Case) -> Plan | None:
 def _plan_changed(case_id: object, *, in_work: Plan | object | None = ...) -> None:
     """A version of the case changed state (or a new one started): the next ``plan_in_work`` reads it again, or
     returns ``in_work`` when the write says which version is in work now (``None``: none)."""
+    forget_in_transaction(_approved_key(case_id))
     if in_work is ...:
         forget_in_transaction(_in_work_key(case_id))
     else:
@@ -101,20 +109,42 @@ def plan_draft_start(*, case: Case, by: User) -> Plan:
     open case."""
     require_case_lead(by, case, purpose="start plan draft")
     with audit.atomic(savepoint=False):
-        Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()
-        existing = plan_in_work(case)
+        lock_case_row(case.pk)
+        cached = peek_in_transaction(_in_work_key(case.pk))
+        if cached is not None:
+            return cast("Plan", cached)
+        # Every version of the case in one read (a case has a handful): the one in work, the current one and the
+        # last number, instead of three queries (docs/adr/0026-lean-steps-second-pass.md, third pass).
+        versions = list(Plan.objects.filter(case=case).order_by("version"))
+        existing = next((p for p in versions if p.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED)), None)
         if existing is not None:
+            Plan.case.field.set_cached_value(existing, case)
+            _plan_changed(case.pk, in_work=existing)
             return existing
         _plan_changed(case.pk)
-        current = plan_current(case)
-        version = (Plan.objects.filter(case=case).aggregate(last=Max("version"))["last"] or 0) + 1
+        current = next((p for p in versions if p.status == PlanStatus.CURRENT), None)
+        version = (versions[-1].version if versions else 0) + 1
         plan = Plan(case=case, version=version, based_on=current, drafted_by=by)
         if current is not None:
             _carry_over(current, plan)
         else:
             plan.save()
         audit.record_write(by, case.pk, PLAN_OBJECT, plan.pk, ["version", "status"], "start plan draft")
+        # Known from the versions just read: the new draft's due date asks it next (``plan_approved_exists``).
+        remember_in_transaction(_approved_key(case.pk), any(p.status in APPROVED_STATUSES for p in versions))
     return plan
+
+
+def _approved_key(case_id: object) -> tuple[str, object]:
+    return ("plan approved exists", case_id)
+
+
+def plan_approved_exists(case: Case) -> bool:
+    """Whether the case has an approved version (current or superseded), once per transaction; every state change
+    of a version forgets it (:func:`_plan_changed`)."""
+    return once_per_transaction(
+        _approved_key(case.pk), lambda: Plan.objects.filter(case=case, status__in=APPROVED_STATUSES).exists()
+    )
 
 
 def _carry_over(current: Plan, draft: Plan) -> None:

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework import plausibility
-from casework.birth_number import parse_birth_number
+from casework.birth_number import normalize_birth_number, parse_birth_number
 from casework.models import (
     CLOSE_RULES,
     MANDATED_NOTIFIER_KINDS,
@@ -45,12 +46,12 @@ from casework.models import (
     User,
 )
 from casework.sealing import seal_values
-from casework.selectors import child_find_by_birth_number
 from casework.selectors.accounts import supervisor_ids
 from casework.selectors.cases import open_case_of_child
+from casework.selectors.children import birth_number_index
 from casework.services.cases import case_open
 from casework.services.children import ADDRESS_MAX, CONTACT_MAX, NAME_MAX, child_create
-from casework.services.competence import Competence, child_registered_elsewhere, report_competence
+from casework.services.competence import Competence, report_competence
 from casework.services.validation import add_error as _add
 from casework.services.validation import clean_text
 from notifications.models import Kind as NotificationKind
@@ -58,6 +59,12 @@ from notifications.services import notify, notify_many
 from permissions import audit
 from permissions.access import load_report_access, refuse_report
 from permissions.policy import may_coordinate, may_file_report, may_record_any_channel, may_triage_reports
+from permissions.transactions import (
+    forget_in_transaction,
+    once_per_transaction,
+    peek_in_transaction,
+    remember_in_transaction,
+)
 
 FACTS_MAX = 10_000
 FORWARDED_TO_MAX = 200
@@ -341,6 +348,19 @@ def _triaging(user: User, report: Report, purpose: str) -> None:
         raise refuse_report(user, report, purpose=purpose)
 
 
+def _LOCKED_KEY(report_id: object) -> tuple[str, object]:
+    return ("report locked and written", report_id)
+
+
+def _locked_copy_saved(sender: type, instance: Report, **kwargs: object) -> None:
+    """Another copy of a report saved in the transaction: the remembered locked copy is no longer the row."""
+    if peek_in_transaction(_LOCKED_KEY(instance.pk)) is not instance:
+        forget_in_transaction(_LOCKED_KEY(instance.pk))
+
+
+post_save.connect(_locked_copy_saved, sender=Report, dispatch_uid="casework.reports.locked_copy")
+
+
 def _locked(report: Report, *related: str) -> Report:
     return (
         Report.objects.select_for_update(no_key=True, of=("self",))
@@ -478,6 +498,9 @@ def report_triage(
                     actor_id=decided_by.pk,
                 )
         locked.save()
+        # The copy this transaction has locked and written: opening the case next (the flow's following node, same
+        # transaction) reads neither it nor its child again.
+        remember_in_transaction(_LOCKED_KEY(locked.pk), locked)
         _written(decided_by, locked, fields, "triage report")
         if not may_triage_reports(decided_by, locked.municipality_id):
             # The worker on duty decided (standard 1b): the supervisors learn it at once, by reference only.
@@ -503,7 +526,7 @@ def _child_identity_errors(errors: dict[str, list[str]], by: User, child: ChildI
             parsed = parse_birth_number(child.birth_number)
         except ValidationError as exc:
             errors.setdefault("birth_number", []).extend(exc.messages)
-        if parsed is not None and child_find_by_birth_number(user=by, birth_number=child.birth_number) is not None:
+        if parsed is not None and _register_entries(parsed.normalized).own(by) is not None:
             return
     clean_text(errors, "given_name", child.given_name, NAME_MAX)
     clean_text(errors, "family_name", child.family_name, NAME_MAX)
@@ -535,14 +558,18 @@ def _joined_case(errors: dict[str, list[str]], report: Report, reference: str) -
 def _registered_child(*, report: Report, by: User, child: ChildIdentity) -> Child:
     """The child of the authority's register with this birth number, the entry the supervisor recognised among the
     possible duplicates (``same_as``), or a new entry (§ 54(a)) from ``child`` — with or without a birth number."""
+    register_checked = False
     if (child.birth_number or "").strip():
         try:
-            found = child_find_by_birth_number(user=by, birth_number=child.birth_number)
+            normalized = normalize_birth_number(child.birth_number)
         except ValidationError as exc:
             raise ValidationError({"birth_number": exc.messages}) from exc
+        entries = _register_entries(normalized)
+        found = entries.own(by)
         if found is not None:
             return found
-        if child_registered_elsewhere(municipality_id=report.municipality_id, birth_number=child.birth_number):
+        register_checked = not entries.rows  # no entry anywhere, shredded or not: nothing for child_create to ask
+        if entries.elsewhere(report.municipality_id) is not None:
             # Neutral: which ORP, and anything about the child there, stays with that ORP until it answers.
             raise ValidationError(
                 {
@@ -561,7 +588,7 @@ def _registered_child(*, report: Report, by: User, child: ChildIdentity) -> Chil
         if same is None:
             raise ValidationError({"same_as": [_("Choose a child of this authority's register.")]})
         return same
-    return child_create(
+    created = child_create(
         municipality=report.municipality,
         given_name=child.given_name,
         family_name=child.family_name,
@@ -572,6 +599,40 @@ def _registered_child(*, report: Report, by: User, child: ChildIdentity) -> Chil
         created_by=by,
         date_of_birth_estimated=child.date_of_birth_estimated,
         other_identifiers=child.other_identifiers,
+        register_checked=register_checked,
+    )
+    if register_checked:
+        forget_in_transaction(("register entries", birth_number_index(normalized)))  # it holds the new entry now
+    return created
+
+
+@dataclass(frozen=True)
+class _RegisterEntries:
+    """Every register entry with one birth number (its blind index; at most one not shredded nationwide), read once
+    per transaction: the triage's friendly check, its look-up under the report's lock and the duplicate check of
+    ``child_create`` are one question to the register (docs/adr/0026-lean-steps-second-pass.md, third pass)."""
+
+    rows: tuple[Child, ...]
+
+    def own(self, user: User) -> Child | None:
+        """``child_find_by_birth_number``: the entry of the user's own ORP, not shredded."""
+        if user.organisation is None:
+            return None
+        municipality_id = user.organisation.municipality_id
+        return next((c for c in self.rows if c.municipality_id == municipality_id and c.shredded_at is None), None)
+
+    def elsewhere(self, municipality_id: int) -> Child | None:
+        """``child_registered_elsewhere``: an entry of another ORP, not shredded."""
+        return next((c for c in self.rows if c.municipality_id != municipality_id and c.shredded_at is None), None)
+
+
+def _register_entries(normalized: str) -> _RegisterEntries:
+    index = birth_number_index(normalized)
+    return once_per_transaction(
+        ("register entries", index),
+        lambda: _RegisterEntries(
+            tuple(Child.objects.filter(birth_number_index=index).select_related("municipality").order_by("pk"))
+        ),
     )
 
 
@@ -582,10 +643,13 @@ def report_case_open(*, report: Report, by: User) -> Case:
     _triaging(by, report, "open case from report")
     with audit.atomic(savepoint=False):
         # The coordinator chosen in triage and their organisation, asked for by the checks of ``case_open``.
-        locked = _locked(report, "assigned_coordinator__organisation")
+        # The triage's own locked and written copy when this transaction triaged it (the row stays locked to
+        # commit), otherwise the row under its lock.
+        locked = peek_in_transaction(_LOCKED_KEY(report.pk)) or _locked(report, "assigned_coordinator__organisation")
         if locked.is_decided or not locked.at_risk or locked.child_id is None or locked.assigned_coordinator is None:
             raise ValidationError({"at_risk": [_("This report is not waiting for a case.")]})
-        child = Child.objects.select_related("municipality").get(pk=locked.child_id)
+        cached_child = locked.child if Report.child.is_cached(locked) else None
+        child = cached_child or Child.objects.select_related("municipality").get(pk=locked.child_id)
         existing = open_case_of_child(child=child)
         if existing is not None:
             case = existing

@@ -66,7 +66,6 @@ from viewflow.workflow.base import Flow
 from viewflow.workflow.models import Task
 
 from casework.models import (
-    APPROVED_STATUSES,
     Assessment,
     AssessmentInput,
     Case,
@@ -77,14 +76,15 @@ from casework.models import (
     User,
 )
 from casework.selectors.accounts import supervisor_ids
-from casework.services.assessments import assessment_input_withdraw
-from casework.services.plans import plan_draft_start, plan_in_work
+from casework.services.assessments import assessment_input_withdraw, inputs_requested
+from casework.services.plans import plan_approved_exists, plan_draft_start, plan_in_work
 from notifications.models import Kind as NotificationKind
 from notifications.services import notify
 from permissions.access import load_case_access
 from permissions.policy import Subject, may_approve_plan, may_provide_input
+from permissions.transactions import remember_in_transaction
 from workflows.deadlines import ipod_due, working_deadline
-from workflows.flows.common import APPROVAL_TIME, cancel_process, case_of_process
+from workflows.flows.common import APPROVAL_TIME, cancel_process, case_of_process, locked_case_of_process
 from workflows.locks import ProcessRowLock
 from workflows.models import Deadline, DeadlineKind
 from workflows.nodes import (
@@ -244,8 +244,13 @@ class CaseFlow(Flow):
 
     @staticmethod
     def input_of(task: Any) -> AssessmentInput:
-        """The input request a ``provide_input`` task is for (its id is the task's data)."""
-        return AssessmentInput.objects.select_related("case", "member").get(pk=task.data["input"])
+        """The input request a ``provide_input`` task is for (its id is the task's data). Inside the step's
+        transaction its case, read here with what the nodes ask of it, is the step's copy (``case_of_process``)."""
+        item = AssessmentInput.objects.select_related(
+            "case__municipality", "case__coordinator__organisation", "member"
+        ).get(pk=task.data["input"])
+        remember_in_transaction(("case of process", task.process_id), item.case)
+        return item
 
     def may_lead(self, user: User, task: Any) -> bool:
         return load_case_access(user, self.case_of(task)).may_manage
@@ -277,27 +282,31 @@ class CaseFlow(Flow):
 
     def requested_inputs(self, activation: Any) -> list[dict[str, Any]]:
         """The requests ``request_inputs`` just wrote: one branch each."""
-        ids = AssessmentInput.objects.filter(
-            case_id=activation.process.case_id, status=InputStatus.REQUESTED
-        ).values_list("pk", "member_id")
-        return [{"input": str(pk), "member": member_id} for pk, member_id in ids]
+        return [
+            {"input": str(item.pk), "member": item.member_id} for item in inputs_requested(activation.process.case_id)
+        ]
 
     def any_inputs_requested(self, activation: Any) -> bool:
-        return AssessmentInput.objects.filter(case_id=activation.process.case_id, status=InputStatus.REQUESTED).exists()
+        return bool(inputs_requested(activation.process.case_id))
 
     def is_first_assessment(self, activation: Any) -> bool:
         return not Assessment.objects.filter(case_id=activation.process.case_id).exists()
 
     def input_member(self, activation: Any) -> User:
-        return User.objects.select_related("organisation").get(pk=activation.task.data["member"])
+        member_id = activation.task.data["member"]
+        for item in inputs_requested(activation.process.case_id):  # the split's list: no read in that step
+            if item.member_id == member_id:
+                return item.member
+        return User.objects.select_related("organisation").get(pk=member_id)
 
     def input_due(self, activation: Any) -> TaskDue:
         """By the date the coordinator chose for the member's input (not in the past: the request refused that).
         The member is on the team: the request that asked them, in this same step (``request_inputs`` runs the split),
         checked that they are a current member (``assessment_inputs_request``)."""
-        item = AssessmentInput.objects.select_related("case", "case__municipality").get(
-            pk=activation.task.data["input"]
-        )
+        input_id = activation.task.data["input"]
+        item = next(
+            (i for i in inputs_requested(activation.process.case_id) if str(i.pk) == str(input_id)), None
+        ) or AssessmentInput.objects.select_related("case", "case__municipality").get(pk=input_id)
         case = item.case
         return TaskDue(
             at=item.due_at,
@@ -331,13 +340,12 @@ class CaseFlow(Flow):
 
     def draft_start(self, activation: Any) -> None:
         """The version in work: the returned one, or a new one (after a review, or the first)."""
-        case = _fresh_case(activation)
-        plan_draft_start(case=case, by=case.coordinator)
+        plan_draft_start(case=locked_case_of_process(activation.process), by=_fresh_case(activation).coordinator)
 
     def plan_due(self, activation: Any) -> TaskDue:
         """One month after the opening until a first version is approved, then within ``REVISION_TIME``."""
         case = _fresh_case(activation)
-        first = not Plan.objects.filter(case=case, status__in=APPROVED_STATUSES).exists()
+        first = not plan_approved_exists(case)
         return TaskDue(
             at=ipod_due(case.opened_at) if first else working_deadline(timezone.localdate() + REVISION_TIME),
             municipality=case.municipality,

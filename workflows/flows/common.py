@@ -12,7 +12,16 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS
 
 from casework.models import Case, Report
-from permissions.transactions import forget_rows, once_per_transaction, remember_in_transaction, replace_rows
+from casework.services.cases import case_row_locked, lock_case_row
+from permissions.transactions import (
+    forget_in_transaction,
+    forget_rows,
+    once_per_transaction,
+    peek_in_transaction,
+    remember_in_transaction,
+    replace_rows,
+    unit_of_work_open,
+)
 from workflows.locks import process_created
 from workflows.nodes import OPEN_STATUSES
 from workflows.processes import ActionProcess, CaseProcess, ClosureProcess, ReportProcess
@@ -59,6 +68,25 @@ def case_of_process(process_id: Any) -> Case:
     )
 
 
+def locked_case_of_process(process: Any) -> Case:
+    """The process's case under its row lock (FOR NO KEY UPDATE on the case table only), for the rest of the step.
+    When the step has not read the case yet, the statement that locks it loads it (the step's copy from then on,
+    ``case_of_process``) and ``lock_case_row`` is not asked again; otherwise the row is locked (once) and the step's
+    copy kept. Lock order as before: the flow's process row (the step's lock) first, then the case."""
+    key = ("case of process", process.pk)
+    if unit_of_work_open() and peek_in_transaction(key) is None:
+        case = (
+            Case.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("municipality", "coordinator__organisation")
+            .get(pk=process.case_id)
+        )
+        remember_in_transaction(key, case)
+        case_row_locked(case.pk)
+        return case
+    lock_case_row(process.case_id)
+    return case_of_process(process.pk)
+
+
 def report_of_process(process_id: Any) -> Report:
     """The report of a ``ReportProcess`` (with its authority, case and who decided it), once per transaction."""
     return once_per_transaction(
@@ -73,6 +101,21 @@ def _saved(sender: type, instance: Any, update_fields: Any = None, **kwargs: Any
     # The object just saved is the step's copy from now on: a later node sees what this one wrote without reading
     # the row back. A partial save (``update_fields``) of an object loaded in this step is as fresh.
     replace_rows(sender, instance.pk, instance)
+    if sender is Report:
+        # A whole row written (a triage's locked copy): the gateways after it read it from here (saved_report).
+        if update_fields is None:
+            remember_in_transaction(_saved_report_key(instance.pk), instance)
+        else:
+            forget_in_transaction(_saved_report_key(instance.pk))
+
+
+def _saved_report_key(report_id: object) -> tuple[str, object]:
+    return ("report saved whole", report_id)
+
+
+def saved_report(report_id: object) -> Report | None:
+    """The report this transaction has written whole (all its fields), if it has: as fresh as the row."""
+    return peek_in_transaction(_saved_report_key(report_id)) if report_id is not None else None
 
 
 post_save.connect(_saved, sender=Case, dispatch_uid="workflows.unit_of_work.case")

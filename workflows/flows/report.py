@@ -43,8 +43,9 @@ from casework.services.reports import report_filing_refused
 from permissions import audit
 from permissions.access import load_report_access
 from permissions.policy import may_file_report
+from permissions.transactions import remember_in_transaction
 from workflows import deadlines as due_dates
-from workflows.flows.common import report_of_process
+from workflows.flows.common import report_of_process, saved_report
 from workflows.locks import ProcessRowLock
 from workflows.models import AuthoritySettings, DeadlineKind
 from workflows.nodes import End, Function, If, PolicyView
@@ -57,8 +58,14 @@ _REPORT_ATTR = "_report"
 
 def _fresh_report(activation: Any) -> Report:
     """The report of the activation's process, once per step: a node that saves it makes the next call read it again
-    (an earlier node in the same step may have changed it)."""
-    return report_of_process(activation.process.pk)
+    (an earlier node in the same step may have changed it). A report the step has written whole (the triage's
+    locked copy) is that copy: the gateways after the triage do not read it back."""
+    process = activation.process
+    written = saved_report(getattr(process, "report_id", None))
+    if written is not None:
+        remember_in_transaction(("report of process", process.pk), written)
+        return written
+    return report_of_process(process.pk)
 
 
 class ReportFlow(Flow):
