@@ -73,6 +73,21 @@ GLOBAL_TABLES = {
     "permissions_accessanomaly",
     "workflows_authoritysettings",
     "notifications_notificationpreference",
+    # The service network's directory (no child data; referrals, which belong to a case, are copied).
+    "services_servicetype",
+    "services_provider",
+    "services_service",
+    "services_service_area_orps",
+    "services_service_area_municipalities",
+    # API credentials and their bookkeeping belong to accounts, not to a case.
+    "api_apitoken",
+    "api_idempotencyrecord",
+    "oauth2_provider_application",
+    "oauth2_provider_grant",
+    "oauth2_provider_accesstoken",
+    "oauth2_provider_refreshtoken",
+    "oauth2_provider_idtoken",
+    "oauth2_provider_devicegrant",
 }
 USER_TABLE = "casework_user"
 #: Tables with columns rewritten by hand (:meth:`Multiplier._special`).

@@ -93,4 +93,4 @@ def test_prod_requires_a_second_factor_for_ospod_staff_the_dpo_and_administrator
     code = "import django; django.setup(); from django.conf import settings as s; print(sorted(s.OTP_REQUIRED_ROLES))"
     result = _run(["-c", code], prod_env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['administrator', 'dpo', 'ospod_worker', 'supervisor']"
+    assert result.stdout.strip() == "['administrator', 'dpo', 'ospod_worker', 'regional_office', 'supervisor']"

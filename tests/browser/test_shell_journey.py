@@ -37,6 +37,7 @@ MENU: dict[Role, tuple[list[Any], list[str]]] = {
             "Kontrola přístupů",
             "Skartační řízení",
             "Zastupování",
+            "Statistiky",
             "Změny účtů",
             SERVICE_NETWORK,
         ],
@@ -49,6 +50,7 @@ MENU: dict[Role, tuple[list[Any], list[str]]] = {
             "Access oversight",
             "Shredding review",
             "Cover",
+            "Statistics",
             "Account changes",
             "Service network",
         ],
@@ -61,6 +63,7 @@ MENU: dict[Role, tuple[list[Any], list[str]]] = {
         ["Kontrola přístupů", "Skartační řízení", "Změny účtů", SERVICE_NETWORK],
         ["Access oversight", "Shredding review", "Account changes", "Service network"],
     ),
+    Role.REGIONAL_OFFICE: (["Statistiky", SERVICE_NETWORK], ["Statistics", "Service network"]),
 }
 BLOCKING_IMPACTS = {"serious", "critical"}
 
