@@ -30,6 +30,9 @@ def test_two_first_notes_on_a_new_case_at_the_same_moment_are_both_kept(
     (a 500) and its note was lost."""
     case = open_case(coordinator=coordinator)
     add_member(case, teacher, coordinator)
+    # A case opened today gets its key with the case (docs/adr/0026, third pass); a case opened before that, and
+    # every owner whose key is made on its first sealed write, has none: the first two writers race for it.
+    DataKey.objects.filter(owner_type=KeyOwnerType.CASE, owner_id=case.pk).delete()
     assert not DataKey.objects.filter(owner_type=KeyOwnerType.CASE, owner_id=case.pk).exists()
 
     # Both writers have found no key and made their key material before either inserts its row.
