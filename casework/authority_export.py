@@ -53,6 +53,7 @@ from casework.models import (
 )
 from casework.sealing import SealedField, SealedModel, sealed_models
 from permissions import audit, gate
+from permissions.access import record_denial
 from permissions.policy import Subject, may_export_authority
 
 EXPORT_FORMAT = "casework-authority-export/1"
@@ -183,15 +184,7 @@ def export_authority(*, municipality: Municipality, by: User, directory: Path) -
     """Write the authority's data into ``directory`` (created, must not exist). ``PermissionDenied`` (audited) for
     anyone but the authority's supervisor; ``FileExistsError`` when the directory exists."""
     if not may_export_authority(Subject.from_user(by), municipality.pk):
-        audit.record_committed(
-            actor=by,
-            action=audit.AuditAction.DENY,
-            object_type="casework.municipality",
-            object_id=str(municipality.pk),
-            fields=["export"],
-            purpose=PURPOSE,
-            outcome=audit.AuditOutcome.DENIED,
-        )
+        record_denial(by, "casework.municipality", municipality.pk, PURPOSE, fields=["export"])
         raise PermissionDenied
     directory.mkdir(mode=0o700, parents=False, exist_ok=False)
     os.chmod(directory, 0o700)  # whatever the umask

@@ -80,13 +80,20 @@ class AccessedReport(NamedTuple):
     access: ReportAccess
 
 
-def record_denial(user: User | None, object_type: str, object_id: Any, purpose: str, case_id: Any = None) -> None:
+def record_denial(
+    user: User | None,
+    object_type: str,
+    object_id: Any,
+    purpose: str,
+    case_id: Any = None,
+    fields: Sequence[str] = (),
+) -> None:
     audit.record_committed(
         actor=user,
         action=audit.AuditAction.DENY,
         object_type=object_type,
         object_id=str(object_id),
-        fields=[],
+        fields=list(fields),
         purpose=purpose,
         outcome=audit.AuditOutcome.DENIED,
         case_id=case_id,

@@ -37,6 +37,7 @@ from casework.selectors.children import identity_index
 from casework.services.validation import add_error as _add
 from casework.services.validation import clean_text
 from permissions import audit, gate
+from permissions.access import record_denial
 from permissions.policy import Subject, SystemRead, may_add_birth_number, may_decide_child_merge, may_register_child
 
 NAME_MAX = 100
@@ -374,15 +375,7 @@ def child_merge_decide(*, merge: ChildMerge, by: User, approve: bool) -> ChildMe
     if not may_decide_child_merge(
         Subject.from_user(by), municipality_id=merge.municipality_id, proposed_by_id=merge.proposed_by_id
     ):
-        audit.record_committed(
-            actor=by,
-            action=audit.AuditAction.DENY,
-            object_type="casework.childmerge",
-            object_id=str(merge.pk),
-            fields=["status"],
-            purpose=purpose,
-            outcome=audit.AuditOutcome.DENIED,
-        )
+        record_denial(by, "casework.childmerge", merge.pk, purpose, fields=["status"])
         raise PermissionDenied
     with audit.atomic():
         locked = ChildMerge.objects.select_for_update(no_key=True).get(pk=merge.pk)
