@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -189,8 +190,13 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
 
 
 def _in_authority(municipality_id: int) -> Q:
-    """Events of an authority: on its cases, or (no case: reports, logins, account changes) by its people."""
-    return Q(case_id__in=Case.objects.filter(municipality_id=municipality_id).values("pk")) | Q(
+    """Events of an authority: on its cases, or (no case: reports, logins, account changes) by its people.
+
+    The case's authority is looked up per event, by the case's key, as the page walks the chain newest first and
+    stops after a page — a scalar look-up, not ``case_id IN (the authority's cases)``, which PostgreSQL hashed whole
+    for every page (90 000 cases read twice: 95 ms at 100 000 cases, 1 ms at 1 000)."""
+    of_authority = Case.objects.filter(pk=OuterRef("case_id"), municipality_id=municipality_id).order_by()
+    return Q(IsNull(Subquery(of_authority.values("pk")[:1]), False)) | Q(
         case_id__isnull=True, actor__organisation__municipality_id=municipality_id
     )
 

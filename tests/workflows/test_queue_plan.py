@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from casework.models import Municipality, User
 from workflows import selectors
@@ -108,3 +111,28 @@ def test_my_tasks_walk_the_owners_index_and_never_read_the_undated_while_dated_o
         assert _reads_deadlines_by_index(dated, "deadline_open_owner"), json.dumps(dated)[:2000]
         assert not any(n["Node Type"] in ("Sort", "Incremental Sort") for n in _nodes(dated)), json.dumps(dated)[:2000]
         assert undated.get("Actual Loops") == 0, json.dumps(undated)[:2000]
+
+
+def test_a_supervisors_inbox_reads_only_their_open_tasks_never_the_thousands_they_have_done(
+    olomouc: Municipality, supervisor: User, coordinator: User
+) -> None:
+    """A supervisor who has triaged thousands of reports (their tasks DONE, deadlines done) in an installation with
+    thousands of open tasks of others: "my tasks" reads the supervisor's open tasks from ``task_open_owner`` — not
+    the supervisor's every task intersected with every open task of the installation (the bitmap AND that grew
+    with both at 100 000 cases)."""
+    done = _bulk_tasks(3_000, municipality=olomouc, recorded_by=coordinator, owner=supervisor)
+    Task.objects.filter(pk__in=done).update(status=STATUS.DONE)
+    Deadline.objects.filter(task_id__in=done).update(done_at=timezone.now())
+    _bulk_tasks(3_000, municipality=olomouc, recorded_by=supervisor, owner=coordinator)
+    with connection.cursor() as cursor:
+        for table in ("workflows_deadline", "viewflow_task", "viewflow_process", "casework_report"):
+            cursor.execute(f"ANALYZE {table}")
+    assert selectors.my_tasks(user=supervisor).rows == []
+    plan = _plan_of(lambda: selectors.my_tasks(user=supervisor), analyze=True)
+    assert not any(n["Node Type"] in ("BitmapAnd", "Bitmap Heap Scan") for n in _nodes(plan)), json.dumps(plan)[:3000]
+    (append,) = plan["Plans"]
+    dated, undated = append["Plans"]
+    assert _reads_deadlines_by_index(dated, "deadline_open_owner"), json.dumps(dated)[:2000]
+    undated_tasks = [n for n in _nodes(undated) if n.get("Alias", "").startswith("viewflow_task")]
+    assert [n.get("Index Name") for n in undated_tasks] == ["task_open_owner"], json.dumps(undated)[:3000]
+
