@@ -135,4 +135,3 @@ def test_a_supervisors_inbox_reads_only_their_open_tasks_never_the_thousands_the
     assert _reads_deadlines_by_index(dated, "deadline_open_owner"), json.dumps(dated)[:2000]
     undated_tasks = [n for n in _nodes(undated) if n.get("Alias", "").startswith("viewflow_task")]
     assert [n.get("Index Name") for n in undated_tasks] == ["task_open_owner"], json.dumps(undated)[:3000]
-
