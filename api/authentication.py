@@ -33,13 +33,24 @@ class ApiTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+def _sends_bearer_credentials(request: Request) -> bool:
+    parts = get_authorization_header(request).split()
+    return bool(parts) and parts[0].lower() == b"bearer"
+
+
 class OwnedApplicationAuthentication(OAuth2Authentication):
     """django-oauth-toolkit's check of the access token; a client-credentials token (no user of its own) acts as the
-    account that owns the application, which must be active and protected by a second factor."""
+    account that owns the application, which must be active and protected by a second factor.
+
+    Last in the chain: a bearer token that neither this nor :class:`ApiTokenAuthentication` recognises (unknown,
+    expired, revoked, malformed) is refused here as invalid — django-oauth-toolkit alone answers ``None`` and DRF
+    would then say that no credentials were given. A request without an Authorization header still gets that."""
 
     def authenticate(self, request: Request) -> tuple[User, Any] | None:
         found = super().authenticate(request)
         if found is None:
+            if _sends_bearer_credentials(request):
+                raise exceptions.AuthenticationFailed(tokens.REFUSED_MESSAGE)
             return None
         user, access_token = found
         owner = user or access_token.application.user

@@ -136,6 +136,11 @@ def tokens_of(user: User) -> list[ApiToken]:
     return list(ApiToken.objects.filter(user=user).order_by("-created_at", "-id"))
 
 
+#: What a refused token is told, whatever the reason (which is audited, not answered); also the answer to a bearer
+#: token that is no token at all (``api.authentication``).
+REFUSED_MESSAGE = _("The token is not valid, has expired or was revoked.")
+
+
 class TokenRefused(Exception):
     """The token text does not open the API (the message is for the response: never the text itself)."""
 
@@ -161,7 +166,7 @@ def token_check(text: str) -> ApiToken:
         reason = "api token owner not allowed"
     if reason:
         _audit(token.user, token.prefix, reason, AuditOutcome.DENIED, AuditAction.DENY)
-        raise TokenRefused(_("The token is not valid, has expired or was revoked."))
+        raise TokenRefused(REFUSED_MESSAGE)
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +40,11 @@ EXPORT_TYPES = {
 }
 
 
+def _current_year() -> int:
+    """The year the statistics show when none is chosen (Prague time)."""
+    return timezone.localdate().year
+
+
 class PeriodForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
     quarter = forms.TypedChoiceField(
@@ -53,8 +58,15 @@ class PeriodForm(forms.Form):
     until = forms.DateField(label=_("Until, inclusive (custom period)"), required=False)
     orp = forms.TypedChoiceField(label=_("ORP"), coerce=int, empty_value=None, required=False)
 
-    def __init__(self, *args: object, authorities: list[Municipality], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, data: QueryDict | None = None, *, authorities: list[Municipality]) -> None:
+        # Without a year (nothing chosen, or only a quarter or an ORP) the page counts the current year: the field
+        # shows it, unbound as its initial value, bound as its value. A custom period names no year.
+        year = _current_year()
+        if data is not None and not data.get("year") and not (data.get("since") and data.get("until")):
+            data = data.copy()
+            data["year"] = str(year)
+        super().__init__(data)
+        self.fields["year"].initial = year
         self.fields["orp"].choices = [("", _("all")), *((a.pk, a.name) for a in authorities)]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, object]:
@@ -72,7 +84,7 @@ class PeriodForm(forms.Form):
         data = self.cleaned_data
         if data.get("since") and data.get("until"):
             return Period(data["since"], data["until"] + datetime.timedelta(days=1))
-        year = data.get("year") or timezone.localdate().year
+        year = data.get("year") or _current_year()
         if data.get("quarter"):
             return Period.quarter(year, data["quarter"])
         return Period.year(year)
@@ -109,7 +121,7 @@ def _filters(request: HttpRequest, viewer: Viewer) -> tuple[PeriodForm, Period, 
         period = form.period()
         orp = form.cleaned_data.get("orp")
         return form, period, [orp] if orp else ids
-    return form, Period.year(timezone.localdate().year), ids
+    return form, Period.year(_current_year()), ids
 
 
 def _published(table: Table, viewer: Viewer) -> Table:

@@ -267,10 +267,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"api_client_errors_at_info": {"()": "config.log_filters.ApiClientErrorsAtInfo"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # A caller's 4xx on the API (401, 403, 404, 400, 409, 429…) at INFO, not WARNING; 5xx stay ERROR.
+        "django.request": {"filters": ["api_client_errors_at_info"]},
         # The plan's PDF: WeasyPrint's progress and fontTools' subsetting are chatty below WARNING.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

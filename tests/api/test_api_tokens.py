@@ -113,6 +113,22 @@ def test_no_session_opens_the_api(teacher) -> None:
     assert client.get("/api/v1/me/").status_code == 401
 
 
+def test_a_bearer_token_that_is_no_token_of_ours_is_refused_as_invalid_not_as_missing(db: None) -> None:
+    # Neither a personal token (cw_…) nor an access token of an application: the caller sent credentials, so the
+    # answer says they are not valid (in Czech first), and keeps the challenge; no header at all stays "not provided".
+    refused = client_with("neznamy-token-1234567890").get("/api/v1/me/")
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "authentication_failed"
+    assert refused.json()["error"]["message"] == "Token není platný, vypršel, nebo byl zneplatněn."
+    assert refused["WWW-Authenticate"] == 'Bearer realm="api"'
+    english = client_with("neznamy-token-1234567890").get("/api/v1/me/?lang=en").json()["error"]
+    assert english["message"] == "The token is not valid, has expired or was revoked."
+    missing = client_with(None).get("/api/v1/me/")
+    assert missing.status_code == 401
+    assert missing.json()["error"]["code"] == "not_authenticated"
+    assert missing["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
 # --- Rate limits ---------------------------------------------------------------------------------------------------
 
 
@@ -224,9 +240,48 @@ def test_no_protected_value_reaches_the_log_of_api_requests(api: ApiWorld, caplo
     school.post("/api/v1/reports/", {"facts": "APIMARK-log-2", "child_given_name": "Xaver"}, format="json")
     client_with(api.tokens["health"]).get(f"/api/v1/cases/{api.world.cases['unrelated'].case.pk}/")
     client_with(api.tokens["school"] + "x").get("/api/v1/me/")
+    client_with("APIMARK-opaque-bearer").get("/api/v1/me/?APIMARK-query=1")
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for marker in ("APIMARK", "MATRIXMARK", "Xaver", ACTION_MARKER, REPORT_MARKER, api.tokens["school"]):
         assert marker not in logged, marker
+
+
+@override_settings(API_RATES={"token": "600/min", "token_write": "2/min"})
+def test_the_apis_client_errors_are_logged_at_info_and_server_errors_stay_errors(
+    api: ApiWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An API caller's mistakes (401, 403, 404, 400, 409, 429) are the caller's business, not the operator's: they
+    reach the log below WARNING. A page's 404 and any 5xx keep their level."""
+    from django.core.cache import caches
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.utils.log import log_response
+
+    caches["api"].clear()
+    caplog.set_level(logging.INFO)
+    school, health = client_with(api.tokens["school"]), client_with(api.tokens["health"])
+    report = {"child_given_name": "Ota", "child_family_name": "Zkušební", "child_date_of_birth": "2016-05-01"}
+    answers = [
+        client_with("neznamy-token-1234567890").get("/api/v1/me/"),
+        health.get(f"/api/v1/cases/{api.world.cases['unrelated'].case.pk}/"),
+        client_with(token_for(api.world.users["school"], scope="read")).post("/api/v1/notifications/read-all/"),
+        school.post(f"/api/v1/tasks/{api.action_task_id}/action-reports/", {"text": " "}, format="json"),
+        school.post("/api/v1/notifications/read-all/"),
+        school.post("/api/v1/notifications/read-all/"),
+        health.post("/api/v1/reports/", {**report, "facts": "Zranění"}, format="json", HTTP_IDEMPOTENCY_KEY="k"),
+        health.post("/api/v1/reports/", {**report, "facts": "Jiné"}, format="json", HTTP_IDEMPOTENCY_KEY="k"),
+    ]
+    assert [a.status_code for a in answers] == [401, 404, 403, 400, 200, 429, 201, 409]
+    Client().get("/no-such-page/")
+    broken = RequestFactory().get("/api/v1/me/")
+    log_response("%s: %s", "Internal Server Error", broken.path, response=HttpResponse(status=500), request=broken)
+    request_log = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "django.request"]
+    assert ("INFO", "Unauthorized: /api/v1/me/") in request_log
+    assert ("INFO", "Too Many Requests: /api/v1/notifications/read-all/") in request_log
+    assert ("INFO", "Conflict: /api/v1/reports/") in request_log
+    assert ("WARNING", "Not Found: /no-such-page/") in request_log
+    assert ("ERROR", "Internal Server Error: /api/v1/me/") in request_log
+    assert [m for level, m in request_log if level == "WARNING" and m.split(": ")[1].startswith("/api/")] == []
 
 
 # --- The schema and its pages ----------------------------------------------------------------------------------------
@@ -281,4 +336,10 @@ def test_an_organisations_application_acts_as_its_2fa_protected_account(teacher)
     assert me["username"] == teacher.username
     assert me["scope"] == "read"
     assert client.post("/api/v1/notifications/read-all/").status_code == 403  # a read-scoped access token
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=2)):
+        expired = client.get("/api/v1/me/")
+    assert expired.status_code == 401
+    assert expired.json()["error"]["code"] == "authentication_failed"
+    assert expired.json()["error"]["message"] == "Token není platný, vypršel, nebo byl zneplatněn."
+    assert expired["WWW-Authenticate"] == 'Bearer realm="api"'
     token_revoke  # noqa: B018 (imported for the lifecycle tests)

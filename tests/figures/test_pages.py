@@ -80,6 +80,27 @@ def test_the_regional_office_filters_one_orp(figures_world: FiguresWorld) -> Non
     assert response.status_code == 200
 
 
+def _year_field_value(response: Any) -> str | None:
+    field = response.content.decode().split('name="year"', 1)[1].split(">", 1)[0]
+    return field.split('value="', 1)[1].split('"', 1)[0] if 'value="' in field else None
+
+
+def test_the_year_field_shows_the_year_the_page_counts_when_none_was_chosen(figures_world: FiguresWorld) -> None:
+    client = client_for(figures_world.supervisor)
+    unchosen = client.get(DASHBOARD)
+    assert unchosen.context["period"] == Period.year(2026)  # the current year, Prague time (NOW is 5 Jan 2026)
+    assert _year_field_value(unchosen) == "2026"
+    # A quarter or an ORP without a year counts in the current year too, and says so.
+    quarter = client.get(DASHBOARD, {"quarter": "1", "orp": str(figures_world.om.pk)})
+    assert quarter.context["period"] == Period.quarter(2026, 1)
+    assert _year_field_value(quarter) == "2026"
+    assert _year_field_value(client.get(DASHBOARD, YEAR)) == "2025"
+    # A custom period names no year.
+    custom = client.get(DASHBOARD, {"since": "2025-03-01", "until": "2025-03-31"})
+    assert custom.context["period"].start.isoformat() == "2025-03-01"
+    assert _year_field_value(custom) is None
+
+
 @pytest.mark.parametrize("role", ["ospod_worker", "partner", "dpo"])
 def test_other_roles_have_no_statistics(figures_world: FiguresWorld, role: str) -> None:
     from tests.factories.cases import school_partner

@@ -283,6 +283,33 @@ def test_a_referral_waiting_beyond_the_stated_time_is_reminded_once_a_week(world
         assert referrals_remind_overdue() == 0
 
 
+# --- The network view's counts -----------------------------------------------------------------------------
+
+
+def test_the_network_counts_each_referral_as_sent_and_once_where_it_stands_now(world: ReferralWorld) -> None:
+    """ "Referrals" counts every referral sent, whatever became of it; accepted, waiting list and declined for lack of
+    capacity are where each stands now (accepted and declined are final, so an acceptance after a wait counts as
+    accepted and no longer as waiting); the days to acceptance run from sending to the acceptance, not to the wait."""
+    from services.referrals.selectors import referral_counts_by_group
+    from services.selectors.network import ReferralCounts
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        waited_then_accepted = send(world)
+        clock.shift(datetime.timedelta(days=2))
+        referral_waitlist(referral=waited_then_accepted, by=world.worker, expected_on=timezone.localdate())
+        clock.shift(datetime.timedelta(days=3))
+        _accept(world, waited_then_accepted)
+        referral_decline(referral=send(world), by=world.worker, reason=DeclineReason.NO_CAPACITY, explanation="Plno.")
+        referral_decline(referral=send(world), by=world.worker, reason=DeclineReason.OUTSIDE_AREA, explanation="x")
+        referral_withdraw(referral=send(world), by=world.coordinator)
+        referral_waitlist(referral=send(world), by=world.worker, expected_on=timezone.localdate())
+    counts = referral_counts_by_group()[(world.service.service_type_id, world.case.municipality_id)]
+    assert counts == ReferralCounts(
+        sent=5, accepted=1, waiting=1, declined=2, declined_no_capacity=1, days_to_accept=5.0
+    )
+
+
 # --- Lists: fixed numbers of statements --------------------------------------------------------------------
 
 
