@@ -55,7 +55,7 @@ class DirectorySearchForm(forms.Form):
 class ServiceCardForm(forms.ModelForm):
     """The card a provider's user keeps current. Saving confirms the card (``card_updated_at``)."""
 
-    web = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+    web = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Service
