@@ -238,5 +238,7 @@ def referral_counts_by_group() -> dict[tuple[int, int | None], ReferralCounts]:
             declined=g["declined"],
             declined_no_capacity=g["declined_no_capacity"],
             days_to_accept=round(sum(days) / len(days), 1) if days else None,
+            accept_days_sum=sum(days) if days else 0.0,
+            accept_days_count=len(days) if days else 0,
         )
     return result

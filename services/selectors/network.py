@@ -5,9 +5,9 @@ that names no area counts under "area not stated". Three statements whatever the
 numbers, and the ORPs each serves through its two area lists); the grouping is done here, not in SQL, because a
 service's area is the union of two many-to-many lists.
 
-**Hook for referrals (sn-ref):** :func:`referral_counts_by_type_and_area` returns referral figures per (type, ORP)
-— it returns nothing until the referrals part fills it in; :func:`network_view` merges whatever it returns into the
-rows and the template shows the referral columns only when some figure exists.
+Referral figures (:func:`referral_counts_by_type_and_area`, from ``services.referrals``) count each referral once,
+in the row of its service's type and its case's ORP, so the totals row adds them up; the template shows the referral
+columns only when some referral exists.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ GroupKey = tuple[int, int | None]
 
 @dataclass(frozen=True)
 class ReferralCounts:
-    """Referral figures of one group. Filled by the referrals part (sn-ref); zero until then."""
+    """Referral figures of one group (each referral in exactly one group: its service's type, its case's ORP)."""
 
     sent: int = 0
     accepted: int = 0
@@ -37,6 +37,25 @@ class ReferralCounts:
     declined_no_capacity: int = 0
     #: Mean days from sending to acceptance over the accepted referrals (None when none was accepted).
     days_to_accept: float | None = None
+    #: The accepted referrals' days to acceptance, summed, and how many they are: what adds up across groups.
+    accept_days_sum: float = 0.0
+    accept_days_count: int = 0
+
+    @classmethod
+    def added(cls, groups: Collection[ReferralCounts]) -> ReferralCounts:
+        """The figures of several groups together (the mean recomputed from the sums, not averaged)."""
+        days_sum = sum(g.accept_days_sum for g in groups)
+        days_count = sum(g.accept_days_count for g in groups)
+        return cls(
+            sent=sum(g.sent for g in groups),
+            accepted=sum(g.accepted for g in groups),
+            waiting=sum(g.waiting for g in groups),
+            declined=sum(g.declined for g in groups),
+            declined_no_capacity=sum(g.declined_no_capacity for g in groups),
+            days_to_accept=round(days_sum / days_count, 1) if days_count else None,
+            accept_days_sum=days_sum,
+            accept_days_count=days_count,
+        )
 
 
 @dataclass(frozen=True)
@@ -160,4 +179,5 @@ def _totals(unique: list[Mapping[str, int | None]], rows: list[NetworkRow]) -> N
         waiting_stated=len(waits),
         waiting_avg_days=round(sum(waits) / len(waits), 1) if waits else None,
         waiting_max_days=max(waits) if waits else None,
+        referrals=ReferralCounts.added([row.referrals for row in rows]),
     )

@@ -291,7 +291,7 @@ def test_the_network_counts_each_referral_as_sent_and_once_where_it_stands_now(w
     capacity are where each stands now (accepted and declined are final, so an acceptance after a wait counts as
     accepted and no longer as waiting); the days to acceptance run from sending to the acceptance, not to the wait."""
     from services.referrals.selectors import referral_counts_by_group
-    from services.selectors.network import ReferralCounts
+    from services.selectors.network import ReferralCounts, network_view
 
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
@@ -306,8 +306,34 @@ def test_the_network_counts_each_referral_as_sent_and_once_where_it_stands_now(w
         referral_waitlist(referral=send(world), by=world.worker, expected_on=timezone.localdate())
     counts = referral_counts_by_group()[(world.service.service_type_id, world.case.municipality_id)]
     assert counts == ReferralCounts(
-        sent=5, accepted=1, waiting=1, declined=2, declined_no_capacity=1, days_to_accept=5.0
+        sent=5,
+        accepted=1,
+        waiting=1,
+        declined=2,
+        declined_no_capacity=1,
+        days_to_accept=5.0,
+        accept_days_sum=5.0,
+        accept_days_count=1,
     )
+    # The region's row adds the groups up (here the one group).
+    totals = network_view().totals
+    assert totals is not None
+    assert totals.referrals == counts
+
+
+def test_the_networks_region_row_takes_the_mean_days_to_acceptance_over_all_accepted_referrals() -> None:
+    """Two groups, one accepted referral after 2 days and three after 5 on average: the region's mean is 17 / 4 =
+    4.2 days (rounded to a tenth), not the mean of the two groups' means (3.5)."""
+    from services.selectors.network import ReferralCounts
+
+    one = ReferralCounts(sent=1, accepted=1, days_to_accept=2.0, accept_days_sum=2.0, accept_days_count=1)
+    three = ReferralCounts(
+        sent=4, accepted=3, declined=1, days_to_accept=5.0, accept_days_sum=15.0, accept_days_count=3
+    )
+    region = ReferralCounts.added([one, three])
+    assert (region.sent, region.accepted, region.declined) == (5, 4, 1)
+    assert region.days_to_accept == 4.2
+    assert ReferralCounts.added([]).days_to_accept is None
 
 
 # --- Lists: fixed numbers of statements --------------------------------------------------------------------
