@@ -27,7 +27,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casework.models import Case, Role, Sector, TeamMembership, User
+from casework.models import Case, Role, TeamMembership, User
+from casework.selectors.accounts import account_watchers
 from notifications.models import Kind
 from notifications.services import notify_many
 from permissions import audit
@@ -256,16 +257,8 @@ RULES = {
 
 
 def _recipients(municipality_id: int | None) -> list[int]:
-    """The supervisors of the flag's authority and every DPO (active accounts)."""
-    people = User.objects.filter(is_active=True, role=Role.DPO)
-    if municipality_id is not None:
-        people = people | User.objects.filter(
-            is_active=True,
-            role=Role.SUPERVISOR,
-            organisation__sector=Sector.OSPOD,
-            organisation__municipality_id=municipality_id,
-        )
-    return list(people.values_list("pk", flat=True).distinct())
+    """The supervisors of the flag's authority and every DPO (active accounts): who hears of an account change too."""
+    return account_watchers([municipality_id])
 
 
 def flag_anomalies(*, now: datetime.datetime | None = None) -> FlagResult:
