@@ -263,12 +263,11 @@ assert AuditChainHead._meta.db_table == "permissions_auditchainhead"
 assert CHAIN_HEAD_PK == 1
 
 
-def _locked_head(using: str) -> tuple[int, str]:
+def _locked_head(cursor: Any, using: str) -> tuple[int, str]:
     """Lock the chain's head and return its ``seq`` and ``last_hash`` (one statement once the head exists)."""
     if connections[using].vendor == "postgresql":
-        with connections[using].cursor() as cursor:
-            cursor.execute(_PG_LOCK_HEAD)
-            row = cursor.fetchone()
+        cursor.execute(_PG_LOCK_HEAD)
+        row = cursor.fetchone()
         if row is not None:
             return row[0], row[1]
     else:
@@ -282,22 +281,25 @@ def _locked_head(using: str) -> tuple[int, str]:
     return head.seq, head.last_hash
 
 
-#: The audit table's columns as the append writes them (all but ``id``), and where the chained values sit.
-_COLUMNS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-_SLOT = {f.attname: i for i, f in enumerate(_COLUMNS)}
-_SEQ, _OCCURRED, _PREV, _ROW = (_SLOT[name] for name in ("seq", "occurred_at", "prev_hash", "row_hash"))
+#: The audit table's columns as the append writes them (all but ``id``): first the four only the append knows,
+#: then the rest, fixed before the head is locked.
+_CHAINED_ATTNAMES = ("seq", "occurred_at", "prev_hash", "row_hash")
+_CHAINED_COLUMNS = [f for f in AuditEvent._meta.concrete_fields if f.attname in _CHAINED_ATTNAMES]
+_FIXED_COLUMNS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key and f not in _CHAINED_COLUMNS]
+assert [f.attname for f in _CHAINED_COLUMNS] == list(_CHAINED_ATTNAMES)  # the order _write binds them in
 
 
 @dataclass
 class _Ready:
     """A transaction's rows made ready before the head is locked: everything but ``seq``, ``occurred_at`` and the
-    hashes — the canonical JSON cut around them, the base MAC, on PostgreSQL the statement and its parameters."""
+    hashes — the canonical JSON cut around them and the keyed MAC; on PostgreSQL the statement with every fixed
+    value already rendered into it (or, without client-side binding, those values as parameters)."""
 
     events: Sequence[AuditEvent]
     frames: list[tuple[str, ...]]
     mac: Any  # hmac.HMAC keyed, nothing fed: copied per row
     sql: str = ""
-    params: list[Any] = field(default_factory=list)
+    fixed: list[list[Any]] = field(default_factory=list)  # per row: its fixed values when not rendered into ``sql``
 
 
 def _ready(events: Sequence[AuditEvent], *, key: bytes, using: str) -> _Ready:
@@ -310,51 +312,53 @@ def _ready(events: Sequence[AuditEvent], *, key: bytes, using: str) -> _Ready:
     if connection.vendor != "postgresql":
         return ready
     quote = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    chained = "%s, %s, %s, %s"
+    rows = []
+    with connection.cursor() as cursor:
+        # Django's default client-side binding: psycopg renders the fixed values now, as execute() would under the
+        # lock ("%" doubled, so the text stays literal when the chained values are bound).
+        mogrify = getattr(cursor.cursor, "mogrify", None)
+        for event in events:
+            values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _FIXED_COLUMNS]
+            if mogrify is not None:
+                rendered = mogrify(", ".join(["%s"] * len(values)), values).replace("%", "%%")
+                rows.append(f"({chained}, {rendered})")
+                ready.fixed.append([])
+            else:
+                rows.append(f"({chained}, {', '.join(['%s'] * len(values))})")
+                ready.fixed.append(values)
+    columns = ", ".join(quote(f.column) for f in [*_CHAINED_COLUMNS, *_FIXED_COLUMNS])
     # One statement: the rows' multi-row INSERT and the head's UPDATE (a data-modifying WITH runs whether or not it
     # is read); the ids come back for the callers' rows.
     ready.sql = (
-        f"WITH appended AS (INSERT INTO {quote(AuditEvent._meta.db_table)} "  # noqa: S608 (names are ours)
-        f"({', '.join(quote(f.column) for f in _COLUMNS)}) VALUES {', '.join([row] * len(events))} "
-        f'RETURNING "seq", "id"), moved AS (UPDATE {quote(AuditChainHead._meta.db_table)} '
+        f"WITH appended AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608 (names are ours)
+        f'VALUES {", ".join(rows)} RETURNING "seq", "id"), moved AS (UPDATE {quote(AuditChainHead._meta.db_table)} '
         f'SET "seq" = %s, "last_hash" = %s WHERE "id" = {CHAIN_HEAD_PK}) SELECT "seq", "id" FROM appended'
     )
-    for event in events:
-        ready.params.extend(
-            None if i in (_SEQ, _OCCURRED, _PREV, _ROW) else f.get_db_prep_save(getattr(event, f.attname), connection)
-            for i, f in enumerate(_COLUMNS)
-        )
-    ready.params.extend([None, None])  # the head's seq and last_hash
     return ready
 
 
-def _write(ready: _Ready, *, seq: int, prev_hash: str, using: str) -> None:
+def _write(ready: _Ready, cursor: Any, *, seq: int, prev_hash: str, using: str) -> None:
     """Under the head's lock: chain the ready rows after (``seq``, ``prev_hash``) and write them with the head's move
     — one statement on PostgreSQL, the ORM's INSERT and UPDATE on SQLite."""
     # Taken under the lock, so time order follows chain order unless the clock steps back.
     now = timezone.now()
     occurred = _dumps(_format_datetime(now))
-    width = len(_COLUMNS)
-    params = ready.params
-    for index, (event, frame) in enumerate(zip(ready.events, ready.frames, strict=True)):
+    params: list[Any] = []
+    for event, frame, fixed in zip(ready.events, ready.frames, ready.fixed or [[]] * len(ready.events), strict=True):
         seq += 1
         mac = ready.mac.copy()
         mac.update(prev_hash.encode("ascii"))
         mac.update(f"{frame[0]}{occurred}{frame[1]}{_dumps(prev_hash)}{frame[2]}{seq}{frame[3]}".encode("ascii"))
         event.seq, event.occurred_at, event.prev_hash, event.row_hash = seq, now, prev_hash, mac.hexdigest()
         prev_hash = event.row_hash
-        if ready.sql:
-            base = index * width
-            params[base + _SEQ], params[base + _OCCURRED] = seq, now
-            params[base + _PREV], params[base + _ROW] = event.prev_hash, event.row_hash
+        params += [seq, now, event.prev_hash, event.row_hash, *fixed]
     if not ready.sql:
         AuditEvent.objects.using(using).bulk_create(ready.events)
         AuditChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(seq=seq, last_hash=prev_hash)
         return
-    params[-2:] = [seq, prev_hash]
-    with connections[using].cursor() as cursor:
-        cursor.execute(ready.sql, params)
-        ids = dict(cursor.fetchall())
+    cursor.execute(ready.sql, [*params, seq, prev_hash])
+    ids = dict(cursor.fetchall())
     for event in ready.events:
         event.pk = ids[event.seq]
         event._state.adding = False
@@ -410,7 +414,8 @@ def _prepared(actor: User | AnonymousUser | None, entry: Entry) -> AuditEvent:
 
 
 def _chain(events: Sequence[AuditEvent], *, using: str, savepoint: bool = True) -> list[AuditEvent]:
-    """Append prepared rows in order under one lock of the chain head: three statements however many rows.
+    """Append prepared rows in order under one lock of the chain head: three statements however many rows (on
+    PostgreSQL two of them, and the COMMIT, under the lock).
 
     Everything that does not depend on the head (validation, the rows' canonical JSON, the statement and its
     parameters) is made before; on PostgreSQL the transaction's deferred constraint checks run next, then the head
@@ -425,16 +430,16 @@ def _chain(events: Sequence[AuditEvent], *, using: str, savepoint: bool = True) 
         key = hmac_key()
     except ImproperlyConfigured as exc:
         raise AuditUnavailable(str(exc)) from exc
-    ready = _ready(events, key=key, using=using)
     try:
+        ready = _ready(events, key=key, using=using)  # before the transaction's last statements and the lock
         with transaction.atomic(using=using, savepoint=savepoint):
             connection = connections[using]
             _state.head_taken[using] = _outermost_block(connection)
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
+            with connection.cursor() as cursor:  # one cursor for the append's statements
+                if connection.vendor == "postgresql":
                     cursor.execute(_PG_CHECKS)
-            seq, prev_hash = _locked_head(using)
-            _write(ready, seq=seq, prev_hash=prev_hash, using=using)
+                seq, prev_hash = _locked_head(cursor, using)
+                _write(ready, cursor, seq=seq, prev_hash=prev_hash, using=using)
     except IntegrityError:
         # A deferred foreign key of the transaction's own writes, checked before the head (_PG_CHECKS): the error
         # COMMIT would have raised, raised a moment earlier and unchanged. (A read's record_many_committed still

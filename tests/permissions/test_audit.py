@@ -194,6 +194,21 @@ def test_a_write_holds_the_head_for_its_lock_one_append_statement_and_the_commit
     assert _verify().strip() == "OK: 4 rows, chain intact"
 
 
+def test_values_rendered_before_the_lock_are_stored_as_given(worker: User) -> None:
+    """PostgreSQL's append renders the fixed values into its statement before the lock: a percent sign, quotes, a
+    backslash or a placeholder-like text in them is stored as given, and the chain verifies."""
+    purpose = "100 % of %s and %(x)s: 'quoted' \\ \"double\" ☃"
+    organisation = worker.organisation
+    assert organisation is not None
+    organisation.name = "OSPOD 50 % 'Olomouc' \\"
+    organisation.save(update_fields=["name"])
+    event = _read(worker, purpose=purpose, case_id=uuid.uuid4())
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.purpose, stored.actor_organisation) == (purpose, "OSPOD 50 % 'Olomouc' \\")
+    assert (stored.seq, stored.row_hash, stored.case_id) == (event.seq, event.row_hash, event.case_id)
+    assert _verify().strip() == "OK: 1 rows, chain intact"
+
+
 def test_record_rolls_back_with_the_callers_write(worker: User) -> None:
     def failing_write() -> None:
         with audit_atomic():  # the write's transaction (docs/adr/0011-lock-order.md)
