@@ -8,7 +8,7 @@
 * :func:`project_case`: one case of the product from report to approved plan through the services and the flow
   (:func:`bench.journey.case_story`), statements counted with ``CaptureQueriesContext``. ``bench.steps`` (the
   lean-steps work) measures this in depth when it is there; this is the fallback that keeps the key.
-* :func:`concurrent_cases_per_s`: whole cases per second with 1 and with 8 clients (threads, one connection each).
+* :func:`concurrent_cases_per_s`: whole cases per second with 1 and with 8 clients (processes, one connection each).
 
 Statement counts include BEGIN/COMMIT and savepoints as Django logs them (``CaptureQueriesContext``).
 """
@@ -269,49 +269,117 @@ def measure_audit_lock(results: dict[str, Any]) -> None:
     results.update(measured)
 
 
-def concurrent_cases_per_s(results: dict[str, Any], *, seconds: float, clients: tuple[int, ...] = (1, 8)) -> None:
-    """Whole cases (report → approved plan) per second with ``clients`` threads, each on its own connection."""
+#: How long the measuring process waits for its clients to be ready (each loads the cast on its own connection).
+_CLIENT_READY_S = 300.0
+
+
+def _client_cases(i: int, first: int, seconds: float, start: Any, report: Any) -> None:
+    """One client: whole cases from the common start for ``seconds``, on its own connection; puts
+    ``(i, done, failed, kinds)`` on ``report``. Runs in a process of its own (or a thread, see below)."""
     from django.db import connections
 
     from bench import journey
 
+    done = failed = 0
+    kinds: dict[str, int] = {}
+
+    def count(exc: BaseException) -> None:
+        nonlocal failed
+        failed += 1
+        cause = exc.__cause__ or exc
+        kind = f"{type(exc).__name__}/{type(cause).__name__}"  # exception classes only: messages may quote values
+        kinds[kind] = kinds.get(kind, 0) + 1
+
+    try:
+        world: Any = None
+        try:
+            world = journey.load_world()  # opens this client's connection before the start
+        except Exception as exc:
+            count(exc)
+        try:
+            start.wait(timeout=_CLIENT_READY_S)  # every client and the measuring process: one common start
+        except threading.BrokenBarrierError as exc:  # another never came: no common start, no cases
+            if world is not None:
+                count(exc)
+            world = None
+        stop = time.monotonic() + seconds
+        n = first + i * 10_000
+        while world is not None and time.monotonic() < stop:
+            try:
+                project_case(world, n)
+                done += 1
+            except Exception as exc:  # counted: a deadlock or lock timeout is a result here
+                count(exc)
+            n += 1
+    finally:
+        report.put((i, done, failed, kinds))
+        connections.close_all()
+
+
+def _shares_memory_database() -> bool:
+    """SQLite in memory: another process would see a database of its own (the clients then run as threads)."""
+    from django.db import connection
+
+    return connection.vendor == "sqlite" and bool(getattr(connection, "is_in_memory_db", lambda: False)())
+
+
+def concurrent_cases_per_s(results: dict[str, Any], *, seconds: float, clients: tuple[int, ...] = (1, 8)) -> None:
+    """Whole cases (report → approved plan) per second with ``clients`` clients started together, each a **process**
+    with its own connection, as production serves requests from several server processes (docs/adr/0012, README
+    "The server processes"): client threads of one process would share its GIL, which alone capped 8 ÷ 1 near 1.2 on
+    two cores. The rate is the cases finished ÷ the time from the common start to the last client's end. A SQLite
+    database in memory cannot be shared between processes: there the clients are threads."""
+    import multiprocessing
+    import queue
+
+    from django.db import connections
+
+    from bench import journey
+
+    as_threads = _shares_memory_database()
+    context = multiprocessing.get_context("fork")
     base = journey.MEASURED_FROM + 600_000
     rates: dict[int, float] = {}
     errors: dict[int, int] = {}
     kinds: dict[str, int] = {}
     for count in clients:
-        done = [0] * count
-        failed = [0] * count
-        stop = time.perf_counter() + seconds
-
-        def client(
-            i: int, done: list[int] = done, failed: list[int] = failed, stop: float = stop, first: int = base
-        ) -> None:
+        report: Any
+        if as_threads:
+            start: Any = threading.Barrier(count + 1)
+            report = queue.Queue()
+            workers: list[Any] = [
+                threading.Thread(target=_client_cases, args=(i, base, seconds, start, report)) for i in range(count)
+            ]
+        else:
+            connections.close_all()  # never share a socket with a forked client
+            start = context.Barrier(count + 1)
+            report = context.Queue()
+            workers = [
+                context.Process(target=_client_cases, args=(i, base, seconds, start, report), daemon=True)
+                for i in range(count)
+            ]
+        for worker in workers:
+            worker.start()
+        with contextlib.suppress(threading.BrokenBarrierError):  # a client never came: counted below
+            start.wait(timeout=_CLIENT_READY_S)
+        started = time.monotonic()
+        done = failed = 0
+        for _ in workers:
             try:
-                world = journey.load_world()
-                n = first + i * 10_000
-                while time.perf_counter() < stop:
-                    try:
-                        project_case(world, n)
-                        done[i] += 1
-                    except Exception as exc:  # counted: a deadlock or lock timeout is a result here
-                        failed[i] += 1
-                        cause = exc.__cause__ or exc
-                        kind = f"{type(exc).__name__}/{type(cause).__name__}"
-                        kinds[kind] = kinds.get(kind, 0) + 1
-                    n += 1
-            finally:
-                connections.close_all()
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
-        rates[count] = sum(done) / elapsed
-        errors[count] = sum(failed)
+                _i, client_done, client_failed, client_kinds = report.get(timeout=seconds + _CLIENT_READY_S)
+            except queue.Empty:
+                failed += 1
+                kinds["ClientLost"] = kinds.get("ClientLost", 0) + 1
+                continue
+            done += client_done
+            failed += client_failed
+            for kind, n in client_kinds.items():
+                kinds[kind] = kinds.get(kind, 0) + n
+        elapsed = time.monotonic() - started
+        for worker in workers:
+            worker.join(timeout=30)
+        rates[count] = done / elapsed
+        errors[count] = failed
         base += 100_000
     for count in clients:
         results[f"concurrent_cases_per_s_{count}"] = round(rates[count], 3)
@@ -322,4 +390,5 @@ def concurrent_cases_per_s(results: dict[str, Any], *, seconds: float, clients: 
             "1": round(rates[1], 3),
             "8": round(rates[8], 3),
             "ratio_8_vs_1": round(rates[8] / rates[1], 3),
+            "clients": "threads" if as_threads else "processes",
         }

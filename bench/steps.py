@@ -325,7 +325,12 @@ def measure_case_statements(cast: Cast | None = None) -> dict[str, Any]:
 
 class _HeadWatch:
     """Times how long this connection holds the audit chain's head row: from the first statement of a transaction
-    that touches ``permissions_auditchainhead`` (the lock) to the end of that transaction's COMMIT or ROLLBACK."""
+    that touches ``permissions_auditchainhead`` (the lock) to the end of that transaction's COMMIT or ROLLBACK.
+
+    The append's statements are, in order: the deferred constraint checks (PostgreSQL's ``SET CONSTRAINTS ALL
+    IMMEDIATE``, which names no table and is not counted: it runs before the lock), the head's ``SELECT … FOR UPDATE``
+    (the hold starts as it is sent), the rows' INSERT with the head's UPDATE (one statement), then COMMIT (the hold
+    ends when it returns). So the figure is the real hold plus half a round trip, never the checks before it."""
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection

@@ -114,16 +114,17 @@ def _format_datetime(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_content(event: AuditEvent) -> bytes:
-    """The bytes the row's HMAC covers: every column except ``id`` and ``row_hash``, as sorted-key compact JSON.
+#: The canonical form's columns that only the append knows: they are set under the head's lock (:func:`_chain`).
+_CHAINED = ("occurred_at", "prev_hash", "seq")
 
-    Values are normalised to the form the database gives back (UUID as hyphenated lower-case text, datetimes as UTC
-    ISO 8601 with microseconds), so the verifier recomputes the same bytes from a row it reads. Changing this
-    function invalidates every existing chain: add a version first (see the ADR).
-    """
-    content: dict[str, Any] = {
-        "seq": event.seq,
-        "occurred_at": _format_datetime(event.occurred_at),
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _content(event: AuditEvent) -> dict[str, Any]:
+    """The canonical form's columns that the row has before it is chained (all but :data:`_CHAINED`)."""
+    return {
         "actor_id": event.actor_id,
         "actor_username": event.actor_username,
         "actor_role": event.actor_role,
@@ -138,9 +139,39 @@ def canonical_content(event: AuditEvent) -> bytes:
         "outcome": str(event.outcome),
         "request_id": event.request_id,
         "client_ip": event.client_ip,
-        "prev_hash": event.prev_hash,
     }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def canonical_content(event: AuditEvent) -> bytes:
+    """The bytes the row's HMAC covers: every column except ``id`` and ``row_hash``, as sorted-key compact JSON.
+
+    Values are normalised to the form the database gives back (UUID as hyphenated lower-case text, datetimes as UTC
+    ISO 8601 with microseconds), so the verifier recomputes the same bytes from a row it reads. Changing this
+    function invalidates every existing chain: add a version first (see the ADR).
+    """
+    content = _content(event)
+    content.update(seq=event.seq, occurred_at=_format_datetime(event.occurred_at), prev_hash=event.prev_hash)
+    return _dumps(content).encode("ascii")
+
+
+def _content_frame(event: AuditEvent) -> tuple[str, ...]:
+    """:func:`canonical_content` of a row not yet chained, cut where the :data:`_CHAINED` values go, in key order:
+    ``frame[0] + occurred_at + frame[1] + prev_hash + frame[2] + seq + frame[3]`` (each value as JSON) is the same
+    text. Made before the head is locked, so the append serialises nothing under it but those three values
+    (``tests/permissions/test_audit.py`` checks the two agree)."""
+    content = _content(event)
+    pieces: list[str] = []
+    current = "{"
+    for index, key in enumerate(sorted([*content, *_CHAINED])):
+        current += ("," if index else "") + _dumps(key) + ":"
+        if key in _CHAINED:
+            pieces.append(current)
+            current = ""
+        else:
+            current += _dumps(content[key])
+    pieces.append(current + "}")
+    assert len(pieces) == len(_CHAINED) + 1  # sorted: occurred_at, prev_hash, seq
+    return tuple(pieces)
 
 
 def compute_row_hash(event: AuditEvent, *, key: bytes | None = None) -> str:
@@ -219,39 +250,119 @@ def _actor_snapshot(actor: User | AnonymousUser | None) -> dict[str, Any]:
 # --- Appending ----------------------------------------------------------------------------------------------------
 
 
-# One round trip on PostgreSQL: the transaction's deferred foreign-key checks run *now*, then the head is locked.
-# Django creates foreign keys DEFERRABLE INITIALLY DEFERRED, so PostgreSQL checks them at COMMIT — each check a
-# ``SELECT … FOR KEY SHARE`` of the referenced row (the authority, the case, the user). Left there, they run after
-# the head is taken: against the lock order (domain rows before the head, docs/adr/0011-lock-order.md) and inside the
-# hold. Eight concurrent clients deadlocked on exactly that (docs/adr/0025-concurrent-cases-and-the-head-lock.md).
-# Two statements in one call (no parameters: PostgreSQL's simple protocol allows several); the constant is ours.
-_PG_CHECKS_THEN_HEAD = (
-    "SET CONSTRAINTS ALL IMMEDIATE; SELECT seq, last_hash FROM permissions_auditchainhead WHERE id = 1 FOR UPDATE"
-)
+# PostgreSQL, before the head is locked: the transaction's deferred foreign-key checks run *now*. Django creates
+# foreign keys DEFERRABLE INITIALLY DEFERRED, so PostgreSQL checks them at COMMIT — each check a ``SELECT … FOR KEY
+# SHARE`` of the referenced row (the authority, the case, the user). Left there, they run after the head is taken:
+# against the lock order (domain rows before the head, docs/adr/0011-lock-order.md) and inside the hold. Eight
+# concurrent clients deadlocked on exactly that (docs/adr/0025-concurrent-cases-and-the-head-lock.md). A statement
+# of its own, so the hold starts with the lock (the addendum of ADR 0025).
+_PG_CHECKS = "SET CONSTRAINTS ALL IMMEDIATE"
+# The hold starts here: lock the head and read it in one statement.
+_PG_LOCK_HEAD = "SELECT seq, last_hash FROM permissions_auditchainhead WHERE id = 1 FOR UPDATE"
 assert AuditChainHead._meta.db_table == "permissions_auditchainhead"
 assert CHAIN_HEAD_PK == 1
 
 
-def _checks_then_head(using: str) -> AuditChainHead | None:
-    """PostgreSQL: run the deferred constraint checks, then lock the head; None when the head row is missing."""
-    with connections[using].cursor() as cursor:
-        cursor.execute(_PG_CHECKS_THEN_HEAD)
-        cursor.nextset()  # past SET CONSTRAINTS to the SELECT's rows
-        row = cursor.fetchone()
-    return None if row is None else AuditChainHead(pk=CHAIN_HEAD_PK, seq=row[0], last_hash=row[1])
-
-
-def _locked_head(using: str) -> AuditChainHead:
+def _locked_head(cursor: Any, using: str) -> tuple[int, str]:
+    """Lock the chain's head and return its ``seq`` and ``last_hash`` (one statement once the head exists)."""
     if connections[using].vendor == "postgresql":
-        head = _checks_then_head(using)
+        cursor.execute(_PG_LOCK_HEAD)
+        row = cursor.fetchone()
+        if row is not None:
+            return row[0], row[1]
     else:
-        head = AuditChainHead.objects.using(using).select_for_update().filter(pk=CHAIN_HEAD_PK).first()
-    if head is None:
-        # First write after migrate or flush. ON CONFLICT DO NOTHING lets two first writers race harmlessly; the
-        # loser waits on the winner's row lock and then reads its committed head.
-        AuditChainHead.objects.using(using).bulk_create([AuditChainHead(pk=CHAIN_HEAD_PK)], ignore_conflicts=True)
-        head = AuditChainHead.objects.using(using).select_for_update().get(pk=CHAIN_HEAD_PK)
-    return head
+        found = AuditChainHead.objects.using(using).select_for_update().filter(pk=CHAIN_HEAD_PK).first()
+        if found is not None:
+            return found.seq, found.last_hash
+    # First write after migrate or flush. ON CONFLICT DO NOTHING lets two first writers race harmlessly; the
+    # loser waits on the winner's row lock and then reads its committed head.
+    AuditChainHead.objects.using(using).bulk_create([AuditChainHead(pk=CHAIN_HEAD_PK)], ignore_conflicts=True)
+    head = AuditChainHead.objects.using(using).select_for_update().get(pk=CHAIN_HEAD_PK)
+    return head.seq, head.last_hash
+
+
+#: The audit table's columns as the append writes them (all but ``id``): first the four only the append knows,
+#: then the rest, fixed before the head is locked.
+_CHAINED_ATTNAMES = ("seq", "occurred_at", "prev_hash", "row_hash")
+_CHAINED_COLUMNS = [f for f in AuditEvent._meta.concrete_fields if f.attname in _CHAINED_ATTNAMES]
+_FIXED_COLUMNS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key and f not in _CHAINED_COLUMNS]
+assert [f.attname for f in _CHAINED_COLUMNS] == list(_CHAINED_ATTNAMES)  # the order _write binds them in
+
+
+@dataclass
+class _Ready:
+    """A transaction's rows made ready before the head is locked: everything but ``seq``, ``occurred_at`` and the
+    hashes — the canonical JSON cut around them and the keyed MAC; on PostgreSQL the statement with every fixed
+    value already rendered into it (or, without client-side binding, those values as parameters)."""
+
+    events: Sequence[AuditEvent]
+    frames: list[tuple[str, ...]]
+    mac: Any  # hmac.HMAC keyed, nothing fed: copied per row
+    sql: str = ""
+    fixed: list[list[Any]] = field(default_factory=list)  # per row: its fixed values when not rendered into ``sql``
+
+
+def _ready(events: Sequence[AuditEvent], *, key: bytes, using: str) -> _Ready:
+    ready = _Ready(
+        events=events,
+        frames=[_content_frame(event) for event in events],
+        mac=hmac.new(key, digestmod=hashlib.sha256),
+    )
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return ready
+    quote = connection.ops.quote_name
+    chained = "%s, %s, %s, %s"
+    rows = []
+    with connection.cursor() as cursor:
+        # Django's default client-side binding: psycopg renders the fixed values now, as execute() would under the
+        # lock ("%" doubled, so the text stays literal when the chained values are bound).
+        mogrify = getattr(cursor.cursor, "mogrify", None)
+        for event in events:
+            values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _FIXED_COLUMNS]
+            if mogrify is not None:
+                rendered = mogrify(", ".join(["%s"] * len(values)), values).replace("%", "%%")
+                rows.append(f"({chained}, {rendered})")
+                ready.fixed.append([])
+            else:
+                rows.append(f"({chained}, {', '.join(['%s'] * len(values))})")
+                ready.fixed.append(values)
+    columns = ", ".join(quote(f.column) for f in [*_CHAINED_COLUMNS, *_FIXED_COLUMNS])
+    # One statement: the rows' multi-row INSERT and the head's UPDATE (a data-modifying WITH runs whether or not it
+    # is read); the ids come back for the callers' rows.
+    ready.sql = (
+        f"WITH appended AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608 (names are ours)
+        f'VALUES {", ".join(rows)} RETURNING "seq", "id"), moved AS (UPDATE {quote(AuditChainHead._meta.db_table)} '
+        f'SET "seq" = %s, "last_hash" = %s WHERE "id" = {CHAIN_HEAD_PK}) SELECT "seq", "id" FROM appended'
+    )
+    return ready
+
+
+def _write(ready: _Ready, cursor: Any, *, seq: int, prev_hash: str, using: str) -> None:
+    """Under the head's lock: chain the ready rows after (``seq``, ``prev_hash``) and write them with the head's move
+    — one statement on PostgreSQL, the ORM's INSERT and UPDATE on SQLite."""
+    # Taken under the lock, so time order follows chain order unless the clock steps back.
+    now = timezone.now()
+    occurred = _dumps(_format_datetime(now))
+    params: list[Any] = []
+    for event, frame, fixed in zip(ready.events, ready.frames, ready.fixed or [[]] * len(ready.events), strict=True):
+        seq += 1
+        mac = ready.mac.copy()
+        mac.update(prev_hash.encode("ascii"))
+        mac.update(f"{frame[0]}{occurred}{frame[1]}{_dumps(prev_hash)}{frame[2]}{seq}{frame[3]}".encode("ascii"))
+        event.seq, event.occurred_at, event.prev_hash, event.row_hash = seq, now, prev_hash, mac.hexdigest()
+        prev_hash = event.row_hash
+        params += [seq, now, event.prev_hash, event.row_hash, *fixed]
+    if not ready.sql:
+        AuditEvent.objects.using(using).bulk_create(ready.events)
+        AuditChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(seq=seq, last_hash=prev_hash)
+        return
+    cursor.execute(ready.sql, [*params, seq, prev_hash])
+    ids = dict(cursor.fetchall())
+    for event in ready.events:
+        event.pk = ids[event.seq]
+        event._state.adding = False
+        event._state.db = using
 
 
 #: SQLSTATEs of a transaction that lost a lock: deadlock_detected, lock_not_available, serialization_failure.
@@ -303,11 +414,15 @@ def _prepared(actor: User | AnonymousUser | None, entry: Entry) -> AuditEvent:
 
 
 def _chain(events: Sequence[AuditEvent], *, using: str, savepoint: bool = True) -> list[AuditEvent]:
-    """Append prepared rows in order under one lock of the chain head: three statements however many rows.
+    """Append prepared rows in order under one lock of the chain head: three statements however many rows (on
+    PostgreSQL two of them, and the COMMIT, under the lock).
 
-    Inside a transaction the head stays locked until it ends, which is why write transactions append here only as
-    their last step (:func:`atomic`), once, and why this is remembered for :func:`chain_head_taken`. There the
-    append needs no savepoint of its own (``savepoint=False``): a failed append fails the whole transaction.
+    Everything that does not depend on the head (validation, the rows' canonical JSON, the statement and its
+    parameters) is made before; on PostgreSQL the transaction's deferred constraint checks run next, then the head
+    is locked and read (one statement) and the rows are inserted with the head's move (one statement). Inside a
+    transaction the head stays locked until it ends, which is why write transactions append here only as their last
+    step (:func:`atomic`), once, and why this is remembered for :func:`chain_head_taken`. There the append needs no
+    savepoint of its own (``savepoint=False``): a failed append fails the whole transaction.
     """
     if not events:
         return []
@@ -316,25 +431,19 @@ def _chain(events: Sequence[AuditEvent], *, using: str, savepoint: bool = True) 
     except ImproperlyConfigured as exc:
         raise AuditUnavailable(str(exc)) from exc
     try:
+        ready = _ready(events, key=key, using=using)  # before the transaction's last statements and the lock
         with transaction.atomic(using=using, savepoint=savepoint):
-            _state.head_taken[using] = _outermost_block(connections[using])
-            head = _locked_head(using)
-            seq, prev_hash = head.seq, head.last_hash
-            # Taken under the lock, so time order follows chain order unless the clock steps back.
-            now = timezone.now()
-            for event in events:
-                seq += 1
-                event.seq = seq
-                event.occurred_at = now
-                event.prev_hash = prev_hash
-                event.row_hash = compute_row_hash(event, key=key)
-                prev_hash = event.row_hash
-            AuditEvent.objects.using(using).bulk_create(events)
-            AuditChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(seq=seq, last_hash=prev_hash)
+            connection = connections[using]
+            _state.head_taken[using] = _outermost_block(connection)
+            with connection.cursor() as cursor:  # one cursor for the append's statements
+                if connection.vendor == "postgresql":
+                    cursor.execute(_PG_CHECKS)
+                seq, prev_hash = _locked_head(cursor, using)
+                _write(ready, cursor, seq=seq, prev_hash=prev_hash, using=using)
     except IntegrityError:
-        # A deferred foreign key of the transaction's own writes, checked before the head (_checks_then_head): the
-        # error COMMIT would have raised, raised a moment earlier and unchanged. (A read's record_many_committed
-        # still turns it into AuditUnavailable.)
+        # A deferred foreign key of the transaction's own writes, checked before the head (_PG_CHECKS): the error
+        # COMMIT would have raised, raised a moment earlier and unchanged. (A read's record_many_committed still
+        # turns it into AuditUnavailable.)
         raise
     except DatabaseError as exc:
         if _lock_failure(exc):

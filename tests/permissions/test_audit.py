@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import itertools
@@ -17,9 +18,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from casework.models.organisations import Municipality, Organisation, Role, Sector, User
 from permissions.audit import (
@@ -114,6 +115,39 @@ def test_row_hash_is_hmac_over_prev_hash_and_canonical_json(worker: User) -> Non
     assert event.row_hash == expected
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"actor_username": "nováková-ž", "actor_organisation": 'OSPOD "Olomouc" \\ 1', "purpose": "čtení ☃"},
+        {"case_id": uuid.UUID(int=7), "client_ip": "2001:db8::1", "request_id": "r-1", "field_names": []},
+        {"actor_id": 123456789, "field_names": ["a", "b_c", "z9"], "object_id": "12"},
+    ],
+)
+def test_the_frame_made_before_the_lock_gives_the_canonical_bytes(overrides: dict[str, Any]) -> None:
+    """The append serialises each row before the head is locked, cut around seq, occurred_at and prev_hash
+    (``permissions.audit._content_frame``); put together under the lock it must be exactly canonical_content."""
+    from permissions.audit import _content_frame, _dumps, _format_datetime
+
+    fields: dict[str, Any] = {
+        "action": AuditAction.READ,
+        "actor_role": "system",
+        "object_type": "casework.child",
+        "object_id": str(uuid.uuid4()),
+        "field_names": ["birth_number", "first_name"],
+        "purpose": "case page",
+        "outcome": AuditOutcome.ALLOWED,
+    }
+    fields.update(overrides)
+    event = AuditEvent(**fields)
+    frame = _content_frame(event)
+    event.seq, event.prev_hash = 41, "ab" * 32
+    event.occurred_at = datetime.datetime(2026, 12, 4, 21, 30, 1, 2345, tzinfo=datetime.UTC)
+    occurred, prev_hash = _dumps(_format_datetime(event.occurred_at)), _dumps(event.prev_hash)
+    joined = f"{frame[0]}{occurred}{frame[1]}{prev_hash}{frame[2]}41{frame[3]}"
+    assert joined.encode("ascii") == canonical_content(event)
+
+
 def test_row_snapshots_the_actor_and_holds_only_names(worker: User) -> None:
     event = _read(worker, fields=["surname", "first_name", "surname"])
     assert (event.actor_username, event.actor_role) == ("novakova", Role.OSPOD_WORKER)
@@ -121,6 +155,58 @@ def test_row_snapshots_the_actor_and_holds_only_names(worker: User) -> None:
     assert event.field_names == ["first_name", "surname"]
     system = _read(None)
     assert (system.actor, system.actor_username, system.actor_role) == (None, "", "system")
+
+
+def test_a_write_holds_the_head_for_its_lock_one_append_statement_and_the_commit(worker: User) -> None:
+    """What runs while the head is locked (docs/adr/0025, addendum): on PostgreSQL the lock-and-read and one statement
+    that inserts every row and moves the head — the deferred foreign-key checks run before the lock; on SQLite the
+    ORM's read, INSERT and UPDATE. Nothing of the transaction's own work comes after the lock."""
+    _read(worker)  # the head exists
+    with CaptureQueriesContext(connection) as captured, audit_atomic():
+        worker.first_name = "Alena"
+        worker.save(update_fields=["first_name"])
+        for field_name in ("first_name", "last_name", "email"):
+            record(
+                actor=worker,
+                action=AuditAction.WRITE,
+                object_type="casework.user",
+                object_id=worker.pk,
+                fields=[field_name],
+                purpose="edit",
+                outcome=AuditOutcome.ALLOWED,
+            )
+    # The test's wrapper turns the transaction into a savepoint: its SAVEPOINT/RELEASE stand for BEGIN/COMMIT.
+    statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    lock = next(i for i, sql in enumerate(statements) if AuditChainHead._meta.db_table in sql)
+    held = statements[lock:]
+    if connection.vendor == "postgresql":
+        assert statements[lock - 1] == "SET CONSTRAINTS ALL IMMEDIATE"
+        assert len(held) == 2, held
+        assert held[0].endswith("WHERE id = 1 FOR UPDATE")
+        assert held[1].startswith(f'WITH appended AS (INSERT INTO "{TABLE}"')
+        assert f'UPDATE "{AuditChainHead._meta.db_table}" SET "seq"' in held[1]  # noqa: S608
+    else:
+        assert len(held) == 3, held
+    written = list(AuditEvent.objects.order_by("seq"))
+    assert [e.seq for e in written] == [1, 2, 3, 4]
+    assert [e.field_names for e in written[1:]] == [["first_name"], ["last_name"], ["email"]]
+    assert AuditChainHead.objects.get().last_hash == written[-1].row_hash
+    assert _verify().strip() == "OK: 4 rows, chain intact"
+
+
+def test_values_rendered_before_the_lock_are_stored_as_given(worker: User) -> None:
+    """PostgreSQL's append renders the fixed values into its statement before the lock: a percent sign, quotes, a
+    backslash or a placeholder-like text in them is stored as given, and the chain verifies."""
+    purpose = "100 % of %s and %(x)s: 'quoted' \\ \"double\" ☃"
+    organisation = worker.organisation
+    assert organisation is not None
+    organisation.name = "OSPOD 50 % 'Olomouc' \\"
+    organisation.save(update_fields=["name"])
+    event = _read(worker, purpose=purpose, case_id=uuid.uuid4())
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.purpose, stored.actor_organisation) == (purpose, "OSPOD 50 % 'Olomouc' \\")
+    assert (stored.seq, stored.row_hash, stored.case_id) == (event.seq, event.row_hash, event.case_id)
+    assert _verify().strip() == "OK: 1 rows, chain intact"
 
 
 def test_record_rolls_back_with_the_callers_write(worker: User) -> None:
@@ -253,29 +339,27 @@ def test_record_committed_commits_outside_transactions(transactional_db: None) -
         other.close()
 
 
-def test_failing_insert_raises_audit_unavailable(worker: User, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_bulk_create = QuerySet.bulk_create
-
-    def broken_insert(queryset: QuerySet[Any], *args: Any, **kwargs: Any) -> Any:
-        if queryset.model is AuditEvent:
+def test_failing_insert_raises_audit_unavailable(worker: User) -> None:
+    def broken_insert(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        # The audit rows' INSERT, whichever statement carries it (PostgreSQL's append writes it with the head's move).
+        if f'INSERT INTO "{TABLE}"' in sql:
             raise DatabaseError("disk full")
-        return real_bulk_create(queryset, *args, **kwargs)
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(QuerySet, "bulk_create", broken_insert)
-    with pytest.raises(AuditUnavailable) as excinfo:
-        _read(worker)
-    assert isinstance(excinfo.value.__cause__, DatabaseError)
-    with pytest.raises(AuditUnavailable):
-        record(
-            actor=worker,
-            action=AuditAction.WRITE,
-            object_type="casework.case",
-            object_id="1",
-            fields=["notes"],
-            purpose="edit",
-            outcome=AuditOutcome.ALLOWED,
-        )
-    monkeypatch.undo()
+    with connection.execute_wrapper(broken_insert):
+        with pytest.raises(AuditUnavailable) as excinfo:
+            _read(worker)
+        assert isinstance(excinfo.value.__cause__, DatabaseError)
+        with pytest.raises(AuditUnavailable):
+            record(
+                actor=worker,
+                action=AuditAction.WRITE,
+                object_type="casework.case",
+                object_id="1",
+                fields=["notes"],
+                purpose="edit",
+                outcome=AuditOutcome.ALLOWED,
+            )
     assert not AuditEvent.objects.exists()
     assert _read(worker).seq == 1  # the head did not advance for the failed rows
 

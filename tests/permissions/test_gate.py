@@ -60,22 +60,18 @@ def test_a_failing_audit_write_returns_no_plaintext(coordinator, monkeypatch) ->
     assert opened == []
 
 
-def test_a_real_database_failure_in_the_audit_insert_fails_closed(coordinator, monkeypatch) -> None:
-    from django.db import DatabaseError
+def test_a_real_database_failure_in_the_audit_insert_fails_closed(coordinator) -> None:
+    from django.db import DatabaseError, connection
 
     child = Child.objects.get(pk=register_child(by=coordinator).pk)
 
-    from django.db.models import QuerySet
-
-    real_bulk_create = QuerySet.bulk_create
-
-    def fail(queryset: QuerySet, *args: object, **kwargs: object) -> object:
-        if queryset.model is AuditEvent:
+    def fail(execute, sql, params, many, context):
+        # The audit rows' INSERT, whichever statement carries it (PostgreSQL's append writes it with the head's move).
+        if f'INSERT INTO "{AuditEvent._meta.db_table}"' in sql:
             raise DatabaseError("insert refused")
-        return real_bulk_create(queryset, *args, **kwargs)  # type: ignore[arg-type]
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(QuerySet, "bulk_create", fail)
-    with pytest.raises(audit.AuditUnavailable):
+    with connection.execute_wrapper(fail), pytest.raises(audit.AuditUnavailable):
         gate.read(coordinator, child, FIELDS, purpose="child page")
 
 
