@@ -49,11 +49,11 @@ ACTION = "Doučování dvakrát týdně"
 NOTE = "Telefonát s matkou"
 
 #: The case page, pinned at one and at fifty items per section (the same number: nothing grows with the file). Each
-#: section is one query for its rows plus, where it reads sealed text, one committed gate batch (savepoints, the
+#: section is one query for its rows plus, where it reads sealed text, one committed gate batch (a savepoint, the
 #: chain head, the insert) and a key load; the page adds the session, the user, the case, the viewer's standing and
 #: the notifications badge. A partner's standing needs her membership and shares; she reads less, so fewer batches.
-CASE_FILE_QUERIES_COORDINATOR = 98  # with the lead's referrals section (one query)
-CASE_FILE_QUERIES_TEACHER = 72
+CASE_FILE_QUERIES_COORDINATOR = 78  # with the lead's referrals section (one query)
+CASE_FILE_QUERIES_TEACHER = 58
 
 
 @pytest.fixture

@@ -84,7 +84,7 @@ def test_the_register_page_runs_the_same_number_of_queries_whatever_the_registra
 
 
 #: Session, user (and organisation), the registrations, one gate read (its audit write and key loads), the badge.
-REGISTER_PAGE_QUERIES = 13
+REGISTER_PAGE_QUERIES = 11
 
 
 def test_a_duplicate_birth_number_links_to_the_existing_record(coordinator: User) -> None:

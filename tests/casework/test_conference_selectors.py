@@ -24,7 +24,7 @@ __all__ = ["case"]  # the fixture shared with the page tests
 
 #: The lead's conference: the invitees, the decisions and the addenda (one query each) and four gate reads (invitees,
 #: minutes, decisions, addenda), each one committed audit batch plus a key load; the viewer's standing is reused.
-CONFERENCE_QUERIES_LEAD = 29
+CONFERENCE_QUERIES_LEAD = 23
 #: An invited member: whether they are invited (one query), nothing read through the gate.
 CONFERENCE_QUERIES_MEMBER = 1
 

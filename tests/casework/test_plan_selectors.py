@@ -36,11 +36,11 @@ __all__ = ["case", "doctor", "plan"]  # fixtures shared with the page tests
 #: texts, the goals, the actions, the latest reports), each one committed audit batch plus a key load.
 #: A team member: the viewer's standing is already decided by ``access_case_by_id``; no report texts, so three gate
 #: reads.
-PLAN_QUERIES_LEAD = 35
-PLAN_QUERIES_MEMBER = 25
+PLAN_QUERIES_LEAD = 27
+PLAN_QUERIES_MEMBER = 19
 #: The workflow pages (draft, approval, review): the case comes from the task, so the viewer's standing is decided here
 #: once (nothing for the lead) and kept for the gate's reads; no reports are read.
-PLAN_QUERIES_EDITOR = 26
+PLAN_QUERIES_EDITOR = 20
 
 
 def _case_for(user: User, case: Case) -> AccessedCase:

@@ -367,8 +367,8 @@ def test_the_pages_are_read_only(case: Case, plan: Plan, coordinator: User) -> N
 #: (the lead only: one more gate read), one audit write (seven statements) plus one key load per gate read, and the
 #: page's unread-notifications badge; and the child's name beside the reference (one more gate read: its audit write
 #: and key load).
-BOARD_QUERIES_LEAD = 49
-BOARD_QUERIES_MEMBER = 41
+BOARD_QUERIES_LEAD = 39
+BOARD_QUERIES_MEMBER = 33
 
 
 def _grow(plan: Plan, teacher: User, doctor: User, size: int) -> None:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 #: One gate read of the report's sealed fields (one committed audit batch and the report's key); the case link is
 #: decided without a query while the report has no case.
-REPORT_QUERIES_HANDLER = 8
+REPORT_QUERIES_HANDLER = 6
 
 
 def test_the_supervisor_reads_the_report_in_a_fixed_number_of_queries(

@@ -32,10 +32,10 @@ pytestmark = pytest.mark.django_db
 
 #: The paediatrician's inbox with names: session, user, the badge, my tasks, the team queue; the cases and the
 #: viewer's standing on them (memberships, shares); one gate read (its audit write and key loads).
-INBOX_PAGE_QUERIES = 17
+INBOX_PAGE_QUERIES = 15
 #: Session, user, the list's page (by key, no COUNT: ADR 0027), the digest choice, the badge; the cases and the
 #: viewer's standing on them; one gate read (its audit write and key loads).
-NOTIFICATION_LIST_QUERIES = 17
+NOTIFICATION_LIST_QUERIES = 15
 
 #: Fictional children, one per case: (given name, family name, date of birth, female).
 CHILDREN = [
