@@ -24,9 +24,9 @@ application = ProtocolTypeRouter(
 
 # A full garbage collection walks every object the process holds, and most of them are the code and configuration
 # loaded at start-up (Django, the apps, the URLconf's views: about 180 000 objects), which live as long as the process.
-# Each such collection paused the event loop for 100-200 ms, every socket of the process waiting (the bench's
-# notification tail, README "Performance"). Loaded now and frozen, they are left out of every later collection; objects
-# freed by reference counting are freed as before.
+# Each such collection paused the event loop for 150-190 ms on a loaded 2-core machine, every socket of the process
+# waiting (the bench's notification tail, README "Performance"). Loaded now and frozen, they are left out of every
+# later collection (which then takes about half as long); objects freed by reference counting are freed as before.
 get_resolver().url_patterns  # noqa: B018 - imports every view now rather than on the first request
 gc.collect()
 gc.freeze()
