@@ -86,7 +86,7 @@ def bench_gate(results: dict[str, Any]) -> None:
     class PlaintextKeyring:
         """Plaintext needs no data keys: nothing to look up before opening."""
 
-        def preload(self, key_ids: Any) -> None:
+        def preload_envelopes(self, envelopes: Any) -> None:
             return None
 
     def encrypted_read() -> None:

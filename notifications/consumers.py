@@ -282,14 +282,20 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         row_id = event.get("id")
         if self.closed or not isinstance(row_id, int) or row_id in self.sent:
             return
-        if await self._session_ended():
+        rows = await self._read_if_session_valid(self._rows_by_id, row_id)
+        if rows is None:
+            await self._close(CLOSE_SESSION_ENDED)
             return
-        await self._send_rows(await self._rows_by_id(row_id))
+        await self._send_rows(rows)
 
     async def notifications_pending(self, event: dict[str, Any]) -> None:
-        if self.closed or await self._session_ended():
+        if self.closed:
             return
-        await self._send_rows(await self._undelivered())
+        rows = await self._read_if_session_valid(self._undelivered)
+        if rows is None:
+            await self._close(CLOSE_SESSION_ENDED)
+            return
+        await self._send_rows(rows)
 
     async def notifications_unread(self, event: dict[str, Any]) -> None:
         if self.closed:
@@ -319,6 +325,18 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             return False
         await self._close(CLOSE_SESSION_ENDED)
         return True
+
+    @database_sync_to_async
+    def _read_if_session_valid(
+        self, read: Callable[..., tuple[list[Notification], int]], *args: Any
+    ) -> tuple[list[Notification], int] | None:
+        """The session check of :meth:`_session_ended` and the rows to send, in one trip to the database thread (a
+        push to a socket waited for two, one after the other); None, and nothing read, when the session has ended."""
+        assert self.user_id is not None
+        assert self.session_key is not None
+        if not session_is_valid(self.user_id, self.session_key):
+            return None
+        return read(*args)
 
     async def _send_rows(self, batch: tuple[list[Notification], int]) -> None:
         rows, unread = batch
@@ -351,12 +369,12 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         rows = list(self._mine().filter(Q(pk__gt=last_seen) | Q(delivered_at__isnull=True))[:SEND_LIMIT])
         return rows, services.unread_count(user_id=self.user_id) if rows else 0  # type: ignore[arg-type]
 
-    @database_sync_to_async
     def _rows_by_id(self, row_id: int) -> tuple[list[Notification], int]:
+        """The socket's own row ``row_id`` (nothing for anyone else's) and the unread count; database thread only."""
         rows = list(self._mine().filter(pk=row_id))
         return rows, services.unread_count(user_id=self.user_id) if rows else 0  # type: ignore[arg-type]
 
-    @database_sync_to_async
     def _undelivered(self) -> tuple[list[Notification], int]:
+        """The socket's undelivered rows (oldest first, up to ``SEND_LIMIT``) and the unread count (database thread)."""
         rows = list(self._mine().filter(delivered_at__isnull=True)[:SEND_LIMIT])
         return rows, services.unread_count(user_id=self.user_id) if rows else 0  # type: ignore[arg-type]

@@ -19,7 +19,6 @@ from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
 
-from casework.crypto import envelope_key_id
 from casework.crypto.errors import CryptoError
 from casework.models import Case, Child, Report, User
 from casework.sealing import Keyring, SealedModel, open_values
@@ -384,13 +383,7 @@ def _disclose(user: User | None, batches: Sequence[_Batch], *, purpose: str) -> 
     audit.record_many_committed(actor=user, entries=entries)
 
     keyring = Keyring()
-    keyring.preload(
-        envelope_key_id(bytes(envelope))
-        for plan in plans
-        for row, names in plan
-        for envelope in (getattr(row, name) for name in names)
-        if envelope is not None
-    )
+    keyring.preload_envelopes(getattr(row, name) for plan in plans for row, names in plan for name in names)
     results = []
     for batch, plan in zip(batches, plans, strict=True):
         disclosures = []

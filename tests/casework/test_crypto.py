@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casework.crypto import Binding, DecryptionError, EnvelopeFormatError, open_envelope, seal
+from casework.crypto import (
+    Binding,
+    DecryptionError,
+    EnvelopeCipher,
+    EnvelopeFormatError,
+    RowBinding,
+    open_envelope,
+    seal,
+)
 from casework.crypto.errors import KeyDestroyedError, KeyUnavailableError
 from casework.crypto.keys import LocalKeyProvider, parse_kek_list
 from casework.models import Child, DataKey, KeyOwnerType
@@ -68,6 +76,49 @@ def test_flipped_bit_fails() -> None:
 def test_malformed_envelope_fails(envelope: bytes) -> None:
     with pytest.raises(EnvelopeFormatError):
         open_envelope(envelope, key=KEY, binding=BINDING)
+
+
+def test_associated_data_is_the_same_bytes_as_ever() -> None:
+    """Every stored envelope was sealed with this associated data: a change here would make them all unreadable."""
+    binding = Binding(table="casework_child", row_id="r-1", field="given_name", owner_id="o-1", schema_version=1)
+    expected = b"v1\x1fcasework_child\x1fr-1\x1fgiven_name\x1fo-1\x1f1"
+    assert binding.associated_data() == expected
+    row = RowBinding(table="casework_child", row_id="r-1", owner_id="o-1", schema_version=1)
+    assert binding.row == row
+    assert row.associated_data("given_name") == expected
+    assert binding.row.binding("given_name") == binding
+
+
+@pytest.mark.parametrize("part", ["table", "row_id", "field", "owner_id"])
+def test_no_binding_part_may_hold_the_unit_separator(part: str) -> None:
+    with pytest.raises(ValueError, match="unit separator"):
+        Binding(**{**BINDING.__dict__, part: "a\x1fb"}).associated_data()
+
+
+def test_a_cipher_built_once_per_key_opens_what_seal_sealed_and_the_other_way_round() -> None:
+    cipher = EnvelopeCipher(KEY, KEY_ID)
+    envelope = seal("Eliška", key=KEY, key_id=KEY_ID, binding=BINDING)
+    assert cipher.open_envelope(envelope, row=BINDING.row, field=BINDING.field) == "Eliška"
+    sealed = cipher.seal("Vít", row=BINDING.row, field=BINDING.field)
+    assert sealed[1:17] == KEY_ID.bytes
+    assert open_envelope(sealed, key=KEY, binding=BINDING) == "Vít"
+
+
+@pytest.mark.parametrize("part", ["table", "row_id", "field", "owner_id", "schema_version"])
+def test_a_cipher_refuses_an_envelope_of_another_place(part: str) -> None:
+    envelope = EnvelopeCipher(KEY, KEY_ID).seal("Eliška", row=BINDING.row, field=BINDING.field)
+    elsewhere = Binding(**{**BINDING.__dict__, part: 2 if part == "schema_version" else "elsewhere"})
+    with pytest.raises(DecryptionError):
+        EnvelopeCipher(KEY, KEY_ID).open_envelope(envelope, row=elsewhere.row, field=elsewhere.field)
+
+
+def test_a_cipher_refuses_an_envelope_sealed_with_another_key() -> None:
+    other_id = uuid.uuid4()
+    envelope = seal("Eliška", key=KEY, key_id=other_id, binding=BINDING)
+    with pytest.raises(DecryptionError, match="another key"):
+        EnvelopeCipher(KEY, KEY_ID).open_envelope(envelope, row=BINDING.row, field=BINDING.field)
+    with pytest.raises(EnvelopeFormatError):
+        EnvelopeCipher(KEY, KEY_ID).open_envelope(b"\x01" + b"\x00" * 10, row=BINDING.row, field=BINDING.field)
 
 
 def test_kek_list_errors_name_the_key_id_not_the_key() -> None:
@@ -129,6 +180,25 @@ def test_crypto_shred_makes_the_identity_unreadable_for_good(coordinator, superv
     with pytest.raises(KeyDestroyedError):
         open_values(shredded, ["given_name"], Keyring())
     assert not DataKey.objects.filter(owner_id=child.pk, wrapped_key__isnull=False).exists()
+
+
+def test_a_keyring_fetches_each_data_key_once_for_all_fields_and_rows(coordinator, django_assert_num_queries) -> None:
+    first = Child.objects.get(pk=register_child(by=coordinator, given_name="Anna").pk)
+    second = Child.objects.get(pk=register_child(by=coordinator, given_name="Bára").pk)
+    keyring = Keyring()
+    names = ["given_name", "family_name", "address"]
+    with django_assert_num_queries(1):
+        keyring.preload_envelopes(getattr(row, name) for row in (first, second) for name in names)
+    with django_assert_num_queries(0):
+        assert open_values(first, names, keyring)["given_name"] == "Anna"
+        assert open_values(second, names, keyring)["given_name"] == "Bára"
+
+
+def test_an_envelope_naming_a_key_that_does_not_exist_fails(coordinator) -> None:
+    child = Child.objects.get(pk=register_child(by=coordinator).pk)
+    child.given_name = seal("Anna", key=KEY, key_id=uuid.uuid4(), binding=child.binding("given_name"))
+    with pytest.raises(KeyUnavailableError):
+        open_values(child, ["given_name"], Keyring())
 
 
 def test_no_plaintext_anywhere_in_the_database(coordinator) -> None:
