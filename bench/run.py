@@ -25,16 +25,20 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 
 
-def _timed(fn: Callable[[], object], *, iterations: int, rounds: int = 5) -> float:
-    """Median milliseconds per call."""
-    fn()  # warm up caches and connections
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(iterations):
-            fn()
-        samples.append((time.perf_counter() - start) * 1000 / iterations)
-    return statistics.median(samples)
+def _timed(*fns: Callable[[], object], iterations: int, rounds: int = 5) -> list[float]:
+    """Median milliseconds per call of each of ``fns``, their rounds interleaved (A B C, C B A, A B C, …) so that a
+    slow moment of the machine falls on every one of them alike, not on whichever ran then."""
+    for fn in fns:
+        fn()  # warm up caches and connections
+    samples: list[list[float]] = [[] for _ in fns]
+    for r in range(rounds):
+        order = list(enumerate(fns)) if r % 2 == 0 else list(reversed(list(enumerate(fns))))
+        for i, fn in order:
+            start = time.perf_counter()
+            for _ in range(iterations):
+                fn()
+            samples[i].append((time.perf_counter() - start) * 1000 / iterations)
+    return [statistics.median(s) for s in samples]
 
 
 def bench_gate(results: dict[str, Any]) -> None:
@@ -107,9 +111,13 @@ def bench_gate(results: dict[str, Any]) -> None:
         Child.objects.get(pk=child.pk)
 
     iterations = int(os.environ.get("BENCH_ITERATIONS", "200"))
-    encrypted_ms = _timed(encrypted_read, iterations=iterations)
-    plaintext_ms = _timed(plaintext_read, iterations=iterations)
-    bare_ms = _timed(bare_read, iterations=iterations)
+    encrypted_ms, plaintext_ms, bare_ms = _timed(
+        encrypted_read,
+        plaintext_read,
+        bare_read,
+        iterations=iterations,
+        rounds=int(os.environ.get("BENCH_GATE_ROUNDS", "9")),
+    )
     results["gate_read_encrypted_vs_plaintext"] = {
         "ratio": round(encrypted_ms / plaintext_ms, 3),
         "encrypted_ms": round(encrypted_ms, 4),
