@@ -62,6 +62,9 @@ class Kind(models.TextChoices):
     REFERRAL_WAITING = "referral_waiting", _("Referral put on the waiting list")
     REFERRAL_DECLINED = "referral_declined", _("Referral declined")
     REFERRAL_OVERDUE = "referral_overdue", _("Referral waiting beyond the service's stated time")
+    CHILD_MERGE_PROPOSED = "child_merge_proposed", _("Merge of child register entries to decide")
+    CHILD_MERGE_DECIDED = "child_merge_decided", _("Merge of child register entries decided")
+    SERVICE_CARD_STALE = "service_card_stale", _("Service card to confirm")
 
 
 #: The sentence a user reads for each kind, with the case reference filled in. Never more than the kind and the
@@ -113,6 +116,11 @@ KIND_TEXTS: dict[str, Promise] = {
     Kind.REFERRAL_DECLINED: _("The provider declined the referral in case %(reference)s."),
     # Sent to both sides: the coordinator's row names the case, the provider's row carries no reference (the label).
     Kind.REFERRAL_OVERDUE: _("A referral in case %(reference)s waits beyond the service's stated time."),
+    # NO_REFERENCE_KINDS: a merge concerns register entries, not a case, and the child is named only on the entries'
+    # pages (read through the gate); a stale card concerns the provider's service, never a case.
+    Kind.CHILD_MERGE_PROPOSED: _("A merge of two child register entries waits for your decision."),
+    Kind.CHILD_MERGE_DECIDED: _("A supervisor decided the merge of child register entries that you proposed."),
+    Kind.SERVICE_CARD_STALE: _("A card of your service has not been confirmed for a long time: check it and save it."),
 }
 
 #: Kinds that are urgent whatever the caller says: they are e-mailed at once instead of in the daily digest.
@@ -129,6 +137,9 @@ NO_REFERENCE_KINDS: frozenset[str] = frozenset(
         Kind.COVER_ENDED,
         Kind.REFERRAL_RECEIVED,
         Kind.REFERRAL_WITHDRAWN,
+        Kind.CHILD_MERGE_PROPOSED,
+        Kind.CHILD_MERGE_DECIDED,
+        Kind.SERVICE_CARD_STALE,
     }
 )
 

@@ -185,6 +185,10 @@ class Service(models.Model):
         blank=True,
     )
     is_active = models.BooleanField(_("active"), default=True)
+    #: When the provider's users were last told that this card went stale (``remind_stale_cards``). A card is
+    #: reminded when it is stale and this is empty or older than ``card_updated_at``: once per stale spell, since
+    #: confirming the card moves ``card_updated_at`` past it.
+    stale_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     #: Name, description, target group, provider and type names, folded to lower case without diacritics; kept by
     #: ``services.services`` on every save (``service_search_text``). On PostgreSQL a trigram index serves the search.
     search_text = models.TextField(editable=False, default="")

@@ -1,5 +1,6 @@
-"""Where a notification leads: the thing it announces (the task, the conference, the plan version, the report),
-resolved when it is opened from the non-content reference its row stores (``object_type`` + ``object_id``).
+"""Where a notification leads: the thing it announces (the task, the conference, the plan version, the report, a
+merge of register entries, a service card), resolved when it is opened from the non-content reference its row stores
+(``object_type`` + ``object_id``).
 
 ``notifications`` imports neither ``casework`` nor ``workflows``; it reaches this function by its dotted path,
 ``settings.NOTIFICATIONS_TARGET_URL``. Nothing is decided about access here: every target page checks it itself
@@ -14,6 +15,7 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
+from casework.models import ChildMerge, ChildMergeStatus
 from workflows.models import Deadline
 
 
@@ -42,6 +44,20 @@ def _deadline_url(object_id: str) -> str | None:
     return None
 
 
+def _child_merge_url(object_id: str) -> str | None:
+    """A merge of register entries leads to the entry page where it is decided (the source's, at its merges
+    section) while it waits; once decided, to the entry that remains (the target if approved, else the source)."""
+    if not object_id.isdigit():
+        return None
+    row = ChildMerge.objects.filter(pk=int(object_id)).values("status", "source_id", "target_id").first()
+    if row is None:
+        return None
+    if row["status"] == ChildMergeStatus.PENDING:
+        return reverse("child_detail", kwargs={"child_id": row["source_id"]}) + "#duplicates-heading"
+    child_id = row["target_id"] if row["status"] == ChildMergeStatus.APPROVED else row["source_id"]
+    return reverse("child_detail", kwargs={"child_id": child_id})
+
+
 def notification_target_url(*, kind: str, case_id: Any, object_type: str, object_id: str) -> str | None:
     """The page a notification opens, or None when its target has no page of its own (then the notifications app
     falls back to the case page, or to the list)."""
@@ -62,6 +78,11 @@ def notification_target_url(*, kind: str, case_id: Any, object_type: str, object
             return reverse("referral_detail", kwargs={"referral_id": object_id}) if _uuid(object_id) else None
         if object_type == "casework.supervisorcover":
             return reverse("supervisor_cover")
+        if object_type == "casework.childmerge":
+            return _child_merge_url(object_id)
+        # A stale service card: its edit page, where saving confirms it (the page checks the editor itself).
+        if object_type == "services.service":
+            return reverse("service_card_edit", kwargs={"service_id": int(object_id)}) if object_id.isdigit() else None
         target = _uuid(object_id)
         if target is None:
             return None

@@ -33,9 +33,12 @@ from casework.models import (
 )
 from casework.sealing import Keyring, destroy_owner_keys, seal_values
 from casework.selectors import birth_number_index
+from casework.selectors.accounts import supervisor_ids
 from casework.selectors.children import identity_index
 from casework.services.validation import add_error as _add
 from casework.services.validation import clean_text
+from notifications.models import Kind as NotificationKind
+from notifications.services import notify, notify_many
 from permissions import audit, gate
 from permissions.access import record_denial
 from permissions.policy import Subject, SystemRead, may_add_birth_number, may_decide_child_merge, may_register_child
@@ -343,12 +346,22 @@ def _merge_propose(*, source: Child, target: Child, by: User, ground: str) -> Ch
         purpose="propose merge of register entries",
         outcome=audit.AuditOutcome.ALLOWED,
     )
+    # Those who may decide it (``may_decide_child_merge``): the authority's acting supervisors, the proposer left out
+    # (four eyes). Ids only: the child is named on the entries' pages, read through the gate.
+    notify_many(
+        recipient_ids=supervisor_ids(source.municipality_id),
+        kind=NotificationKind.CHILD_MERGE_PROPOSED,
+        object_type="casework.childmerge",
+        object_id=merge.pk,
+        actor_id=by.pk,
+    )
     return merge
 
 
 def child_merge_propose(*, source: Child, target: Child, by: User) -> ChildMerge:
     """Propose that ``source`` (an entry without a birth number) and ``target`` are one child — e.g. from a
-    possible-duplicate hint. A supervisor other than the proposer decides."""
+    possible-duplicate hint. A supervisor other than the proposer decides; the authority's supervisors are notified
+    (``child_merge_proposed``) in the proposal's transaction."""
     purpose = "propose merge of register entries"
     if not may_add_birth_number(by, source) or not may_add_birth_number(by, target):
         raise _refuse_child(by, source, ["merge"], purpose)
@@ -370,7 +383,8 @@ def child_merge_decide(*, merge: ChildMerge, by: User, approve: bool) -> ChildMe
     cases and reports to the target and marks the source as merged into it: both histories stay (the source row, its
     identity as registered and its audit rows remain, pointing at the target). If both children have an open case,
     the merge is refused with nothing written: one child has one open case, so one of them must be closed (or the
-    reports attached) first. Raises ``ValidationError`` (field ``merge``) or ``PermissionDenied`` (audited)."""
+    reports attached) first. The proposer is notified of the decision (``child_merge_decided``) in its transaction.
+    Raises ``ValidationError`` (field ``merge``) or ``PermissionDenied`` (audited)."""
     purpose = "decide merge of register entries"
     if not may_decide_child_merge(
         Subject.from_user(by), municipality_id=merge.municipality_id, proposed_by_id=merge.proposed_by_id
@@ -429,6 +443,13 @@ def child_merge_decide(*, merge: ChildMerge, by: User, approve: bool) -> ChildMe
         locked.decided_at = now
         locked.save(update_fields=["status", "decided_by", "decided_at"])
         audit.record_write(by, None, "casework.childmerge", locked.pk, ["status"], purpose)
+        notify(
+            recipient_id=locked.proposed_by_id,
+            kind=NotificationKind.CHILD_MERGE_DECIDED,
+            object_type="casework.childmerge",
+            object_id=locked.pk,
+            actor_id=by.pk,
+        )
     return locked
 
 

@@ -295,6 +295,8 @@ PERIODIC_COMMANDS: list[tuple[str, int]] = [
     ("apply_retention", 86400),
     # Referrals waiting beyond their service's stated time: both sides are reminded (docs/adr/0029-referrals.md).
     ("remind_referrals", 3600),
+    # Service cards not confirmed for SERVICE_CARD_STALE_MONTHS: the provider's users are told once per stale spell.
+    ("remind_stale_cards", 3600),
 ]
 
 # The case page's referrals section (docs/adr/0029-referrals.md): the service network's read model, reached by its

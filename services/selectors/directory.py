@@ -13,6 +13,7 @@ that as ``UPPER(search_text) LIKE UPPER('%word%')``; on PostgreSQL a trigram ind
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -199,6 +200,21 @@ def cards_to_confirm(*, user: User, after_cursor: str = "") -> DirectoryPage:
     else:
         services = Service.objects.filter(is_active=True, card_updated_at__lt=stale_before())
     return _page(services, after_cursor)
+
+
+def card_editor_ids(organisation_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Who may edit the cards of each provider organisation, as the policy says (``may_edit_service_card``):
+    organisation id → user ids, ascending. One statement; the organisations' users are asked one by one."""
+    wanted = set(organisation_ids)
+    if not wanted:
+        return {}
+    editors: dict[int, list[int]] = {}
+    for user in User.objects.filter(organisation_id__in=wanted).select_related("organisation").order_by("pk"):
+        if user.organisation_id is not None and may_edit_service_card(
+            user, provider_organisation_id=user.organisation_id
+        ):
+            editors.setdefault(user.organisation_id, []).append(user.pk)
+    return editors
 
 
 def is_provider_user(user: User) -> bool:
