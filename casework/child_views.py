@@ -80,9 +80,10 @@ def child_search(request: HttpRequest) -> HttpResponse:
 
 
 def _merges_for(user: User) -> list[dict[str, Any]]:
-    """Merges waiting for a decision, for the authority's supervisors (ids and dates; names are on the child pages)."""
-    organisation = user.organisation
-    if organisation is None or not Subject.from_user(user).supervises(organisation.municipality_id):
+    """Merges waiting for a decision, for the supervisors who decide them — of their own authority and of one whose
+    absent supervisor they stand in for (ids and dates; names are on the child pages)."""
+    authorities = Subject.from_user(user).supervised_ids()
+    if not authorities:
         return []
     return [
         {
@@ -94,7 +95,7 @@ def _merges_for(user: User) -> list[dict[str, Any]]:
             "proposed_at": merge.proposed_at,
             "own": merge.proposed_by_id == user.pk,
         }
-        for merge in child_merges_pending(municipality_id=organisation.municipality_id)
+        for merge in child_merges_pending(municipality_ids=authorities)
     ]
 
 

@@ -412,8 +412,8 @@ def supervised_authorities(subject: Subject, field: str = "municipality_id", *, 
         return Q(pk__in=[])
     if as_values:
         assert subject.municipality_id is not None
-        found = {subject.municipality_id, *(subject.covering() if subject.covering is not None else ())}
-        return Q(**{field: subject.municipality_id}) if len(found) == 1 else Q(**{f"{field}__in": sorted(found)})
+        found = subject.supervised_ids()
+        return Q(**{field: subject.municipality_id}) if len(found) == 1 else Q(**{f"{field}__in": found})
     covered = SupervisorCover.objects.in_force().filter(deputy_id=subject.user_id).values("municipality_id")
     return Q(**{field: subject.municipality_id}) | Q(**{f"{field}__in": covered})
 

@@ -148,6 +148,14 @@ class Subject:
             return True
         return self.covering is not None and municipality_id in self.covering()
 
+    def supervised_ids(self) -> list[int]:
+        """The authorities this subject supervises now (:meth:`supervises` as a list): their own and those whose
+        absent supervisor they stand in for — one statement for the covers, once per subject; empty for anyone who
+        is not a supervisor."""
+        if not self.is_supervisor or self.municipality_id is None:
+            return []
+        return sorted({self.municipality_id, *(self.covering() if self.covering is not None else ())})
+
     def acts_for(self, municipality_id: int) -> bool:
         """Does the authority's register work: its OSPOD staff, or a deputy standing in for one of its supervisors
         (who triages its reports, so registers their children and opens their cases). Coordinating and team

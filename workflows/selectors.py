@@ -326,7 +326,7 @@ def queue_authorities(user: User) -> list[int] | None:
     subject = Subject.from_user(user)
     if not subject.is_supervisor or subject.municipality_id is None:
         return None
-    return sorted({subject.municipality_id, *(subject.covering() if subject.covering is not None else ())})
+    return subject.supervised_ids()
 
 
 def _report_triageable_by(user: User) -> Q:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import unicodedata
 import uuid
+from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
 
@@ -30,10 +31,10 @@ def identity_index(given_name: str, family_name: str, date_of_birth: datetime.da
     return blind_index(value, purpose=IDENTITY_INDEX_PURPOSE)
 
 
-def child_merges_pending(*, municipality_id: int) -> list[ChildMerge]:
-    """Merges of the authority's register entries waiting for a supervisor's decision, oldest first."""
+def child_merges_pending(*, municipality_ids: Collection[int]) -> list[ChildMerge]:
+    """Merges of the authorities' register entries waiting for a supervisor's decision, oldest first."""
     return list(
-        ChildMerge.objects.filter(municipality_id=municipality_id, status=ChildMergeStatus.PENDING)
+        ChildMerge.objects.filter(municipality_id__in=municipality_ids, status=ChildMergeStatus.PENDING)
         .select_related("proposed_by")
         .order_by("proposed_at")
     )

@@ -12,8 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from casework.models import Child, ChildMerge, Municipality, Organisation, Role, Sector, User
+from casework.models import Child, ChildMerge, Municipality, Organisation, Role, Sector, SupervisorCover, User
 from casework.services import child_add_birth_number, child_create, child_merge_decide, child_merge_propose
 from notifications.consumers import _payload
 from notifications.models import Kind, Notification
@@ -175,3 +176,32 @@ def test_the_list_and_the_email_name_no_child(
     for secret in (GIVEN, FAMILY):
         assert secret not in body
         assert secret not in message.body + message.subject
+
+
+def test_a_deputy_standing_in_for_the_authoritys_supervisor_is_told_and_finds_the_decision_on_the_childs_page(
+    coordinator: User, supervisor: User, foreign_supervisor: User
+) -> None:
+    """The supervisor of another authority, named deputy while the authority's own is away, is told of the proposal
+    and finds the approve/reject form where the notification leads (the child's page, and the register's list)."""
+    now = timezone.now()
+    SupervisorCover.objects.create(
+        supervisor=supervisor,
+        deputy=foreign_supervisor,
+        municipality_id=supervisor.organisation.municipality_id,  # type: ignore[union-attr]
+        starts_at=now - datetime.timedelta(hours=1),
+        ends_at=now + datetime.timedelta(days=3),
+        created_by=supervisor,
+    )
+    first, second = _without_number(coordinator), _without_number(coordinator)
+    merge = child_merge_propose(source=first, target=second, by=coordinator)
+    assert foreign_supervisor.pk in _told(Kind.CHILD_MERGE_PROPOSED)
+    proposed = Notification.objects.get(kind=Kind.CHILD_MERGE_PROPOSED, recipient=foreign_supervisor)
+    client = _client(foreign_supervisor)
+    opened = client.get(reverse("notification_open", kwargs={"notification_id": proposed.pk}))
+    page = client.get(opened["Location"].split("#")[0])
+    assert page.status_code == 200
+    decide = reverse("child_merge_decide", kwargs={"merge_id": merge.pk})
+    assert decide in page.content.decode()
+    listed = client.get(reverse("child_search")).content.decode()  # the register's list of merges to decide
+    assert 'id="merges-heading"' in listed
+    assert reverse("child_detail", kwargs={"child_id": first.pk}) in listed
