@@ -14,11 +14,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.models import Child, ChildMerge, Municipality, Organisation, Role, Sector, SupervisorCover, User
+from casework.models import Child, ChildMerge, SupervisorCover, User
 from casework.services import child_add_birth_number, child_create, child_merge_decide, child_merge_propose
 from notifications.consumers import _payload
 from notifications.models import Kind, Notification
-from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.cases import open_case
 from tests.factories.children import register_child, synthetic_birth_number
 
@@ -27,17 +26,6 @@ pytestmark = pytest.mark.django_db
 BORN = datetime.date(2016, 4, 11)
 GIVEN, FAMILY = "Radovan", "Slučovaný"
 NUMBER = synthetic_birth_number(BORN, serial=417)
-
-
-@pytest.fixture
-def second_supervisor(ospod: Organisation) -> User:
-    return UserFactory.create(username="vedouci2", role=Role.SUPERVISOR, organisation=ospod)
-
-
-@pytest.fixture
-def foreign_supervisor(prostejov: Municipality) -> User:
-    org = OrganisationFactory.create(name="OSPOD Prostějov", sector=Sector.OSPOD, municipality=prostejov)
-    return UserFactory.create(username="vedouci-pv", role=Role.SUPERVISOR, organisation=org)
 
 
 def _without_number(by: User) -> Child:

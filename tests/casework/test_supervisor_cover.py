@@ -39,11 +39,6 @@ def frozen(time_machine: time_machine.TimeMachineFixture) -> None:
 
 
 @pytest.fixture
-def second_supervisor(ospod: Organisation) -> User:
-    return UserFactory.create(username="vedouci2", role=Role.SUPERVISOR, organisation=ospod)
-
-
-@pytest.fixture
 def neighbour(prostejov: Municipality) -> User:
     """The head of a neighbouring ORP's OSPOD department."""
     org = OrganisationFactory.create(name="OSPOD Prostějov", sector=Sector.OSPOD, municipality=prostejov)

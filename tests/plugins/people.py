@@ -54,6 +54,19 @@ def administrator(ospod: Organisation) -> User:
 
 
 @pytest.fixture
+def second_supervisor(ospod: Organisation) -> User:
+    """Another head of the same OSPOD department: the second pair of eyes."""
+    return UserFactory.create(username="vedouci2", role=Role.SUPERVISOR, organisation=ospod)
+
+
+@pytest.fixture
+def foreign_supervisor(prostejov: Municipality) -> User:
+    """The head of a neighbouring ORP's OSPOD department."""
+    org = OrganisationFactory.create(name="OSPOD Prostějov", sector=Sector.OSPOD, municipality=prostejov)
+    return UserFactory.create(username="vedouci_pv", role=Role.SUPERVISOR, organisation=org)
+
+
+@pytest.fixture
 def foreign_worker(prostejov: Municipality) -> User:
     org = OrganisationFactory.create(name="OSPOD Prostějov", sector=Sector.OSPOD, municipality=prostejov)
     return UserFactory.create(username="cizi", role=Role.OSPOD_WORKER, organisation=org)

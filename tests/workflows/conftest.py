@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from viewflow.workflow.models import Task
 
-from casework.models import Municipality, Organisation, Report, ResidenceMunicipality, Role, Sector, User
+from casework.models import Municipality, Report, ResidenceMunicipality, Role, Sector, User
 from casework.services import ChildIdentity, ReportDetails, report_triage
 from tests.factories import MunicipalityFactory, OrganisationFactory, UserFactory
 from tests.factories.children import synthetic_birth_number
@@ -115,17 +115,6 @@ def triage(report: Report, supervisor: User, **decision: Any) -> Any:
     )
     report.refresh_from_db()
     return task
-
-
-@pytest.fixture
-def second_supervisor(ospod: Organisation) -> User:
-    return UserFactory.create(username="vedouci2", role=Role.SUPERVISOR, organisation=ospod)
-
-
-@pytest.fixture
-def foreign_supervisor(prostejov: Municipality) -> User:
-    ospod = OrganisationFactory.create(name="OSPOD Prostějov", sector=Sector.OSPOD, municipality=prostejov)
-    return UserFactory.create(username="vedouci_pv", role=Role.SUPERVISOR, organisation=ospod)
 
 
 @pytest.fixture
