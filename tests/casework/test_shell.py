@@ -494,7 +494,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_demo_serves_the_login_page_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["foreground", "started-with-sigint-ignored"])
+def test_serve_demo_serves_the_login_page_and_stops_on_ctrl_c(tmp_path: Path, sigint_ignored: bool) -> None:
+    """Also when started from a script's background job, which inherits SIGINT ignored: Ctrl-C still stops it."""
     port = _free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -510,6 +512,7 @@ def test_serve_demo_serves_the_login_page_and_stops_on_ctrl_c(tmp_path: Path) ->
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None,
     )
     try:
         body = ""
@@ -525,7 +528,11 @@ def test_serve_demo_serves_the_login_page_and_stops_on_ctrl_c(tmp_path: Path) ->
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/app.css", timeout=2) as response:
             assert response.status == 200
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired as exc:
+            stuck = exc.output.decode() if isinstance(exc.output, bytes) else (exc.output or "")
+            raise AssertionError(f"serve_demo did not stop within 20 s of Ctrl-C; it printed:\n{stuck}") from None
     finally:
         if process.poll() is None:
             process.kill()

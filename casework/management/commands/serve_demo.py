@@ -23,6 +23,7 @@ import asyncio
 import ipaddress
 import logging
 import os
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -137,6 +138,10 @@ class Command(BaseCommand):
             ready_callable=start_schedule,
             signal_handlers=True,
         )
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            # Started in the background of a script, SIGINT comes ignored (inherited), and Twisted takes SIGINT over
+            # only from Python's own handler: Ctrl-C (or ``kill -INT``) would then never stop the server.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         self.stdout.write(self.style.SUCCESS(f"Serving on http://{host}:{port}/ (Ctrl-C stops)."))
         self.stdout.write(f"E-mails link to {links}/ (DEBUG is {'on' if settings.DEBUG else 'off'}).")
         server.run()
